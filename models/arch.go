@@ -11,9 +11,9 @@ type LayerKind int
 
 // The layer kinds an architecture is built from.
 const (
-	Conv LayerKind = iota // 2-D convolution, stride 1, "same" padding, followed by ReLU
-	Pool                  // 2×2 max-pool, stride 2
-	Dense                 // fully connected layer, followed by ReLU unless it is the classifier
+	Conv  LayerKind = iota // 2-D convolution, stride 1, "same" padding, followed by ReLU
+	Pool                   // 2×2 max-pool, stride 2
+	Dense                  // fully connected layer, followed by ReLU unless it is the classifier
 )
 
 // Layer is one layer of an architecture. For Conv, Out is the number of output channels
