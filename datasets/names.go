@@ -1,0 +1,19 @@
+package datasets
+
+// STUB (owned by the datasets helper; replace freely, keep the signatures).
+
+// Names lists the dataset names a config may use.
+func Names() []string { return []string{"mnist", "fashion-mnist", "cifar10", "cifar100"} }
+
+// Shape returns the image shape (channels, height, width) and class count of the named dataset.
+func Shape(name string) (c, h, w, classes int, ok bool) {
+	switch name {
+	case "mnist", "fashion-mnist":
+		return 1, 28, 28, 10, true
+	case "cifar10":
+		return 3, 32, 32, 10, true
+	case "cifar100":
+		return 3, 32, 32, 100, true
+	}
+	return 0, 0, 0, 0, false
+}
