@@ -1,0 +1,113 @@
+package models
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"slices"
+)
+
+// checkpointMagic opens every checkpoint file; the version changes with the layout.
+const checkpointMagic = "DATAMIX-CHECKPOINT v1\n"
+
+type ckptHeader struct {
+	Arch    string      `json:"arch"`
+	Classes int         `json:"classes"`
+	Split   int         `json:"split"`
+	Params  []ckptParam `json:"params"`
+}
+
+type ckptParam struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+// Save writes the net's architecture name, class count, split and weights: a text magic line,
+// a JSON header line, the weights as little-endian float32 in header order, and a CRC-32 of
+// the weights.
+func (n *Net) Save(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	h := ckptHeader{Arch: n.Arch.Name, Classes: n.Classes, Split: n.Split}
+	for i, p := range n.params {
+		h.Params = append(h.Params, ckptParam{Name: n.names[i], Shape: []int(p.Shape())})
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(checkpointMagic)
+	bw.Write(hdr)
+	bw.WriteByte('\n')
+	crc := crc32.NewIEEE()
+	out := io.MultiWriter(bw, crc)
+	buf := make([]byte, 4)
+	for _, p := range n.params {
+		for _, v := range p.Data().([]float32) {
+			binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
+			out.Write(buf)
+		}
+	}
+	binary.LittleEndian.PutUint32(buf, crc.Sum32())
+	bw.Write(buf)
+	return bw.Flush()
+}
+
+// Load reads a checkpoint written by Save. name is used in error messages (e.g. the path).
+func Load(r io.Reader, name string) (*Net, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, len(checkpointMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != checkpointMagic {
+		return nil, fmt.Errorf("models: %s: not a DataMix checkpoint (bad magic)", name)
+	}
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: truncated header", name)
+	}
+	var h ckptHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, fmt.Errorf("models: %s: bad header: %v", name, err)
+	}
+	arch, err := Lookup(h.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", name, err)
+	}
+	n, err := alloc(arch, h.Classes, h.Split)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: bad header: %w", name, err)
+	}
+	if len(h.Params) != len(n.params) {
+		return nil, fmt.Errorf("models: %s: %d weight tensors, %s has %d", name, len(h.Params), arch.Name, len(n.params))
+	}
+	crc := crc32.NewIEEE()
+	in := io.TeeReader(br, crc)
+	buf := make([]byte, 4)
+	for i, p := range h.Params {
+		want := []int(n.params[i].Shape())
+		if !slices.Equal(p.Shape, want) {
+			return nil, fmt.Errorf("models: %s: weight %s has shape %v, want %v", name, p.Name, p.Shape, want)
+		}
+		data := n.params[i].Data().([]float32)
+		for j := range data {
+			if _, err := io.ReadFull(in, buf); err != nil {
+				return nil, fmt.Errorf("models: %s: truncated in weight %s", name, p.Name)
+			}
+			data[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf))
+		}
+	}
+	sum := crc.Sum32()
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return nil, fmt.Errorf("models: %s: truncated checksum", name)
+	}
+	if binary.LittleEndian.Uint32(buf) != sum {
+		return nil, fmt.Errorf("models: %s: checksum mismatch (corrupt file)", name)
+	}
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("models: %s: trailing data after checksum", name)
+	}
+	return n, nil
+}

@@ -1,0 +1,32 @@
+// Package models holds the networks DataMix runs: CNNs built on gorgonia in float32, cut at a
+// split point into an edge head, a cloud body and an edge tail (Liu et al., "DataMix:
+// Efficient Privacy-Preserving Edge-Cloud Inference", ECCV 2020, §4).
+//
+// An Arch lists a network's blocks; a split point s puts blocks [0,s) in the head, the rest of
+// the blocks in the body, and the classifier in the tail, which stays on the edge so the cloud
+// never sees predictions. Split 0 uploads raw pixels. Known architectures:
+//
+//	mnist-cnn  28×28×1   conv5x5(16)-pool | conv5x5(32)-pool | fc128 | fc(classes)
+//	cifar-cnn  32×32×3   conv3x3(32)-pool | conv3x3(64)-pool | conv3x3(128)-pool | fc256 | fc(classes)
+//
+// Convolutions use stride 1 and "same" padding and are followed by ReLU; pools are 2×2 max
+// with stride 2; hidden dense layers are followed by ReLU.
+//
+// A Net owns the weights (seeded He initialisation: gorgonia's initialisers seed from the
+// clock). A Trainer runs mixing-aware training steps: with mixing it computes
+// tail(C⁻¹·body(C·head(X))) for block-diagonal C given per step, so gradients flow through
+// mixing and de-mixing; without, the plain network (the baseline). An Inferer runs head, body
+// and tail as separate forward graphs, so mixing and de-mixing can happen between them in
+// float64, exactly as edge and cloud would. FLOPs gives the analytic per-sample cost of each
+// part, UploadDim and DownloadDim the values crossing the network per sample. Save and Load
+// write and read checkpoints; a reloaded net gives bit-identical predictions.
+//
+// Only this package imports gorgonia; other packages exchange []float32.
+//
+// Concurrency: a Net's weights are shared by the graphs built from it, so a Net, its Trainer
+// and its Inferer are used by one goroutine at a time; use one Net per goroutine. Graph
+// construction is serialised internally.
+//
+// Errors: shape mismatches in calls are caller bugs and panic; data-dependent failures (a
+// non-finite loss, a corrupt checkpoint) are returned as errors starting with "models: ".
+package models

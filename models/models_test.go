@@ -1,0 +1,304 @@
+package models
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
+
+func mustNet(t testing.TB, arch string, split int, seed uint64) *Net {
+	t.Helper()
+	a, err := Lookup(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(a, 10, split, newRNG(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func randomBatch(rng *rand.Rand, n *Net, batch int) ([]float32, []int) {
+	x := make([]float32, batch*n.InputDim())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y := make([]int, batch)
+	for i := range y {
+		y[i] = rng.IntN(n.Classes)
+	}
+	return x, y
+}
+
+// TestFLOPsSplitSum checks head+body+tail = the unsplit network at every split, and the
+// mnist-cnn total against a count worked by hand.
+func TestFLOPsSplitSum(t *testing.T) {
+	// By hand (multiply-add = 2, bias/ReLU/pool comparison = 1), per sample:
+	// conv5x5 1→16 @28²: 2·12544·25 + 2·12544 = 652288; pool: 3136·3 = 9408;
+	// conv5x5 16→32 @14²: 2·6272·400 + 2·6272 = 5030144; pool: 1568·3 = 4704;
+	// fc 1568→128 + ReLU: 2·1568·128 + 256 = 401664; fc 128→10: 2·128·10 + 10 = 2570.
+	const mnistTotal = 652288 + 9408 + 5030144 + 4704 + 401664 + 2570
+	for _, name := range Names() {
+		a, _ := Lookup(name)
+		var total int64 = -1
+		for s := 0; s <= a.MaxSplit(); s++ {
+			n := mustNet(t, name, s, 1)
+			c := n.FLOPs()
+			if c.Head < 0 || c.Body <= 0 || c.Tail <= 0 {
+				t.Errorf("%s split %d: cost %+v", name, s, c)
+			}
+			if total >= 0 && c.Total() != total {
+				t.Errorf("%s split %d: head+body+tail = %d, split 0 gave %d", name, s, c.Total(), total)
+			}
+			total = c.Total()
+			if s == 0 && c.Head != 0 {
+				t.Errorf("%s split 0: head FLOPs %d, want 0", name, c.Head)
+			}
+		}
+		if name == "mnist-cnn" && total != mnistTotal {
+			t.Errorf("mnist-cnn total FLOPs %d, want %d", total, mnistTotal)
+		}
+	}
+}
+
+func TestSplitBounds(t *testing.T) {
+	a, _ := Lookup("mnist-cnn")
+	for _, s := range []int{-1, a.MaxSplit() + 1} {
+		if _, err := New(a, 10, s, newRNG(1)); err == nil || !strings.Contains(err.Error(), "split") {
+			t.Errorf("split %d: err %v, want a split error", s, err)
+		}
+	}
+	if _, err := Lookup("nope"); err == nil {
+		t.Error("unknown arch accepted")
+	}
+}
+
+func TestUploadDims(t *testing.T) {
+	cases := []struct {
+		split, up, down int
+	}{{0, 784, 128}, {1, 16 * 14 * 14, 128}, {2, 32 * 7 * 7, 128}}
+	for _, c := range cases {
+		n := mustNet(t, "mnist-cnn", c.split, 1)
+		if n.UploadDim() != c.up || n.DownloadDim() != c.down {
+			t.Errorf("split %d: up %d down %d, want %d %d", c.split, n.UploadDim(), n.DownloadDim(), c.up, c.down)
+		}
+	}
+}
+
+// blockDiag2 builds a batch×batch block-diagonal matrix from 2×2 blocks and their inverses.
+func blockDiag2(rng *rand.Rand, batch int) (mix, demix []float32, blocks [][4]float64) {
+	mix = make([]float32, batch*batch)
+	demix = make([]float32, batch*batch)
+	for g := 0; g < batch/2; g++ {
+		a := rng.Float64()
+		b := rng.Float64()
+		c := [4]float64{a, 1 - a, b, 1 - b}
+		det := c[0]*c[3] - c[1]*c[2]
+		inv := [4]float64{c[3] / det, -c[1] / det, -c[2] / det, c[0] / det}
+		for i := 0; i < 2; i++ {
+			for j := 0; j < 2; j++ {
+				mix[(2*g+i)*batch+2*g+j] = float32(c[2*i+j])
+				demix[(2*g+i)*batch+2*g+j] = float32(inv[2*i+j])
+			}
+		}
+		blocks = append(blocks, c)
+	}
+	return mix, demix, blocks
+}
+
+// TestMixedGraphMatchesEdgeCloud checks that the training graph's in-graph mixing computes the
+// same logits as running head, body and tail separately with mixing in float64 between them.
+func TestMixedGraphMatchesEdgeCloud(t *testing.T) {
+	const batch = 8
+	rng := newRNG(7)
+	for split := 0; split <= 2; split++ {
+		n := mustNet(t, "mnist-cnn", split, 3)
+		x, y := randomBatch(rng, n, batch)
+		mix, demix, blocks := blockDiag2(rng, batch)
+		tr, err := NewTrainer(n, batch, true, 0) // lr 0: Step leaves weights as they are
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tr.Step(x, y, mix, demix); err != nil {
+			t.Fatal(err)
+		}
+		got := append([]float32(nil), tr.logits.Value().Data().([]float32)...)
+
+		f, err := NewInferer(n, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, down := n.UploadDim(), n.DownloadDim()
+		h := make([]float32, batch*up)
+		if err := f.Head(h, x); err != nil {
+			t.Fatal(err)
+		}
+		m := make([]float32, len(h))
+		for g, c := range blocks {
+			for j := 0; j < up; j++ {
+				a, b := float64(h[(2*g)*up+j]), float64(h[(2*g+1)*up+j])
+				m[(2*g)*up+j] = float32(c[0]*a + c[1]*b)
+				m[(2*g+1)*up+j] = float32(c[2]*a + c[3]*b)
+			}
+		}
+		zt := make([]float32, batch*down)
+		if err := f.Body(zt, m); err != nil {
+			t.Fatal(err)
+		}
+		z := make([]float32, len(zt))
+		for g, c := range blocks {
+			det := c[0]*c[3] - c[1]*c[2]
+			for j := 0; j < down; j++ {
+				a, b := float64(zt[(2*g)*down+j]), float64(zt[(2*g+1)*down+j])
+				z[(2*g)*down+j] = float32((c[3]*a - c[1]*b) / det)
+				z[(2*g+1)*down+j] = float32((-c[2]*a + c[0]*b) / det)
+			}
+		}
+		want := make([]float32, batch*n.Classes)
+		if err := f.Tail(want, z); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			// 1e-3 relative: float32 mixing in the graph vs float64 here, amplified by
+			// cond(C) (random 2×2 convex rows, typically < 100) through ~1e3-term sums.
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-3*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("split %d: logit %d: graph %v, edge/cloud %v", split, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestTrainingLearns(t *testing.T) {
+	// A learnable toy task: the label is which quarter of the image holds a bright square.
+	const batch = 16
+	rng := newRNG(11)
+	n := mustNet(t, "mnist-cnn", 1, 5)
+	tr, err := NewTrainer(n, batch, false, 3e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := func() ([]float32, []int) {
+		x := make([]float32, batch*784)
+		y := make([]int, batch)
+		for i := range y {
+			y[i] = rng.IntN(4)
+			r0, c0 := (y[i]/2)*14+3, (y[i]%2)*14+3
+			for r := r0; r < r0+8; r++ {
+				for c := c0; c < c0+8; c++ {
+					x[i*784+r*28+c] = 1
+				}
+			}
+		}
+		return x, y
+	}
+	var first, last float64
+	for step := 0; step < 30; step++ {
+		x, y := gen()
+		loss, _, err := tr.Step(x, y, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step == 0 {
+			first = loss
+		}
+		last = loss
+	}
+	// ln 10 ≈ 2.3 at start; 30 Adam steps on a trivially separable task get far below half of it.
+	if !(last < first/2) {
+		t.Errorf("loss %v → %v: training did not learn", first, last)
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	const batch = 4
+	n := mustNet(t, "mnist-cnn", 1, 9)
+	var buf bytes.Buffer
+	if err := n.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	m, err := Load(bytes.NewReader(raw), "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Split != 1 || m.Classes != 10 || m.Arch.Name != "mnist-cnn" {
+		t.Fatalf("loaded %s split %d classes %d", m.Arch.Name, m.Split, m.Classes)
+	}
+	x, _ := randomBatch(newRNG(2), n, batch)
+	logits := func(n *Net) []float32 {
+		f, err := NewInferer(n, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := make([]float32, batch*n.UploadDim())
+		z := make([]float32, batch*n.DownloadDim())
+		out := make([]float32, batch*n.Classes)
+		if err := f.Head(h, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Body(z, h); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Tail(out, z); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := logits(n), logits(m)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("logit %d: %v before save, %v after load", i, a[i], b[i])
+		}
+	}
+	bad := map[string][]byte{
+		"truncated":  raw[:len(raw)-10],
+		"bad magic":  append([]byte("XX"), raw[2:]...),
+		"flipped":    flip(raw, len(raw)-100),
+		"trailing":   append(append([]byte(nil), raw...), 0),
+		"empty file": nil,
+	}
+	for name, data := range bad {
+		if _, err := Load(bytes.NewReader(data), "ckpt.bin"); err == nil || !strings.Contains(err.Error(), "ckpt.bin") {
+			t.Errorf("%s: err %v, want an error naming the file", name, err)
+		}
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	c[i] ^= 0x40
+	return c
+}
+
+func benchStep(b *testing.B, mixed bool) {
+	const batch = 64
+	n := mustNet(b, "mnist-cnn", 1, 1)
+	tr, err := NewTrainer(n, batch, mixed, 1e-3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := newRNG(1)
+	x, y := randomBatch(rng, n, batch)
+	var mix, demix []float32
+	if mixed {
+		mix, demix, _ = blockDiag2(rng, batch)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := tr.Step(x, y, mix, demix); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkTrainStep is one training step of the default architecture at batch 64.
+func BenchmarkTrainStep(b *testing.B) {
+	b.Run("baseline", func(b *testing.B) { benchStep(b, false) })
+	b.Run("datamix-k2", func(b *testing.B) { benchStep(b, true) })
+}

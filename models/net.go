@@ -1,0 +1,172 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gorgonia.org/tensor"
+)
+
+// layerPlan is one layer of a built network with its input and output shapes per sample.
+type layerPlan struct {
+	Layer
+	block int   // index of the block, or -1 for the classifier
+	in    []int // (C,H,W) for 4-D activations, (D) for flat ones
+	out   []int
+	w, b  int // indices of the weight and bias in Net.params, -1 if none
+}
+
+// Net is a CNN of a known architecture with its weights, cut at a split point into an edge head
+// (blocks [0,Split)), a cloud body (blocks [Split,len(Blocks))) and an edge tail (the classifier).
+// The weights live in float32 tensors that the graphs built from the Net share; a Net must not
+// be used by two graphs that run at the same time (gorgonia issue 549).
+type Net struct {
+	Arch    Arch
+	Classes int
+	Split   int
+
+	plan   []layerPlan
+	params []*tensor.Dense
+	names  []string
+}
+
+// New builds a network of architecture arch with one output per class, cut at split, and
+// initialises its weights from rng: He-normal (He et al. 2015, std √(2/fan_in)) for layers
+// followed by ReLU, LeCun-normal (std √(1/fan_in)) for the classifier, zero biases.
+// gorgonia's own initialisers seed from the clock, so they are not used.
+func New(arch Arch, classes, split int, rng *rand.Rand) (*Net, error) {
+	n, err := alloc(arch, classes, split)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range n.plan {
+		if p.w < 0 {
+			continue
+		}
+		fanIn := prod(p.in)
+		if p.Kind == Conv {
+			fanIn = p.in[0] * p.Kernel * p.Kernel
+		}
+		std := math.Sqrt(2 / float64(fanIn))
+		if p.block < 0 {
+			std = math.Sqrt(1 / float64(fanIn))
+		}
+		for j, w := 0, n.params[p.w].Data().([]float32); j < len(w); j++ {
+			w[j] = float32(rng.NormFloat64() * std)
+		}
+	}
+	return n, nil
+}
+
+// alloc builds the layer plan and zero weights of a network.
+func alloc(arch Arch, classes, split int) (*Net, error) {
+	if classes < 2 {
+		return nil, fmt.Errorf("models: %d classes, need ≥ 2", classes)
+	}
+	if split < 0 || split > arch.MaxSplit() {
+		return nil, fmt.Errorf("models: split %d beyond %s, which allows 0..%d", split, arch.Name, arch.MaxSplit())
+	}
+	n := &Net{Arch: arch, Classes: classes, Split: split}
+	n.plan = planLayers(arch, classes)
+	for i := range n.plan {
+		p := &n.plan[i]
+		p.w, p.b = -1, -1
+		var wShape, bShape []int
+		switch p.Kind {
+		case Conv:
+			wShape = []int{p.Out, p.in[0], p.Kernel, p.Kernel}
+			bShape = []int{1, p.Out, 1, 1}
+		case Dense:
+			wShape = []int{prod(p.in), p.Out}
+			bShape = []int{1, p.Out}
+		default:
+			continue
+		}
+		p.w = len(n.params)
+		n.params = append(n.params, tensor.New(tensor.WithShape(wShape...), tensor.WithBacking(make([]float32, prod(wShape)))))
+		n.names = append(n.names, fmt.Sprintf("l%d.w", i))
+		p.b = len(n.params)
+		n.params = append(n.params, tensor.New(tensor.WithShape(bShape...), tensor.WithBacking(make([]float32, prod(bShape)))))
+		n.names = append(n.names, fmt.Sprintf("l%d.b", i))
+	}
+	return n, nil
+}
+
+// planLayers walks the architecture and records every layer's shapes.
+func planLayers(a Arch, classes int) []layerPlan {
+	var plan []layerPlan
+	shape := []int{a.C, a.H, a.W}
+	add := func(l Layer, block int) {
+		in := shape
+		var out []int
+		switch l.Kind {
+		case Conv:
+			out = []int{l.Out, in[1], in[2]}
+		case Pool:
+			out = []int{in[0], in[1] / 2, in[2] / 2}
+		case Dense:
+			out = []int{l.Out}
+		}
+		plan = append(plan, layerPlan{Layer: l, block: block, in: in, out: out})
+		shape = out
+	}
+	for b, blk := range a.Blocks {
+		for _, l := range blk {
+			add(l, b)
+		}
+	}
+	add(Layer{Kind: Dense, Out: classes}, -1)
+	return plan
+}
+
+// blockIn returns the per-sample input shape of block b; b = len(Blocks) is the classifier.
+func (n *Net) blockIn(b int) []int {
+	for _, p := range n.plan {
+		if p.block == b || (b == len(n.Arch.Blocks) && p.block < 0) {
+			return p.in
+		}
+	}
+	panic(fmt.Sprintf("models: no block %d", b))
+}
+
+// InputDim is the number of values in one input sample (C·H·W).
+func (n *Net) InputDim() int { return n.Arch.C * n.Arch.H * n.Arch.W }
+
+// UploadDim is the number of values the edge uploads per sample: the head's output
+// (the raw input at split 0).
+func (n *Net) UploadDim() int { return prod(n.blockIn(n.Split)) }
+
+// DownloadDim is the number of values the cloud returns per sample: the body's output.
+func (n *Net) DownloadDim() int { return prod(n.blockIn(len(n.Arch.Blocks))) }
+
+// UploadShape is the per-sample shape of an upload: (C,H,W) or (D).
+func (n *Net) UploadShape() []int { return append([]int(nil), n.blockIn(n.Split)...) }
+
+// NumParams is the number of trainable scalars.
+func (n *Net) NumParams() int {
+	s := 0
+	for _, p := range n.params {
+		s += p.Shape().TotalSize()
+	}
+	return s
+}
+
+// WithSplit returns a Net of the same architecture and classes that shares n's weights but is
+// cut at another split point. Useful to evaluate one trained network at every split.
+func (n *Net) WithSplit(split int) (*Net, error) {
+	if split < 0 || split > n.Arch.MaxSplit() {
+		return nil, fmt.Errorf("models: split %d beyond %s, which allows 0..%d", split, n.Arch.Name, n.Arch.MaxSplit())
+	}
+	m := *n
+	m.Split = split
+	return &m, nil
+}
+
+func prod(s []int) int {
+	p := 1
+	for _, v := range s {
+		p *= v
+	}
+	return p
+}
