@@ -1,11 +1,10 @@
 package datasets
 
-// STUB (owned by the datasets helper; replace freely, keep the signatures).
-
-// Names lists the dataset names a config may use.
+// Names lists the dataset names a config may use, in a fixed order.
 func Names() []string { return []string{"mnist", "fashion-mnist", "cifar10", "cifar100"} }
 
-// Shape returns the image shape (channels, height, width) and class count of the named dataset.
+// Shape returns the image shape (channels c, height h, width w) and the class count of the named
+// dataset; ok is false for a name Names does not list.
 func Shape(name string) (c, h, w, classes int, ok bool) {
 	switch name {
 	case "mnist", "fashion-mnist":

