@@ -1,0 +1,90 @@
+// Package experiments describes an experiment as one YAML file, checks it before anything
+// runs, and expands its sweep into the cells to run.
+//
+// # Concept
+//
+// An experiment trains and evaluates a network with DataMix (DESIGN.md §1): the edge runs the
+// first model.split blocks, mixes each group of mixing.group_size inputs with a secret matrix,
+// the cloud runs the body on the mixed tensors, and the edge de-mixes and classifies. A
+// Config is one such experiment; its optional sweep varies any of its fields, and Expand turns
+// it into Cells, each a fully resolved config plus a variant: "datamix" (the method) or
+// "baseline" (the same network trained unsplit and unmixed, the reference accuracy).
+//
+// # Config reference
+//
+// Every key below is optional except name; a key left out keeps the default shown (Defaults
+// returns them all). Keys not listed are errors.
+//
+//	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
+//	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
+//	dataset:
+//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100 (datasets.Names)
+//	  path: ""                  # "" = the embedded MNIST (mnist only); else a file or directory that
+//	                            # must exist; relative paths are resolved against the config file's directory
+//	  train_limit: 0            # use the first N training examples; 0 = all
+//	  test_limit: 0             # use the first N test examples; 0 = all
+//	model:
+//	  arch: mnist-cnn           # models.Names(); its input shape must equal the dataset's
+//	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
+//	mixing:
+//	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
+//	  coefficients: dirichlet   # dirichlet, uniform, gaussian, or fixed
+//	  alpha: 1                  # Dirichlet concentration, finite and > 0 (dirichlet only)
+//	  matrix: [[0.7, 0.3], [0.6, 0.4]]  # k×k; required with fixed, not allowed otherwise
+//	  shuffle: true             # shuffle uploads across groups
+//	  max_cond: 100             # largest accepted condition number of C, > 1
+//	train:
+//	  epochs: 2                 # ≥ 1
+//	  batch_size: 64            # ≥ 1 and a multiple of group_size (batches are mixed in whole groups)
+//	  lr: 0.001                 # Adam learning rate, finite and > 0
+//	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
+//	baseline: false             # also train the unsplit, unmixed network for comparison
+//	sweep:                      # optional: field path → non-empty list of values
+//	  mixing.group_size: [1, 2, 4]
+//	  model.split: [0, 1]
+//
+// The reasons for the defaults are given on the fields of Config and its sections.
+//
+// # Sweeps and cells
+//
+// A sweep key is the dotted yaml path of any field except name, baseline and sweep
+// (e.g. seed, dataset.train_limit, model.split, mixing.coefficients, mixing.matrix). A key may
+// also name a whole section, each value then being a mapping merged into it, which sweeps
+// fields together instead of crossing them:
+//
+//	sweep:
+//	  mixing: [{coefficients: dirichlet}, {coefficients: fixed, matrix: [[0.7, 0.3], [0.6, 0.4]]}]
+//
+// The cells are the Cartesian product of the lists, the first key varying slowest. Each cell
+// is made by assigning its values to a copy of the config's YAML tree and decoding that
+// strictly again, then validated on its own: the base values of swept fields never matter.
+// With baseline: true, one baseline cell is added per distinct combination of the fields a
+// baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
+// cell that needs it. Two datamix cells with the same ID are an error.
+//
+// A cell's ID is the first 12 hex digits of the SHA-256 of its canonical form: the line
+// "variant=<variant>" followed by one "path=value" line per field in declaration order
+// (strings quoted, floats in shortest round-trip form, matrices as [[a,b],[c,d]]). It leaves
+// out name and baseline, which describe the experiment rather than the cell, and
+// dataset.path, which says where the data is rather than what it is: renaming an experiment
+// or moving a checkout keeps the IDs of finished cells. Every other field counts, including
+// ones the variant ignores (alpha under uniform coefficients, say).
+//
+// # Errors
+//
+// Load rejects, with a one-line error naming the file and line: an unreadable or empty file,
+// YAML syntax errors, more than one document, a top level that is not a mapping, unknown keys
+// (listing the known ones), repeated keys, values of the wrong type (including fractions for
+// integer fields, which the YAML decoder would otherwise truncate), a key with no value, and
+// a malformed sweep (unknown field path, empty or non-list values, values of the wrong type).
+// Validate and Expand then check every field of every cell before anything runs and report
+// the first problem as a *FieldError, in the form
+//
+//	configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1
+//	configs/x.yaml:12: sweep cell {mixing.group_size: 3}: train.batch_size: 64, need a multiple of mixing.group_size (3): batches are mixed in whole groups
+//
+// The line is that of the offending value where it came from the file (a swept value's line
+// in the sweep); it is left out for defaults and for values set in Go after Load. Configs
+// built in Go, with no file, report "experiments: …" instead of the file name. Other errors
+// of this package start with "experiments:".
+package experiments
