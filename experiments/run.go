@@ -1,0 +1,394 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
+	"github.com/datamix/harness/models"
+	"github.com/datamix/harness/results"
+)
+
+// Progress is a snapshot of a running cell for an Observer.
+type Progress struct {
+	Phase         string // "train" or "eval"
+	Epoch, Epochs int    // 1-based epoch during training
+	Step, Steps   int    // steps done and total in this phase (training: over all epochs)
+	Loss          float64
+	Accuracy      float64 // running accuracy in [0,1]
+}
+
+// Observer receives a run's progress. Library code never writes to the terminal; the CLI
+// attaches an Observer that draws a progress bar.
+type Observer interface {
+	CellStart(i, n int, c *Cell)
+	Progress(i int, c *Cell, p Progress)
+	CellEnd(i, n int, c *Cell, row *results.Row, err error)
+}
+
+// Options control a run.
+type Options struct {
+	// Out is the output directory. It is created if needed.
+	Out string
+	// Observer receives progress; nil for none.
+	Observer Observer
+}
+
+type nopObserver struct{}
+
+func (nopObserver) CellStart(int, int, *Cell)                    {}
+func (nopObserver) Progress(int, *Cell, Progress)                {}
+func (nopObserver) CellEnd(int, int, *Cell, *results.Row, error) {}
+
+// maxLoss bounds a sane cross-entropy: a mean loss above it (ln 10 ≈ 2.3 at chance) means
+// training has exploded.
+const maxLoss = 1e4
+
+// The streams of a cell's seeded generator (PCG with the cell's seed). Fixed per purpose, so
+// a baseline and a DataMix cell with the same seed start from the same weights and see the
+// training data in the same order.
+const (
+	streamInit = iota + 1
+	streamData
+	streamMixTrain
+	streamMixEval
+)
+
+func cellRNG(seed uint64, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
+
+// Run expands cfg into cells, runs each one that has not already finished in opts.Out, and
+// writes the resolved config, results.csv, results.json and summary.md. A cell's directory
+// (cells/<id>/) gets its checkpoint, per-epoch log and, last and atomically, row.json, whose
+// presence marks the cell done: a re-run skips it. Run returns the rows of the finished cells
+// and an error if any cell failed.
+func Run(cfg *Config, opts Options) ([]results.Row, error) {
+	obs := opts.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	cells, err := Expand(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Load every dataset first: a missing or corrupt file stops the run before anything is written.
+	data := map[datasets.Spec]*datasets.Dataset{}
+	for i := range cells {
+		spec := cells[i].datasetSpec()
+		if _, ok := data[spec]; ok {
+			continue
+		}
+		ds, err := datasets.Load(spec)
+		if err != nil {
+			return nil, err
+		}
+		data[spec] = ds
+	}
+	if err := os.MkdirAll(filepath.Join(opts.Out, "cells"), 0o755); err != nil {
+		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	resolved, err := cfg.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(opts.Out, "config.yaml"), func(w io.Writer) error {
+		_, err := w.Write(resolved)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var rows []results.Row
+	var failed []string
+	for i := range cells {
+		c := &cells[i]
+		obs.CellStart(i, len(cells), c)
+		row, err := runCellOnce(c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
+		obs.CellEnd(i, len(cells), c, row, err)
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("cell %s (%s): %v", c.ID, c.Label(), err))
+			continue
+		}
+		rows = append(rows, *row)
+	}
+	if err := writeResults(opts.Out, cfg.Name, rows); err != nil {
+		return rows, err
+	}
+	if len(failed) > 0 {
+		return rows, fmt.Errorf("experiments: %d of %d cells failed: %s", len(failed), len(cells), strings.Join(failed, "; "))
+	}
+	return rows, nil
+}
+
+func writeResults(dir, name string, rows []results.Row) error {
+	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), rows); err != nil {
+		return err
+	}
+	if err := results.WriteJSON(filepath.Join(dir, "results.json"), rows); err != nil {
+		return err
+	}
+	return results.WriteSummary(filepath.Join(dir, "summary.md"), name, rows)
+}
+
+// Label is a short human-readable name of the cell: its variant and swept values.
+func (c *Cell) Label() string {
+	parts := []string{c.Variant}
+	for _, p := range c.Params {
+		parts = append(parts, p.Key+"="+p.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *Cell) datasetSpec() datasets.Spec {
+	d := c.Config.Dataset
+	return datasets.Spec{Name: d.Name, Path: d.Path, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
+}
+
+// runCellOnce returns the stored row of a finished cell, or runs it.
+func runCellOnce(c *Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+	dir := filepath.Join(out, "cells", c.ID)
+	rowPath := filepath.Join(dir, "row.json")
+	if b, err := os.ReadFile(rowPath); err == nil {
+		var row results.Row
+		if err := json.Unmarshal(b, &row); err != nil {
+			return nil, fmt.Errorf("experiments: %s: %w (delete it to recompute the cell)", rowPath, err)
+		}
+		return &row, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	res, err := RunCell(c, ds, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "model.ckpt"), res.Net.Save); err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "epochs.csv"), func(w io.Writer) error {
+		fmt.Fprintln(w, "epoch,train_loss,train_accuracy,seconds")
+		for _, e := range res.Epochs {
+			fmt.Fprintf(w, "%d,%g,%g,%g\n", e.Epoch, e.Loss, e.Accuracy, e.Seconds)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := results.WriteFileAtomic(rowPath, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res.Row)
+	}); err != nil {
+		return nil, err
+	}
+	return &res.Row, nil
+}
+
+// EpochStats is one epoch of training.
+type EpochStats struct {
+	Epoch          int
+	Loss, Accuracy float64 // means over the epoch's steps
+	Seconds        float64
+}
+
+// CellResult is a finished cell: its row, the trained network and its training log.
+type CellResult struct {
+	Row    results.Row
+	Net    *models.Net
+	Epochs []EpochStats
+}
+
+// RunCell trains and evaluates one cell on ds. A baseline cell trains the network unsplit and
+// unmixed; a DataMix cell trains it mixing-aware and evaluates it through the edge/cloud
+// Pipeline with fresh secret coefficients (and shuffling, as configured).
+func RunCell(c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+	cfg := &c.Config
+	arch, err := models.Lookup(cfg.Model.Arch)
+	if err != nil {
+		return nil, err
+	}
+	split := cfg.Model.Split
+	mixed := c.Variant == VariantDataMix
+	if !mixed {
+		split = 0 // the baseline is unsplit; any split gives the same network
+	}
+	net, err := models.New(arch, ds.Classes, split, cellRNG(cfg.Seed, streamInit))
+	if err != nil {
+		return nil, err
+	}
+	var sampler mixing.Sampler
+	guard := mixing.Guard{MaxCond: cfg.Mixing.MaxCond, MaxTries: guardTries}
+	k := 1
+	if mixed {
+		k = cfg.Mixing.GroupSize
+		if sampler, err = mixing.NewSampler(cfg.Mixing.Coefficients, cfg.Mixing.Alpha, cfg.Mixing.Matrix); err != nil {
+			return nil, err
+		}
+	}
+
+	res := &CellResult{Net: net}
+	start := time.Now()
+	if err := train(res, cfg, ds, sampler, guard, k, progress); err != nil {
+		return nil, err
+	}
+	trainSeconds := time.Since(start).Seconds()
+
+	start = time.Now()
+	p := &Pipeline{Net: net, Sampler: sampler, Guard: guard, K: k, Shuffle: mixed && cfg.Mixing.Shuffle,
+		RNG: cellRNG(cfg.Seed, streamMixEval)}
+	acc, err := Evaluate(p, ds.Test, cfg.Train.EvalBatchSize, func(done, total int) {
+		progress(Progress{Phase: "eval", Step: done, Steps: total})
+	})
+	if err != nil {
+		return nil, err
+	}
+	row := baseRow(c, ds)
+	row.Accuracy = acc
+	row.TrainSeconds = trainSeconds
+	row.EvalSeconds = time.Since(start).Seconds()
+	if n := len(res.Epochs); n > 0 {
+		row.TrainLoss = res.Epochs[n-1].Loss
+		row.TrainAccuracy = res.Epochs[n-1].Accuracy
+	}
+	fillCosts(&row, net, mixed, k)
+	res.Row = row
+	return res, nil
+}
+
+// guardTries bounds the resampling of ill-conditioned coefficient matrices. For Dirichlet(1)
+// rows at k ≤ 16 and max_cond 100 a draw is rejected far less than half the time, so 1000
+// tries fail only for impossible settings.
+const guardTries = 1000
+
+func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
+	cfg := &c.Config
+	row := results.Row{
+		Cell: c.ID, Variant: c.Variant, Dataset: cfg.Dataset.Name, Arch: cfg.Model.Arch,
+		Split: cfg.Model.Split, GroupSize: cfg.Mixing.GroupSize, Coefficients: cfg.Mixing.Coefficients,
+		Alpha: cfg.Mixing.Alpha, Shuffle: cfg.Mixing.Shuffle, Seed: cfg.Seed,
+		TrainLimit: ds.Train.N, TestLimit: ds.Test.N, Epochs: cfg.Train.Epochs,
+		BatchSize: cfg.Train.BatchSize, LR: cfg.Train.LR,
+	}
+	if c.Variant == VariantBaseline {
+		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle = 0, 1, "none", 0, false
+	}
+	return row
+}
+
+// fillCosts sets the FLOPs and bytes columns. A DataMix edge pays head + tail + mixing and
+// de-mixing (2k FLOPs per uploaded and per returned value: a k×k matrix times k vectors per
+// group); the cloud pays the body. The baseline is counted as edge-only inference (edge 100%);
+// cloud-only inference of the same network scores the same with edge 0% and the raw input
+// uploaded.
+func fillCosts(row *results.Row, net *models.Net, mixed bool, k int) {
+	cost := net.FLOPs()
+	if !mixed {
+		row.EdgeFLOPs, row.CloudFLOPs, row.EdgeFLOPsFrac = cost.Total(), 0, 1
+		return
+	}
+	mixCost := int64(2 * k * (net.UploadDim() + net.DownloadDim()))
+	row.EdgeFLOPs = cost.Head + cost.Tail + mixCost
+	row.CloudFLOPs = cost.Body
+	row.EdgeFLOPsFrac = float64(row.EdgeFLOPs) / float64(row.EdgeFLOPs+row.CloudFLOPs)
+	row.UploadBytesPerSample = int64(4 * net.UploadDim()) // float32 on the wire
+	row.DownloadBytesPerSample = int64(4 * net.DownloadDim())
+}
+
+// train runs the configured epochs. Each step draws a fresh C per group of k (mixed cells).
+// Each epoch visits the training set in a fresh seeded order; a last partial batch is dropped.
+func train(res *CellResult, cfg *Config, ds *datasets.Dataset, sampler mixing.Sampler, guard mixing.Guard, k int, progress func(Progress)) error {
+	batch := cfg.Train.BatchSize
+	steps := ds.Train.N / batch
+	if steps == 0 {
+		return fmt.Errorf("experiments: %d training examples, fewer than one batch of %d", ds.Train.N, batch)
+	}
+	tr, err := models.NewTrainer(res.Net, batch, sampler != nil, cfg.Train.LR)
+	if err != nil {
+		return err
+	}
+	dataRNG := cellRNG(cfg.Seed, streamData)
+	mixRNG := cellRNG(cfg.Seed, streamMixTrain)
+	dim := ds.Train.Dim()
+	x := make([]float32, batch*dim)
+	y := make([]int, batch)
+	var mix, demix []float32
+	if sampler != nil {
+		mix, demix = make([]float32, batch*batch), make([]float32, batch*batch)
+	}
+	total := cfg.Train.Epochs * steps
+	for epoch := 1; epoch <= cfg.Train.Epochs; epoch++ {
+		start := time.Now()
+		order := dataRNG.Perm(ds.Train.N)
+		var sumLoss float64
+		var correct, seen int
+		for s := 0; s < steps; s++ {
+			for j, idx := range order[s*batch : (s+1)*batch] {
+				copy(x[j*dim:(j+1)*dim], ds.Train.Row(idx))
+				y[j] = ds.Train.Y[idx]
+			}
+			if sampler != nil {
+				cs, cInvs, err := mixing.DrawGroups(guard, sampler, mixRNG, batch, k)
+				if err != nil {
+					return err
+				}
+				mixing.BlockDiag(mix, cs)
+				mixing.BlockDiag(demix, cInvs)
+			}
+			loss, c, err := tr.Step(x, y, mix, demix)
+			if err == nil && loss > maxLoss {
+				err = fmt.Errorf("experiments: training loss %.3g exceeds %g (exploding); lower train.lr or mixing.max_cond", loss, maxLoss)
+			}
+			if err != nil {
+				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+			}
+			sumLoss += loss
+			correct += c
+			seen += batch
+			progress(Progress{Phase: "train", Epoch: epoch, Epochs: cfg.Train.Epochs,
+				Step: (epoch-1)*steps + s + 1, Steps: total,
+				Loss: sumLoss / float64(s+1), Accuracy: float64(correct) / float64(seen)})
+		}
+		res.Epochs = append(res.Epochs, EpochStats{Epoch: epoch, Loss: sumLoss / float64(steps),
+			Accuracy: float64(correct) / float64(seen), Seconds: time.Since(start).Seconds()})
+	}
+	return nil
+}
+
+// Evaluate returns the accuracy of p on the images, in batches of the given size (a multiple
+// of p.K). The last batch is padded with blank images whose predictions are discarded; they
+// are mixed into the last groups like any input, and de-mixing removes them exactly.
+func Evaluate(p *Pipeline, imgs *datasets.Images, batch int, progress func(done, total int)) (float64, error) {
+	if imgs.N == 0 {
+		return 0, errors.New("experiments: empty test set")
+	}
+	dim, classes := imgs.Dim(), p.Net.Classes
+	x := make([]float32, batch*dim)
+	logits := make([]float32, batch*classes)
+	correct := 0
+	for lo := 0; lo < imgs.N; lo += batch {
+		hi := min(lo+batch, imgs.N)
+		clear(x)
+		copy(x, imgs.X[lo*dim:hi*dim])
+		if err := p.Logits(logits, x, nil); err != nil {
+			return 0, err
+		}
+		for i := lo; i < hi; i++ {
+			if models.Argmax(logits[(i-lo)*classes:(i-lo+1)*classes]) == imgs.Y[i] {
+				correct++
+			}
+		}
+		progress(hi, imgs.N)
+	}
+	acc := float64(correct) / float64(imgs.N)
+	if math.IsNaN(acc) {
+		return 0, errors.New("experiments: accuracy is NaN")
+	}
+	return acc, nil
+}
