@@ -70,6 +70,27 @@
 // or moving a checkout keeps the IDs of finished cells. Every other field counts, including
 // ones the variant ignores (alpha under uniform coefficients, say).
 //
+// # Running
+//
+// Run loads every dataset the cells need (so a bad file stops the run before anything is
+// written), then runs the cells in order and writes the run directory: the resolved
+// config.yaml, and per cell cells/<id>/ with model.ckpt, epochs.csv and, last and atomically,
+// row.json, whose presence marks the cell done — a re-run skips it. It ends with
+// results.csv, results.json and summary.md over all finished cells.
+//
+// RunCell trains one cell. Each cell draws from its own seeded PCG generators, one stream per
+// purpose (initialisation, data order, training coefficients, evaluation secrets), so a
+// baseline and a DataMix cell with the same seed start from the same weights and see the data
+// in the same order. Training is mixing-aware: each step splits the batch into groups of k,
+// draws a fresh C per group (redrawn while cond(C) > max_cond) and minimises the
+// cross-entropy of tail(C⁻¹·body(C·head(X))). Evaluation goes through Pipeline — head on the
+// "edge", mixing in float64, shuffling, body on the "cloud", un-shuffling, de-mixing,
+// tail — with fresh secret coefficients. A non-finite or exploding loss (above 1e4; ln 10 ≈
+// 2.3 at chance) fails the cell with an error naming the epoch and step.
+//
+// Library code never prints: progress goes to an Observer, which cmd/runexp turns into a
+// progress bar.
+//
 // # Errors
 //
 // Load rejects, with a one-line error naming the file and line: an unreadable or empty file,
