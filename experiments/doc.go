@@ -42,6 +42,9 @@
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  model.split: [0, 1]
+//	  zip:                      # optional: paired lists of equal length, one axis of the product
+//	    train.lr: [0.001, 0.002]
+//	    train.epochs: [4, 2]
 //
 // The reasons for the defaults are given on the fields of Config and its sections.
 //
@@ -54,6 +57,18 @@
 //
 //	sweep:
 //	  mixing: [{coefficients: dirichlet}, {coefficients: fixed, matrix: [[0.7, 0.3], [0.6, 0.4]]}]
+//
+// The key zip holds paired lists instead of crossed ones: a mapping from field paths to lists
+// of one length, whose i-th values go into the same cell. The group counts as one axis of the
+// product, at the place of the zip key; a sweep has at most one, and a field is swept at most
+// once, inside or outside it. Typical use: a group size with the batch sizes it divides,
+//
+//	sweep:
+//	  zip:
+//	    mixing.group_size: [1, 3, 6]
+//	    train.batch_size: [64, 48, 96]
+//	    train.eval_batch_size: [500, 480, 480]
+//	  seed: [1, 2, 3]               # 9 cells: each (k, batch) pair for each seed
 //
 // The cells are the Cartesian product of the lists, the first key varying slowest. Each cell
 // is made by assigning its values to a copy of the config's YAML tree and decoding that

@@ -12,21 +12,42 @@ import (
 )
 
 // Sweep lists the swept fields of a config in file order. In YAML it is a mapping from
-// dotted field paths to non-empty lists of values:
+// dotted field paths to non-empty lists of values, crossed as a Cartesian product:
 //
 //	sweep:
 //	  mixing.group_size: [1, 2, 4]
 //	  model.split: [0, 1]
+//
+// The key zip holds paired lists instead: a mapping from field paths to lists of one length,
+// whose i-th values go together in one cell. The group is one axis of the product, at the
+// place of the zip key:
+//
+//	sweep:
+//	  zip:                         # (k, batch) = (1, 64), (3, 48), (6, 96)
+//	    mixing.group_size: [1, 3, 6]
+//	    train.batch_size: [64, 48, 96]
+//	  seed: [1, 2, 3]              # crossed with the pairs: 9 cells
+//
+// A sweep has at most one zip group (YAML keys are unique); a field is swept at most once,
+// inside or outside it.
 type Sweep []Axis
 
-// Axis is one swept field.
+// ZipKey is the sweep key of the group of paired lists (see Sweep).
+const ZipKey = "zip"
+
+// Axis is one swept field, or the zip group of paired fields.
 type Axis struct {
 	// Key is the field's dotted yaml path, e.g. "mixing.group_size" or "seed". A section
 	// ("mixing") may be swept too: each value is then a mapping merged into the section.
+	// Key is ZipKey for the zip group.
 	Key string
 	// Values are the values the field takes, each as YAML text in flow style
-	// ("4", "dirichlet", "[[0.7, 0.3], [0.6, 0.4]]", "{coefficients: uniform}").
+	// ("4", "dirichlet", "[[0.7, 0.3], [0.6, 0.4]]", "{coefficients: uniform}"). Nil for
+	// the zip group.
 	Values []string
+	// Zip are the paired fields of the zip group, each with as many Values as the others;
+	// nil for any other axis.
+	Zip []Axis
 
 	keyLine int      // line of Key in the file; 0 when not from a file
 	lines   []int    // line of each value in the file
@@ -132,8 +153,47 @@ func (ck *checker) checkSweep(n *yaml.Node, path string) *FieldError {
 			return &FieldError{Line: k.Line, Field: path + ": " + k.Value, Msg: fmt.Sprintf("given twice, first at line %d", line)}
 		}
 		seen[k.Value] = k.Line
+		if k.Value == ZipKey {
+			if err := ck.checkZip(v, path, seen); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := ck.checkAxis(k.Value, k.Line, v, path); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkZip checks the zip group v: a non-empty mapping from field paths to lists of equal
+// length, none swept twice. seen holds the keys swept so far (with their lines) and gets the
+// group's keys added.
+func (ck *checker) checkZip(v *yaml.Node, path string, seen map[string]int) *FieldError {
+	zpath := path + ": " + ZipKey
+	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		return &FieldError{Line: v.Line, Field: zpath, Msg: describe(v) + ", need a mapping from field paths to lists of equal length, e.g. {mixing.group_size: [3, 6], train.batch_size: [48, 96]}"}
+	}
+	first, firstLen := "", 0
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, list := resolve(v.Content[i]), resolve(v.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			return &FieldError{Line: k.Line, Field: zpath, Msg: describe(k) + " as a key, need a dotted field path such as mixing.group_size"}
+		}
+		if k.Value == ZipKey {
+			return &FieldError{Line: k.Line, Field: zpath, Msg: "zip inside zip, need field paths"}
+		}
+		if line, dup := seen[k.Value]; dup {
+			return &FieldError{Line: k.Line, Field: zpath + ": " + k.Value, Msg: fmt.Sprintf("swept twice, first at line %d", line)}
+		}
+		seen[k.Value] = k.Line
+		if err := ck.checkAxis(k.Value, k.Line, list, zpath); err != nil {
+			return err
+		}
+		if first == "" {
+			first, firstLen = k.Value, len(list.Content)
+		} else if len(list.Content) != firstLen {
+			return &FieldError{Line: list.Line, Field: zpath + ": " + k.Value, Msg: fmt.Sprintf("%d values, but %s has %d: zipped lists are paired value by value and need equal lengths", len(list.Content), first, firstLen)}
 		}
 	}
 	return nil
@@ -166,37 +226,81 @@ func (s *Sweep) UnmarshalYAML(n *yaml.Node) error {
 	var out Sweep
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
-		ax := Axis{Key: k.Value, keyLine: k.Line}
-		for _, item := range v.Content {
-			text, err := nodeText(item)
-			if err != nil {
-				return &FieldError{Line: item.Line, Field: "sweep: " + ax.Key, Msg: err.Error()}
+		if k.Value == ZipKey {
+			zip := Axis{Key: ZipKey, keyLine: k.Line}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				zk, zv := resolve(v.Content[j]), resolve(v.Content[j+1])
+				ax, err := readAxis(zk, zv, "sweep: "+ZipKey+": ")
+				if err != nil {
+					return err
+				}
+				zip.Zip = append(zip.Zip, ax)
 			}
-			ax.Values = append(ax.Values, text)
-			ax.lines = append(ax.lines, resolve(item).Line)
+			out = append(out, zip)
+			continue
 		}
-		ax.texts = append([]string(nil), ax.Values...)
+		ax, err := readAxis(k, v, "sweep: ")
+		if err != nil {
+			return err
+		}
 		out = append(out, ax)
 	}
 	*s = out
 	return nil
 }
 
+// readAxis reads the swept field with key node k and list node v; prefix starts the field
+// path of errors.
+func readAxis(k, v *yaml.Node, prefix string) (Axis, error) {
+	ax := Axis{Key: k.Value, keyLine: k.Line}
+	for _, item := range v.Content {
+		text, err := nodeText(item)
+		if err != nil {
+			return Axis{}, &FieldError{Line: item.Line, Field: prefix + ax.Key, Msg: err.Error()}
+		}
+		ax.Values = append(ax.Values, text)
+		ax.lines = append(ax.lines, resolve(item).Line)
+	}
+	ax.texts = append([]string(nil), ax.Values...)
+	return ax, nil
+}
+
 // MarshalYAML writes the sweep as a mapping from keys to flow lists, in order.
 func (s Sweep) MarshalYAML() (any, error) {
 	m := &yaml.Node{Kind: yaml.MappingNode}
 	for _, ax := range s {
-		list := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-		for _, text := range ax.Values {
-			v, err := parseValue(text)
-			if err != nil {
-				return nil, fmt.Errorf("experiments: sweep %s: value %q: %w", ax.Key, text, err)
+		if ax.Key == ZipKey {
+			zm := &yaml.Node{Kind: yaml.MappingNode}
+			for _, z := range ax.Zip {
+				list, err := z.valueList()
+				if err != nil {
+					return nil, err
+				}
+				zm.Content = append(zm.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: z.Key}, list)
 			}
-			list.Content = append(list.Content, v)
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: ZipKey}, zm)
+			continue
+		}
+		list, err := ax.valueList()
+		if err != nil {
+			return nil, err
 		}
 		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: ax.Key}, list)
 	}
 	return m, nil
+}
+
+// valueList parses the values of ax into a flow-style YAML list.
+func (ax Axis) valueList() (*yaml.Node, error) {
+	list := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, text := range ax.Values {
+		v, err := parseValue(text)
+		if err != nil {
+			return nil, fmt.Errorf("experiments: sweep %s: value %q: %w", ax.Key, text, err)
+		}
+		list.Content = append(list.Content, v)
+	}
+	return list, nil
 }
 
 // nodeText writes a value as one line of YAML in flow style, aliases expanded.
@@ -276,7 +380,7 @@ func setLine(n *yaml.Node, line int) {
 	}
 }
 
-// axis is a sweep axis ready to expand: parsed values with their file lines.
+// axis is a swept field ready to expand: parsed values with their file lines.
 type axis struct {
 	key    string
 	values []*yaml.Node
@@ -284,55 +388,105 @@ type axis struct {
 	lines  []int
 }
 
-// axes checks c's sweep and parses its values.
-func (c *Config) axes() ([]axis, error) {
+// axisGroup is one axis of the Cartesian product: a single swept field, or the fields of the
+// zip group, whose i-th values are assigned together.
+type axisGroup []axis
+
+// size is the number of positions of the group: the common length of its fields' lists.
+func (g axisGroup) size() int { return len(g[0].values) }
+
+// axes checks c's sweep and parses its values, one group per axis of the product.
+func (c *Config) axes() ([]axisGroup, error) {
 	file := ""
 	if c.src != nil {
 		file = c.src.file
 	}
-	var out []axis
+	var out []axisGroup
 	seen := map[string]bool{}
+	zips := 0
 	for _, ax := range c.Sweep {
-		// Lines from the file apply only to what is unchanged since Load.
-		fromFile := len(ax.texts) == len(ax.Values)
-		for i := range ax.texts {
-			fromFile = fromFile && ax.texts[i] == ax.Values[i]
-		}
-		keyLine := 0
-		if fromFile {
-			keyLine = ax.keyLine
-		}
-		if seen[ax.Key] {
-			return nil, &FieldError{File: file, Line: keyLine, Field: "sweep: " + ax.Key, Msg: "swept twice"}
-		}
-		seen[ax.Key] = true
-		list := &yaml.Node{Kind: yaml.SequenceNode, Line: keyLine}
-		a := axis{key: ax.Key, texts: ax.Values}
-		for i, text := range ax.Values {
-			line := 0
-			if fromFile {
-				line = ax.lines[i]
+		if ax.Key != ZipKey {
+			if ax.Zip != nil {
+				return nil, &FieldError{File: file, Field: "sweep: " + ax.Key, Msg: "has zipped fields, but only the " + ZipKey + " group may"}
 			}
-			v, err := parseValue(text)
+			a, err := parseAxis(ax, file, "sweep", seen)
 			if err != nil {
-				return nil, &FieldError{File: file, Line: line, Field: "sweep: " + ax.Key, Msg: fmt.Sprintf("value %q: %v", text, strings.TrimPrefix(oneLine(err.Error()), "yaml: ")), Err: err}
+				return nil, err
 			}
-			setLine(v, line)
-			list.Content = append(list.Content, v)
-			a.values = append(a.values, v)
-			a.lines = append(a.lines, line)
+			out = append(out, axisGroup{a})
+			continue
 		}
-		if err := newChecker().checkAxis(ax.Key, keyLine, list, "sweep"); err != nil {
-			err.File = file
-			return nil, err
+		zips++
+		zpath := "sweep: " + ZipKey
+		if zips > 1 {
+			return nil, &FieldError{File: file, Field: zpath, Msg: "given twice, a sweep has at most one zip group"}
 		}
-		out = append(out, a)
+		if len(ax.Zip) == 0 || ax.Values != nil {
+			return nil, &FieldError{File: file, Line: ax.keyLine, Field: zpath, Msg: "need a mapping from field paths to lists of equal length, e.g. {mixing.group_size: [3, 6], train.batch_size: [48, 96]}"}
+		}
+		var g axisGroup
+		for _, z := range ax.Zip {
+			if z.Key == ZipKey || z.Zip != nil {
+				return nil, &FieldError{File: file, Field: zpath, Msg: "zip inside zip, need field paths"}
+			}
+			a, err := parseAxis(z, file, zpath, seen)
+			if err != nil {
+				return nil, err
+			}
+			if len(g) > 0 && len(a.values) != g.size() {
+				return nil, &FieldError{File: file, Line: a.lines[0], Field: zpath + ": " + a.key,
+					Msg: fmt.Sprintf("%d values, but %s has %d: zipped lists are paired value by value and need equal lengths", len(a.values), g[0].key, g.size())}
+			}
+			g = append(g, a)
+		}
+		out = append(out, g)
 	}
 	return out, nil
 }
 
+// parseAxis checks one swept field and parses its values; path is the sweep path it is under
+// ("sweep" or "sweep: zip") and seen the keys swept so far, which gets ax.Key added.
+func parseAxis(ax Axis, file, path string, seen map[string]bool) (axis, error) {
+	// Lines from the file apply only to what is unchanged since Load.
+	fromFile := len(ax.texts) == len(ax.Values)
+	for i := range ax.texts {
+		fromFile = fromFile && ax.texts[i] == ax.Values[i]
+	}
+	keyLine := 0
+	if fromFile {
+		keyLine = ax.keyLine
+	}
+	if seen[ax.Key] {
+		return axis{}, &FieldError{File: file, Line: keyLine, Field: path + ": " + ax.Key, Msg: "swept twice"}
+	}
+	seen[ax.Key] = true
+	list := &yaml.Node{Kind: yaml.SequenceNode, Line: keyLine}
+	a := axis{key: ax.Key, texts: ax.Values}
+	for i, text := range ax.Values {
+		line := 0
+		if fromFile {
+			line = ax.lines[i]
+		}
+		v, err := parseValue(text)
+		if err != nil {
+			return axis{}, &FieldError{File: file, Line: line, Field: path + ": " + ax.Key, Msg: fmt.Sprintf("value %q: %v", text, strings.TrimPrefix(oneLine(err.Error()), "yaml: ")), Err: err}
+		}
+		setLine(v, line)
+		list.Content = append(list.Content, v)
+		a.values = append(a.values, v)
+		a.lines = append(a.lines, line)
+	}
+	if err := newChecker().checkAxis(ax.Key, keyLine, list, path); err != nil {
+		err.File = file
+		return axis{}, err
+	}
+	return a, nil
+}
+
 // Expand checks c and expands its sweep into the cells to run. The datamix cells form the
-// Cartesian product of the swept values, the first swept field varying slowest; each is made
+// Cartesian product of the swept values, the first swept field varying slowest; the zip group
+// is one axis of the product, at the place of its key, whose i-th position assigns the i-th
+// value of every list in it (assignments in the group's order). Each cell is made
 // by assigning its values to a copy of c's YAML tree (sweep removed; a mapping value is merged
 // into the section it sweeps) and decoding that tree strictly again, then validated. With
 // baseline: true, each distinct baseline (see Cell.Config) comes right before the first
@@ -353,7 +507,7 @@ func Expand(c *Config) ([]Cell, error) {
 	}
 	total := 1
 	for _, a := range axes {
-		total *= len(a.values)
+		total *= a.size()
 		if total > MaxCells {
 			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep", Msg: fmt.Sprintf("more than %d cells, the most one experiment may have", MaxCells)}
 		}
@@ -373,13 +527,15 @@ func Expand(c *Config) ([]Cell, error) {
 	for range total {
 		cellTree, _ := copyNode(&tree, 0) // the encoded tree has no aliases and nests 3 deep
 		info := &cellInfo{}
-		for a, ax := range axes {
-			v := ax.values[idx[a]]
-			if err := assign(cellTree, strings.Split(ax.key, "."), v); err != nil {
-				return nil, err
+		for a, g := range axes {
+			for _, ax := range g {
+				v := ax.values[idx[a]]
+				if err := assign(cellTree, strings.Split(ax.key, "."), v); err != nil {
+					return nil, err
+				}
+				info.params = append(info.params, Param{Key: ax.key, Value: ax.texts[idx[a]]})
+				info.swept = append(info.swept, sweptLine{key: ax.key, line: ax.lines[idx[a]]})
 			}
-			info.params = append(info.params, Param{Key: ax.key, Value: ax.texts[idx[a]]})
-			info.swept = append(info.swept, sweptLine{key: ax.key, line: ax.lines[idx[a]]})
 		}
 		cfg, err := c.decodeCell(cellTree, info)
 		if err != nil {
@@ -407,7 +563,7 @@ func Expand(c *Config) ([]Cell, error) {
 		// Advance the odometer: the last axis varies fastest.
 		for a := len(idx) - 1; a >= 0; a-- {
 			idx[a]++
-			if idx[a] < len(axes[a].values) {
+			if idx[a] < axes[a].size() {
 				break
 			}
 			idx[a] = 0

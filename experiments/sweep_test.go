@@ -392,3 +392,116 @@ func TestCellString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestExpandZip checks paired lists: the zip group is one axis of the product, at the place
+// of its key, and each of its positions assigns the paired values together.
+func TestExpandZip(t *testing.T) {
+	c := parseText(t, `name: z
+baseline: true
+train: {eval_batch_size: 480}
+sweep:
+  seed: [1, 2]
+  zip:
+    mixing.group_size: [1, 3, 6]
+    train.batch_size: [64, 48, 96]
+  model.split: [0, 1]
+`)
+	cells := expandCells(t, c)
+	var want []string
+	for _, seed := range []int{1, 2} {
+		want = append(want, fmt.Sprintf("baseline{seed: %d}", seed))
+		for i, k := range []int{1, 3, 6} {
+			b := []int{64, 48, 96}[i]
+			if k != 1 { // the baselines depend on train.batch_size
+				want = append(want, fmt.Sprintf("baseline{seed: %d, train.batch_size: %d}", seed, b))
+			}
+			for _, s := range []int{0, 1} {
+				want = append(want, fmt.Sprintf("datamix{seed: %d, mixing.group_size: %d, train.batch_size: %d, model.split: %d}", seed, k, b, s))
+			}
+		}
+	}
+	// The seed-1 baseline at batch 64 has the params of the first cell that needs it.
+	want[0] = "baseline{seed: 1, train.batch_size: 64}"
+	want[9] = "baseline{seed: 2, train.batch_size: 64}"
+	if got := cellLabels(cells); !reflect.DeepEqual(got, want) {
+		t.Fatalf("cells\n %q\nwant\n %q", got, want)
+	}
+	for _, cell := range cells {
+		if cell.Variant == VariantDataMix && cell.Config.Train.BatchSize%cell.Config.Mixing.GroupSize != 0 {
+			t.Errorf("cell %s: batch %d and k %d not paired", cell, cell.Config.Train.BatchSize, cell.Config.Mixing.GroupSize)
+		}
+	}
+
+	// The same cell reached through zip or a plain sweep has the same ID.
+	plain := expandCells(t, parseText(t, "name: p\nseed: 2\nmixing: {group_size: 3}\ntrain: {batch_size: 48, eval_batch_size: 480}\nmodel: {split: 1}\n"))
+	var zipped Cell
+	for _, cell := range cells {
+		if cell.Config.Seed == 2 && cell.Config.Mixing.GroupSize == 3 && cell.Config.Model.Split == 1 && cell.Variant == VariantDataMix {
+			zipped = cell
+		}
+	}
+	if zipped.ID != plain[0].ID {
+		t.Errorf("zipped cell ID %s, plain %s", zipped.ID, plain[0].ID)
+	}
+
+	// The resolved config keeps the zip group and parses back to the same cells.
+	out, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := expandCells(t, parseText(t, string(out)))
+	if !reflect.DeepEqual(cellLabels(again), cellLabels(cells)) {
+		t.Errorf("after Marshal and Parse: cells %q", cellLabels(again))
+	}
+	if !strings.Contains(string(out), "zip:") {
+		t.Errorf("marshalled config lacks the zip group:\n%s", out)
+	}
+}
+
+func TestExpandZipErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unequal lengths",
+			"name: z\nsweep:\n  zip:\n    mixing.group_size: [1, 3]\n    train.batch_size: [64, 48, 96]\n",
+			"x.yaml:5: sweep: zip: train.batch_size: 3 values, but mixing.group_size has 2: zipped lists are paired value by value and need equal lengths"},
+		{"swept twice",
+			"name: z\nsweep:\n  seed: [1]\n  zip:\n    seed: [1, 2]\n    model.split: [0, 1]\n",
+			"x.yaml:5: sweep: zip: seed: swept twice, first at line 3"},
+		{"not a mapping",
+			"name: z\nsweep:\n  zip: [1, 2]\n",
+			"x.yaml:3: sweep: zip: a list, need a mapping from field paths to lists of equal length, e.g. {mixing.group_size: [3, 6], train.batch_size: [48, 96]}"},
+		{"unknown field",
+			"name: z\nsweep:\n  zip:\n    mixing.groupsize: [1]\n",
+			"x.yaml:4: sweep: zip: mixing.groupsize: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, max_cond"},
+		{"nested zip",
+			"name: z\nsweep:\n  zip:\n    zip: {seed: [1]}\n",
+			"x.yaml:4: sweep: zip: zip inside zip, need field paths"},
+		{"invalid pair",
+			"name: z\nsweep:\n  zip:\n    mixing.group_size: [2, 3]\n    train.batch_size: [64, 64]\n",
+			"x.yaml:5: sweep cell {mixing.group_size: 3, train.batch_size: 64}: train.batch_size: 64, need a multiple of mixing.group_size (3): batches are mixed in whole groups"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("x.yaml", []byte(tc.yaml))
+			if err == nil {
+				_, err = Expand(c)
+			}
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n got %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+
+	// Built in Go.
+	c := Defaults()
+	c.Name = "go"
+	c.Sweep = Sweep{{Key: ZipKey, Zip: []Axis{{Key: "seed", Values: []string{"1", "2"}}, {Key: "model.split", Values: []string{"0"}}}}}
+	want := "experiments: sweep: zip: model.split: 1 values, but seed has 2: zipped lists are paired value by value and need equal lengths"
+	if _, err := Expand(&c); err == nil || err.Error() != want {
+		t.Errorf("error\n got %v\nwant %s", err, want)
+	}
+	c.Sweep[0].Zip[1].Values = []string{"0", "1"}
+	if cells := expandCells(t, &c); len(cells) != 2 || cells[1].Config.Seed != 2 || cells[1].Config.Model.Split != 1 {
+		t.Errorf("cells %q", cellLabels(cells))
+	}
+}
