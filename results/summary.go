@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,9 @@ import (
 // accuracy in %, the gap to the matching baseline in percentage points, the edge's share of
 // the FLOPs, bytes up and down per input, training seconds), then one line per row that has
 // Notes. A row's baseline is the first baseline row with the same dataset, arch, seed and
-// training settings (train and test limits, epochs, batch size, learning rate).
+// training settings (train and test limits, epochs, batch size, learning rate). When some
+// configuration was run with several seeds, a second table aggregates over them (see
+// seedTable).
 func WriteSummary(path string, title string, rows []Row) error {
 	return WriteFileAtomic(path, func(w io.Writer) error { return summary(w, title, rows) })
 }
@@ -67,6 +70,8 @@ func summary(w io.Writer, title string, rows []Row) error {
 		"(same dataset, arch, seed and training settings) in percentage points; — where there is none. " +
 		"Edge FLOPs is the edge's share of the FLOPs per input.\n")
 
+	seedTable(&b, rows, base)
+
 	var notes []string
 	for _, r := range rows {
 		if len(r.Notes) == 0 {
@@ -101,4 +106,112 @@ func oneLineText(s string) string {
 // cell escapes a value for a Markdown table cell.
 func cell(s string) string {
 	return strings.ReplaceAll(oneLineText(s), "|", `\|`)
+}
+
+// seedTable writes, when some configuration was run with more than one seed, a table with one
+// line per configuration (rows differing only in cell and seed; see GroupBySeeds): the number
+// of seeds, the accuracy as mean ± sample standard deviation with the half-width of its 95%
+// t-interval, the gap to the baseline as mean ± s.d. of the per-seed gaps (each DataMix row
+// against the baseline of its own seed), the edge's FLOPs share, and each metric as mean ±
+// s.d. Non-finite values are left out of each statistic, which then counts fewer seeds.
+func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
+	groups := GroupBySeeds(rows)
+	multi := false
+	for _, g := range groups {
+		multi = multi || len(g.Rows) > 1
+	}
+	if !multi {
+		return
+	}
+	// Configuration columns the main table does not show but that vary between groups.
+	// (Alpha counts only between DataMix groups: a baseline has none.)
+	var extra []field
+	for _, name := range []string{"dataset", "arch", "alpha", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
+		f := fieldNamed(name)
+		first := ""
+		for _, g := range groups {
+			if name == "alpha" && g.Row.Variant == baselineVariant {
+				continue
+			}
+			if v := f.value(g.Row); first == "" {
+				first = v
+			} else if v != first {
+				extra = append(extra, f)
+				break
+			}
+		}
+	}
+	metrics := MetricNames(rows)
+	gap := func(r Row) float64 {
+		if acc, ok := base[keyOf(r)]; ok && r.Variant != baselineVariant {
+			return 100 * (r.Accuracy - acc)
+		}
+		return math.NaN()
+	}
+
+	b.WriteString("\n## Over seeds\n\n")
+	header := []string{"variant", "split", "k", "coefficients", "shuffle"}
+	align := []string{"---", "--:", "--:", "---", "---"}
+	if len(extra) > 0 {
+		header, align = append(header, "other settings"), append(align, "---")
+	}
+	header = append(header, "seeds", "accuracy (mean ± s.d.)", "95% CI", "gap (pp, mean ± s.d.)", "edge FLOPs")
+	align = append(align, "--:", "--:", "--:", "--:", "--:")
+	for _, m := range metrics {
+		header, align = append(header, cell(m)+" (mean ± s.d.)"), append(align, "--:")
+	}
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+	b.WriteString("|" + strings.Join(align, "|") + "|\n")
+	for _, g := range groups {
+		r := g.Row
+		line := []string{cell(r.Variant), strconv.Itoa(r.Split), strconv.Itoa(r.GroupSize), cell(r.Coefficients), strconv.FormatBool(r.Shuffle)}
+		if len(extra) > 0 {
+			var parts []string
+			for _, f := range extra {
+				if f.name != "alpha" || r.Variant != baselineVariant {
+					parts = append(parts, f.label(r))
+				}
+			}
+			line = append(line, cell(strings.Join(parts, ", ")))
+		}
+		acc := g.Stat(func(r Row) float64 { return 100 * r.Accuracy })
+		ci := "—"
+		if acc.N > 1 {
+			ci = fmt.Sprintf("±%.2f", acc.CI95)
+		}
+		n := len(g.Rows)
+		gaps := "—"
+		if r.Variant != baselineVariant {
+			gaps = meanSD(g.Stat(gap), n, "%+.2f", "")
+		}
+		line = append(line, strconv.Itoa(n), meanSD(acc, n, "%.2f", "%"), ci, gaps,
+			meanSD(g.Stat(func(r Row) float64 { return 100 * r.EdgeFLOPsFrac }), n, "%.1f", "%"))
+		for _, m := range metrics {
+			line = append(line, meanSD(g.Stat(Metric(m)), n, "%.3f", ""))
+		}
+		b.WriteString("| " + strings.Join(line, " | ") + " |\n")
+	}
+	b.WriteString("\nOne line per configuration run with one or more seeds. Accuracy in %: mean ± sample " +
+		"standard deviation over the seeds, and the half-width of the 95% Student-t confidence " +
+		"interval of the mean (— with one seed). The gap is averaged over the per-seed gaps to the " +
+		"baseline of the same seed. Non-finite values (NaN, ±Inf) are left out, and a statistic " +
+		"over fewer seeds than the seeds column says is marked with its count, e.g. (n=2).\n")
+}
+
+// meanSD formats a Stat as "mean ± s.d." with the given verb and unit ("mean" alone for one
+// value, "—" for none), adding "(n=…)" when it summarises fewer values than seeds.
+func meanSD(s Stat, seeds int, verb, unit string) string {
+	var out string
+	switch s.N {
+	case 0:
+		return "—"
+	case 1:
+		out = fmt.Sprintf(verb+"%s", s.Mean, unit)
+	default:
+		out = fmt.Sprintf(verb+" ± "+strings.Replace(verb, "+", "", 1)+"%s", s.Mean, s.SD, unit)
+	}
+	if s.N < seeds {
+		out += fmt.Sprintf(" (n=%d)", s.N)
+	}
+	return out
 }
