@@ -88,10 +88,21 @@
 // # Running
 //
 // Run loads every dataset the cells need (so a bad file stops the run before anything is
-// written), then runs the cells in order and writes the run directory: the resolved
-// config.yaml, and per cell cells/<id>/ with model.ckpt, epochs.csv and, last and atomically,
-// row.json, whose presence marks the cell done — a re-run skips it. It ends with
-// results.csv, results.json and summary.md over all finished cells.
+// written), then runs the cells and writes the run directory: the resolved config.yaml,
+// manifest.json (every cell of the experiment, in order), and per cell cells/<id>/ with
+// model.ckpt, epochs.csv and, last and atomically, row.json, whose presence marks the cell
+// done — a re-run skips it, so a run killed at any moment (SIGKILL included) loses only the
+// cells it was computing. It ends with results.csv, results.json and summary.md over all
+// finished cells, in the order of Expand.
+//
+// Options.Jobs cells are computed at once (default: the number of CPUs), each in its own
+// goroutine with its own network, graphs and generators, so results do not depend on it.
+// RunContext stops when its context is cancelled: no new cell starts, the computing ones stop
+// at their next training step, the finished ones are written, and the error is an
+// *InterruptedError counting them. Options.Shard runs every n-th cell of the expanded list
+// (Shard{i, n}: the cells whose index is i mod n), for job arrays; Merge combines the shard
+// directories into one run directory, refusing directories of different experiments (by
+// their manifest.json) and, unless told otherwise, incomplete sets of shards.
 //
 // RunCell trains one cell. Each cell draws from its own seeded PCG generators, one stream per
 // purpose (initialisation, data order, training coefficients, evaluation secrets), so a

@@ -1,15 +1,20 @@
 package experiments
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/datamix/harness/datasets"
@@ -29,9 +34,21 @@ type Progress struct {
 
 // Observer receives a run's progress. Library code never writes to the terminal; the CLI
 // attaches an Observer that draws a progress bar.
+//
+// In every method i is the cell's position among the n cells of this run (its shard, when
+// sharded), 0-based, in the order of Expand. Run calls the methods one at a time, under a
+// lock, so an Observer need not be safe for concurrent use; with Options.Jobs > 1 the calls
+// of different cells interleave, and may come from different goroutines.
 type Observer interface {
+	// CellResumed reports a cell that an earlier run finished: its stored row is reused.
+	CellResumed(i, n int, c *Cell, row *results.Row)
+	// CellStart reports that a cell starts computing.
 	CellStart(i, n int, c *Cell)
+	// Progress reports a computing cell's progress, after every training step and every
+	// evaluation batch.
 	Progress(i int, c *Cell, p Progress)
+	// CellEnd reports a computed cell: its row, or the error that stopped it (wrapping
+	// context.Canceled when the run was interrupted).
 	CellEnd(i, n int, c *Cell, row *results.Row, err error)
 }
 
@@ -41,13 +58,100 @@ type Options struct {
 	Out string
 	// Observer receives progress; nil for none.
 	Observer Observer
+	// Jobs is the number of cells computed at once, each in its own goroutine with its own
+	// network, graphs and generators (one gorgonia graph is not safe for concurrent use, and
+	// concurrent graphs must not share weights: ../shared/GORGONIA.md). 0 means
+	// runtime.NumCPU(); results do not depend on it.
+	Jobs int
+	// Shard selects the part of the cells to run; the zero value runs them all.
+	Shard Shard
 }
+
+// Shard is one of Count parts of an experiment, for splitting a sweep across machines (a
+// Slurm job array, a Kubernetes Indexed Job): the cells whose index in the expanded list (the
+// order of Expand, baselines included) is Index modulo Count. The zero value is the whole
+// experiment.
+type Shard struct{ Index, Count int }
+
+// ParseShard reads a shard written "i/n", with 0 ≤ i < n.
+func ParseShard(s string) (Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("experiments: shard %q, need i/n with integers 0 ≤ i < n, e.g. 0/4", s)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// String writes s as "i/n", or "" for the whole experiment.
+func (s Shard) String() string {
+	if s.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.Index, s.Count)
+}
+
+// Has reports whether the cell at index i of the expanded list belongs to s.
+func (s Shard) Has(i int) bool { return s.Count <= 1 || i%s.Count == s.Index }
+
+// valid reports whether s is the zero value or a shard that ParseShard accepts.
+func (s Shard) valid() bool {
+	return s == Shard{} || (s.Count >= 1 && s.Index >= 0 && s.Index < s.Count)
+}
+
+// InterruptedError is the error of a run whose context was cancelled: the cells computing at
+// that moment were abandoned (they rerun when the same command is repeated), the finished
+// ones are kept.
+type InterruptedError struct {
+	Finished, Total int   // cells with a row (resumed or computed) and cells in the run
+	Err             error // the context's error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("experiments: interrupted (%v) with %d of %d cells finished; run the same command again to compute the other %d",
+		e.Err, e.Finished, e.Total, e.Total-e.Finished)
+}
+
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 type nopObserver struct{}
 
+func (nopObserver) CellResumed(int, int, *Cell, *results.Row)    {}
 func (nopObserver) CellStart(int, int, *Cell)                    {}
 func (nopObserver) Progress(int, *Cell, Progress)                {}
 func (nopObserver) CellEnd(int, int, *Cell, *results.Row, error) {}
+
+// lockedObserver serialises the calls to an Observer.
+type lockedObserver struct {
+	mu  sync.Mutex
+	obs Observer
+}
+
+func (l *lockedObserver) CellResumed(i, n int, c *Cell, row *results.Row) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.obs.CellResumed(i, n, c, row)
+}
+
+func (l *lockedObserver) CellStart(i, n int, c *Cell) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.obs.CellStart(i, n, c)
+}
+
+func (l *lockedObserver) Progress(i int, c *Cell, p Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.obs.Progress(i, c, p)
+}
+
+func (l *lockedObserver) CellEnd(i, n int, c *Cell, row *results.Row, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.obs.CellEnd(i, n, c, row, err)
+}
 
 // maxLoss bounds a sane cross-entropy: a mean loss above it (ln 10 ≈ 2.3 at chance) means
 // training has exploded.
@@ -65,23 +169,56 @@ const (
 
 func cellRNG(seed uint64, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
-// Run expands cfg into cells, runs each one that has not already finished in opts.Out, and
-// writes the resolved config, results.csv, results.json and summary.md. A cell's directory
-// (cells/<id>/) gets its checkpoint, per-epoch log and, last and atomically, row.json, whose
-// presence marks the cell done: a re-run skips it. Run returns the rows of the finished cells
-// and an error if any cell failed.
+// Run is RunContext without cancellation.
 func Run(cfg *Config, opts Options) ([]results.Row, error) {
-	obs := opts.Observer
-	if obs == nil {
-		obs = nopObserver{}
+	return RunContext(context.Background(), cfg, opts)
+}
+
+// RunContext expands cfg into cells, runs each one of opts.Shard that has not already
+// finished in opts.Out, opts.Jobs at a time, and writes the resolved config, manifest.json
+// (the expanded cells, for Merge), results.csv, results.json and summary.md. A cell's
+// directory (cells/<id>/) gets its checkpoint, per-epoch log and, last and atomically,
+// row.json, whose presence marks the cell done: a re-run skips it. A run killed at any moment
+// (SIGKILL included) therefore loses only the cells it was computing.
+//
+// When ctx is cancelled, no new cell starts, the computing ones stop at their next training
+// step or evaluation, the results files are written over the finished cells, and the error is
+// an *InterruptedError. RunContext returns the rows of the finished cells, in the order of
+// Expand, and an error if any cell failed.
+func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, error) {
+	if !opts.Shard.valid() {
+		return nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", opts.Shard.Index, opts.Shard.Count)
 	}
-	cells, err := Expand(cfg)
+	var obs Observer = nopObserver{}
+	if opts.Observer != nil {
+		obs = &lockedObserver{obs: opts.Observer}
+	}
+	all, err := Expand(cfg)
 	if err != nil {
 		return nil, err
 	}
+	var cells []Cell
+	for i := range all {
+		if opts.Shard.Has(i) {
+			cells = append(cells, all[i])
+		}
+	}
+	// Rows of the cells an earlier run finished.
+	rows := make([]*results.Row, len(cells))
+	var todo []int
+	for i := range cells {
+		row, err := storedRow(opts.Out, &cells[i])
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			todo = append(todo, i)
+		}
+		rows[i] = row
+	}
 	// Load every dataset first: a missing or corrupt file stops the run before anything is written.
 	data := map[datasets.Spec]*datasets.Dataset{}
-	for i := range cells {
+	for _, i := range todo {
 		spec := cells[i].datasetSpec()
 		if _, ok := data[spec]; ok {
 			continue
@@ -105,26 +242,69 @@ func Run(cfg *Config, opts Options) ([]results.Row, error) {
 	}); err != nil {
 		return nil, err
 	}
-	var rows []results.Row
+	if err := writeManifest(opts.Out, cfg.Name, opts.Shard, all); err != nil {
+		return nil, err
+	}
+
+	n := len(cells)
+	for i := range cells {
+		if rows[i] != nil {
+			obs.CellResumed(i, n, &cells[i], rows[i])
+		}
+	}
+	jobs := opts.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	jobs = min(jobs, len(todo))
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c := &cells[i]
+				obs.CellStart(i, n, c)
+				row, err := runCell(ctx, c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
+				obs.CellEnd(i, n, c, row, err)
+				rows[i], errs[i] = row, err
+			}
+		}()
+	}
+	for _, i := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	var done []results.Row
 	var failed []string
 	for i := range cells {
-		c := &cells[i]
-		obs.CellStart(i, len(cells), c)
-		row, err := runCellOnce(c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
-		obs.CellEnd(i, len(cells), c, row, err)
-		if err != nil {
-			failed = append(failed, fmt.Sprintf("cell %s (%s): %v", c.ID, c.Label(), err))
-			continue
+		switch {
+		case rows[i] != nil:
+			done = append(done, *rows[i])
+		case errs[i] != nil && ctx.Err() == nil:
+			failed = append(failed, fmt.Sprintf("cell %s (%s): %v", cells[i].ID, cells[i].Label(), errs[i]))
 		}
-		rows = append(rows, *row)
 	}
-	if err := writeResults(opts.Out, cfg.Name, rows); err != nil {
-		return rows, err
+	if err := writeResults(opts.Out, cfg.Name, done); err != nil {
+		return done, err
+	}
+	if ctx.Err() != nil && len(done) < n {
+		return done, &InterruptedError{Finished: len(done), Total: n, Err: ctx.Err()}
 	}
 	if len(failed) > 0 {
-		return rows, fmt.Errorf("experiments: %d of %d cells failed: %s", len(failed), len(cells), strings.Join(failed, "; "))
+		return done, fmt.Errorf("experiments: %d of %d cells failed: %s", len(failed), n, strings.Join(failed, "; "))
 	}
-	return rows, nil
+	return done, nil
 }
 
 func writeResults(dir, name string, rows []results.Row) error {
@@ -151,21 +331,37 @@ func (c *Cell) datasetSpec() datasets.Spec {
 	return datasets.Spec{Name: d.Name, Path: d.Path, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
 }
 
-// runCellOnce returns the stored row of a finished cell, or runs it.
-func runCellOnce(c *Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
-	dir := filepath.Join(out, "cells", c.ID)
-	rowPath := filepath.Join(dir, "row.json")
-	if b, err := os.ReadFile(rowPath); err == nil {
-		var row results.Row
-		if err := json.Unmarshal(b, &row); err != nil {
-			return nil, fmt.Errorf("experiments: %s: %w (delete it to recompute the cell)", rowPath, err)
-		}
-		return &row, nil
+// storedRow returns the row of cell c that an earlier run wrote into out, or nil if there is
+// none.
+func storedRow(out string, c *Cell) (*results.Row, error) {
+	rowPath := filepath.Join(out, "cells", c.ID, "row.json")
+	b, err := os.ReadFile(rowPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	var row results.Row
+	if err := json.Unmarshal(b, &row); err != nil {
+		return nil, fmt.Errorf("experiments: %s: %w (delete it to recompute the cell)", rowPath, err)
+	}
+	return &row, nil
+}
+
+// runCell computes cell c and writes its directory, row.json last. It first removes the
+// temporary files a killed earlier attempt may have left (see results.WriteFileAtomic).
+func runCell(ctx context.Context, c *Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
 	}
-	res, err := RunCell(c, ds, progress)
+	if stale, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); err == nil {
+		for _, f := range stale {
+			os.Remove(f) // best effort: a leftover temporary file is harmless, only untidy
+		}
+	}
+	res, err := RunCell(ctx, c, ds, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +377,7 @@ func runCellOnce(c *Cell, out string, ds *datasets.Dataset, progress func(Progre
 	}); err != nil {
 		return nil, err
 	}
-	if err := results.WriteFileAtomic(rowPath, func(w io.Writer) error {
+	if err := results.WriteFileAtomic(filepath.Join(dir, "row.json"), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res.Row)
@@ -207,8 +403,9 @@ type CellResult struct {
 
 // RunCell trains and evaluates one cell on ds. A baseline cell trains the network unsplit and
 // unmixed; a DataMix cell trains it mixing-aware and evaluates it through the edge/cloud
-// Pipeline with fresh secret coefficients (and shuffling, as configured).
-func RunCell(c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+// Pipeline with fresh secret coefficients (and shuffling, as configured). It stops with an
+// error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
+func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
 	arch, err := models.Lookup(cfg.Model.Arch)
 	if err != nil {
@@ -235,7 +432,7 @@ func RunCell(c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResul
 
 	res := &CellResult{Net: net}
 	start := time.Now()
-	if err := train(res, cfg, ds, sampler, guard, k, progress); err != nil {
+	if err := train(ctx, res, cfg, ds, sampler, guard, k, progress); err != nil {
 		return nil, err
 	}
 	trainSeconds := time.Since(start).Seconds()
@@ -248,6 +445,9 @@ func RunCell(c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResul
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("experiments: stopped after evaluation: %w", err)
 	}
 	row := baseRow(c, ds)
 	row.Accuracy = acc
@@ -303,7 +503,7 @@ func fillCosts(row *results.Row, net *models.Net, mixed bool, k int) {
 
 // train runs the configured epochs. Each step draws a fresh C per group of k (mixed cells).
 // Each epoch visits the training set in a fresh seeded order; a last partial batch is dropped.
-func train(res *CellResult, cfg *Config, ds *datasets.Dataset, sampler mixing.Sampler, guard mixing.Guard, k int, progress func(Progress)) error {
+func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Dataset, sampler mixing.Sampler, guard mixing.Guard, k int, progress func(Progress)) error {
 	batch := cfg.Train.BatchSize
 	steps := ds.Train.N / batch
 	if steps == 0 {
@@ -329,6 +529,9 @@ func train(res *CellResult, cfg *Config, ds *datasets.Dataset, sampler mixing.Sa
 		var sumLoss float64
 		var correct, seen int
 		for s := 0; s < steps; s++ {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("experiments: stopped at epoch %d step %d: %w", epoch, s+1, err)
+			}
 			for j, idx := range order[s*batch : (s+1)*batch] {
 				copy(x[j*dim:(j+1)*dim], ds.Train.Row(idx))
 				y[j] = ds.Train.Y[idx]

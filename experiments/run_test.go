@@ -2,10 +2,16 @@ package experiments
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/datamix/harness/results"
 )
 
 // tinyConfig is a config small enough to train in a few seconds.
@@ -136,6 +142,11 @@ func TestConfigsRunTiny(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no configs found: %v", err)
 	}
+	paper, err := filepath.Glob("../configs/paper/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, paper...)
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			cfg, err := Load(p)
@@ -154,5 +165,235 @@ func TestConfigsRunTiny(t *testing.T) {
 				t.Fatal("no rows")
 			}
 		})
+	}
+}
+
+// sweep12 is a sweep of 12 tiny cells (3 seeds × 2 group sizes × 2 splits), each training
+// 3 steps, so that a run can be interrupted between the steps of a cell.
+const sweep12 = `name: sweep12
+seed: 1
+dataset: {name: mnist, train_limit: 96, test_limit: 32}
+model: {arch: mnist-cnn, split: 1}
+mixing: {group_size: 2}
+train: {epochs: 1, batch_size: 32, eval_batch_size: 32}
+sweep:
+  seed: [1, 2, 3]
+  mixing.group_size: [1, 2]
+  model.split: [0, 1]
+`
+
+// interrupter records which cells a run computed, and cancels the run at the first training
+// step of a cell that starts after `after` cells ended, so that the cancellation hits a cell
+// in the middle of its training.
+type interrupter struct {
+	nopObserver
+	cancel   context.CancelFunc
+	after    int
+	ended    int
+	computed []string // IDs of the cells computed to the end
+	stopped  []string // IDs of the cells stopped by the cancellation
+	resumed  int
+}
+
+func (o *interrupter) CellResumed(int, int, *Cell, *results.Row) { o.resumed++ }
+
+func (o *interrupter) Progress(_ int, c *Cell, p Progress) {
+	if o.cancel != nil && o.ended >= o.after && p.Phase == "train" && p.Step == 1 {
+		o.cancel()
+	}
+}
+
+func (o *interrupter) CellEnd(_, _ int, c *Cell, _ *results.Row, err error) {
+	o.ended++
+	switch {
+	case err == nil:
+		o.computed = append(o.computed, c.ID)
+	case errors.Is(err, context.Canceled):
+		o.stopped = append(o.stopped, c.ID)
+	}
+}
+
+// TestRunInterruptResume interrupts a sweep of 12 cells twice in the middle of a cell, then
+// lets it finish: it ends with 12 rows, no cell computed twice, and an interrupted cell leaves
+// no row (nor temporary files) behind.
+func TestRunInterruptResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	cfg, err := Parse("sweep12.yaml", []byte(sweep12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	times := map[string]int{}
+	for run, after := range []int{3, 4, -1} {
+		ctx, cancel := context.WithCancel(context.Background())
+		obs := &interrupter{after: after}
+		if after >= 0 {
+			obs.cancel = cancel
+		}
+		rows, err := RunContext(ctx, cfg, Options{Out: dir, Observer: obs, Jobs: 2})
+		cancel()
+		for _, id := range obs.computed {
+			times[id]++
+		}
+		var ie *InterruptedError
+		if after < 0 {
+			if err != nil || len(rows) != 12 {
+				t.Fatalf("run %d: %d rows, error %v; want 12 rows", run, len(rows), err)
+			}
+			break
+		}
+		if !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d: error %v, want an InterruptedError", run, err)
+		}
+		if len(obs.stopped) == 0 {
+			t.Errorf("run %d: no cell was stopped mid-way", run)
+		}
+		if ie.Finished != len(rows) || ie.Total != 12 || len(rows) >= 12 {
+			t.Errorf("run %d: %d rows, error %v", run, len(rows), err)
+		}
+		for _, id := range obs.stopped {
+			if _, err := os.Stat(filepath.Join(dir, "cells", id, "row.json")); err == nil {
+				t.Errorf("run %d: stopped cell %s has a row", run, id)
+			}
+		}
+		// The results files hold the finished cells.
+		stored, err := results.ReadJSON(filepath.Join(dir, "results.json"))
+		if err != nil || len(stored) != len(rows) {
+			t.Errorf("run %d: results.json has %d rows (%v), want %d", run, len(stored), err, len(rows))
+		}
+	}
+	if len(times) != 12 {
+		t.Errorf("%d cells computed over the three runs, want 12", len(times))
+	}
+	for id, n := range times {
+		if n != 1 {
+			t.Errorf("cell %s computed %d times", id, n)
+		}
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "cells", "*", ".*")); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+// TestShardMerge runs a sweep as three shards and merges them: the rows equal those of the
+// unsharded run (but for wall-clock times). Merging a directory of another experiment, or an
+// incomplete set of shards, is refused.
+func TestShardMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks")
+	}
+	cfg := tinyConfig(t, "baseline: true\nsweep: {seed: [1, 2], mixing.group_size: [1, 2]}\n")
+	cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit = 64, 32
+	whole := t.TempDir()
+	want, err := Run(cfg, Options{Out: whole, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 6 {
+		t.Fatalf("%d rows, want 6 (2 baselines, 4 DataMix cells)", len(want))
+	}
+	root := t.TempDir()
+	var shards []string
+	seen := map[string]bool{}
+	for i := range 3 {
+		d := filepath.Join(root, fmt.Sprintf("shard-%d", i))
+		rows, err := Run(cfg, Options{Out: d, Jobs: 1, Shard: Shard{Index: i, Count: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 {
+			t.Errorf("shard %d/3: %d rows, want 2", i, len(rows))
+		}
+		for _, r := range rows {
+			if seen[r.Cell] {
+				t.Errorf("cell %s in two shards", r.Cell)
+			}
+			seen[r.Cell] = true
+		}
+		shards = append(shards, d)
+	}
+
+	// Two of three shards: refused, nothing written.
+	out := filepath.Join(root, "merged")
+	_, err = Merge(out, shards[:2], false)
+	var me *MissingError
+	if !errors.As(err, &me) || len(me.Missing) != 2 {
+		t.Fatalf("merge of 2 of 3 shards: error %v, want 2 missing cells", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("refused merge wrote %s", out)
+	}
+
+	got, err := Merge(out, shards, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := results.ReadJSON(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range [][]results.Row{got, stored} {
+		if len(rows) != len(want) {
+			t.Fatalf("merged %d rows, want %d", len(rows), len(want))
+		}
+		for i := range want {
+			a, b := want[i], rows[i]
+			a.TrainSeconds, a.EvalSeconds, b.TrainSeconds, b.EvalSeconds = 0, 0, 0, 0
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("row %d:\n merged %+v\nwhole  %+v", i, b, a)
+			}
+		}
+	}
+	// The merged directory is a finished run: running the config into it computes nothing.
+	rec := &recorder{}
+	if rows, err := Run(cfg, Options{Out: out, Observer: rec}); err != nil || len(rows) != 6 || rec.steps != 0 {
+		t.Errorf("run into the merged directory: %d rows, %d steps, error %v", len(rows), rec.steps, err)
+	}
+
+	// A directory of another experiment.
+	other := tinyConfig(t, "sweep: {seed: [5]}\n")
+	other.Dataset.TrainLimit, other.Dataset.TestLimit = 64, 32
+	od := filepath.Join(root, "other")
+	if _, err := Run(other, Options{Out: od}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(filepath.Join(root, "mixed"), append(shards, od), true); err == nil || !strings.Contains(err.Error(), "different experiment") {
+		t.Errorf("merge with another experiment: error %v", err)
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Shard
+		ok   bool
+	}{
+		{"0/3", Shard{0, 3}, true},
+		{"2/3", Shard{2, 3}, true},
+		{"0/1", Shard{0, 1}, true},
+		{"3/3", Shard{}, false},
+		{"-1/3", Shard{}, false},
+		{"1/0", Shard{}, false},
+		{"1", Shard{}, false},
+		{"a/b", Shard{}, false},
+	} {
+		got, err := ParseShard(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseShard(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+	// Every index in exactly one shard.
+	for i := range 10 {
+		n := 0
+		for j := range 3 {
+			if (Shard{j, 3}).Has(i) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("cell %d in %d of 3 shards", i, n)
+		}
 	}
 }

@@ -2,42 +2,77 @@
 //
 // Usage:
 //
-//	runexp run -config FILE [-out DIR]
+//	runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n]
+//	runexp merge -out DIR [-allow-missing] DIR...
+//	runexp plot DIR
 //
 // run trains and evaluates every cell of the config (the baseline and the DataMix cells of
-// its sweep) and writes into DIR (default runs/<name>): config.yaml (the resolved config),
-// results.csv, results.json, summary.md and one folder per cell under cells/. Cells already
-// finished in DIR are not recomputed. A progress bar on stderr shows the cell, epoch and
-// running loss and accuracy when stderr is a terminal; otherwise one line per cell is logged.
-// The exit code is 0 only if every cell succeeded, 2 for a usage error and 1 for any other
-// error (a bad config, a missing dataset, a failed cell), printed as one line on stderr.
+// its sweep), N at a time (default: the number of CPUs), and writes into DIR (default
+// runs/<name>, or runs/<name>/shard-<i>-of-<n> with -shard): config.yaml (the resolved
+// config), manifest.json (the cells), results.csv, results.json, summary.md, plots/ and one
+// folder per cell under cells/. Cells already finished in DIR are not recomputed, so a killed
+// run resumes where it stopped. -shard i/n runs only the cells whose index in the expanded
+// sweep is i modulo n, for job arrays (see deploy/README.md); merge then combines the shard
+// directories into one run directory, refusing directories of different experiments and,
+// unless -allow-missing, shards with unfinished cells. plot redraws DIR/plots/ from
+// DIR/results.json alone.
+//
+// Progress goes to stderr: with one job and a terminal, a bar per cell; with several jobs and
+// a terminal, a bar of cells done; otherwise one line per cell event (for batch-job logs).
+// SIGINT or SIGTERM stops the run: cells in progress are abandoned, finished ones kept, the
+// results files are written over them, and runexp exits 130 with a line saying how many cells
+// finished (a second SIGINT kills it at once, which loses nothing more).
+//
+// The exit code is 0 only if every cell succeeded, 2 for a usage error, 130 when interrupted
+// and 1 for any other error (a bad config, a missing dataset, a failed cell), printed as one
+// line on stderr.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
+	"syscall"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/results"
 )
 
-const usage = `usage: runexp run -config FILE [-out DIR]
+const usage = `usage:
+  runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n]
+  runexp merge -out DIR [-allow-missing] DIR...
+  runexp plot DIR
 
 Commands:
-  run    train and evaluate every cell of a config; see README.md for the config reference
+  run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
+  merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
+  plot   redraw DIR/plots/ from DIR/results.json
 `
 
+// exitInterrupted is the exit code of a run stopped by a signal: 128 + SIGINT, as shells report.
+const exitInterrupted = 130
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal gets the default action: exit at once
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // errUsage marks errors caused by how the command was called.
 var errUsage = errors.New("usage")
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -45,7 +80,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "run":
-		err = cmdRun(args[1:], stdout, stderr)
+		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "merge":
+		err = cmdMerge(args[1:], stdout, stderr)
+	case "plot":
+		err = cmdPlot(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -53,28 +92,46 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runexp: unknown command %q\n%s", args[0], usage)
 		return 2
 	}
+	var interrupted *experiments.InterruptedError
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 		return 2
+	case errors.As(err, &interrupted):
+		fmt.Fprintf(stderr, "runexp: %v\n", err)
+		return exitInterrupted
 	default:
 		fmt.Fprintf(stderr, "runexp: %v\n", err)
 		return 1
 	}
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) error {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "experiment config (YAML)")
-	out := fs.String("out", "", "output directory (default runs/<name>)")
+	out := fs.String("out", "", "output directory (default runs/<name>, or runs/<name>/shard-<i>-of-<n>)")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "cells computed at once")
+	shardFlag := fs.String("shard", "", "run only shard i/n: the cells whose index is i modulo n")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if *cfgPath == "" || fs.NArg() > 0 {
 		fmt.Fprint(stderr, "runexp run: need -config FILE and no other arguments\n")
 		return errUsage
+	}
+	if *jobs < 1 {
+		fmt.Fprintf(stderr, "runexp run: -jobs %d, need at least 1\n", *jobs)
+		return errUsage
+	}
+	var shard experiments.Shard
+	if *shardFlag != "" {
+		var err error
+		if shard, err = experiments.ParseShard(*shardFlag); err != nil {
+			fmt.Fprintf(stderr, "runexp run: -shard: %v\n", err)
+			return errUsage
+		}
 	}
 	cfg, err := experiments.Load(*cfgPath)
 	if err != nil {
@@ -86,12 +143,68 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("runs", cfg.Name)
+		if shard.Count > 0 {
+			dir = filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
+		}
 	}
-	obs := newObserver(stderr)
-	rows, err := experiments.Run(cfg, experiments.Options{Out: dir, Observer: obs})
+	obs := newObserver(stderr, *jobs)
+	rows, err := experiments.RunContext(ctx, cfg, experiments.Options{Out: dir, Observer: obs, Jobs: *jobs, Shard: shard})
 	obs.finish()
 	if len(rows) > 0 {
 		fmt.Fprintf(stdout, "%d cells written to %s (results.csv, results.json, summary.md)\n", len(rows), dir)
+		if perr := plot(dir, stdout, stderr); perr != nil && err == nil {
+			err = perr
+		}
 	}
 	return err
+}
+
+func cmdMerge(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output directory")
+	allowMissing := fs.Bool("allow-missing", false, "merge even if some cells have no row yet")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fmt.Fprint(stderr, "runexp merge: need -out DIR and at least one run directory\n")
+		return errUsage
+	}
+	rows, err := experiments.Merge(*out, fs.Args(), *allowMissing)
+	var missing *experiments.MissingError
+	if err != nil && !(errors.As(err, &missing) && *allowMissing) {
+		return err
+	}
+	if missing != nil {
+		fmt.Fprintf(stderr, "runexp merge: note: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "%d cells from %d directories merged into %s (results.csv, results.json, summary.md)\n", len(rows), fs.NArg(), *out)
+	return plot(*out, stdout, stderr)
+}
+
+func cmdPlot(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprint(stderr, "runexp plot: need exactly one run directory\n")
+		return errUsage
+	}
+	return plot(fs.Arg(0), stdout, stderr)
+}
+
+// plot redraws dir/plots from dir/results.json and reports what it drew and skipped.
+func plot(dir string, stdout, stderr io.Writer) error {
+	rep, err := results.PlotDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stderr, "runexp plot: note: %s\n", n)
+	}
+	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Plots), filepath.Join(dir, results.PlotsDir))
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestBadInput(t *testing.T) {
 			os.WriteFile(cfg, []byte(strings.Replace(goodConfig, c.from, c.to, 1)), 0o644)
 			out := filepath.Join(dir, "out")
 			var stdout, stderr bytes.Buffer
-			code := run([]string{"run", "-config", cfg, "-out", out}, &stdout, &stderr)
+			code := run(context.Background(), []string{"run", "-config", cfg, "-out", out}, &stdout, &stderr)
 			msg := stderr.String()
 			if code == 0 {
 				t.Fatalf("exit 0, want non-zero; stderr %q", msg)
@@ -95,9 +96,11 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"frobnicate"}, {"run"}, {"run", "-config"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"run"}, {"run", "-config"},
+		{"run", "-config", "x.yaml", "-jobs", "0"}, {"run", "-config", "x.yaml", "-shard", "3/3"},
+		{"run", "-config", "x.yaml", "-shard", "1"}, {"merge"}, {"merge", "-out", "x"}, {"plot"}, {"plot", "a", "b"}} {
 		var o, e bytes.Buffer
-		if code := run(args, &o, &e); code != 2 {
+		if code := run(context.Background(), args, &o, &e); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
 	}
@@ -113,7 +116,7 @@ func TestRunWritesOutputs(t *testing.T) {
 	os.WriteFile(cfg, []byte(goodConfig+"baseline: true\n"), 0o644)
 	out := filepath.Join(dir, "out")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"run", "-config", cfg, "-out", out}, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), []string{"run", "-config", cfg, "-out", out}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	csv, err := os.ReadFile(filepath.Join(out, "results.csv"))

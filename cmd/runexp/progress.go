@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,44 +15,102 @@ import (
 	"github.com/datamix/harness/results"
 )
 
-// observer shows a run's progress on stderr: a progress bar per cell when stderr is a
-// terminal, otherwise a log line when a cell starts, after each epoch and when it ends (for
-// batch-job logs).
+// observer shows a run's progress on stderr. With a terminal and one job it draws a bar per
+// cell phase (training, evaluation); with a terminal and several jobs, one bar of cells done
+// out of all, with a line above it per finished cell; without a terminal (batch-job logs) it
+// writes a line when a cell starts, after each of its epochs and when it ends, each line
+// naming its cell, so that the lines of concurrent cells can be told apart.
+// experiments.Run serialises the calls, so observer needs no lock of its own.
 type observer struct {
 	w     io.Writer
 	tty   bool
-	bar   *progressbar.ProgressBar
-	phase string
+	jobs  int
+	cells map[int]*cellState // the cells computing now, by index
+	done  int                // cells finished (computed, failed or resumed) so far
+	total int
+
+	bar   *progressbar.ProgressBar // the cell's phase bar (one job) or the bar of cells (several)
+	phase string                   // the phase the one-job bar shows
+}
+
+// cellState is what the observer remembers of a computing cell.
+type cellState struct {
 	start time.Time
 	last  experiments.Progress // latest progress, logged when an epoch ends (no terminal)
 }
 
-func newObserver(w io.Writer) *observer {
+func newObserver(w io.Writer, jobs int) *observer {
 	f, ok := w.(*os.File)
-	return &observer{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+	return &observer{w: w, tty: ok && term.IsTerminal(int(f.Fd())), jobs: jobs, cells: map[int]*cellState{}}
+}
+
+// line writes one log line, keeping a bar of cells below it.
+func (o *observer) line(format string, args ...any) {
+	if o.bar != nil && o.jobs > 1 {
+		o.bar.Clear()
+	}
+	fmt.Fprintf(o.w, format+"\n", args...)
+	if o.bar != nil && o.jobs > 1 {
+		o.bar.RenderBlank()
+	}
+}
+
+// cellsBar makes sure the bar of cells exists (terminal, several jobs) and shows the count.
+func (o *observer) cellsBar() {
+	if !o.tty || o.jobs <= 1 {
+		return
+	}
+	if o.bar == nil {
+		o.bar = progressbar.NewOptions(o.total,
+			progressbar.OptionSetWriter(o.w),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+		)
+	}
+	o.bar.Describe(fmt.Sprintf("cells (%d running)", len(o.cells)))
+	o.bar.Set(o.done)
+}
+
+func (o *observer) CellResumed(i, n int, c *experiments.Cell, row *results.Row) {
+	o.total = n
+	o.done++
+	o.line("cell %d/%d %s: finished earlier, accuracy %.2f%% (resumed) %s", i+1, n, c.ID, 100*row.Accuracy, c.Label())
+	o.cellsBar()
 }
 
 func (o *observer) CellStart(i, n int, c *experiments.Cell) {
-	o.start = time.Now()
-	if !o.tty {
-		fmt.Fprintf(o.w, "cell %d/%d %s: %s\n", i+1, n, c.ID, c.Label())
+	o.total = n
+	o.cells[i] = &cellState{start: time.Now()}
+	if !o.tty || o.jobs > 1 {
+		o.line("cell %d/%d %s: start %s", i+1, n, c.ID, c.Label())
 	}
-	o.phase = ""
+	o.cellsBar()
 }
 
 func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) {
-	if !o.tty {
-		if o.last.Phase == "train" && (p.Phase != "train" || p.Epoch != o.last.Epoch) {
-			o.logEpoch(i)
-		}
-		o.last = p
+	s := o.cells[i]
+	if s == nil {
 		return
 	}
+	if !o.tty {
+		if s.last.Phase == "train" && (p.Phase != "train" || p.Epoch != s.last.Epoch) {
+			o.logEpoch(i, s)
+		}
+		s.last = p
+		return
+	}
+	if o.jobs > 1 {
+		return // the bar of cells moves when cells end
+	}
 	if p.Phase != o.phase {
-		o.finish()
+		o.finishBar()
 		o.phase = p.Phase
 		o.bar = progressbar.NewOptions(p.Steps,
-			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetWriter(o.w),
 			progressbar.OptionSetWidth(24),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetElapsedTime(true),
@@ -60,37 +120,50 @@ func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) 
 		)
 	}
 	if p.Phase == "train" {
-		o.bar.Describe(fmt.Sprintf("cell %d %s  epoch %d/%d  loss %.4f  acc %.2f%%", i+1, c.Label(), p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
+		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  epoch %d/%d  loss %.4f  acc %.2f%%", i+1, o.total, c.Label(), p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
 	} else {
-		o.bar.Describe(fmt.Sprintf("cell %d %s  evaluating", i+1, c.Label()))
+		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  evaluating", i+1, o.total, c.Label()))
 	}
 	o.bar.Set(p.Step)
 }
 
 func (o *observer) CellEnd(i, n int, c *experiments.Cell, row *results.Row, err error) {
-	o.finish()
-	if !o.tty && o.last.Phase == "train" {
-		o.logEpoch(i) // the cell failed during training
+	s := o.cells[i]
+	if s == nil {
+		s = &cellState{start: time.Now()}
 	}
-	o.last = experiments.Progress{}
-	d := time.Since(o.start).Round(time.Second)
+	delete(o.cells, i)
+	o.done++
+	if o.jobs <= 1 {
+		o.finishBar()
+	}
+	if !o.tty && s.last.Phase == "train" {
+		o.logEpoch(i, s) // the cell stopped during training
+	}
+	d := time.Since(s.start).Round(time.Second)
 	switch {
+	case errors.Is(err, context.Canceled):
+		o.line("cell %d/%d %s: stopped after %v (interrupted; it reruns when the command is repeated)", i+1, n, c.ID, d)
 	case err != nil:
-		fmt.Fprintf(o.w, "cell %d/%d %s: FAILED after %v: %v\n", i+1, n, c.Label(), d, err)
+		o.line("cell %d/%d %s: FAILED after %v: %v [%d/%d done]", i+1, n, c.ID, d, err, o.done, n)
 	default:
-		fmt.Fprintf(o.w, "cell %d/%d %s: accuracy %.2f%% (%v)\n", i+1, n, c.Label(), 100*row.Accuracy, d)
+		o.line("cell %d/%d %s: accuracy %.2f%% (%v) %s [%d/%d done]", i+1, n, c.ID, 100*row.Accuracy, d, c.Label(), o.done, n)
 	}
+	o.cellsBar()
 }
 
-func (o *observer) logEpoch(i int) {
-	fmt.Fprintf(o.w, "cell %d epoch %d/%d: loss %.4f, train accuracy %.2f%% (%v)\n",
-		i+1, o.last.Epoch, o.last.Epochs, o.last.Loss, 100*o.last.Accuracy, time.Since(o.start).Round(time.Second))
+func (o *observer) logEpoch(i int, s *cellState) {
+	o.line("cell %d/%d epoch %d/%d: loss %.4f, train accuracy %.2f%% (%v)",
+		i+1, o.total, s.last.Epoch, s.last.Epochs, s.last.Loss, 100*s.last.Accuracy, time.Since(s.start).Round(time.Second))
 }
 
-func (o *observer) finish() {
+func (o *observer) finishBar() {
 	if o.bar != nil {
 		o.bar.Finish()
 		o.bar = nil
 	}
 	o.phase = ""
 }
+
+// finish removes any bar left at the end of a run.
+func (o *observer) finish() { o.finishBar() }
