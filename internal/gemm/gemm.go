@@ -41,15 +41,21 @@ func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 // exactly as Sgemm computes it, so the result does not depend on workers.
 func SgemmParallel(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	check(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
-	// Split the longer side of C in units of whole tiles; below ~64 k tile-steps of work per
-	// goroutine the start-up (a few µs) costs more than it saves.
+	// Below ~64 kernel calls of kc steps per goroutine the start-up (a few µs) costs more than
+	// it saves.
+	if w := int(int64(m) * int64(n) * int64(k) / (64 * mr * nr * kc)); w < workers {
+		workers = max(w, 1)
+	}
+	split(workers, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// split runs the product as up to workers goroutines, each computing a block of whole columns
+// of C (or whole rows, when C has more row tiles than column tiles).
+func split(workers int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	byCols := (n+nr-1)/nr >= (m+mr-1)/mr
 	units, unit := (m+mr-1)/mr, mr
 	if byCols {
 		units, unit = (n+nr-1)/nr, nr
-	}
-	if w := int(int64(m) * int64(n) * int64(k) / (64 * mr * nr * kc)); w < workers {
-		workers = max(w, 1)
 	}
 	workers = min(workers, units)
 	if workers <= 1 {
@@ -66,18 +72,18 @@ func SgemmParallel(workers int, tA, tB bool, m, n, k int, alpha float32, a []flo
 			defer pool.Put(bufs)
 			if byCols {
 				hi = min(hi, n)
-				bs := b[lo:] // column lo of op(B)
+				off := lo // column lo of op(B)
 				if tB {
-					bs = b[lo*ldb:]
+					off = lo * ldb
 				}
-				sgemm(bufs, tA, tB, m, hi-lo, k, alpha, a, lda, bs, ldb, beta, c[lo:], ldc)
+				sgemm(bufs, tA, tB, m, hi-lo, k, alpha, a, lda, b[off:], ldb, beta, c[lo:], ldc)
 			} else {
 				hi = min(hi, m)
-				as := a[lo*lda:] // row lo of op(A)
+				off := lo * lda // row lo of op(A)
 				if tA {
-					as = a[lo:]
+					off = lo
 				}
-				sgemm(bufs, tA, tB, hi-lo, n, k, alpha, as, lda, b, ldb, beta, c[lo*ldc:], ldc)
+				sgemm(bufs, tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 			}
 		}()
 	}
