@@ -30,10 +30,14 @@ func input(g *G.ExprGraph, name string, batch int, shape []int) (*G.Node, *tenso
 
 // forward applies the layers of blocks [from,to) to x, a (batch, in...) node; to =
 // len(Blocks)+1 includes the classifier. Shapes are adjusted between 4-D and flat activations.
-func (n *Net) forward(x *G.Node, ws []*G.Node, from, to int) (*G.Node, error) {
+// A convolution and the max-pool that follows it in the same block become one fused op
+// (ops_conv.go); dense layers are denseOps (ops_dense.go). xGrad says whether x depends on the
+// weights, i.e. whether the first layer must pass a gradient back to its input.
+func (n *Net) forward(x *G.Node, ws []*G.Node, from, to int, xGrad bool) (*G.Node, error) {
 	var err error
 	batch := x.Shape()[0]
-	for _, p := range n.plan {
+	for i := 0; i < len(n.plan); i++ {
+		p := n.plan[i]
 		blk := p.block
 		if blk < 0 {
 			blk = len(n.Arch.Blocks)
@@ -52,33 +56,23 @@ func (n *Net) forward(x *G.Node, ws []*G.Node, from, to int) (*G.Node, error) {
 		}
 		switch p.Kind {
 		case Conv:
-			pad := p.Kernel / 2
-			if x, err = G.Conv2d(x, ws[p.w], tensor.Shape{p.Kernel, p.Kernel}, []int{pad, pad}, []int{1, 1}, []int{1, 1}); err != nil {
+			pool := i+1 < len(n.plan) && n.plan[i+1].Kind == Pool && n.plan[i+1].block == p.block
+			if x, err = G.ApplyOp(newConvOp(x.Shape(), p.Out, p.Kernel, pool, xGrad), x, ws[p.w], ws[p.b]); err != nil {
 				return nil, fmt.Errorf("models: conv: %w", err)
 			}
-			if x, err = G.BroadcastAdd(x, ws[p.b], nil, []byte{0, 2, 3}); err != nil {
-				return nil, err
+			if pool {
+				i++
 			}
-			if x, err = G.Rectify(x); err != nil {
-				return nil, err
-			}
-		case Pool:
+		case Pool: // a pool that does not follow a convolution: gorgonia's own
 			if x, err = G.MaxPool2D(x, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}); err != nil {
 				return nil, fmt.Errorf("models: pool: %w", err)
 			}
 		case Dense:
-			if x, err = G.Mul(x, ws[p.w]); err != nil {
-				return nil, err
-			}
-			if x, err = G.BroadcastAdd(x, ws[p.b], nil, []byte{0}); err != nil {
-				return nil, err
-			}
-			if p.block >= 0 {
-				if x, err = G.Rectify(x); err != nil {
-					return nil, err
-				}
+			if x, err = G.ApplyOp(newDenseOp(batch, prod(p.in), p.Out, p.block >= 0, xGrad), x, ws[p.w], ws[p.b]); err != nil {
+				return nil, fmt.Errorf("models: dense: %w", err)
 			}
 		}
+		xGrad = xGrad || p.w >= 0
 	}
 	return x, nil
 }
@@ -90,31 +84,4 @@ func flat(x *G.Node) (*G.Node, error) {
 		return x, nil
 	}
 	return G.Reshape(x, tensor.Shape{s[0], s.TotalSize() / s[0]})
-}
-
-// logSoftmax is a numerically stable row-wise log-softmax of (batch, classes) logits:
-// the per-row maximum is subtracted first. gorgonia's own SoftMax takes the maximum over the
-// whole tensor and overflows in float32 (see shared/GORGONIA.md).
-func logSoftmax(logits *G.Node) (*G.Node, error) {
-	m, err := G.Max(logits, 1)
-	if err != nil {
-		return nil, err
-	}
-	shifted, err := G.BroadcastSub(logits, m, nil, []byte{1})
-	if err != nil {
-		return nil, err
-	}
-	e, err := G.Exp(shifted)
-	if err != nil {
-		return nil, err
-	}
-	s, err := G.Sum(e, 1)
-	if err != nil {
-		return nil, err
-	}
-	lse, err := G.Log(s)
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastSub(shifted, lse, nil, []byte{1})
 }

@@ -18,17 +18,19 @@ type Trainer struct {
 	batch int
 	mixed bool
 
-	g      *G.ExprGraph
-	vm     G.VM
-	solver G.Solver
-	learn  []*G.Node
+	g       *G.ExprGraph
+	vm      G.VM
+	opt     adam
+	weights [][]float32 // the net's weights, updated in place
+	grads   []*G.Node   // their gradient nodes, in the same order
 
 	x, y, mix, demix *tensor.Dense
 	cost, logits     *G.Node
 }
 
 // NewTrainer builds the training graph for n at the given batch size with an Adam optimiser
-// (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8, gorgonia's defaults) at learning rate lr.
+// (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8, gorgonia's defaults, computed as gorgonia's
+// AdamSolver does: adam.go) at learning rate lr. The loss is the mean softmax cross-entropy.
 func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	if batch < 1 {
 		panic(fmt.Sprintf("models: batch %d", batch))
@@ -49,62 +51,55 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 		t.mix, t.demix = mixT, demixT
 		logits, err = n.mixedForward(x, ws, mix, demix)
 	} else {
-		logits, err = n.forward(x, ws, 0, nb+1)
+		logits, err = n.forward(x, ws, 0, nb+1, false)
 	}
 	if err != nil {
 		return nil, err
 	}
-	logp, err := logSoftmax(logits)
+	cost, err := G.ApplyOp(xentOp{n: batch, k: n.Classes}, logits, y)
 	if err != nil {
 		return nil, err
 	}
-	// cost = −mean_i Σ_c y_ic·log p_ic (cross-entropy against one-hot labels).
-	ll, err := G.HadamardProd(y, logp)
+	grads, err := G.Grad(cost, ws...)
 	if err != nil {
-		return nil, err
-	}
-	s, err := G.Sum(ll)
-	if err != nil {
-		return nil, err
-	}
-	cost, err := G.Mul(s, G.NewConstant(float32(-1/float64(batch))))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := G.Grad(cost, ws...); err != nil {
 		return nil, fmt.Errorf("models: gradient: %w", err)
 	}
-	t.cost, t.logits, t.learn = cost, logits, ws
-	t.vm = G.NewTapeMachine(t.g, G.BindDualValues(ws...))
-	t.solver = G.NewAdamSolver(G.WithLearnRate(lr))
+	t.cost, t.logits, t.grads = cost, logits, grads
+	for _, p := range n.params {
+		t.weights = append(t.weights, p.Data().([]float32))
+	}
+	t.vm = G.NewTapeMachine(t.g)
+	t.opt = adam{lr: lr}
 	return t, nil
 }
 
 // mixedForward builds tail(Cinv · body(C · head(x))) where C and Cinv are (batch,batch) nodes.
 func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node) (*G.Node, error) {
 	nb := len(n.Arch.Blocks)
-	h, err := n.forward(x, ws, 0, n.Split)
+	h, err := n.forward(x, ws, 0, n.Split, false)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = flat(h); err != nil {
 		return nil, err
 	}
-	m, err := G.Mul(mix, h)
+	// The mixing matrices are data: no gradient for them. The head's output needs one unless
+	// the head is empty (split 0).
+	m, err := matMul(mix, h, false, false, false, n.Split > 0)
 	if err != nil {
 		return nil, err
 	}
-	z, err := n.forward(m, ws, n.Split, nb)
+	z, err := n.forward(m, ws, n.Split, nb, n.Split > 0)
 	if err != nil {
 		return nil, err
 	}
 	if z, err = flat(z); err != nil {
 		return nil, err
 	}
-	if z, err = G.Mul(demix, z); err != nil {
+	if z, err = matMul(demix, z, false, false, false, true); err != nil {
 		return nil, err
 	}
-	return n.forward(z, ws, nb, nb+1)
+	return n.forward(z, ws, nb, nb+1, true)
 }
 
 // Batch is the trainer's batch size.
@@ -139,9 +134,11 @@ func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32) (loss fl
 		return loss, 0, fmt.Errorf("models: training loss is %v (diverged); lower train.lr or check the mixing condition bound", loss)
 	}
 	correct = countCorrect(t.logits.Value().Data().([]float32), labels, t.net.Classes)
-	if err := t.solver.Step(G.NodesToValueGrads(t.learn)); err != nil {
-		return loss, correct, fmt.Errorf("models: optimiser step: %w", err)
+	gs := make([][]float32, len(t.grads))
+	for i, g := range t.grads {
+		gs[i] = f32(g.Value())
 	}
+	t.opt.step(t.weights, gs)
 	return loss, correct, nil
 }
 
