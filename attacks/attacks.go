@@ -1,0 +1,320 @@
+package attacks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
+)
+
+// The kinds of attack (DESIGN.md §2, issue 3).
+const (
+	KindInversion     = "inversion"      // learned decoder from an upload to an input image
+	KindICA           = "ica"            // blind source separation of a group's uploads
+	KindGroupMatching = "group_matching" // undo inter-group shuffling
+	KindAttribute     = "attribute"      // classifier on uploads predicts a private attribute
+	KindOutput        = "output"         // classifier on returned values predicts the label
+)
+
+// Kinds lists the attack kinds in the order the harness runs them.
+func Kinds() []string {
+	return []string{KindInversion, KindICA, KindGroupMatching, KindAttribute, KindOutput}
+}
+
+// DefaultName is the column prefix of an attack kind's metrics (issue 3's column names).
+func DefaultName(kind string) string {
+	switch kind {
+	case KindGroupMatching:
+		return "group_match"
+	case KindAttribute:
+		return "attr"
+	}
+	return kind
+}
+
+// The attribute names an attribute attack may predict.
+const (
+	AttrLabel  = "label"  // the class label (the digit for MNIST)
+	AttrInk    = "ink"    // mean intensity above the median of the auxiliary images
+	AttrColour = "colour" // the channel with the largest mean (3-channel images only)
+)
+
+// Attributes lists the attribute names, in a fixed order.
+func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
+
+// Groupings for the ICA attack.
+const (
+	// GroupingAuto uses what the cloud can know: the upload order without shuffling, the
+	// groups recovered by group matching with it.
+	GroupingAuto = "auto"
+	// GroupingOracle gives the attacker the true groups even under shuffling: the upper bound.
+	GroupingOracle = "oracle"
+)
+
+// Affinities for group matching.
+const (
+	AffinityAuto        = "auto"        // support when the uploads have exact zeros, else correlation
+	AffinitySupport     = "support"     // Jaccard index of the non-zero sets
+	AffinityCorrelation = "correlation" // |Pearson correlation|
+)
+
+// Spec configures one attack; the experiment config's attacks: entries map onto it.
+type Spec struct {
+	Kind string
+	// Name prefixes the attack's metric columns; "" means DefaultName(Kind).
+	Name string
+	// Victims is the number of test images attacked; Aux the number of auxiliary images the
+	// attacker draws from the training split to train its decoder or classifier.
+	Victims, Aux int
+	// HeadWeights says whether the attacker knows the edge head's weights, which it needs to
+	// turn auxiliary images into uploads at split > 0 (the strongest setting of DESIGN.md §2).
+	HeadWeights bool
+	// Coefficients is the coefficient distribution the attacker assumes: "known" (the edge's
+	// own) or a sampler name (mixing.SamplerNames; dirichlet with alpha 1).
+	Coefficients string
+	// Grouping is GroupingAuto or GroupingOracle (ica only).
+	Grouping string
+	// Affinity is the group-matching affinity (group_matching, and ica under auto grouping).
+	Affinity string
+	// Attributes lists the attributes to infer (attribute only).
+	Attributes []string
+}
+
+// ColumnPrefix is the prefix of the spec's metric columns.
+func (s Spec) ColumnPrefix() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return DefaultName(s.Kind)
+}
+
+// Network is the split network as the attacker can run it. Body is the cloud's own part;
+// Head is available only when the attacker knows the head's weights (at split 0 the head is
+// the identity and always known).
+type Network interface {
+	// Split is the number of blocks on the edge.
+	Split() int
+	// InputShape is the per-image shape (channels, height, width).
+	InputShape() (c, h, w int)
+	// UploadShape is the per-sample upload shape: (C,H,W) or (D).
+	UploadShape() []int
+	// ReturnDim is the number of values the cloud returns per upload.
+	ReturnDim() int
+	// Head maps n images (n × C·H·W) to their unmixed uploads (n × UploadDim).
+	Head(x []float32, n int) ([]float32, error)
+	// Body maps n uploads to the values the cloud returns (n × ReturnDim).
+	Body(m []float32, n int) ([]float32, error)
+}
+
+// UploadDim is the number of values in one upload.
+func UploadDim(n Network) int {
+	d := 1
+	for _, v := range n.UploadShape() {
+		d *= v
+	}
+	return d
+}
+
+// Capture is what the cloud observed while serving the victims, and the edge's secrets that
+// only the scorers read. Victim i is the i-th test image; groups are consecutive victims
+// [g·K, (g+1)·K), and upload j of group g (its j-th mixture, C_g row j) is sent at position
+// Pos[g·K + j]. Without shuffling Pos is the identity. Shuffling mixes the uploads of one pool
+// (Pool consecutive victims, an evaluation batch) only.
+type Capture struct {
+	K, N, Pool int
+	Shuffled   bool
+	// Uploads (N × UploadDim) and Returns (N × ReturnDim) in the order the cloud saw them.
+	Uploads, Returns []float32
+	// Secrets, for scoring only.
+	Images   *datasets.Images // the N victims, with labels
+	Features []float32        // N × UploadDim: each victim's unmixed upload h(x)
+	Pos      []int            // upload position of victim i's mixture
+	C        []*mat.Dense     // per group
+}
+
+// inputAt returns, for every upload position, the victim whose mixture row it carries.
+func (c *Capture) inputAt() []int {
+	inv := make([]int, c.N)
+	for i, p := range c.Pos {
+		inv[p] = i
+	}
+	return inv
+}
+
+// dominant returns the victim with the largest coefficient in the mixture of victim row i.
+func (c *Capture) dominant(i int) int {
+	g, r := i/c.K, i%c.K
+	return g*c.K + argmax(c.C[g].RawRowView(r))
+}
+
+// Env is everything one attack run is given.
+type Env struct {
+	Net     Network
+	Capture *Capture
+	// Pool is where the attacker draws its auxiliary images from: the training split, which
+	// never holds the victims.
+	Pool *datasets.Images
+	// Classes is the number of labels.
+	Classes int
+	// Sampler and Guard are the edge's coefficient sampler and conditioning guard; the
+	// attacker uses the sampler only when its spec says the distribution is known.
+	Sampler mixing.Sampler
+	Guard   mixing.Guard
+	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
+	RNG *rand.Rand
+}
+
+// Result is what an attack reports. Metrics and Notes go into the cell's results row; Recon
+// holds reconstructions for the image grid: per grid column (an attack's output), per victim,
+// an image of the input's shape in [0,1].
+type Result struct {
+	Metrics map[string]float64
+	Notes   map[string]string
+	Recon   []ReconColumn
+}
+
+// ReconColumn is one grid column of reconstructions.
+type ReconColumn struct {
+	Title  string
+	Images map[int][]float32
+}
+
+// Run runs one attack. An attack that cannot apply to the cell (ICA at k = 1, group matching
+// without shuffling, an attack that needs the head's weights when the spec withholds them) is
+// skipped: its Notes entry says why and it reports no metrics. Errors are failures of the
+// data or the numerics, never of applicability.
+func Run(s Spec, env *Env) (*Result, error) {
+	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
+	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
+	var err error
+	switch s.Kind {
+	case KindInversion:
+		err = a.inversion()
+	case KindICA:
+		err = a.ica()
+	case KindGroupMatching:
+		err = a.groupMatching()
+	case KindAttribute:
+		err = a.attribute()
+	case KindOutput:
+		err = a.output()
+	default:
+		return nil, fmt.Errorf("attacks: unknown kind %q, want one of %s", s.Kind, strings.Join(Kinds(), ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("attacks: %s: %w", a.prefix, err)
+	}
+	return res, nil
+}
+
+// attack is one run in progress.
+type attack struct {
+	Spec
+	env     *Env
+	res     *Result
+	prefix  string
+	setting []string
+}
+
+func (a *attack) metric(name string, v float64) { a.res.Metrics[a.prefix+"_"+name] = v }
+
+// skip records why the attack does not apply.
+func (a *attack) skip(format string, args ...any) error {
+	a.res.Notes[a.prefix] = "skipped: " + fmt.Sprintf(format, args...)
+	return nil
+}
+
+// note adds one item of the attack's setting; done writes them into Notes.
+func (a *attack) note(format string, args ...any) {
+	a.setting = append(a.setting, fmt.Sprintf(format, args...))
+}
+
+func (a *attack) done() {
+	a.res.Notes[a.prefix] = "setting: " + strings.Join(a.setting, "; ")
+}
+
+// sampler returns the coefficient sampler the attacker assumes, and its description.
+func (a *attack) sampler() (mixing.Sampler, string, error) {
+	if a.Coefficients == "" || a.Coefficients == "known" {
+		return a.env.Sampler, a.env.Sampler.Name() + " (known)", nil
+	}
+	s, err := mixing.NewSampler(a.Coefficients, 1, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	desc := a.Coefficients + " (assumed"
+	if a.Coefficients == "dirichlet" {
+		desc = "dirichlet alpha 1 (assumed"
+	}
+	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
+}
+
+// needHead reports whether the attack must simulate uploads with the head and may not.
+func (a *attack) needHead() bool { return a.env.Net.Split() > 0 && !a.HeadWeights }
+
+func (a *attack) headNote() {
+	switch {
+	case a.env.Net.Split() == 0:
+		a.note("head weights not needed (split 0: uploads are mixed pixels)")
+	case a.HeadWeights:
+		a.note("head weights known")
+	default:
+		a.note("head weights unknown")
+	}
+}
+
+// victims returns the number of victims the attack scores: Spec.Victims rounded down to
+// whole pools, at least one pool, at most the capture.
+func (a *attack) victims() int {
+	c := a.env.Capture
+	n := min(a.Victims, c.N)
+	n -= n % c.Pool
+	return max(n, min(c.Pool, c.N))
+}
+
+// auxImages draws the attacker's auxiliary images from the pool.
+func (a *attack) auxImages() (*datasets.Images, error) {
+	p := a.env.Pool
+	n := a.Aux
+	if n > p.N {
+		return nil, fmt.Errorf("%d auxiliary images requested, the training split holds %d", n, p.N)
+	}
+	idx := a.env.RNG.Perm(p.N)[:n]
+	slices.Sort(idx)
+	return p.Subset(idx), nil
+}
+
+// simulate turns auxiliary images into what the attacker believes uploads look like: head
+// features, mixed in groups of k with coefficients from the assumed sampler (the edge's guard
+// applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole
+// groups), the index of each upload's dominant member (largest coefficient) and the features.
+func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
+	k := a.env.Capture.K
+	n := aux.N - aux.N%k
+	if n == 0 {
+		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
+	}
+	feat, err = a.env.Net.Head(aux.X[:n*aux.Dim()], n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := len(feat) / n
+	cs, _, err := mixing.DrawGroups(a.env.Guard, s, a.env.RNG, n, k)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	up = make([]float32, n*d)
+	mixing.MixBatch(up, cs, feat, d)
+	dom = make([]int, n)
+	for g, c := range cs {
+		for r := range k {
+			dom[g*k+r] = g*k + argmax(c.RawRowView(r))
+		}
+	}
+	return up, dom, feat, nil
+}

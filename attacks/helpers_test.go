@@ -1,0 +1,124 @@
+package attacks
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
+)
+
+func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0xa77ac)) }
+
+var (
+	mnistOnce sync.Once
+	mnist     *datasets.Dataset
+	mnistErr  error
+)
+
+// testMNIST loads the first 3000 training and 1000 test images of the embedded MNIST once.
+func testMNIST(t *testing.T) *datasets.Dataset {
+	t.Helper()
+	mnistOnce.Do(func() {
+		mnist, mnistErr = datasets.Load(datasets.Spec{Name: "mnist", TrainLimit: 3000, TestLimit: 1000})
+	})
+	if mnistErr != nil {
+		t.Fatal(mnistErr)
+	}
+	return mnist
+}
+
+// pixelNet is split 0 of a network whose body is a fixed random ReLU layer of 64 units: the
+// head is the identity, as at split 0 of every architecture.
+type pixelNet struct {
+	c, h, w int
+	body    []float32 // dim × 64
+}
+
+const pixelNetOut = 64
+
+func newPixelNet(c, h, w int, rng *rand.Rand) *pixelNet {
+	n := &pixelNet{c: c, h: h, w: w, body: make([]float32, c*h*w*pixelNetOut)}
+	for i := range n.body {
+		n.body[i] = float32(rng.NormFloat64() * 0.05)
+	}
+	return n
+}
+
+func (n *pixelNet) Split() int                  { return 0 }
+func (n *pixelNet) InputShape() (int, int, int) { return n.c, n.h, n.w }
+func (n *pixelNet) UploadShape() []int          { return []int{n.c, n.h, n.w} }
+func (n *pixelNet) ReturnDim() int              { return pixelNetOut }
+func (n *pixelNet) Head(x []float32, k int) ([]float32, error) {
+	return append([]float32(nil), x...), nil
+}
+func (n *pixelNet) Body(m []float32, k int) ([]float32, error) {
+	d := n.c * n.h * n.w
+	out := make([]float32, k*pixelNetOut)
+	for i := range k {
+		row := m[i*d : (i+1)*d]
+		for o := range pixelNetOut {
+			var s float32
+			for j, v := range row {
+				s += v * n.body[j*pixelNetOut+o]
+			}
+			out[i*pixelNetOut+o] = max(s, 0)
+		}
+	}
+	return out, nil
+}
+
+// capture runs the edge side of DataMix on the first n images as experiments.Pipeline does:
+// head, mixing per group of k with the sampler and guard, shuffling within pools, body.
+func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, shuffle bool, s mixing.Sampler, rng *rand.Rand) *Capture {
+	t.Helper()
+	x := imgs.X[:n*imgs.Dim()]
+	feat, err := net.Head(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := len(feat) / n
+	cs, _, err := mixing.DrawGroups(mixing.Guard{}, s, rng, n, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed := make([]float32, n*d)
+	mixing.MixBatch(mixed, cs, feat, d)
+	pos := make([]int, n)
+	up := make([]float32, n*d)
+	for lo := 0; lo < n; lo += pool {
+		perm := seq(pool)
+		if shuffle {
+			perm = mixing.Permutation(rng, pool)
+		}
+		mixing.Shuffle(up[lo*d:(lo+pool)*d], mixed[lo*d:(lo+pool)*d], d, perm)
+		for i, p := range perm {
+			pos[lo+i] = lo + p
+		}
+	}
+	ret, err := net.Body(up, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Capture{K: k, N: n, Pool: pool, Shuffled: shuffle, Uploads: up, Returns: ret,
+		Images: imgs.Subset(seq(n)), Features: feat, Pos: pos, C: cs}
+}
+
+func dirichlet(t *testing.T) mixing.Sampler {
+	s, err := mixing.NewSampler("dirichlet", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// env builds an attack environment on MNIST at split 0.
+func pixelEnv(t *testing.T, n, k, pool int, shuffle bool, seed uint64) *Env {
+	ds := testMNIST(t)
+	rng := newRNG(seed)
+	net := newPixelNet(1, 28, 28, rng)
+	s := dirichlet(t)
+	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, k, pool, shuffle, s, rng), Pool: ds.Train,
+		Classes: 10, Sampler: s, RNG: rng}
+}

@@ -1,0 +1,274 @@
+package attacks
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ridgeAlphas are the regularisation strengths tried, relative to the mean eigenvalue of the
+// centred Gram matrix (trace/rank): a decade grid wide enough for exact maps (k = 1, split 0,
+// where the smallest wins) and for heavily mixed uploads (where the largest may).
+var ridgeAlphas = []float64{1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1}
+
+// ridgeHoldout is the fraction of the training rows held out to choose the strength.
+const ridgeHoldout = 0.2
+
+// Ridge is a linear map with intercept, y ≈ (x − XMean)·W + YMean, fitted by ridge regression.
+// The attacks use it as their learner: a linear decoder from uploads to images, and a
+// one-vs-rest least-squares classifier (Rifkin and Klautau, JMLR 5, 2004) for attributes and
+// outputs. It needs no gradient descent and no gorgonia, and is exact at split 0, k = 1, where
+// the best decoder is the identity.
+type Ridge struct {
+	XMean, YMean []float64
+	W            *mat.Dense // d × o
+	// Alpha is the chosen strength relative to the mean eigenvalue of the Gram matrix.
+	Alpha float64
+}
+
+// FitRidge fits a Ridge from the rows of x (n × d) to the rows of y (n × o). It holds out a
+// random fifth of the rows (drawn from rng), picks the strength on the grid ridgeAlphas that
+// minimises loss(pred, truth) on them, and refits on all rows. It solves in the primal
+// (d×d system) when d ≤ n and in the dual (n×n kernel system, W = Xᵀα) otherwise, so the cost
+// is about n·d·min(n,d) multiply-adds either way. loss nil means the mean squared error.
+func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense) float64) (*Ridge, error) {
+	n, d := x.Dims()
+	if ny, _ := y.Dims(); n != ny {
+		panic(fmt.Sprintf("attacks: FitRidge with %d inputs and %d targets", n, ny))
+	}
+	if n < 5 {
+		return nil, fmt.Errorf("attacks: ridge: %d training rows, need at least 5", n)
+	}
+	if loss == nil {
+		loss = mseLoss
+	}
+	xc, xm := center(x)
+	yc, ym := center(y)
+	perm := rng.Perm(n)
+	nv := max(1, int(ridgeHoldout*float64(n)))
+	val, tr := perm[:nv], perm[nv:]
+	yt, yv := rows(yc, tr), rows(yc, val)
+	var solveT func(lambda float64) (*mat.Dense, error) // predictions on the held-out rows
+	var solveAll func(lambda float64) (*mat.Dense, error)
+	var scale float64 // mean eigenvalue of the Gram matrix
+	if d <= n {
+		xt, xv := rows(xc, tr), rows(xc, val)
+		gt, gall := gram(xt.T()), gram(xc.T())
+		var bt, ball mat.Dense
+		bt.Mul(xt.T(), yt)
+		ball.Mul(xc.T(), yc)
+		scale = trace(gall) / float64(d)
+		solveT = func(l float64) (*mat.Dense, error) {
+			w, err := cholSolve(gt, l, &bt)
+			if err != nil {
+				return nil, err
+			}
+			var p mat.Dense
+			p.Mul(xv, w)
+			return &p, nil
+		}
+		solveAll = func(l float64) (*mat.Dense, error) { return cholSolve(gall, l, &ball) }
+	} else {
+		k := gram(xc)
+		ktt := subSym(k, tr)
+		kvt := mat.NewDense(len(val), len(tr), nil)
+		for a, i := range val {
+			for b, j := range tr {
+				kvt.Set(a, b, k.At(i, j))
+			}
+		}
+		scale = trace(k) / float64(n)
+		solveT = func(l float64) (*mat.Dense, error) {
+			a, err := cholSolve(ktt, l, yt)
+			if err != nil {
+				return nil, err
+			}
+			var p mat.Dense
+			p.Mul(kvt, a)
+			return &p, nil
+		}
+		solveAll = func(l float64) (*mat.Dense, error) {
+			a, err := cholSolve(k, l, yc)
+			if err != nil {
+				return nil, err
+			}
+			var w mat.Dense
+			w.Mul(xc.T(), a)
+			return &w, nil
+		}
+	}
+	if !(scale > 0) {
+		scale = 1
+	}
+	best, bestLoss := 0.0, math.Inf(1)
+	for _, a := range ridgeAlphas {
+		p, err := solveT(a * scale)
+		if err != nil {
+			continue
+		}
+		if l := loss(p, yv); l < bestLoss {
+			best, bestLoss = a, l
+		}
+	}
+	if math.IsInf(bestLoss, 1) {
+		return nil, errors.New("attacks: ridge: no regularisation strength gave a solvable system")
+	}
+	w, err := solveAll(best * scale)
+	if err != nil {
+		return nil, err
+	}
+	return &Ridge{XMean: xm, YMean: ym, W: w, Alpha: best}, nil
+}
+
+// gram returns a·aᵀ as a symmetric matrix, through the general (parallel) matrix multiply.
+func gram(a mat.Matrix) *mat.SymDense {
+	var p mat.Dense
+	p.Mul(a, a.T())
+	n, _ := p.Dims()
+	raw := p.RawMatrix()
+	return mat.NewSymDense(n, raw.Data[:n*n:n*n])
+}
+
+func subSym(s *mat.SymDense, idx []int) *mat.SymDense {
+	out := mat.NewSymDense(len(idx), nil)
+	for a, i := range idx {
+		for b := a; b < len(idx); b++ {
+			out.SetSym(a, b, s.At(i, idx[b]))
+		}
+	}
+	return out
+}
+
+func trace(s *mat.SymDense) float64 {
+	var t float64
+	for i := range s.SymmetricDim() {
+		t += s.At(i, i)
+	}
+	return t
+}
+
+// cholSolve solves (g + λI)·X = b by Cholesky factorisation, leaving g unchanged.
+func cholSolve(g *mat.SymDense, lambda float64, b mat.Matrix) (*mat.Dense, error) {
+	n := g.SymmetricDim()
+	h := mat.NewSymDense(n, nil)
+	h.CopySym(g)
+	for i := range n {
+		h.SetSym(i, i, h.At(i, i)+lambda)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(h) {
+		return nil, errors.New("attacks: ridge: system not positive definite")
+	}
+	var x mat.Dense
+	if err := ch.SolveTo(&x, b); err != nil {
+		return nil, err
+	}
+	return &x, nil
+}
+
+// Predict returns the predictions for the rows of x (n × d): n × o.
+func (r *Ridge) Predict(x *mat.Dense) *mat.Dense {
+	n, d := x.Dims()
+	xc := mat.NewDense(n, d, nil)
+	for i := range n {
+		src, dst := x.RawRowView(i), xc.RawRowView(i)
+		for j := range d {
+			dst[j] = src[j] - r.XMean[j]
+		}
+	}
+	var out mat.Dense
+	out.Mul(xc, r.W)
+	_, o := out.Dims()
+	for i := range n {
+		row := out.RawRowView(i)
+		for j := range o {
+			row[j] += r.YMean[j]
+		}
+	}
+	return &out
+}
+
+func mseLoss(pred, truth *mat.Dense) float64 {
+	var d mat.Dense
+	d.Sub(pred, truth)
+	n := mat.Norm(&d, 2)
+	r, c := d.Dims()
+	return n * n / float64(r*c)
+}
+
+// center returns x with its column means subtracted, and the means.
+func center(x *mat.Dense) (*mat.Dense, []float64) {
+	n, d := x.Dims()
+	mean := make([]float64, d)
+	for i := range n {
+		for j, v := range x.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	out := mat.NewDense(n, d, nil)
+	for i := range n {
+		src, dst := x.RawRowView(i), out.RawRowView(i)
+		for j := range d {
+			dst[j] = src[j] - mean[j]
+		}
+	}
+	return out, mean
+}
+
+// rows copies the given rows of x.
+func rows(x *mat.Dense, idx []int) *mat.Dense {
+	_, d := x.Dims()
+	out := mat.NewDense(len(idx), d, nil)
+	for i, r := range idx {
+		copy(out.RawRowView(i), x.RawRowView(r))
+	}
+	return out
+}
+
+// dense32 converts n rows of d float32 values into a matrix.
+func dense32(v []float32, n, d int) *mat.Dense {
+	if len(v) != n*d {
+		panic(fmt.Sprintf("attacks: %d values as %d×%d", len(v), n, d))
+	}
+	data := make([]float64, n*d)
+	for i, x := range v {
+		data[i] = float64(x)
+	}
+	return mat.NewDense(n, d, data)
+}
+
+// classLoss is 1 − accuracy of one-vs-rest predictions, with the outputs split into blocks of
+// the given sizes (one block per attribute), averaged over blocks.
+func classLoss(blocks []int) func(pred, truth *mat.Dense) float64 {
+	return func(pred, truth *mat.Dense) float64 {
+		n, _ := pred.Dims()
+		var errs float64
+		for i := range n {
+			p, t := pred.RawRowView(i), truth.RawRowView(i)
+			off := 0
+			for _, b := range blocks {
+				if argmax(p[off:off+b]) != argmax(t[off:off+b]) {
+					errs++
+				}
+				off += b
+			}
+		}
+		return errs / float64(n*len(blocks))
+	}
+}
+
+func argmax(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,264 @@
+package attacks
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// SimplexUnmix estimates the mixing matrix C of one group from its k uploads m (k × d,
+// row-major) using what the attacker knows when the edge draws convex coefficients (the
+// dirichlet and uniform samplers, and the paper's example): C ≥ 0 with rows summing to 1,
+// and the mixed signals H ≥ 0 (pixels in [0,1]; post-ReLU features). It is the stronger
+// alternative to FastICA of issue 3.
+//
+// Every column m_j = C·h_j of the uploads is then a non-negative combination of the columns
+// c_i of C, so m_j/(1ᵀm_j) lies in the simplex spanned by the vertices c_i/(1ᵀc_i). Natural
+// images and ReLU features are sparse: where only member i is non-zero ("pure pixels"), the
+// normalised column is exactly a vertex. The successive projection algorithm (Araújo et al.,
+// Chemometr. Intell. Lab. 57, 2001; Gillis and Vavasis, IEEE TPAMI 36(4), 2014) finds the k
+// vertices; the row-sum constraint C·1 = 1 then fixes the scale of each column (Ĉ·s = 1),
+// which FastICA can never recover. The returned C is exact when every member has a pure pixel
+// and the uploads are exact; H is then C⁻¹·M up to float32 round-off.
+//
+// It returns an error when fewer than k columns are non-zero, when the vertices are linearly
+// dependent, or when the scales come out non-positive (the data do not fit the prior).
+func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
+	if len(m) != k*d {
+		panic("attacks: SimplexUnmix: len(m) != k·d")
+	}
+	// Normalised non-zero columns, column-major in p (n × k).
+	var maxSum float64
+	sums := make([]float64, d)
+	for j := range d {
+		var s float64
+		for i := range k {
+			s += m[i*d+j]
+		}
+		sums[j] = s
+		maxSum = max(maxSum, math.Abs(s))
+	}
+	// Columns below 1e-6 of the largest carry only round-off direction; float32 uploads are
+	// exact to 6e-8 relative, so 1e-6 keeps every pixel of intensity ≥ 1/255.
+	var p []float64
+	var idx []int
+	for j, s := range sums {
+		if s > 1e-6*maxSum {
+			for i := range k {
+				p = append(p, m[i*d+j]/s)
+			}
+			idx = append(idx, j)
+		}
+	}
+	n := len(idx)
+	if n < k {
+		return nil, errors.New("attacks: simplex: fewer non-zero columns than group members")
+	}
+	r := append([]float64(nil), p...)
+	chat := mat.NewDense(k, k, nil)
+	for t := range k {
+		best, bestNorm := -1, -1.0
+		for j := range n {
+			var s float64
+			for _, v := range r[j*k : (j+1)*k] {
+				s += v * v
+			}
+			if s > bestNorm {
+				best, bestNorm = j, s
+			}
+		}
+		if bestNorm <= 1e-20 {
+			return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+		}
+		for i := range k {
+			chat.Set(i, t, p[best*k+i])
+		}
+		u := append([]float64(nil), r[best*k:(best+1)*k]...)
+		nu := math.Sqrt(bestNorm)
+		for i := range u {
+			u[i] /= nu
+		}
+		for j := range n {
+			v := r[j*k : (j+1)*k]
+			var s float64
+			for i := range k {
+				s += v[i] * u[i]
+			}
+			for i := range k {
+				v[i] -= s * u[i]
+			}
+		}
+	}
+	ones := mat.NewVecDense(k, nil)
+	for i := range k {
+		ones.SetVec(i, 1)
+	}
+	var s mat.VecDense
+	if err := s.SolveVec(chat, ones); err != nil {
+		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+	}
+	c := mat.NewDense(k, k, nil)
+	for t := range k {
+		if !(s.AtVec(t) > 0) {
+			return nil, errors.New("attacks: simplex: data do not fit convex coefficients (non-positive scale)")
+		}
+		for i := range k {
+			c.Set(i, t, chat.At(i, t)*s.AtVec(t))
+		}
+	}
+	return c, nil
+}
+
+// RowSumScale rescales each row of an unmixing matrix u (k×k, applied to uncentred uploads) so
+// that it sums to 1. When C has rows summing to 1, so does C⁻¹ (C·1 = 1 ⇒ C⁻¹·1 = 1), and a
+// separation P·D·C⁻¹ found by FastICA is turned into P·C⁻¹: the sources come out in the units
+// of the inputs, sign and scale included. Rows that sum to about 0 are left as they are.
+func RowSumScale(u *mat.Dense) *mat.Dense {
+	k, _ := u.Dims()
+	out := mat.DenseCopyOf(u)
+	for i := range k {
+		row := out.RawRowView(i)
+		var s, a float64
+		for _, v := range row {
+			s += v
+			a += math.Abs(v)
+		}
+		if math.Abs(s) > 1e-9*a {
+			for j := range row {
+				row[j] /= s
+			}
+		}
+	}
+	return out
+}
+
+// RefineSparse improves an unmixing matrix w (k×k, rows summing to 1, applied to uncentred
+// uploads m of k × d) by exploiting sparsity: each source x_i = w_i·M is zero wherever member
+// i has no ink (or an inactive feature) while others do, and those columns of M span the
+// other k−1 members. Each round takes, per source, the fraction q of the non-zero columns
+// where the current estimate is smallest as its presumed zeros Z, and sets w_i to the vector
+// with w_i·1 = 1 that is closest to orthogonal to them: w ∝ (M_Z M_Zᵀ + εI)⁻¹·1. Rounds stop
+// when no row moves by more than 1e-9 or after iters rounds.
+func RefineSparse(w *mat.Dense, m []float64, k, d int, q float64, iters int) *mat.Dense {
+	out := mat.DenseCopyOf(w)
+	var nz []int
+	var maxSum float64
+	for j := range d {
+		var s float64
+		for i := range k {
+			s += math.Abs(m[i*d+j])
+		}
+		maxSum = max(maxSum, s)
+	}
+	for j := range d {
+		var s float64
+		for i := range k {
+			s += math.Abs(m[i*d+j])
+		}
+		if s > 1e-6*maxSum {
+			nz = append(nz, j)
+		}
+	}
+	vals := make([]float64, len(nz))
+	order := make([]int, len(nz))
+	g := mat.NewSymDense(k, nil)
+	ones := mat.NewVecDense(k, nil)
+	for i := range k {
+		ones.SetVec(i, 1)
+	}
+	for range iters {
+		moved := 0.0
+		for i := range k {
+			row := out.RawRowView(i)
+			for t, j := range nz {
+				var s float64
+				for l := range k {
+					s += row[l] * m[l*d+j]
+				}
+				vals[t] = s
+				order[t] = t
+			}
+			var top float64
+			for _, v := range vals {
+				top = max(top, v)
+			}
+			z := order[:0]
+			for t, v := range vals {
+				if v <= q*top {
+					z = append(z, t)
+				}
+			}
+			if len(z) < k {
+				continue
+			}
+			nZ := len(z)
+			g.Zero()
+			var tr float64
+			for _, t := range order[:nZ] {
+				j := nz[t]
+				for a := range k {
+					for b := a; b < k; b++ {
+						g.SetSym(a, b, g.At(a, b)+m[a*d+j]*m[b*d+j])
+					}
+				}
+			}
+			for a := range k {
+				tr += g.At(a, a)
+			}
+			for a := range k {
+				g.SetSym(a, a, g.At(a, a)+1e-10*tr/float64(k))
+			}
+			var sol mat.VecDense
+			var ch mat.Cholesky
+			if !ch.Factorize(g) || ch.SolveVecTo(&sol, ones) != nil {
+				continue
+			}
+			var s float64
+			for a := range k {
+				s += sol.AtVec(a)
+			}
+			if s == 0 || math.IsNaN(s) {
+				continue
+			}
+			for a := range k {
+				v := sol.AtVec(a) / s
+				moved = max(moved, math.Abs(v-row[a]))
+				row[a] = v
+			}
+		}
+		if moved < 1e-9 {
+			break
+		}
+	}
+	return out
+}
+
+// selectSmallest reorders idx so that its first n entries index the n smallest vals.
+func selectSmallest(idx []int, vals []float64, n int) {
+	lo, hi := 0, len(idx)-1
+	for lo < hi {
+		p := vals[idx[(lo+hi)/2]]
+		i, j := lo, hi
+		for i <= j {
+			for vals[idx[i]] < p {
+				i++
+			}
+			for vals[idx[j]] > p {
+				j--
+			}
+			if i <= j {
+				idx[i], idx[j] = idx[j], idx[i]
+				i++
+				j--
+			}
+		}
+		if n-1 <= j {
+			hi = j
+		} else if n-1 >= i {
+			lo = i
+		} else {
+			return
+		}
+	}
+}
