@@ -260,3 +260,142 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// TestMulPackedMatchesSgemm checks that products of packed operands, with B packed whole or
+// row by row through SetRow/ZeroRow, are bit-equal to Sgemm.
+func TestMulPackedMatchesSgemm(t *testing.T) {
+	rng := newRNG(6)
+	var pa PackedA
+	var pb, pr PackedB
+	for _, tc := range gemmCases() {
+		a, lda, b, ldb, c0, ldc := tc.setup(rng)
+		if tc.beta == 0 {
+			clear(c0)
+		}
+		want := append([]float32(nil), c0...)
+		Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+
+		pa.Reset(tc.m, tc.k)
+		pa.Pack(tc.tA, tc.alpha, a, lda)
+		pb.Reset(tc.k, tc.n)
+		pb.Pack(tc.tB, b, ldb)
+		// The same B written row by row in uneven pieces, with a zeroed stretch then overwritten.
+		pr.Reset(tc.k, tc.n)
+		row := make([]float32, tc.n)
+		for p := range tc.k {
+			for j := range row {
+				if tc.tB {
+					row[j] = b[j*ldb+p]
+				} else {
+					row[j] = b[p*ldb+j]
+				}
+			}
+			pr.ZeroRow(p, 0, tc.n)
+			for j0 := 0; j0 < tc.n; j0 += 7 {
+				pr.SetRow(p, j0, row[j0:min(j0+7, tc.n)])
+			}
+		}
+		for _, bp := range []*PackedB{&pb, &pr} {
+			got := append([]float32(nil), c0...)
+			MulPacked(&pa, bp, tc.beta, got, ldc)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v: C[%d] = %v, Sgemm %v", tc, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestMulRowsMatchesSgemm checks the in-place-row products against Sgemm on the materialised
+// matrices, bit for bit, with overlapping rows as an implicit im2col produces them.
+func TestMulRowsMatchesSgemm(t *testing.T) {
+	rng := newRNG(7)
+	for _, s := range [][3]int{{1, 1, 1}, {6, 16, 4}, {7, 33, 25}, {32, 252, 400}, {16, 896, 25}, {13, 20, 300}, {400, 32, 252}} {
+		m, n, k := s[0], s[1], s[2]
+		src := randSlice(rng, 3*(k+n)+64)
+		for _, beta := range []float32{0, 1, 0.5} {
+			// B rows at random overlapping offsets.
+			boff := make([]int, k)
+			bm := make([]float32, k*n)
+			for p := range boff {
+				boff[p] = rng.IntN(len(src) - roundUp(n, nr))
+				copy(bm[p*n:(p+1)*n], src[boff[p]:])
+			}
+			a := randSlice(rng, m*k)
+			c0 := randSlice(rng, m*n)
+			want := append([]float32(nil), c0...)
+			Sgemm(false, false, m, n, k, 1, a, k, bm, n, beta, want, n)
+			var pa PackedA
+			pa.Reset(m, k)
+			pa.Pack(false, 1, a, k)
+			got := append([]float32(nil), c0...)
+			MulRowsB(&pa, src, boff, n, beta, got, n)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("MulRowsB %v beta %v: C[%d] = %v, Sgemm %v", s, beta, i, got[i], want[i])
+				}
+			}
+
+			// A rows at random overlapping offsets.
+			aoff := make([]int, m)
+			am := make([]float32, m*k)
+			for i := range aoff {
+				aoff[i] = rng.IntN(len(src) - k + 1)
+				copy(am[i*k:(i+1)*k], src[aoff[i]:])
+			}
+			b := randSlice(rng, k*n)
+			want = append(want[:0], c0...)
+			Sgemm(false, false, m, n, k, 1, am, k, b, n, beta, want, n)
+			var pb PackedB
+			pb.Reset(k, n)
+			pb.Pack(false, b, n)
+			got = append(got[:0], c0...)
+			MulRowsA(src, aoff, &pb, beta, got, n)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("MulRowsA %v beta %v: C[%d] = %v, Sgemm %v", s, beta, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkMulRows times the implicit-im2col products of the models' second convolution
+// (32 filters over 16×14×14, 5×5, padded row width 18): forward (MulRowsB) and weight
+// gradient (MulRowsA).
+func BenchmarkMulRows(b *testing.B) {
+	rng := newRNG(8)
+	const c, hp, wp, k, o, oh = 16, 18, 18, 5, 32, 14
+	img := randSlice(rng, c*hp*wp+64)
+	var offs []int
+	for ci := range c {
+		for u := range k {
+			for v := range k {
+				offs = append(offs, ci*hp*wp+u*wp+v)
+			}
+		}
+	}
+	n := oh * wp
+	var pa PackedA
+	pa.Reset(o, len(offs))
+	pa.Pack(false, 1, randSlice(rng, o*len(offs)), len(offs))
+	out := make([]float32, o*n)
+	flops := 2 * float64(o*n*len(offs))
+	b.Run("B-32x252x400", func(b *testing.B) {
+		for b.Loop() {
+			MulRowsB(&pa, img, offs, n, 0, out, n)
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	var pb PackedB
+	pb.Reset(n, o)
+	pb.Pack(false, randSlice(rng, n*o), o)
+	dw := make([]float32, len(offs)*o)
+	b.Run("A-400x32x252", func(b *testing.B) {
+		for b.Loop() {
+			MulRowsA(img, offs, &pb, 1, dw, o)
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
