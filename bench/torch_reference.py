@@ -5,7 +5,10 @@ Same network as the harness's mnist-cnn: conv5x5(16, pad 2)-ReLU-maxpool2 |
 conv5x5(32, pad 2)-ReLU-maxpool2 | fc128-ReLU | fc10, float32, batch 64, Adam lr 1e-3,
 cross-entropy. "datamix-k2" inserts the same in-graph mixing as the Go trainer: the head output
 (after block 1) is multiplied by a 64x64 block-diagonal C of 2x2 blocks, the body output by
-C^-1. Prints one line per case: "<case> <samples/s>". Threads = the machine's cores.
+C^-1. "infer/batch500" is evaluation as models.BenchmarkInfer runs it: the forward pass of the
+whole network at batch 500 without autograd. Prints one line per case: "<case> <samples/s>".
+Threads = the machine's cores (TORCH_THREADS overrides, for diagnosis only: the targets are
+defined with threads = cores).
 
 Run with Debian's python3-torch: /usr/bin/python3 bench/torch_reference.py [seconds]
 """
@@ -29,11 +32,12 @@ class Net(nn.Module):
         self.f2 = nn.Linear(128, 10)
 
     def forward(self, x, mix=None, demix=None):
+        n = x.shape[0]
         h = F.max_pool2d(F.relu(self.c1(x)), 2)  # head (split 1)
         if mix is not None:
-            h = (mix @ h.reshape(BATCH, -1)).reshape(h.shape)
+            h = (mix @ h.reshape(n, -1)).reshape(h.shape)
         z = F.max_pool2d(F.relu(self.c2(h)), 2)
-        z = F.relu(self.f1(z.reshape(BATCH, -1)))  # body
+        z = F.relu(self.f1(z.reshape(n, -1)))  # body
         if demix is not None:
             z = demix @ z
         return self.f2(z)  # tail
@@ -48,20 +52,20 @@ def block_diag(k):
     return torch.block_diag(*blocks), torch.block_diag(*inv)
 
 
-def bench(name, step, seconds):
+def bench(name, step, seconds, batch=BATCH):
     for _ in range(3):  # warm-up
         step()
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         step()
         n += 1
-    rate = n * BATCH / (time.perf_counter() - start)
+    rate = n * batch / (time.perf_counter() - start)
     print(f"{name} {rate:.1f}", flush=True)
 
 
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count())))
     torch.manual_seed(1)
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -84,6 +88,13 @@ def main():
     def infer():
         net(x)
     bench("infer/baseline", infer, seconds)
+
+    x500 = torch.rand(500, 1, 28, 28)
+
+    @torch.no_grad()
+    def infer500():
+        net(x500)
+    bench("infer/batch500", infer500, seconds, batch=500)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
@@ -289,16 +290,55 @@ func benchStep(b *testing.B, mixed bool) {
 		mix, demix, _ = blockDiag2(rng, batch)
 	}
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := tr.Step(x, y, mix, demix); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	reportRates(b, batch, cpu0)
 }
 
 // BenchmarkTrainStep is one training step of the default architecture at batch 64.
 func BenchmarkTrainStep(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) { benchStep(b, false) })
 	b.Run("datamix-k2", func(b *testing.B) { benchStep(b, true) })
+}
+
+// BenchmarkInfer is evaluation: the forward pass of the whole default network (head, body and
+// tail, no mixing) at batch 500.
+func BenchmarkInfer(b *testing.B) {
+	b.Run("batch500", func(b *testing.B) {
+		const batch = 500
+		n := mustNet(b, "mnist-cnn", 1, 1)
+		f, err := NewInferer(n, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, _ := randomBatch(newRNG(1), n, batch)
+		h := make([]float32, batch*n.UploadDim())
+		z := make([]float32, batch*n.DownloadDim())
+		out := make([]float32, batch*n.Classes)
+		b.ResetTimer()
+		cpu0 := processCPU()
+		for i := 0; i < b.N; i++ {
+			if err := f.Head(h, x); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Body(z, h); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Tail(out, z); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRates(b, batch, cpu0)
+	})
+}
+
+// reportRates reports samples/s (wall clock) and cpu-ms/op (process CPU time, all threads).
+func reportRates(b *testing.B, batch int, cpu0 time.Duration) {
+	cpu := processCPU() - cpu0
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 }
