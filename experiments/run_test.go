@@ -133,7 +133,8 @@ func TestRunDivergence(t *testing.T) {
 	}
 }
 
-// TestConfigsRunTiny runs every committed config in configs/ with tiny limits.
+// TestConfigsRunTiny runs every committed config in configs/ and configs/paper/ in tiny mode
+// (Config.Tiny).
 func TestConfigsRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
@@ -156,7 +157,7 @@ func TestConfigsRunTiny(t *testing.T) {
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit, cfg.Train.Epochs = 128, 64, 1
+			cfg.Tiny()
 			rows, err := Run(cfg, Options{Out: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)

@@ -67,8 +67,9 @@ func PlotDir(dir string) (PlotReport, error) {
 //     the edge's FLOPs share, the Pareto front (no other point is at least as accurate and
 //     leaks at most as much) highlighted.
 //
-// A cell whose plotted value is NaN or ±Inf is left out of that figure with a note; a figure
-// with nothing left to draw is skipped with a note. Both kinds of note are returned and
+// A figure whose x axis the rows do not vary is not drawn. A cell whose plotted value is NaN
+// or ±Inf is left out of that figure with a note; a figure left with too little to compare is
+// skipped with a note. Both kinds of note are returned and
 // written to PlotNotesFile. Plot fails only when it cannot write.
 func Plot(out string, rows []Row) (PlotReport, error) {
 	pl := &drawing{rows: rows}
@@ -263,6 +264,17 @@ func (pl *drawing) usable(fig string, rows []Row, baseline bool, q quantity) []R
 			continue
 		}
 		out = append(out, r)
+	}
+	return out
+}
+
+// present returns the DataMix rows that have q, finite or not.
+func present(rows []Row, q quantity) []Row {
+	var out []Row
+	for _, r := range rows {
+		if _, ok := q.get(r); ok && r.Variant != baselineVariant {
+			out = append(out, r)
+		}
 	}
 	return out
 }
@@ -522,12 +534,13 @@ func (pl *drawing) failed(fig string, err error) {
 func (pl *drawing) accuracyVsGroupSize() {
 	const fig = "accuracy_vs_group_size"
 	q := accuracyQ()
+	if len(distinct(present(pl.rows, q), "group_size")) < 2 {
+		return // the rows do not vary k
+	}
 	rows := pl.usable(fig, pl.rows, false, q)
 	xs := distinct(rows, "group_size")
 	if len(xs) < 2 {
-		if len(rows) > 0 {
-			pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d group size(s), need 2", fig, len(xs))
-		}
+		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d group size(s), need 2", fig, len(xs))
 		return
 	}
 	ss := splitSeries(rows, "group_size", q)
@@ -592,18 +605,18 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 func (pl *drawing) metricsVsX() {
 	for _, m := range privacyMetrics(pl.rows) {
 		q := metricQ(m)
-		all := pl.usable("metric_"+m, pl.rows, false, q)
 		x, xLabel := "group_size", "group size k (inputs mixed together)"
-		xs := distinct(all, x)
-		if len(xs) < 2 {
+		if len(distinct(present(pl.rows, q), x)) < 2 {
 			x, xLabel = "split", "split point (blocks on the edge)"
-			xs = distinct(all, x)
+			if len(distinct(present(pl.rows, q), x)) < 2 {
+				continue // the rows with the metric vary neither k nor the split
+			}
 		}
 		fig := "metric_" + unsafeName.ReplaceAllString(m, "_") + "_vs_" + x
+		all := pl.usable(fig, pl.rows, false, q)
+		xs := distinct(all, x)
 		if len(xs) < 2 {
-			if len(all) > 0 {
-				pl.note("metric %s: not drawn: its cells have one group size and one split, nothing to compare", m)
-			}
+			pl.note("%s: not drawn: the DataMix cells with a finite %s have %d value(s) of %s, need 2", fig, m, len(xs), x)
 			continue
 		}
 		ss := splitSeries(all, x, q)
@@ -644,12 +657,13 @@ func (pl *drawing) edgeCostVsSplit() {
 	up := quantity{"upload bytes", func(r Row) (float64, bool) { return float64(r.UploadBytesPerSample), true }}
 	down := quantity{"download bytes", func(r Row) (float64, bool) { return float64(r.DownloadBytesPerSample), true }}
 	acc := accuracyQ()
+	if len(distinct(present(pl.rows, acc), "split")) < 2 {
+		return // the rows do not vary the split
+	}
 	rows := pl.usable(fig, pl.rows, false, acc)
 	xs := distinct(rows, "split")
 	if len(xs) < 2 {
-		if len(rows) > 0 {
-			pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d split(s), need 2", fig, len(xs))
-		}
+		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d split(s), need 2", fig, len(xs))
 		return
 	}
 	xLabel := "split point (blocks on the edge before mixing)"
@@ -749,12 +763,13 @@ func (pl *drawing) pareto() {
 			}}
 			xLabel = m + " above chance (percentage points), higher leaks more"
 		}
+		if len(GroupBySeeds(present(pl.rows, leak))) < 2 {
+			continue // fewer than two configurations have the metric
+		}
 		rows := pl.usable(fig, pl.usable(fig, pl.rows, false, accuracyQ()), false, leak)
 		groups := GroupBySeeds(rows)
 		if len(groups) < 2 {
-			if len(groups) == 1 {
-				pl.note("%s: not drawn: one configuration has finite accuracy and %s, need 2", fig, leak.what)
-			}
+			pl.note("%s: not drawn: %d configuration(s) have a finite accuracy and %s, need 2", fig, len(groups), leak.what)
 			continue
 		}
 		// Label points by the fields that vary between them.

@@ -144,7 +144,7 @@ func TestPlotDir(t *testing.T) {
 	notes := strings.Join(rep.Notes, "\n")
 	for _, w := range []string{
 		"cell c1-4-0 (datamix split 0 k=4, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split, pareto_attr_digit_acc",
-		"cell c1-4-1 (datamix split 1 k=4, seed 1): ica_corr is +Inf, left out of metric_ica_corr, pareto_ica_corr",
+		"cell c1-4-1 (datamix split 1 k=4, seed 1): ica_corr is +Inf, left out of metric_ica_corr_vs_group_size, pareto_ica_corr",
 	} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes\n%s\nlack %q", notes, w)
@@ -156,16 +156,16 @@ func TestPlotDir(t *testing.T) {
 	}
 }
 
-// TestPlotNothingToCompare: a single cell, or cells whose values are all NaN, give notes and
-// no figures, never a panic.
+// TestPlotNothingToCompare: a single cell gives no figures and no notes; cells whose values
+// are all NaN give notes and no figures, never a panic.
 func TestPlotNothingToCompare(t *testing.T) {
 	rows := sweepRows()[:2] // the seed-1 baseline and one DataMix cell
 	rep, err := Plot(t.TempDir(), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Plots) != 0 || len(rep.Notes) == 0 {
-		t.Errorf("plots %v, notes %v: want none and some", rep.Plots, rep.Notes)
+	if len(rep.Plots) != 0 || len(rep.Notes) != 0 {
+		t.Errorf("plots %v, notes %v: want none", rep.Plots, rep.Notes)
 	}
 	allNaN := sweepRows()
 	for i := range allNaN {
@@ -175,8 +175,14 @@ func TestPlotNothingToCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.Contains(rep.Plots, "accuracy_vs_group_size") || slices.Contains(rep.Plots, "edge_cost_vs_split") {
-		t.Errorf("plots %v drawn from NaN accuracies", rep.Plots)
+	if len(rep.Plots) != 3 || slices.Contains(rep.Plots, "accuracy_vs_group_size") || slices.Contains(rep.Plots, "edge_cost_vs_split") {
+		t.Errorf("plots %v, want only the three metric plots (accuracy is NaN everywhere)", rep.Plots)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "pareto_inversion_ssim: not drawn"} {
+		if !strings.Contains(notes, w) {
+			t.Errorf("notes lack %q:\n%s", w, notes)
+		}
 	}
 }
 

@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n]
+//	runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
 //
@@ -14,8 +14,9 @@
 // run resumes where it stopped. -shard i/n runs only the cells whose index in the expanded
 // sweep is i modulo n, for job arrays (see deploy/README.md); merge then combines the shard
 // directories into one run directory, refusing directories of different experiments and,
-// unless -allow-missing, shards with unfinished cells. plot redraws DIR/plots/ from
-// DIR/results.json alone.
+// unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
+// for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. plot
+// redraws DIR/plots/ from DIR/results.json alone.
 //
 // Progress goes to stderr: with one job and a terminal, a bar per cell; with several jobs and
 // a terminal, a bar of cells done; otherwise one line per cell event (for batch-job logs).
@@ -45,7 +46,7 @@ import (
 )
 
 const usage = `usage:
-  runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n]
+  runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
 
@@ -114,6 +115,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out := fs.String("out", "", "output directory (default runs/<name>, or runs/<name>/shard-<i>-of-<n>)")
 	jobs := fs.Int("jobs", runtime.NumCPU(), "cells computed at once")
 	shardFlag := fs.String("shard", "", "run only shard i/n: the cells whose index is i modulo n")
+	tiny := fs.Bool("tiny", false, "smoke test: every cell on a few examples for one epoch (default -out runs/<name>-tiny)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -140,9 +142,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if *tiny {
+		cfg.Tiny()
+	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("runs", cfg.Name)
+		if *tiny {
+			dir += "-tiny"
+		}
 		if shard.Count > 0 {
 			dir = filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
 		}

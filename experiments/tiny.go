@@ -1,0 +1,24 @@
+package experiments
+
+// The sizes of a tiny run (see Config.Tiny): enough for a few training steps and an
+// evaluation, so that every path of a config runs in seconds.
+const (
+	TinyTrain = 128
+	TinyTest  = 64
+)
+
+// Tiny shrinks c in place into a smoke test of itself: at most TinyTrain training examples
+// (but at least two batches) and TinyTest test examples, and one epoch. Everything else,
+// the sweep included, is kept, so every cell still runs; a swept dataset limit or epoch
+// count overrides these values in its cells. The cells get IDs of their own, so a tiny run
+// never passes for a full one.
+func (c *Config) Tiny() {
+	train := max(TinyTrain, 2*c.Train.BatchSize)
+	if c.Dataset.TrainLimit == 0 || c.Dataset.TrainLimit > train {
+		c.Dataset.TrainLimit = train
+	}
+	if c.Dataset.TestLimit == 0 || c.Dataset.TestLimit > TinyTest {
+		c.Dataset.TestLimit = TinyTest
+	}
+	c.Train.Epochs = 1
+}
