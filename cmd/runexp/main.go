@@ -3,6 +3,7 @@
 // Usage:
 //
 //	runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+//	runexp cells -config FILE [-shard i/n]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
 //
@@ -15,8 +16,9 @@
 // sweep is i modulo n, for job arrays (see deploy/README.md); merge then combines the shard
 // directories into one run directory, refusing directories of different experiments and,
 // unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
-// for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. plot
-// redraws DIR/plots/ from DIR/results.json alone.
+// for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. cells
+// checks a config and lists its cells (index, ID, variant, swept values), or those of one
+// shard, without running anything. plot redraws DIR/plots/ from DIR/results.json alone.
 //
 // Progress goes to stderr: with one job and a terminal, a bar per cell; with several jobs and
 // a terminal, a bar of cells done; otherwise one line per cell event (for batch-job logs).
@@ -47,11 +49,13 @@ import (
 
 const usage = `usage:
   runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+  runexp cells -config FILE [-shard i/n]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
 
 Commands:
   run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
+  cells  check a config and list its cells (index, id, variant, swept values)
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
   plot   redraw DIR/plots/ from DIR/results.json
 `
@@ -82,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "cells":
+		err = cmdCells(args[1:], stdout, stderr)
 	case "merge":
 		err = cmdMerge(args[1:], stdout, stderr)
 	case "plot":
@@ -165,6 +171,42 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return err
+}
+
+func cmdCells(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cells", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "experiment config (YAML)")
+	shardFlag := fs.String("shard", "", "list only shard i/n")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, "runexp cells: need -config FILE and no other arguments\n")
+		return errUsage
+	}
+	var shard experiments.Shard
+	if *shardFlag != "" {
+		var err error
+		if shard, err = experiments.ParseShard(*shardFlag); err != nil {
+			fmt.Fprintf(stderr, "runexp cells: -shard: %v\n", err)
+			return errUsage
+		}
+	}
+	cfg, err := experiments.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	cells, err := experiments.Expand(cfg)
+	if err != nil {
+		return err
+	}
+	for i, c := range cells {
+		if shard.Has(i) {
+			fmt.Fprintf(stdout, "%d\t%s\n", i, c)
+		}
+	}
+	return nil
 }
 
 func cmdMerge(args []string, stdout, stderr io.Writer) error {

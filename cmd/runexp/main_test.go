@@ -98,7 +98,7 @@ func TestBadInput(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"frobnicate"}, {"run"}, {"run", "-config"},
 		{"run", "-config", "x.yaml", "-jobs", "0"}, {"run", "-config", "x.yaml", "-shard", "3/3"},
-		{"run", "-config", "x.yaml", "-shard", "1"}, {"merge"}, {"merge", "-out", "x"}, {"plot"}, {"plot", "a", "b"}} {
+		{"run", "-config", "x.yaml", "-shard", "1"}, {"merge"}, {"merge", "-out", "x"}, {"plot"}, {"plot", "a", "b"}, {"cells"}, {"cells", "-config", "x.yaml", "-shard", "2/2"}} {
 		var o, e bytes.Buffer
 		if code := run(context.Background(), args, &o, &e); code != 2 {
 			t.Errorf("%q: exit %d, want 2", args, code)
@@ -132,5 +132,29 @@ func TestRunWritesOutputs(t *testing.T) {
 		if !strings.Contains(","+lines[0]+",", ","+col+",") {
 			t.Errorf("results.csv lacks column %s", col)
 		}
+	}
+}
+
+// TestCells lists a config's cells, or one shard's, without running anything.
+func TestCells(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cfg.yaml")
+	os.WriteFile(cfg, []byte(goodConfig+"baseline: true\nsweep: {mixing.group_size: [1, 2, 4]}\n"), 0o644)
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"cells", "-config", cfg, "-shard", "1/2"}, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	lines := strings.Split(strings.TrimSpace(o.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "1\t") || !strings.Contains(lines[0], "datamix {mixing.group_size: 1}") ||
+		!strings.HasPrefix(lines[1], "3\t") || !strings.Contains(lines[1], "datamix {mixing.group_size: 4}") {
+		t.Errorf("cells of shard 1/2:\n%s", o.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs")); !os.IsNotExist(err) {
+		t.Errorf("cells wrote a run directory")
+	}
+	o.Reset()
+	os.WriteFile(cfg, []byte(strings.Replace(goodConfig, "group_size: 2", "group_size: 0", 1)), 0o644)
+	if code := run(context.Background(), []string{"cells", "-config", cfg}, &o, &e); code != 1 || !strings.Contains(e.String(), "group_size") {
+		t.Errorf("bad config: exit %d, stderr %q", code, e.String())
 	}
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Throughput of parallel cells: runs one sweep of small cells with -jobs 1 and with -jobs N
+# (default 2) into fresh directories and prints the wall times and the ratio
+# time(jobs 1) / time(jobs N), i.e. how many times more cells per second N jobs compute.
+# The issue's target on a 2-core machine is a ratio ≥ 1.6 (GORGONIA.md measured ≈ 1.7 for two
+# single-threaded gorgonia graphs). Both runs include the same fixed start-up (loading the
+# embedded MNIST), so the ratio slightly understates the cells' own speed-up.
+#
+# Needs bash ≥ 5 (EPOCHREALTIME) and awk. Usage: bench/jobs_ratio.sh [N]      environment: CELLS_SEEDS (default 4), TRAIN_LIMIT
+# (default 3000), TEST_LIMIT (default 1000), KEEP=1 keeps the run directories.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${1:-2}
+seeds=${CELLS_SEEDS:-4}
+train=${TRAIN_LIMIT:-3000}
+test=${TEST_LIMIT:-1000}
+
+tmp=$(mktemp -d)
+if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$tmp"' EXIT; fi
+go build -o "$tmp/runexp" ./cmd/runexp
+
+seedlist=$(seq -s, 1 "$seeds")
+cat >"$tmp/bench.yaml" <<YAML
+# $((seeds * 2)) small cells: seeds 1..$seeds × k ∈ {1, 2}, $train training and $test test digits, 1 epoch.
+name: jobs-bench
+dataset: {name: mnist, path: "", train_limit: $train, test_limit: $test}
+model: {arch: mnist-cnn, split: 1}
+mixing: {group_size: 2, coefficients: dirichlet, alpha: 1.0, shuffle: true}
+train: {epochs: 1, batch_size: 64, lr: 0.001, eval_batch_size: 500}
+sweep:
+  seed: [$seedlist]
+  mixing.group_size: [1, 2]
+YAML
+
+run() { # run JOBS: prints the wall time in seconds
+	local start=$EPOCHREALTIME
+	"$tmp/runexp" run -config "$tmp/bench.yaml" -out "$tmp/out-jobs$1" -jobs "$1" >/dev/null 2>"$tmp/log-jobs$1"
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }'
+}
+
+echo "machine: $(nproc) CPUs, $(uname -m); sweep: $((seeds * 2)) cells of $train training digits"
+t1=$(run 1)
+tn=$(run "$jobs")
+ratio=$(awk -v a="$t1" -v b="$tn" 'BEGIN { print a / b }')
+printf 'jobs 1: %.1f s   jobs %d: %.1f s   throughput ratio (jobs %d / jobs 1): %.2f×\n' "$t1" "$jobs" "$tn" "$jobs" "$ratio"
+# The two runs must agree: parallel cells do not change results.
+if ! diff <(cut -d, -f1-18 "$tmp/out-jobs1/results.csv") <(cut -d, -f1-18 "$tmp/out-jobs$jobs/results.csv") >/dev/null; then
+	echo "results differ between -jobs 1 and -jobs $jobs" >&2
+	exit 1
+fi
+if awk -v r="$ratio" 'BEGIN { exit !(r >= 1.6) }'; then echo "target ≥ 1.6×: met"; else echo "target ≥ 1.6×: NOT met"; fi
