@@ -21,7 +21,8 @@ import (
 // im2col/col2im with generic iterators, materialised transposes, per-op allocation and
 // gonum's unblocked pure-Go sgemm (bench/README.md has the profile). The ops here fuse
 // conv+bias+ReLU(+2×2 max-pool) and dense+bias(+ReLU), compute every gradient of a layer in one
-// backward op, reuse their buffers from step to step and multiply with internal/gemm.
+// backward op, reuse their buffers from step to step, never form a patch matrix and multiply
+// with internal/gemm's AVX2/FMA kernels.
 //
 // Buffers: an op owns its output and scratch buffers and returns the same tensors every step,
 // so a graph built from these ops must not run on two goroutines at once (already true of a

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/datamix/harness/internal/gemm"
@@ -19,14 +20,14 @@ import (
 //
 // A pooled map of odd size drops its last row and column, as gorgonia's MaxPool2D does.
 //
-// Implicit im2col: each sample is copied into a zero-bordered image of row width Wp = W+2·pad.
-// In that layout the patch-matrix row of (c,u,v) is the image itself shifted by
-// c·plane+u·Wp+v, so the convolution is one product w·X with X's rows read in place
-// (gemm.MulRowsB) and nothing is copied per patch. The output comes out Wp wide: columns
-// W..Wp−1 of each row are junk that the bias/ReLU/pool pass skips (29% extra multiply-adds
-// for 14×14 maps, 14% for 28×28, in exchange for no im2col and no packing). The weight
-// gradient (gemm.MulRowsA) and the input gradient (the padded output gradient convolved with
-// the flipped kernel, gemm.MulRowsB) use the same trick. Samples run in parallel.
+// No patch matrix is ever formed. Each sample is copied into a zero-bordered C×Hp×Wp image
+// (Hp = H+2·pad, Wp = W+2·pad); the patch of output pixel (i,j) then starts at i·Wp+j and its
+// element (c,u,v) sits c·Hp·Wp+u·Wp+v further on, so the convolution is the product of an
+// implicit im2row matrix (pixels × Ck², read in place by gemm.MulPatches) with wᵀ (Ck²×O), and
+// comes out pixel-major: act[pixel][o]. The weight gradient is X·gᵀ with X the implicit
+// im2col matrix (Ck² × pixels, rows read in place image row by image row, gemm.MulRowsA),
+// and the input gradient is the pixel-major gradient, zero-padded, convolved with the
+// flipped kernel (gemm.MulPatches again). Samples run in parallel.
 type convOp struct {
 	n, c, h, w int // input shape
 	o, k, pad  int // output channels, kernel size, zero padding (k/2)
@@ -40,9 +41,12 @@ type convOp struct {
 type convState struct {
 	out   *tensor.Dense // forward output, reused every step
 	arg   []uint8       // pool: position of the maximum in each window, 2·row+col
-	offs  []int         // row (c,u,v) of the implicit patch matrix starts at offs[(c·k+u)·k+v]
-	wp    gemm.PackedA  // w as an O×Ck² matrix, packed once per pass
-	wflip gemm.PackedA  // the flipped kernel as a C×Ok² matrix, for dX
+	pos   []int         // output pixel (i,j) → i·Wp+j, its window's corner in a padded image
+	offs  []int         // patch element (c,u,v) → c·Hp·Wp+u·Wp+v, its offset from the corner
+	gOffs []int         // the same in the pixel-major padded gradient: (u·Wp+v)·O+o for (o,u,v)
+	gPos  []int         // output pixel → (i·Wp+j)·O in the padded gradient
+	wT    gemm.PackedB  // wᵀ as a Ck²×O matrix, packed once per pass
+	wflip gemm.PackedB  // the flipped kernel as an Ok²×C matrix, for dX
 	flip  []float32     // scratch for wflip
 	grads []float32     // packed gradients: dW | db | dX
 	partW [][]float32   // per-chunk partial sums of dWᵀ (Ck²×O) and db
@@ -50,11 +54,11 @@ type convState struct {
 	work  []convScratch // per worker
 }
 
-// convScratch is one worker's buffers. img and grad are padded images (zero borders, written
-// only inside); act is a Wp-wide convolution output.
+// convScratch is one worker's buffers: img (C×Hp×Wp) and gpad (Hp×Wp×O) are padded images
+// whose zero borders are never written; act is a pixel-major convolution output or gradient.
 type convScratch struct {
-	img, grad, act []float32
-	gT             gemm.PackedB
+	img, gpad, act, g []float32
+	gT                gemm.PackedB
 }
 
 func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
@@ -63,10 +67,24 @@ func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
 	}
 	op := &convOp{n: xShape[0], c: xShape[1], h: xShape[2], w: xShape[3], o: o, k: k, pad: k / 2,
 		pool: pool, needDX: needDX, st: new(convState)}
-	for c := range max(op.c, op.o) {
+	st := op.st
+	for i := range op.h {
+		for j := range op.w {
+			st.pos = append(st.pos, i*op.wpad()+j)
+			st.gPos = append(st.gPos, (i*op.wpad()+j)*o)
+		}
+	}
+	for c := range op.c {
 		for u := range k {
 			for v := range k {
-				op.st.offs = append(op.st.offs, c*op.plane()+u*op.wpad()+v)
+				st.offs = append(st.offs, c*op.plane()+u*op.wpad()+v)
+			}
+		}
+	}
+	for oc := range o {
+		for u := range k {
+			for v := range k {
+				st.gOffs = append(st.gOffs, (u*op.wpad()+v)*o+oc)
 			}
 		}
 	}
@@ -74,17 +92,16 @@ func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
 }
 
 // Geometry: a padded image is hpad×wpad per channel; the convolution output (before pooling)
-// is h×w, computed as h rows of wpad values ("wide").
+// is h×w.
 func (op *convOp) hpad() int  { return op.h + 2*op.pad }
 func (op *convOp) wpad() int  { return op.w + 2*op.pad }
 func (op *convOp) plane() int { return op.hpad() * op.wpad() }
-func (op *convOp) wide() int  { return op.h * op.wpad() }
 func (op *convOp) ckk() int   { return op.c * op.k * op.k }
 
-// padded returns a worker's zero-bordered image buffer for ch channels: ch planes plus the
-// k+16 values that reads of the last rows run past the end (see gemm.MulRowsB).
+// padded returns a worker's zero-bordered image buffer of ch channels, allocating it (zeroed)
+// on first use; callers write only inside the borders.
 func (op *convOp) padded(buf *[]float32, ch int) []float32 {
-	if n := ch*op.plane() + op.k + 16; len(*buf) != n {
+	if n := ch * op.plane(); len(*buf) != n {
 		*buf = make([]float32, n)
 	}
 	return *buf
@@ -131,17 +148,17 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	x, wt, b := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	y := f32(st.out)
-	ckk, wide := op.ckk(), op.wide()
-	in, out := op.c*op.h*op.w, st.out.Shape().TotalSize()/op.n
-	st.wp.Reset(op.o, ckk)
-	st.wp.Pack(false, 1, wt, ckk)
+	ckk, hw := op.ckk(), op.h*op.w
+	in, out := op.c*hw, st.out.Shape().TotalSize()/op.n
+	st.wT.Reset(ckk, op.o)
+	st.wT.Pack(true, wt, ckk)
 	st.work = growWork(st.work)
 	parallel(op.n, func(wk, s int) {
 		ws := &st.work[wk]
 		img := op.padded(&ws.img, op.c)
 		op.fillPadded(img, x[s*in:(s+1)*in])
-		act := scratch(&ws.act, op.o*wide)
-		gemm.MulRowsB(&st.wp, img, st.offs[:ckk], wide, 0, act, wide)
+		act := scratch(&ws.act, hw*op.o)
+		gemm.MulPatches(img, st.pos, st.offs, &st.wT, 0, act, op.o)
 		if op.pool {
 			op.poolReLU(y[s*out:(s+1)*out], st.arg[s*out:(s+1)*out], act, b)
 		} else {
@@ -163,46 +180,52 @@ func (op *convOp) fillPadded(img, x []float32) {
 	}
 }
 
-// biasReLU writes y = max(0, act+bias) from the valid columns of the wide output.
+// biasReLU writes y[o][pixel] = max(0, act[pixel][o]+bias[o]).
 func (op *convOp) biasReLU(y, act, b []float32) {
-	h, w, wp := op.h, op.w, op.wpad()
-	for o := range op.o {
-		bias := b[o]
-		for i := range h {
-			src := act[o*op.wide()+i*wp : o*op.wide()+i*wp+w]
-			dst := y[(o*h+i)*w : (o*h+i+1)*w]
-			for j, v := range src {
-				dst[j] = max(v+bias, 0)
-			}
+	hw := op.h * op.w
+	for q := range hw {
+		a := act[q*op.o : (q+1)*op.o]
+		for o, v := range a {
+			y[o*hw+q] = max(v+b[o], 0)
 		}
 	}
 }
 
 // poolReLU writes y = max(0, max over each 2×2 window of act+bias) and the window position of
-// the maximum (the first one on ties, in row-major order: the pair maxima are compared with the
-// earlier pair winning ties).
+// the maximum (the first one on ties, in row-major order; ties are decided on the biased values,
+// as the unfused conv → add → ReLU → pool graph would).
+//
+// It works on bit patterns: after the ReLU every value is +0 or positive, and non-negative
+// IEEE floats order like their bits as unsigned integers, so the maxima are integer maxima —
+// branch-free conditional moves, where float compare-and-branch code mispredicts about half
+// the time on random data (it was 12% of a training step) and Go's float max builtin spends a
+// dozen instructions on NaN and signed-zero rules.
 func (op *convOp) poolReLU(y []float32, arg []uint8, act, b []float32) {
-	wp, wide := op.wpad(), op.wide()
+	w, o := op.w, op.o
 	ph, pw := op.h/2, op.w/2
-	for o := range op.o {
-		bias := b[o]
-		a := act[o*wide : (o+1)*wide]
-		for i := range ph {
-			r0 := a[2*i*wp : 2*i*wp+2*pw]
-			r1 := a[(2*i+1)*wp : (2*i+1)*wp+2*pw]
-			yr := y[(o*ph+i)*pw : (o*ph+i+1)*pw]
-			ar := arg[(o*ph+i)*pw : (o*ph+i+1)*pw]
-			for j := range yr {
-				// Branch-free: the window's values are random, so compare-and-branch code
-				// mispredicts about half the time (it was 12% of a training step).
-				a0, a1, a2, a3 := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
-				m01, m23 := max(a0, a1), max(a2, a3)
-				at01, at23, hi := b2u(a1 > a0), 2+b2u(a3 > a2), b2u(m23 > m01)
-				at := at01 + hi*(at23-at01) // at23 if the later pair wins, else at01
-				yr[j], ar[j] = max(max(m01, m23)+bias, 0), at
+	for i := range ph {
+		for j := range pw {
+			// The window's four pixels, each a row of O channels in the pixel-major act.
+			q := (2*i*w + 2*j) * o
+			p0, p1 := act[q:q+o], act[q+o:q+2*o]
+			p2, p3 := act[q+w*o:q+w*o+o], act[q+w*o+o:q+w*o+2*o]
+			for c, bias := range b[:o] {
+				u0, u1 := reluBits(p0[c]+bias), reluBits(p1[c]+bias)
+				u2, u3 := reluBits(p2[c]+bias), reluBits(p3[c]+bias)
+				m01, m23 := max(u0, u1), max(u2, u3)
+				at01, at23, hi := b2u(u1 > u0), 2+b2u(u3 > u2), b2u(m23 > m01)
+				idx := (c*ph+i)*pw + j
+				y[idx] = math.Float32frombits(max(m01, m23))
+				arg[idx] = at01 + hi*(at23-at01) // at23 if the later pair wins, else at01
 			}
 		}
 	}
+}
+
+// reluBits returns the bits of max(x, 0) (−0 and negative values become +0) without a branch.
+func reluBits(x float32) uint32 {
+	u := math.Float32bits(x)
+	return u &^ uint32(int32(u)>>31)
 }
 
 // b2u is 1 for true and 0 for false (compiled to a SETcc, no branch).
@@ -240,11 +263,11 @@ func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 
 // convBwdOp computes a convOp's gradients from (x, w, y, dy) into one packed vector
 // dW | db | dX (dX only when the forward op's needDX). Per sample: the gradient g at the
-// pre-activation (routed through the pool's argmax and masked by ReLU) is written into a
-// zero-bordered padded image; dWᵀ += X·gᵀ with X the implicit patch matrix of the sample's
-// padded input (rebuilt: cheaper than storing it), db += Σ g, and dX is the padded g convolved
-// with the flipped kernel, which needs same padding (k = 2·pad+1). dW and db are summed per
-// chunk of samples, then over chunks in order (see reduceChunks).
+// pre-activation (routed through the pool's argmax and masked by ReLU) is formed pixel-major;
+// dWᵀ += X·g with X the implicit im2col matrix of the sample's padded input (rebuilt: cheaper
+// than storing it), db += Σ g, and dX is the zero-padded g convolved with the flipped kernel
+// (which needs same padding, k = 2·pad+1). dW and db are summed per chunk of samples, then
+// over chunks in order (see reduceChunks).
 type convBwdOp struct{ f *convOp }
 
 func (op *convBwdOp) Arity() int { return 4 }
@@ -277,32 +300,30 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(st.grads) == 0 {
 		st.grads = make([]float32, op.size())
 	}
-	ckk, okk, kk, wide := f.ckk(), f.o*f.k*f.k, f.k*f.k, f.wide()
+	ckk, okk, kk, hw, wp := f.ckk(), f.o*f.k*f.k, f.k*f.k, f.h*f.w, f.wpad()
 	nw := f.o * ckk
 	dW, db, dX := st.grads[:nw], st.grads[nw:nw+f.o], st.grads[nw+f.o:]
-	in, out := f.c*f.h*f.w, len(y)/f.n
+	in, out := f.c*hw, len(y)/f.n
 	chunks := min(reduceChunks, f.n)
 	for len(st.partW) < chunks {
 		st.partW = append(st.partW, make([]float32, nw))
 		st.partB = append(st.partB, make([]float32, f.o))
 	}
 	if f.needDX {
-		// flip[c][(o,u,v)] = w[o][c][k−1−u][k−1−v]
-		flip := scratch(&st.flip, f.c*okk)
+		// flip[(o,u,v)][c] = w[o][c][k−1−u][k−1−v]
+		flip := scratch(&st.flip, okk*f.c)
 		for o := range f.o {
 			for c := range f.c {
 				src := wt[(o*f.c+c)*kk : (o*f.c+c+1)*kk]
-				dst := flip[c*okk+o*kk : c*okk+(o+1)*kk]
 				for i, v := range src {
-					dst[kk-1-i] = v
+					flip[(o*kk+kk-1-i)*f.c+c] = v
 				}
 			}
 		}
-		st.wflip.Reset(f.c, okk)
-		st.wflip.Pack(false, 1, flip, okk)
+		st.wflip.Reset(okk, f.c)
+		st.wflip.Pack(false, flip, f.c)
 	}
 	st.work = growWork(st.work)
-	origin := f.pad*f.wpad() + f.pad // where output pixel (0,0) sits in a padded image
 	parallel(chunks, func(wk, ch int) {
 		ws := &st.work[wk]
 		pw, pb := st.partW[ch], st.partB[ch]
@@ -313,27 +334,30 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			if f.pool {
 				arg = st.arg[s*out : (s+1)*out]
 			}
-			g := f.padded(&ws.grad, f.o)
+			g := scratch(&ws.g, hw*f.o)
 			f.preActGrad(g, pb, y[s*out:(s+1)*out], dy[s*out:(s+1)*out], arg)
 			img := f.padded(&ws.img, f.c)
 			f.fillPadded(img, x[s*in:(s+1)*in])
-			// gᵀ as a wide×O matrix: column o is plane o of g from pixel (0,0) on; the junk
-			// columns of each row fall on g's zero borders.
-			ws.gT.Reset(wide, f.o)
-			ws.gT.Pack(true, g[origin:], f.plane())
+			ws.gT.ResetWhole(hw, f.o)
+			ws.gT.Pack(false, g, f.o)
 			beta := float32(1)
 			if s == lo {
 				beta = 0
 			}
-			gemm.MulRowsA(img, st.offs[:ckk], &ws.gT, beta, pw, f.o)
-			if f.needDX {
-				dxw := scratch(&ws.act, f.c*wide)
-				gemm.MulRowsB(&st.wflip, g, st.offs[:okk], wide, 0, dxw, wide)
-				dxs := dX[s*in : (s+1)*in]
-				for c := range f.c {
-					for i := range f.h {
-						copy(dxs[(c*f.h+i)*f.w:(c*f.h+i+1)*f.w], dxw[c*wide+i*f.wpad():])
-					}
+			gemm.MulRowsA(img, st.offs, gemm.Segments{Count: f.h, Len: f.w, Stride: wp}, &ws.gT, beta, pw, f.o)
+			if !f.needDX {
+				continue
+			}
+			gpad := f.padded(&ws.gpad, f.o) // pixel-major: Hp×Wp×O
+			for i := range f.h {
+				copy(gpad[((i+f.pad)*wp+f.pad)*f.o:], g[i*f.w*f.o:(i+1)*f.w*f.o])
+			}
+			dxT := scratch(&ws.act, hw*f.c)
+			gemm.MulPatches(gpad, st.gPos, st.gOffs, &st.wflip, 0, dxT, f.c)
+			dxs := dX[s*in : (s+1)*in]
+			for q := range hw {
+				for c, v := range dxT[q*f.c : (q+1)*f.c] {
+					dxs[c*hw+q] = v
 				}
 			}
 		}
@@ -357,50 +381,44 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	return tensor.New(tensor.WithShape(len(st.grads)), tensor.WithBacking(st.grads)), nil
 }
 
-// preActGrad writes one sample's gradient at the convolution's output before bias and ReLU
-// into the inside of the padded image g (borders stay zero) and adds its per-channel sums to
-// db: dy routed to each window's maximum when pooled, zero where the ReLU output is 0 (the
-// ReLU's derivative at 0 is taken as 0).
+// preActGrad writes one sample's gradient at the convolution's output before bias and ReLU,
+// pixel-major (g[pixel][o]), and adds its per-channel sums to db: dy routed to each window's
+// maximum when pooled, zero where the ReLU output is 0 (the ReLU's derivative at 0 is taken
+// as 0).
 func (op *convOp) preActGrad(g, db, y, dy []float32, arg []uint8) {
-	h, w, wp := op.h, op.w, op.wpad()
+	hw, o := op.h*op.w, op.o
 	if !op.pool {
-		for o := range op.o {
+		for c := range o {
 			var sum float32
-			for i := range h {
-				dst := g[o*op.plane()+(i+op.pad)*wp+op.pad:][:w]
-				ys, ds := y[(o*h+i)*w:(o*h+i+1)*w], dy[(o*h+i)*w:(o*h+i+1)*w]
-				for j, v := range ys {
-					d := ds[j]
-					if v <= 0 {
-						d = 0
-					}
-					dst[j] = d
-					sum += d
+			ys, ds := y[c*hw:(c+1)*hw], dy[c*hw:(c+1)*hw]
+			for q, v := range ys {
+				d := ds[q]
+				if v <= 0 {
+					d = 0
 				}
+				g[q*o+c] = d
+				sum += d
 			}
-			db[o] += sum
+			db[c] += sum
 		}
 		return
 	}
-	ph, pw := h/2, w/2
-	for o := range op.o {
-		gc := g[o*op.plane()+op.pad*wp+op.pad:]
-		for i := range h {
-			clear(gc[i*wp : i*wp+w])
-		}
+	clear(g)
+	w, ph, pw := op.w, op.h/2, op.w/2
+	for c := range o {
 		var sum float32
 		for i := range ph {
 			for j := range pw {
-				idx := (o*ph+i)*pw + j
+				idx := (c*ph+i)*pw + j
 				if y[idx] <= 0 {
 					continue
 				}
 				at := int(arg[idx])
-				gc[(2*i+at>>1)*wp+2*j+at&1] = dy[idx]
+				g[((2*i+at>>1)*w+2*j+at&1)*o+c] = dy[idx]
 				sum += dy[idx]
 			}
 		}
-		db[o] += sum
+		db[c] += sum
 	}
 }
 

@@ -21,27 +21,27 @@ func kernel(k int, a, b, c *float32, ldc int, accum bool) {
 	kernelGo(k, a, b, c, ldc, accum)
 }
 
-// kernelRowsBAVX2 and kernelRowsAAVX2 are kernelRowsBGo and kernelRowsAGo in assembly
+// kernelRowsAAVX2 and kernelPatchesAVX2 are kernelRowsAGo and kernelPatchesGo in assembly
 // (rows_amd64.s).
 //
 //go:noescape
-func kernelRowsBAVX2(k int, a, b *float32, boff *int, c *float32, ldc int, accum bool)
+func kernelRowsAAVX2(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool)
 
-//go:noescape
-func kernelRowsAAVX2(k int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool)
-
-func kernelRowsB(k int, a, b *float32, boff *int, c *float32, ldc int, accum bool) {
+func kernelRowsA(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
 	if useAsm {
-		kernelRowsBAVX2(k, a, b, boff, c, ldc, accum)
+		kernelRowsAAVX2(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
 		return
 	}
-	kernelRowsBGo(k, a, b, boff, c, ldc, accum)
+	kernelRowsAGo(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
 }
 
-func kernelRowsA(k int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
+//go:noescape
+func kernelPatchesAVX2(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool)
+
+func kernelPatches(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
 	if useAsm {
-		kernelRowsAAVX2(k, a, aoff, b, c, ldc, accum)
+		kernelPatchesAVX2(k, img, off, pos, b, c, ldc, accum)
 		return
 	}
-	kernelRowsAGo(k, a, aoff, b, c, ldc, accum)
+	kernelPatchesGo(k, img, off, pos, b, c, ldc, accum)
 }

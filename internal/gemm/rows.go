@@ -5,21 +5,38 @@ import (
 	"unsafe"
 )
 
-// MulRowsB computes C = A·B + beta·C for a packed m×k A and a k×n B whose row p is read in
-// place: B[p][j] = b[boff[p]+j]. Rows may overlap, which makes this an implicit im2col: with b
-// a zero-padded image of row width W, row (c,u,v) of the patch matrix is the image shifted by
-// c·plane+u·W+v (see the models package's convolution). Each row is read up to the next
-// multiple of 16 columns past n, so b must hold boff[p]+⌈n/16⌉·16 values for every p; the extra
-// values only reach discarded columns. C's elements are computed as Sgemm computes them.
-func MulRowsB(a *PackedA, b []float32, boff []int, n int, beta float32, c []float32, ldc int) {
-	m, k := a.m, a.k
-	if len(boff) != k {
-		panic(fmt.Sprintf("gemm: %d row offsets for k = %d", len(boff), k))
+// Segments describes how the rows of MulRowsA's implicit operand run over an image: Count runs
+// of Len consecutive values, each run starting Stride values after the previous one began, so
+// index s·Len+j of a row is at s·Stride+j. With a zero-padded image of row width Stride and
+// Len = the unpadded width, the runs are the image rows and the padding columns are skipped.
+// Segments{1, k, k} is one contiguous run.
+type Segments struct{ Count, Len, Stride int }
+
+// N is the number of indices, Count·Len.
+func (s Segments) N() int { return s.Count * s.Len }
+
+// extent is how far past a row's offset the runs read.
+func (s Segments) extent() int {
+	if s.Count == 0 || s.Len == 0 {
+		return 0
 	}
-	np := roundUp(n, nr)
-	for p, o := range boff {
-		if o < 0 || o+np > len(b) {
-			panic(fmt.Sprintf("gemm: row %d at offset %d needs %d values, b has %d", p, o, o+np, len(b)))
+	return (s.Count-1)*s.Stride + s.Len
+}
+
+// MulRowsA computes C = A·B + beta·C for an m×k A (k = seg.N()) whose rows are read in place,
+// A[i][s·Len+p] = a[aoff[i] + s·Stride + p], and a packed k×n B. Rows may overlap, which makes
+// this an implicit im2col: with a a zero-padded image, row (c,u,v) of a convolution's patch
+// matrix is the image shifted by the offset of (c,u,v), read one image row at a time. Each element of C is one sum over all k in increasing order (no
+// k-blocks: B's panels are streamed), so for k > 256 the rounding differs from Sgemm's.
+func MulRowsA(a []float32, aoff []int, seg Segments, b *PackedB, beta float32, c []float32, ldc int) {
+	m, n, k := len(aoff), b.n, b.k
+	if seg.N() != k {
+		panic(fmt.Sprintf("gemm: segments %+v give k = %d, B has %d rows", seg, seg.N(), k))
+	}
+	ext := seg.extent()
+	for i, o := range aoff {
+		if o < 0 || o+ext > len(a) {
+			panic(fmt.Sprintf("gemm: row %d at offset %d needs %d values, a has %d", i, o, o+ext, len(a)))
 		}
 	}
 	beta, ok := prologue(m, n, k, beta, c, ldc)
@@ -28,37 +45,46 @@ func MulRowsB(a *PackedA, b []float32, boff []int, n int, beta float32, c []floa
 	}
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
-	mp := roundUp(m, mr)
-	for p0 := 0; p0 < k; p0 += kc {
-		kb := min(kc, k-p0)
-		accum := beta == 1 || p0 > 0
-		offs := boff[p0 : p0+kb]
-		for ic := 0; ic < m; ic += mc {
-			mb := min(mc, m-ic)
-			ap := a.data[p0*mp+ic*kb : p0*mp+(ic+roundUp(mb, mr))*kb]
-			cb := c[ic*ldc:]
-			for jr := 0; jr < n; jr += nr {
-				w := min(nr, n-jr)
-				for ir := 0; ir < mb; ir += mr {
-					h := min(mr, mb-ir)
-					apan := ap[ir*kb : (ir+mr)*kb]
-					tile(bufs, h, w, cb[ir*ldc+jr:], ldc, accum, func(dst *float32, ld int, acc bool) {
-						kernelRowsB(kb, &apan[0], &b[jr], &offs[0], dst, ld, acc)
-					})
-				}
+	if b.depth < k {
+		panic("gemm: MulRowsA needs B packed after ResetWhole")
+	}
+	bp := b.data
+	var offs [mr]int
+	for jr := 0; jr < n; jr += nr {
+		w := min(nr, n-jr)
+		bpan := bp[jr*k : (jr+nr)*k]
+		for ir := 0; ir < m; ir += mr {
+			h := min(mr, m-ir)
+			for i := range mr {
+				offs[i] = aoff[ir+min(i, h-1)] // rows past m repeat the last one
 			}
+			tile(bufs, h, w, c[ir*ldc+jr:], ldc, beta == 1, func(dst *float32, ld int, acc bool) {
+				kernelRowsA(seg.Count, seg.Len, seg.Stride-seg.Len, &a[0], &offs, &bpan[0], dst, ld, acc)
+			})
 		}
 	}
 }
 
-// MulRowsA computes C = A·B + beta·C for an m×k A whose row i is read in place,
-// A[i][p] = a[aoff[i]+p], and a packed k×n B. Rows may overlap (an implicit im2col, as in
-// MulRowsB). C's elements are computed as Sgemm computes them.
-func MulRowsA(a []float32, aoff []int, b *PackedB, beta float32, c []float32, ldc int) {
-	m, n, k := len(aoff), b.n, b.k
-	for i, o := range aoff {
-		if o < 0 || o+k > len(a) {
-			panic(fmt.Sprintf("gemm: row %d at offset %d needs %d values, a has %d", i, o, o+k, len(a)))
+// MulPatches computes C = A·B + beta·C for an m×k A whose row i is the image patch at pos[i],
+// A[i][p] = img[pos[i]+off[p]] (m = len(pos), k = len(off)), and a packed k×n B. With img a
+// zero-padded image, off[p] the offset of patch element p (channel, kernel row, kernel column)
+// and pos[i] the top-left corner of output pixel i's window, A is the im2row patch matrix of a
+// convolution, never formed. C's elements are computed as Sgemm computes them.
+func MulPatches(img []float32, pos, off []int, b *PackedB, beta float32, c []float32, ldc int) {
+	m, n, k := len(pos), b.n, len(off)
+	if b.k != k {
+		panic(fmt.Sprintf("gemm: %d patch offsets for a B of %d rows", k, b.k))
+	}
+	if b.depth != kc && b.k > b.depth {
+		panic("gemm: MulPatches needs B packed after Reset, not ResetWhole")
+	}
+	lo, hi := 0, 0
+	for _, o := range off {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	for i, q := range pos {
+		if q+lo < 0 || q+hi >= len(img) {
+			panic(fmt.Sprintf("gemm: patch %d at %d reads %d..%d, img has %d values", i, q, q+lo, q+hi, len(img)))
 		}
 	}
 	beta, ok := prologue(m, n, k, beta, c, ldc)
@@ -68,10 +94,11 @@ func MulRowsA(a []float32, aoff []int, b *PackedB, beta float32, c []float32, ld
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
 	np := roundUp(n, nr)
-	var offs [mr]int
+	var rows [mr]int
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		accum := beta == 1 || p0 > 0
+		offs := off[p0 : p0+kb]
 		bp := b.data[p0*np : p0*np+kb*np]
 		for jr := 0; jr < n; jr += nr {
 			w := min(nr, n-jr)
@@ -79,10 +106,10 @@ func MulRowsA(a []float32, aoff []int, b *PackedB, beta float32, c []float32, ld
 			for ir := 0; ir < m; ir += mr {
 				h := min(mr, m-ir)
 				for i := range mr {
-					offs[i] = aoff[ir+min(i, h-1)] + p0 // rows past m repeat the last one
+					rows[i] = pos[ir+min(i, h-1)] // rows past m repeat the last one
 				}
 				tile(bufs, h, w, c[ir*ldc+jr:], ldc, accum, func(dst *float32, ld int, acc bool) {
-					kernelRowsA(kb, &a[0], &offs, &bpan[0], dst, ld, acc)
+					kernelPatches(kb, &img[0], &offs[0], &rows, &bpan[0], dst, ld, acc)
 				})
 			}
 		}
@@ -135,37 +162,38 @@ func tile(bufs *buffers, h, w int, c []float32, ldc int, accum bool, kern func(d
 	}
 }
 
-// kernelRowsBGo is kernelGo with row p of B at b+boff[p].
-func kernelRowsBGo(k int, a, b *float32, boff *int, c *float32, ldc int, accum bool) {
-	offs := unsafe.Slice(boff, k)
+// kernelRowsAGo is kernelGo with row i of A read at a+aoff[i] in nseg runs of seglen values,
+// skip values apart.
+func kernelRowsAGo(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
+	k := nseg * seglen
 	var acc [mr][nr]float32
-	as := unsafe.Slice(a, k*mr)
-	for p, o := range offs {
-		bp := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(b), 4*o)), nr)
-		ap := as[p*mr : p*mr+mr]
-		for i := range mr {
-			ai := ap[i]
-			row := &acc[i]
-			for j := range nr {
-				row[j] += ai * bp[j]
+	bs := unsafe.Slice(b, k*nr)
+	p := 0
+	for s := range nseg {
+		for q := range seglen {
+			bp := bs[p*nr : p*nr+nr]
+			for i := range mr {
+				ai := *(*float32)(unsafe.Add(unsafe.Pointer(a), 4*(aoff[i]+s*(seglen+skip)+q)))
+				row := &acc[i]
+				for j := range nr {
+					row[j] += ai * bp[j]
+				}
 			}
+			p++
 		}
 	}
 	store(&acc, c, ldc, accum)
 }
 
-// kernelRowsAGo is kernelGo with row i of A at a+aoff[i].
-func kernelRowsAGo(k int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
-	var rows [mr][]float32
-	for i, o := range aoff {
-		rows[i] = unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(a), 4*o)), k)
-	}
+// kernelPatchesGo is kernelGo with A[i][p] = img[pos[i]+off[p]].
+func kernelPatchesGo(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
+	offs := unsafe.Slice(off, k)
 	var acc [mr][nr]float32
 	bs := unsafe.Slice(b, k*nr)
-	for p := range k {
+	for p, o := range offs {
 		bp := bs[p*nr : p*nr+nr]
 		for i := range mr {
-			ai := rows[i][p]
+			ai := *(*float32)(unsafe.Add(unsafe.Pointer(img), 4*(pos[i]+o)))
 			row := &acc[i]
 			for j := range nr {
 				row[j] += ai * bp[j]

@@ -72,47 +72,18 @@ set: \
 	VZEROUPPER \
 	RET
 
-// func kernelRowsBAVX2(k int, a, b *float32, boff *int, c *float32, ldc int, accum bool)
+// func kernelRowsAAVX2(nseg, seglen, skip int, a *float32, aoff *[6]int, b, c *float32, ldc int, accum bool)
 //
-// The 6×16 tile of C (+)= Σ_{p<k} a[p*6+i]·b[boff[p]+j]: A packed as for kernelAVX2, row p of
-// B read in place at b+boff[p] (an implicit im2col).
-TEXT ·kernelRowsBAVX2(SB), NOSPLIT, $0-49
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ boff+24(FP), R9
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	ZERO12
-	TESTQ CX, CX
-	JE    store
-
-loop:
-	MOVQ    (R9), BX
-	VMOVUPS (DI)(BX*4), Y0
-	VMOVUPS 32(DI)(BX*4), Y1
-	FMA6(0(SI), 4(SI), 8(SI), 12(SI), 16(SI), 20(SI))
-	ADDQ    $8, R9
-	ADDQ    $24, SI
-	DECQ    CX
-	JNE     loop
-
-store:
-	MOVBLZX accum+48(FP), AX
-	STORE
-
-// func kernelRowsAAVX2(k int, a *float32, aoff *[6]int, b, c *float32, ldc int, accum bool)
-//
-// The 6×16 tile of C (+)= Σ_{p<k} a[aoff[i]+p]·b[p*16+j]: row i of A read in place at
-// a+aoff[i], B packed as for kernelAVX2.
-TEXT ·kernelRowsAAVX2(SB), NOSPLIT, $0-49
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ aoff+16(FP), BX
-	MOVQ b+24(FP), DI
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
+// The 6×16 tile of C (+)= Σ_p A[i][p]·b[p*16+j] over p < nseg·seglen, where row i of A is read
+// in place from a+aoff[i] in nseg runs of seglen values, each run starting skip values after
+// the previous one ended (the rows of an image inside a wider padded image). B is packed as
+// for kernelAVX2.
+TEXT ·kernelRowsAAVX2(SB), NOSPLIT, $0-65
+	MOVQ a+24(FP), AX
+	MOVQ aoff+32(FP), BX
+	MOVQ b+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 
 	// Row pointers SI, R9..R13 = a + 4·aoff[i].
@@ -130,19 +101,72 @@ TEXT ·kernelRowsAAVX2(SB), NOSPLIT, $0-49
 	LEAQ (AX)(R13*4), R13
 
 	ZERO12
-	XORQ  BX, BX // byte offset 4·p
-	TESTQ CX, CX
+	XORQ  BX, BX // byte offset of the current A column in every row
+	MOVQ  nseg+0(FP), AX
+	TESTQ AX, AX
 	JE    store
 
-loop:
+outer:
+	MOVQ  seglen+8(FP), CX
+	TESTQ CX, CX
+	JE    next
+
+inner:
 	VMOVUPS (DI), Y0
 	VMOVUPS 32(DI), Y1
 	FMA6((SI)(BX*1), (R9)(BX*1), (R10)(BX*1), (R11)(BX*1), (R12)(BX*1), (R13)(BX*1))
 	ADDQ    $4, BX
 	ADDQ    $64, DI
 	DECQ    CX
-	JNE     loop
+	JNE     inner
+
+next:
+	MOVQ skip+16(FP), CX
+	LEAQ (BX)(CX*4), BX
+	DECQ AX
+	JNE  outer
 
 store:
-	MOVBLZX accum+48(FP), AX
+	MOVBLZX accum+64(FP), AX
+	STORE
+
+// func kernelPatchesAVX2(k int, img *float32, off *int, pos *[6]int, b, c *float32, ldc int, accum bool)
+//
+// The 6×16 tile of C (+)= Σ_{p<k} img[pos[i]+off[p]]·b[p*16+j]: row i of A is the image patch
+// at pos[i] (an implicit im2row), B is packed as for kernelAVX2.
+TEXT ·kernelPatchesAVX2(SB), NOSPLIT, $0-57
+	MOVQ k+0(FP), CX
+	MOVQ img+8(FP), BX
+	MOVQ off+16(FP), R8
+	MOVQ pos+24(FP), AX
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+
+	// Patch positions (in values) SI, R9..R13.
+	MOVQ 0(AX), SI
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+
+	ZERO12
+	TESTQ CX, CX
+	JE    pstore
+
+ploop:
+	MOVQ    (R8), AX
+	LEAQ    (BX)(AX*4), AX // img + off[p]
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	FMA6((AX)(SI*4), (AX)(R9*4), (AX)(R10*4), (AX)(R11*4), (AX)(R12*4), (AX)(R13*4))
+	ADDQ    $8, R8
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     ploop
+
+pstore:
+	MOVQ    ldc+48(FP), R8
+	SHLQ    $2, R8
+	MOVBLZX accum+56(FP), AX
 	STORE
