@@ -13,10 +13,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -57,25 +62,26 @@ func PlotDir(dir string) (PlotReport, error) {
 //
 //   - accuracy_vs_group_size: test accuracy against k, one line per split (and per any
 //     other setting that varies), the baseline as a dashed reference line;
-//   - metric_<name>_vs_group_size (or _vs_split when k does not vary): each metric of the
-//     rows' Metrics (the attacks' columns), a chance level attr_X_chance drawn as a reference
-//     line for attr_X_acc;
 //   - edge_cost_vs_split: three panels against the split point: the edge's share of the FLOPs
 //     (with the paper's 20% bound), bytes uploaded and downloaded per input, and accuracy;
-//   - pareto_<name>: accuracy against the leakage the metric measures (an attribute accuracy
-//     taken above its chance level), one point per configuration, marker area growing with
-//     the edge's FLOPs share, the Pareto front (no other point is at least as accurate and
-//     leaks at most as much) highlighted.
+//   - privacy_<attack>_vs_group_size (or _vs_split when k does not vary): one panel per metric
+//     column of the attack (the columns it prefixes, e.g. ica_corr, ica_ssim for ica), the
+//     chance level X_chance drawn as a reference line for X_acc;
+//   - pareto_ssim and pareto_attribute: accuracy against leakage — the best reconstruction
+//     SSIM over all *_ssim columns, the best attribute accuracy above chance over all
+//     attr_*_acc columns — one point per configuration, marker size growing with the edge's
+//     FLOPs share, the Pareto front (no other point is at least as accurate and leaks at most
+//     as much) highlighted.
 //
 // A figure whose x axis the rows do not vary is not drawn. A cell whose plotted value is NaN
 // or ±Inf is left out of that figure with a note; a figure left with too little to compare is
-// skipped with a note. Both kinds of note are returned and
-// written to PlotNotesFile. Plot fails only when it cannot write.
+// skipped with a note. Both kinds of note are returned and written to PlotNotesFile. Plot
+// fails only when it cannot write.
 func Plot(out string, rows []Row) (PlotReport, error) {
 	pl := &drawing{rows: rows}
 	pl.accuracyVsGroupSize()
-	pl.metricsVsX()
 	pl.edgeCostVsSplit()
+	pl.attackFigures()
 	pl.pareto()
 
 	rep := PlotReport{Notes: pl.allNotes()}
@@ -126,7 +132,13 @@ type drawing struct {
 	leftOut map[string][]string
 	order   []string           // the keys of leftOut, in order of appearance
 	entries map[*plot.Plot]int // legend entries per plot
+	// mute leaves the series out of legends (but for chance lines): set while drawing the
+	// panels of a figure after the first, whose legend serves them all.
+	mute bool
 }
+
+// chanceLabel is the legend entry of a chance level, kept in every panel.
+const chanceLabel = "chance"
 
 func (pl *drawing) note(format string, args ...any) {
 	pl.notes = append(pl.notes, fmt.Sprintf(format, args...))
@@ -147,6 +159,9 @@ func (pl *drawing) leave(fig, why string) {
 
 // legend adds an entry to p's legend and counts it (see legendRoom).
 func (pl *drawing) legend(p *plot.Plot, label string, thumbs ...plot.Thumbnailer) {
+	if pl.mute && label != chanceLabel {
+		return
+	}
 	if pl.entries == nil {
 		pl.entries = map[*plot.Plot]int{}
 	}
@@ -167,7 +182,8 @@ func (pl *drawing) allNotes() []string {
 type figure struct {
 	name  string
 	w, h  vg.Length
-	plots []*plot.Plot
+	plots []*plot.Plot // row by row
+	cols  int          // panels per row; 0 means 1
 }
 
 // pngDPI is the resolution of the PNG files: sharp on high-density screens and in print,
@@ -190,14 +206,23 @@ func (f figure) render(w io.Writer, format string) error {
 	if len(f.plots) == 1 {
 		f.plots[0].Draw(dc)
 	} else {
-		col := make([][]*plot.Plot, len(f.plots))
-		for i, p := range f.plots {
-			col[i] = []*plot.Plot{p}
+		cols := max(f.cols, 1)
+		rows := (len(f.plots) + cols - 1) / cols
+		grid := make([][]*plot.Plot, rows)
+		for i := range grid {
+			grid[i] = make([]*plot.Plot, cols)
 		}
-		tiles := draw.Tiles{Rows: len(f.plots), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4),
-			PadLeft: vg.Points(4), PadRight: vg.Points(4), PadY: vg.Points(10)}
-		for i, cs := range plot.Align(col, tiles, dc) {
-			f.plots[i].Draw(cs[0])
+		for i, p := range f.plots {
+			grid[i/cols][i%cols] = p
+		}
+		tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: vg.Points(4), PadBottom: vg.Points(4),
+			PadLeft: vg.Points(4), PadRight: vg.Points(4), PadX: vg.Points(10), PadY: vg.Points(10)}
+		for i, row := range plot.Align(grid, tiles, dc) {
+			for j, cv := range row {
+				if p := grid[i][j]; p != nil {
+					p.Draw(cv)
+				}
+			}
 		}
 	}
 	var buf bytes.Buffer
@@ -212,7 +237,8 @@ func (f figure) render(w io.Writer, format string) error {
 var (
 	figW      = 6 * vg.Inch
 	figH      = 4 * vg.Inch
-	panelH    = 3 * vg.Inch // per panel of a stacked figure
+	panelH    = 3 * vg.Inch   // per row of panels of a stacked figure
+	panelW    = 4.5 * vg.Inch // per column of panels of a two-column figure
 	refDashes = []vg.Length{vg.Points(6), vg.Points(3)}
 )
 
@@ -383,9 +409,31 @@ func seedNote(ss []series) string {
 	return "mean ± s.d. over " + seedCounts(ns)
 }
 
-// newPlot makes a plot with the title and axis labels.
+// textHandler sets all text in the Go font (golang.org/x/image/font/gofont): a third of the
+// size of gonum/plot's default Liberation Serif, which every SVG embeds (≈ 180 kB of base64
+// against 520 kB per file). Its cache holds only that font, so every lookup resolves to it.
+var textHandler = sync.OnceValue(func() text.Handler {
+	f, err := opentype.Parse(goregular.TTF)
+	if err != nil {
+		panic("results: the embedded Go font does not parse: " + err.Error())
+	}
+	return text.Plain{Fonts: font.NewCache(font.Collection{{Font: font.Font{Typeface: "Go"}, Face: f}})}
+})
+
+// useFont makes style use textHandler.
+func useFont(style *text.Style) {
+	style.Handler = textHandler()
+	style.Font = font.Font{Typeface: "Go", Size: style.Font.Size} // the cache's only face
+}
+
+// newPlot makes a plot with the title and axis labels, all text in the Go font.
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
+	p.TextHandler = textHandler()
+	for _, st := range []*text.Style{&p.Title.TextStyle, &p.X.Label.TextStyle, &p.Y.Label.TextStyle,
+		&p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
+		useFont(st)
+	}
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
@@ -527,6 +575,7 @@ func datasetTitle(rows []Row) string {
 
 // failed notes a figure that could not be built (a plotter rejected its data) and drops it.
 func (pl *drawing) failed(fig string, err error) {
+	pl.mute = false
 	pl.note("%s: not drawn: %v", fig, err)
 }
 
@@ -559,14 +608,11 @@ func (pl *drawing) accuracyVsGroupSize() {
 	pl.figs = append(pl.figs, figure{name: fig, w: figW, h: figH, plots: []*plot.Plot{p}})
 }
 
-// attrAcc matches an attribute attack's accuracy, attr_X_acc, whose chance level is
-// attr_X_chance.
-var attrAcc = regexp.MustCompile(`^(attr_.+)_acc$`)
-
-// chanceOf returns the name of the chance-level metric of an attribute accuracy, or "".
+// chanceOf returns the name of the chance-level column of an accuracy metric: X_chance for
+// X_acc (attr_label_acc → attr_label_chance, output_acc → output_chance).
 func chanceOf(metric string) string {
-	if m := attrAcc.FindStringSubmatch(metric); m != nil {
-		return m[1] + "_chance"
+	if base, ok := strings.CutSuffix(metric, "_acc"); ok {
+		return base + "_chance"
 	}
 	return ""
 }
@@ -575,15 +621,13 @@ func chanceOf(metric string) string {
 func metricAxis(m string) string {
 	switch {
 	case strings.HasSuffix(m, "_ssim"):
-		return m + ": SSIM of the reconstruction (1 = identical)"
+		return "SSIM (1 = identical)"
 	case strings.HasSuffix(m, "_psnr"):
-		return m + ": PSNR of the reconstruction (dB)"
+		return "PSNR (dB)"
 	case strings.HasSuffix(m, "_corr"):
-		return m + ": mean |correlation| (0 to 1)"
+		return "mean |correlation| (0 to 1)"
 	case strings.HasSuffix(m, "_acc"):
-		return m + ": accuracy (fraction, 0 to 1)"
-	case strings.HasSuffix(m, "_chance"):
-		return m + ": chance level (fraction, 0 to 1)"
+		return "accuracy (fraction)"
 	}
 	return m
 }
@@ -599,50 +643,141 @@ func privacyMetrics(rows []Row) []string {
 	return out
 }
 
+// unsafeName matches what a file name should not hold.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// metricsVsX draws each metric against k (or against the split when k does not vary).
-func (pl *drawing) metricsVsX() {
-	for _, m := range privacyMetrics(pl.rows) {
-		q := metricQ(m)
-		x, xLabel := "group_size", "group size k (inputs mixed together)"
-		if len(distinct(present(pl.rows, q), x)) < 2 {
-			x, xLabel = "split", "split point (blocks on the edge)"
-			if len(distinct(present(pl.rows, q), x)) < 2 {
-				continue // the rows with the metric vary neither k nor the split
-			}
+// attackOf returns the attack a metric column belongs to: the longest note topic of the rows
+// that prefixes it ("ica_oracle" for ica_oracle_corr, when the rows have notes on that
+// attack, as the harness's attacks write), else the column's first word ("ica").
+func attackOf(metric string, topics []string) string {
+	best := ""
+	for _, t := range topics {
+		if strings.HasPrefix(metric, t+"_") && len(t) > len(best) {
+			best = t
 		}
-		fig := "metric_" + unsafeName.ReplaceAllString(m, "_") + "_vs_" + x
-		all := pl.usable(fig, pl.rows, false, q)
-		xs := distinct(all, x)
-		if len(xs) < 2 {
-			pl.note("%s: not drawn: the DataMix cells with a finite %s have %d value(s) of %s, need 2", fig, m, len(xs), x)
-			continue
-		}
-		ss := splitSeries(all, x, q)
-		p := newPlot(fmt.Sprintf("%s%s vs %s (%s)", datasetTitle(all), m, strings.ReplaceAll(x, "_", " "), seedNote(ss)), xLabel, metricAxis(m))
-		intAxis(p, xs)
-		if err := pl.addSeries(p, ss, false); err != nil {
-			pl.failed(fig, err)
-			continue
-		}
-		if c := chanceOf(m); c != "" {
-			var cs []float64
-			for _, r := range all {
-				if v, ok := r.Metrics[c]; ok {
-					cs = append(cs, v)
-				}
-			}
-			if st := Summarize(cs); st.N > 0 {
-				if err := pl.refLine(p, st.Mean, "chance ("+c+")", greys[0]); err != nil {
-					pl.failed(fig, err)
-					continue
-				}
-			}
-		}
-		legendRoom(p, pl.entries[p], true)
-		pl.figs = append(pl.figs, figure{name: fig, w: figW, h: figH, plots: []*plot.Plot{p}})
 	}
+	if best == "" {
+		best, _, _ = strings.Cut(metric, "_")
+	}
+	return best
+}
+
+// noteTopics lists the note topics of rows, sorted.
+func noteTopics(rows []Row) []string {
+	var ts []string
+	for _, r := range rows {
+		for t := range r.Notes {
+			if !slices.Contains(ts, t) {
+				ts = append(ts, t)
+			}
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// attackFigures draws, per attack, its metrics against k (or against the split when the rows
+// with its metrics do not vary k): one panel per metric, a chance level X_chance drawn as a
+// reference line in the panel of X_acc.
+func (pl *drawing) attackFigures() {
+	topics := noteTopics(pl.rows)
+	var order []string
+	byAttack := map[string][]string{}
+	for _, m := range privacyMetrics(pl.rows) {
+		a := attackOf(m, topics)
+		if _, ok := byAttack[a]; !ok {
+			order = append(order, a)
+		}
+		byAttack[a] = append(byAttack[a], m)
+	}
+	for _, a := range order {
+		metrics := byAttack[a]
+		var have []Row // DataMix rows with any of the attack's metrics
+		for _, r := range pl.rows {
+			if r.Variant == baselineVariant {
+				continue
+			}
+			if slices.ContainsFunc(metrics, func(m string) bool { _, ok := r.Metrics[m]; return ok }) {
+				have = append(have, r)
+			}
+		}
+		x, xLabel := "group_size", "group size k"
+		if len(distinct(have, x)) < 2 {
+			x, xLabel = "split", "split point"
+			if len(distinct(have, x)) < 2 {
+				continue // the attack's rows vary neither k nor the split
+			}
+		}
+		fig := "privacy_" + unsafeName.ReplaceAllString(a, "_") + "_vs_" + x
+		var panels []*plot.Plot
+		var ns []int
+		for _, m := range metrics {
+			q := metricQ(m)
+			if len(distinct(present(pl.rows, q), x)) < 2 {
+				continue // this metric is computed at one value of x only
+			}
+			rows := pl.usable(fig, pl.rows, false, q)
+			if len(distinct(rows, x)) < 2 {
+				pl.note("%s: panel %s not drawn: the cells with a finite %s have one value of %s", fig, m, m, x)
+				continue
+			}
+			ss := splitSeries(rows, x, q)
+			for _, s := range ss {
+				for _, pt := range s.pts {
+					ns = append(ns, pt.st.N)
+				}
+			}
+			pl.mute = len(panels) > 0
+			p := newPlot(m, xLabel, metricAxis(m))
+			p.Title.TextStyle.Font.Size = vg.Points(10)
+			intAxis(p, distinct(rows, x))
+			if err := pl.addSeries(p, ss, false); err != nil {
+				pl.failed(fig, err)
+				return
+			}
+			if c := chanceOf(m); c != "" {
+				var cs []float64
+				for _, r := range rows {
+					if v, ok := r.Metrics[c]; ok {
+						cs = append(cs, v)
+					}
+				}
+				if st := Summarize(cs); st.N > 0 {
+					if err := pl.refLine(p, st.Mean, chanceLabel, greys[0]); err != nil {
+						pl.failed(fig, err)
+						return
+					}
+				}
+			}
+			legendRoom(p, pl.entries[p], true)
+			panels = append(panels, p)
+		}
+		pl.mute = false
+		if len(panels) == 0 {
+			continue
+		}
+		// One shared title, on the first panel, saying what the error bars are.
+		seeds := "one seed"
+		if len(ns) > 0 && slices.Max(ns) > 1 {
+			seeds = "mean ± s.d. over " + seedCounts(ns)
+		}
+		panels[0].Title.Text = fmt.Sprintf("%sattack %s (%s)\n%s", datasetTitle(have), a, seeds, panels[0].Title.Text)
+		pl.figs = append(pl.figs, gridFigure(fig, panels))
+	}
+}
+
+// gridFigure lays panels out in one column, or two when there are more than three.
+func gridFigure(name string, panels []*plot.Plot) figure {
+	cols := 1
+	if len(panels) > 3 {
+		cols = 2
+	}
+	rows := (len(panels) + cols - 1) / cols
+	w := figW
+	if cols == 2 {
+		w = 2 * panelW
+	}
+	return figure{name: name, w: w, h: vg.Length(rows) * panelH, plots: panels, cols: cols}
 }
 
 // paperEdgeBound is the paper's headline bound on the edge's share of the FLOPs (DESIGN.md
@@ -745,31 +880,67 @@ func front(pts []paretoPoint) []int {
 	return out
 }
 
-// pareto draws, per privacy metric, accuracy against leakage with marker size by edge cost.
+// leakages are the measures of leakage the Pareto figures put on their x axis, each the
+// worst case over a family of metric columns: a defence is judged by its strongest attack
+// (DESIGN.md §2).
+var leakages = []struct {
+	fig, what, axis string
+	pattern         string                   // the family's columns, for titles
+	member          func(metric string) bool // whether a column belongs to the family
+	value           func(r Row, metric string) (float64, bool)
+}{
+	{
+		fig: "pareto_ssim", what: "the best reconstruction's SSIM", pattern: "*_ssim",
+		axis:   "best reconstruction SSIM over the attacks (1 = identical), higher leaks more",
+		member: func(m string) bool { return strings.HasSuffix(m, "_ssim") },
+		value:  func(r Row, m string) (float64, bool) { v, ok := r.Metrics[m]; return v, ok },
+	},
+	{
+		fig: "pareto_attribute", what: "the best attribute accuracy above chance", pattern: "attr_*_acc",
+		axis:   "best attribute accuracy above chance (percentage points), higher leaks more",
+		member: func(m string) bool { return strings.HasPrefix(m, "attr_") && strings.HasSuffix(m, "_acc") },
+		value: func(r Row, m string) (float64, bool) {
+			v, ok := r.Metrics[m]
+			c, okc := r.Metrics[chanceOf(m)]
+			return 100 * (v - c), ok && okc
+		},
+	},
+}
+
+// pareto draws accuracy against each measure of leakage that the rows have.
 func (pl *drawing) pareto() {
-	for _, m := range privacyMetrics(pl.rows) {
-		fig := "pareto_" + unsafeName.ReplaceAllString(m, "_")
-		chance := chanceOf(m)
-		leak := metricQ(m)
-		xLabel := metricAxis(m) + ", higher leaks more"
-		if chance != "" {
-			leak = quantity{m + " above " + chance, func(r Row) (float64, bool) {
-				v, ok := r.Metrics[m]
-				c, okc := r.Metrics[chance]
-				if !ok || !okc {
-					return 0, false
+	for _, l := range leakages {
+		var family []string
+		for _, m := range privacyMetrics(pl.rows) {
+			if l.member(m) {
+				family = append(family, m)
+			}
+		}
+		if len(family) == 0 {
+			continue
+		}
+		// The worst case over the family's columns a row has; non-finite if any of them is.
+		leak := quantity{l.what, func(r Row) (float64, bool) {
+			worst, any := math.Inf(-1), false
+			for _, m := range family {
+				v, ok := l.value(r, m)
+				if !ok {
+					continue
 				}
-				return 100 * (v - c), true
-			}}
-			xLabel = m + " above chance (percentage points), higher leaks more"
-		}
+				if !finite(v) {
+					return v, true
+				}
+				worst, any = math.Max(worst, v), true
+			}
+			return worst, any
+		}}
 		if len(GroupBySeeds(present(pl.rows, leak))) < 2 {
-			continue // fewer than two configurations have the metric
+			continue // fewer than two configurations were attacked
 		}
-		rows := pl.usable(fig, pl.usable(fig, pl.rows, false, accuracyQ()), false, leak)
+		rows := pl.usable(l.fig, pl.usable(l.fig, pl.rows, false, accuracyQ()), false, leak)
 		groups := GroupBySeeds(rows)
 		if len(groups) < 2 {
-			pl.note("%s: not drawn: %d configuration(s) have a finite accuracy and %s, need 2", fig, len(groups), leak.what)
+			pl.note("%s: not drawn: %d configuration(s) have a finite accuracy and %s, need 2", l.fig, len(groups), l.what)
 			continue
 		}
 		// Label points by the fields that vary between them.
@@ -797,8 +968,12 @@ func (pl *drawing) pareto() {
 			}
 			ns = append(ns, len(g.Rows))
 		}
-		if err := pl.drawPareto(fig, m, xLabel, pts, ns); err != nil {
-			pl.failed(fig, err)
+		title := "leakage: " + strings.Join(family, ", ")
+		if len(family) > 2 {
+			title = fmt.Sprintf("leakage: the worst case over the %d %s columns", len(family), l.pattern)
+		}
+		if err := pl.drawPareto(l.fig, title, l.axis, pts, ns); err != nil {
+			pl.failed(l.fig, err)
 		}
 	}
 }
@@ -810,7 +985,7 @@ var (
 	maxRadius = vg.Points(10)
 )
 
-func (pl *drawing) drawPareto(fig, metric, xLabel string, pts []paretoPoint, ns []int) error {
+func (pl *drawing) drawPareto(fig, subtitle, xLabel string, pts []paretoPoint, ns []int) error {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	xys := make(plotter.XYs, len(pts))
 	labels := make([]string, len(pts))
@@ -829,7 +1004,7 @@ func (pl *drawing) drawPareto(fig, metric, xLabel string, pts []paretoPoint, ns 
 	if slices.Max(ns) == 1 {
 		mean = "one seed"
 	}
-	p := newPlot(fmt.Sprintf("Accuracy vs leakage (%s): %s", metric, mean), xLabel, "test accuracy (%)")
+	p := newPlot(fmt.Sprintf("Accuracy vs leakage, %s\n%s", mean, subtitle), xLabel, "test accuracy (%)")
 	p.Legend.Top = false // bottom right: high leakage with low accuracy is where points are rarest
 
 	all, err := plotter.NewScatter(xys)
@@ -875,6 +1050,7 @@ func (pl *drawing) drawPareto(fig, metric, xLabel string, pts []paretoPoint, ns 
 			return err
 		}
 		for i := range lb.TextStyle {
+			useFont(&lb.TextStyle[i])
 			lb.TextStyle[i].Font.Size = vg.Points(7)
 		}
 		lb.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(2)}

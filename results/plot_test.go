@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -115,12 +116,10 @@ func TestPlotDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"accuracy_vs_group_size", "metric_attr_digit_acc_vs_group_size", "metric_ica_corr_vs_group_size",
-		"metric_inversion_ssim_vs_group_size", "edge_cost_vs_split", "pareto_attr_digit_acc", "pareto_ica_corr", "pareto_inversion_ssim"}
-	for _, w := range want {
-		if !slices.Contains(rep.Plots, w) {
-			t.Errorf("plots %v lack %s", rep.Plots, w)
-		}
+	want := []string{"accuracy_vs_group_size", "edge_cost_vs_split", "privacy_attr_vs_group_size", "privacy_ica_vs_group_size",
+		"privacy_inversion_vs_group_size", "pareto_ssim", "pareto_attribute"}
+	if !reflect.DeepEqual(rep.Plots, want) {
+		t.Errorf("plots %v, want %v", rep.Plots, want)
 	}
 	for _, name := range rep.Plots {
 		b, err := os.ReadFile(filepath.Join(dir, PlotsDir, name+".png"))
@@ -134,8 +133,9 @@ func TestPlotDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(svg, []byte("@font-face")) {
-			t.Errorf("%s.svg does not embed its fonts", name)
+		// One font, embedded: the Go font of every text.
+		if n := bytes.Count(svg, []byte("@font-face")); n != 1 || !bytes.Contains(svg, []byte("font-family:Go")) {
+			t.Errorf("%s.svg embeds %d fonts, want the Go font alone", name, n)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, PlotsDir, "old.png")); !os.IsNotExist(err) {
@@ -143,8 +143,8 @@ func TestPlotDir(t *testing.T) {
 	}
 	notes := strings.Join(rep.Notes, "\n")
 	for _, w := range []string{
-		"cell c1-4-0 (datamix split 0 k=4, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split, pareto_attr_digit_acc",
-		"cell c1-4-1 (datamix split 1 k=4, seed 1): ica_corr is +Inf, left out of metric_ica_corr_vs_group_size, pareto_ica_corr",
+		"cell c1-4-0 (datamix split 0 k=4, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split, pareto_ssim, pareto_attribute",
+		"cell c1-4-1 (datamix split 1 k=4, seed 1): ica_corr is +Inf, left out of privacy_ica_vs_group_size",
 	} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes\n%s\nlack %q", notes, w)
@@ -175,11 +175,11 @@ func TestPlotNothingToCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Plots) != 3 || slices.Contains(rep.Plots, "accuracy_vs_group_size") || slices.Contains(rep.Plots, "edge_cost_vs_split") {
-		t.Errorf("plots %v, want only the three metric plots (accuracy is NaN everywhere)", rep.Plots)
+	if want := []string{"privacy_attr_vs_group_size", "privacy_ica_vs_group_size", "privacy_inversion_vs_group_size"}; !reflect.DeepEqual(rep.Plots, want) {
+		t.Errorf("plots %v, want only the attacks' (accuracy is NaN everywhere)", rep.Plots)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "pareto_inversion_ssim: not drawn"} {
+	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "pareto_ssim: not drawn"} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes lack %q:\n%s", w, notes)
 		}
@@ -208,5 +208,20 @@ func TestSummarySeedTable(t *testing.T) {
 	summary(&b, "one", sweepRows()[:7])
 	if strings.Contains(b.String(), "Over seeds") {
 		t.Errorf("seed table for single seeds:\n%s", b.String())
+	}
+}
+
+func TestAttackOf(t *testing.T) {
+	topics := []string{"attacks", "ica", "ica_oracle", "inversion"}
+	for m, want := range map[string]string{
+		"ica_corr":          "ica",
+		"ica_oracle_corr":   "ica_oracle",
+		"inversion_ssim":    "inversion",
+		"group_match_acc":   "group", // no notes on it: the first word
+		"attr_label_chance": "attr",
+	} {
+		if got := attackOf(m, topics); got != want {
+			t.Errorf("attackOf(%s) = %s, want %s", m, got, want)
+		}
 	}
 }
