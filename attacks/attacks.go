@@ -318,3 +318,33 @@ func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32,
 	}
 	return up, dom, feat, nil
 }
+
+// Columns lists the metric columns an attack of spec s may write on images of the given
+// number of channels (an attack that is skipped writes none of them).
+func Columns(s Spec, channels int) []string {
+	var names []string
+	switch s.Kind {
+	case KindInversion:
+		names = []string{"psnr", "ssim", "best_psnr", "best_ssim"}
+	case KindICA:
+		for _, v := range []string{"", "strong_"} {
+			names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
+		}
+	case KindGroupMatching:
+		names = []string{"acc", "ari"}
+	case KindAttribute:
+		attrs := s.Attributes
+		if len(attrs) == 0 {
+			attrs = DefaultAttributes(channels)
+		}
+		for _, a := range attrs {
+			names = append(names, a+"_acc", a+"_chance")
+		}
+	case KindOutput:
+		names = []string{"acc", "chance"}
+	}
+	for i, n := range names {
+		names[i] = s.ColumnPrefix() + "_" + n
+	}
+	return names
+}

@@ -14,6 +14,10 @@ import (
 // where the smallest wins) and for heavily mixed uploads (where the largest may).
 var ridgeAlphas = []float64{1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1}
 
+// ridgeSketch is the number of random output combinations the strength is chosen on when a
+// fit has many outputs (see FitRidge).
+const ridgeSketch = 32
+
 // ridgeHoldout is the fraction of the training rows held out to choose the strength.
 const ridgeHoldout = 0.2
 
@@ -42,7 +46,8 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 	if n < 5 {
 		return nil, fmt.Errorf("attacks: ridge: %d training rows, need at least 5", n)
 	}
-	if loss == nil {
+	mse := loss == nil
+	if mse {
 		loss = mseLoss
 	}
 	xc, xm := center(x)
@@ -50,16 +55,32 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 	perm := rng.Perm(n)
 	nv := max(1, int(ridgeHoldout*float64(n)))
 	val, tr := perm[:nv], perm[nv:]
-	yt, yv := rows(yc, tr), rows(yc, val)
+	// Choosing the strength needs a solve per strength, costing n² (dual) or d² (primal) per
+	// output: with many outputs (an image decoder's 784 pixels) and the default squared loss,
+	// choose on ridgeSketch random Gaussian combinations of the outputs instead. The squared
+	// error of a Gaussian sketch is an unbiased estimate of the full one (E‖RᵀE‖² = s‖E‖²), and
+	// the final fit still uses every output.
+	ysel := yc
+	if _, o := y.Dims(); mse && o > 2*ridgeSketch {
+		r := mat.NewDense(o, ridgeSketch, nil)
+		for i := range o {
+			for j := range ridgeSketch {
+				r.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var p mat.Dense
+		p.Mul(yc, r)
+		ysel = &p
+	}
+	yt, yv := rows(ysel, tr), rows(ysel, val)
 	var solveT func(lambda float64) (*mat.Dense, error) // predictions on the held-out rows
 	var solveAll func(lambda float64) (*mat.Dense, error)
 	var scale float64 // mean eigenvalue of the Gram matrix
 	if d <= n {
 		xt, xv := rows(xc, tr), rows(xc, val)
 		gt, gall := gram(xt.T()), gram(xc.T())
-		var bt, ball mat.Dense
+		var bt mat.Dense
 		bt.Mul(xt.T(), yt)
-		ball.Mul(xc.T(), yc)
 		scale = trace(gall) / float64(d)
 		solveT = func(l float64) (*mat.Dense, error) {
 			w, err := cholSolve(gt, l, &bt)
@@ -70,7 +91,11 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 			p.Mul(xv, w)
 			return &p, nil
 		}
-		solveAll = func(l float64) (*mat.Dense, error) { return cholSolve(gall, l, &ball) }
+		solveAll = func(l float64) (*mat.Dense, error) {
+			var ball mat.Dense
+			ball.Mul(xc.T(), yc)
+			return cholSolve(gall, l, &ball)
+		}
 	} else {
 		k := gram(xc)
 		ktt := subSym(k, tr)

@@ -164,26 +164,19 @@ func (a *attack) ica() error {
 	strong := convexRows(s, k, a.env.RNG)
 
 	c, h, w := net.InputShape()
-	decode := func(src []float64) []float32 {
-		if dec == nil {
-			return clipImage(src)
-		}
-		x := mat.NewDense(1, d, append([]float64(nil), src...))
-		return clipImage(dec.Predict(x).RawRowView(0))
+	// Separate every group first, then decode all sources in one product: the decoder is
+	// affine, so the image of a·s + b is a·(s·W) + b·(1·W) + (ȳ − x̄·W), and the blind and
+	// oracle images of a source need one projection s·W between them.
+	type group struct {
+		plain, strong []float64 // k × d sources
+		cands         []int
 	}
 	at := cap.inputAt()
-	type score struct {
-		corr, psnr, ssim, opsnr, ossim float64
-		n                              int
-		recon                          map[int][]float32
-		best                           map[int]float64
-	}
-	plain := &score{recon: map[int][]float32{}, best: map[int]float64{}}
-	strongS := &score{recon: map[int][]float32{}, best: map[int]float64{}}
+	var gs []group
 	failed, notConverged := 0, 0
 	routes := map[string]int{}
-	m := make([]float64, k*d)
 	for _, g := range groups {
+		m := make([]float64, k*d)
 		for r, p := range g {
 			for j, v := range cap.Uploads[p*d : (p+1)*d] {
 				m[r*d+j] = float64(v)
@@ -199,36 +192,83 @@ func (a *attack) ica() error {
 				}
 			}
 		}
+		gr := group{cands: cands}
 		res, err := FastICA(m, k, d, a.env.RNG, ICAOptions{})
-		var srcPlain []float64
 		if err != nil {
 			failed++
-			srcPlain = make([]float64, k*d)
+			gr.plain = make([]float64, k*d)
 		} else {
 			if !res.Converged {
 				notConverged++
 			}
-			srcPlain = Sources(res.Unmixing, m, k, d)
+			gr.plain = Sources(res.Unmixing, m, k, d)
 		}
-		a.scoreGroup(srcPlain, k, d, cands, plain.recon, plain.best, func(src []float64) []float64 {
-			return blindPlain(src, net.Split() == 0, featNorm)
-		}, decode, imageMetrics, c, h, w, &plain.corr, &plain.psnr, &plain.ssim, &plain.opsnr, &plain.ossim)
-		plain.n += k
 		if strong {
 			u, route := StrongUnmix(m, k, d, res)
 			routes[route]++
-			src := Sources(u, m, k, d)
-			a.scoreGroup(src, k, d, cands, strongS.recon, strongS.best, func(src []float64) []float64 {
-				out := append([]float64(nil), src...)
-				for i, v := range out {
-					out[i] = max(v, 0)
+			gr.strong = Sources(u, m, k, d)
+		}
+		gs = append(gs, gr)
+	}
+	// proj[v][i] is source i of group g's variant v (0 plain, 1 strong) times W.
+	var projPlain, projStrong *mat.Dense
+	var oneW, c0 []float64
+	if dec != nil {
+		stack := func(pick func(group) []float64) *mat.Dense {
+			out := mat.NewDense(len(gs)*k, d, nil)
+			for gi, g := range gs {
+				src := pick(g)
+				for i := range k {
+					copy(out.RawRowView(gi*k+i), src[i*d:(i+1)*d])
 				}
-				return out
-			}, decode, imageMetrics, c, h, w, &strongS.corr, &strongS.psnr, &strongS.ssim, &strongS.opsnr, &strongS.ossim)
-			strongS.n += k
+			}
+			var p mat.Dense
+			p.Mul(out, dec.W)
+			return &p
+		}
+		projPlain = stack(func(g group) []float64 { return g.plain })
+		if strong {
+			projStrong = stack(func(g group) []float64 { return g.strong })
+		}
+		_, o := dec.W.Dims()
+		oneW, c0 = make([]float64, o), append([]float64(nil), dec.YMean...)
+		for j := range d {
+			row := dec.W.RawRowView(j)
+			for t := range o {
+				oneW[t] += row[t]
+				c0[t] -= dec.XMean[j] * row[t]
+			}
 		}
 	}
-	put := func(prefix string, sc *score) {
+	image := func(src []float64, proj *mat.Dense, row int, a, b float64) []float32 {
+		if proj == nil {
+			out := make([]float64, len(src))
+			for i, v := range src {
+				out[i] = a*v + b
+			}
+			return clipImage(out)
+		}
+		p := proj.RawRowView(row)
+		out := make([]float64, len(p))
+		for t, v := range p {
+			out[t] = a*v + b*oneW[t] + c0[t]
+		}
+		return clipImage(out)
+	}
+	plain := newSepScore()
+	strongS := newSepScore()
+	pixels := net.Split() == 0
+	for gi, g := range gs {
+		a.scoreGroup(plain, g.plain, k, d, g.cands, imageMetrics, c, h, w, func(i int, src []float64, alpha, beta float64) []float32 {
+			return image(src, projPlain, gi*k+i, alpha, beta)
+		}, func(src []float64) (float64, float64) { return blindPlain(src, pixels, featNorm) })
+		if strong {
+			a.scoreGroup(strongS, g.strong, k, d, g.cands, imageMetrics, c, h, w, func(i int, src []float64, alpha, beta float64) []float32 {
+				return image(src, projStrong, gi*k+i, alpha, beta)
+			}, func([]float64) (float64, float64) { return 1, 0 })
+		}
+	}
+	put := func(prefix string, sc *sepScore) {
 		f := float64(sc.n)
 		a.metric(prefix+"corr", sc.corr/f)
 		if imageMetrics {
@@ -270,11 +310,23 @@ func (a *attack) ica() error {
 	return nil
 }
 
+// sepScore accumulates the scores of one variant of the ICA attack.
+type sepScore struct {
+	corr, psnr, ssim, opsnr, ossim float64
+	n                              int
+	recon                          map[int][]float32
+	best                           map[int]float64
+}
+
+func newSepScore() *sepScore {
+	return &sepScore{recon: map[int][]float32{}, best: map[int]float64{}}
+}
+
 // scoreGroup matches the k sources (k × d) to the candidate victims by |correlation| with
-// their unmixed uploads and adds each matched source's |corr| and image scores to the sums.
-func (a *attack) scoreGroup(src []float64, k, d int, cands []int, recon map[int][]float32, best map[int]float64,
-	blind func([]float64) []float64, decode func([]float64) []float32, images bool, c, h, w int,
-	corr, psnr, ssim, opsnr, ossim *float64) {
+// their unmixed uploads and adds each matched source's |corr| and image scores to sc. image
+// returns the decoded image of a·source + b; blind gives the attacker's own (a, b).
+func (a *attack) scoreGroup(sc *sepScore, src []float64, k, d int, cands []int, images bool, c, h, w int,
+	image func(i int, src []float64, a, b float64) []float32, blind func([]float64) (float64, float64)) {
 	cap := a.env.Capture
 	m := len(cands)
 	cost := make([]float64, k*m)
@@ -298,73 +350,72 @@ func (a *attack) scoreGroup(src []float64, k, d int, cands []int, recon map[int]
 	match := Assign(cost, k, m)
 	for i, j := range match {
 		r := -cost[i*m+j]
-		*corr += r
+		sc.corr += r
+		sc.n++
 		if !images {
 			continue
 		}
 		v := cands[j]
 		s := src[i*d : (i+1)*d]
 		x := cap.Images.Row(v)
-		img := decode(blind(s))
-		*psnr += capPSNR(metrics.PSNR(x, img, 1))
-		*ssim += metrics.SSIM(x, img, c, h, w, 1)
-		oimg := decode(affineFit(s, feats[j]))
-		*opsnr += capPSNR(metrics.PSNR(x, oimg, 1))
-		*ossim += metrics.SSIM(x, oimg, c, h, w, 1)
-		if prev, ok := best[v]; !ok || r > prev {
-			best[v] = r
-			recon[v] = img
+		ba, bb := blind(s)
+		img := image(i, s, ba, bb)
+		sc.psnr += capPSNR(metrics.PSNR(x, img, 1))
+		sc.ssim += metrics.SSIM(x, img, c, h, w, 1)
+		oa, ob := affineFit(s, feats[j])
+		oimg := image(i, s, oa, ob)
+		sc.opsnr += capPSNR(metrics.PSNR(x, oimg, 1))
+		sc.ossim += metrics.SSIM(x, oimg, c, h, w, 1)
+		if prev, ok := sc.best[v]; !ok || r > prev {
+			sc.best[v] = r
+			sc.recon[v] = img
 		}
 	}
 }
 
 // blindPlain is the attacker's own normalisation of a FastICA source, which comes with an
-// unknown sign and scale: the sign that makes the skewness positive (images and ReLU features
-// are sparse and non-negative, so their distributions have a long right tail); at split 0
-// min-max to [0,1]; deeper, the scale that gives the source the median norm of auxiliary head
-// features (norm).
-func blindPlain(src []float64, pixels bool, norm float64) []float64 {
-	out := append([]float64(nil), src...)
+// unknown sign and scale, as coefficients (a, b) of a·src + b: the sign that makes the
+// skewness positive (images and ReLU features are sparse and non-negative, so their
+// distributions have a long right tail); at split 0 min-max to [0,1]; deeper, the scale that
+// gives the source the median norm of auxiliary head features (norm).
+func blindPlain(src []float64, pixels bool, norm float64) (a, b float64) {
 	var mean float64
-	for _, v := range out {
+	for _, v := range src {
 		mean += v
 	}
-	mean /= float64(len(out))
+	mean /= float64(len(src))
 	var skew float64
-	for _, v := range out {
+	for _, v := range src {
 		t := v - mean
 		skew += t * t * t
 	}
+	sign := 1.0
 	if skew < 0 {
-		for i := range out {
-			out[i] = -out[i]
-		}
+		sign = -1
 	}
 	if pixels {
-		lo, hi := slices.Min(out), slices.Max(out)
-		if hi > lo {
-			for i, v := range out {
-				out[i] = (v - lo) / (hi - lo)
-			}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range src {
+			lo, hi = min(lo, sign*v), max(hi, sign*v)
 		}
-		return out
+		if hi > lo {
+			return sign / (hi - lo), -lo / (hi - lo)
+		}
+		return sign, 0
 	}
 	var ss float64
-	for _, v := range out {
+	for _, v := range src {
 		ss += v * v
 	}
 	if ss > 0 {
-		s := norm / math.Sqrt(ss)
-		for i := range out {
-			out[i] *= s
-		}
+		return sign * norm / math.Sqrt(ss), 0
 	}
-	return out
+	return sign, 0
 }
 
-// affineFit returns a·s + b with a, b the least-squares fit of s to target: the oracle
+// affineFit returns the least-squares fit a·s + b of s to target, as (a, b): the oracle
 // alignment that removes ICA's scale and sign ambiguity using the true signal.
-func affineFit(s, target []float64) []float64 {
+func affineFit(s, target []float64) (a, b float64) {
 	n := float64(len(s))
 	var ms, mt float64
 	for i := range s {
@@ -378,13 +429,8 @@ func affineFit(s, target []float64) []float64 {
 		sst += (s[i] - ms) * (target[i] - mt)
 		sss += (s[i] - ms) * (s[i] - ms)
 	}
-	a := 0.0
 	if sss > 0 {
 		a = sst / sss
 	}
-	out := make([]float64, len(s))
-	for i, v := range s {
-		out[i] = a*(v-ms) + mt
-	}
-	return out
+	return a, mt - a*ms
 }

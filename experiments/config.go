@@ -43,6 +43,9 @@ type Config struct {
 	// same network unsplit and unmixed, so that results can report the accuracy cost of
 	// mixing. The default is false.
 	Baseline bool `yaml:"baseline"`
+	// Attacks lists the privacy attacks run on every DataMix cell after evaluation (see
+	// AttackConfig). Empty, the default, runs none.
+	Attacks []AttackConfig `yaml:"attacks,omitempty"`
 	// Sweep lists the fields to vary; see Expand. Empty means a single cell.
 	Sweep Sweep `yaml:"sweep,omitempty"`
 
@@ -441,6 +444,9 @@ func (c *Config) validateFields() error {
 		fe := c.fail(nil, "train.eval_batch_size", "%d, need a multiple of mixing.group_size (%d): batches are mixed in whole groups", t.EvalBatchSize, k)
 		fe.Line = c.lineOf("train.eval_batch_size", "mixing.group_size")
 		return fe
+	}
+	if err := c.validateAttacks(); err != nil {
+		return err
 	}
 	return nil
 }

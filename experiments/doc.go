@@ -39,6 +39,16 @@
 //	  lr: 0.001                 # Adam learning rate, finite and > 0
 //	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
 //	baseline: false             # also train the unsplit, unmixed network for comparison
+//	attacks:                    # optional: privacy attacks run on every DataMix cell (AttackConfig)
+//	  - kind: ica               # inversion, ica, group_matching, attribute, output; required
+//	    name: ""                # column prefix; "" = the kind's (inversion, ica, group_match, attr, output)
+//	    victims: 0              # test images attacked; 0 = 500
+//	    aux: 0                  # auxiliary training images; 0 = 2000 (or the whole training split)
+//	    head: known             # known or unknown: does the attacker know the head's weights
+//	    coefficients: known     # the distribution the attacker assumes: known, dirichlet, uniform, gaussian
+//	    grouping: auto          # ica only: auto (upload order, or group matching when shuffled) or oracle
+//	    affinity: auto          # group_matching and ica: auto, support or correlation
+//	    attributes: []          # attribute only: label, ink, colour; [] = label+ink (grey), label+colour (RGB)
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  model.split: [0, 1]

@@ -368,6 +368,9 @@ func runCell(ctx context.Context, c *Cell, out string, ds *datasets.Dataset, pro
 	if err := results.WriteFileAtomic(filepath.Join(dir, "model.ckpt"), res.Net.Save); err != nil {
 		return nil, err
 	}
+	if err := writeAttackFiles(dir, res); err != nil {
+		return nil, err
+	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "epochs.csv"), func(w io.Writer) error {
 		fmt.Fprintln(w, "epoch,train_loss,train_accuracy,seconds")
 		for _, e := range res.Epochs {
@@ -399,6 +402,8 @@ type CellResult struct {
 	Row    results.Row
 	Net    *models.Net
 	Epochs []EpochStats
+	// Attacks holds what the config's attacks produced besides their columns (attacks.go).
+	Attacks *AttackReport
 }
 
 // RunCell trains and evaluates one cell on ds. A baseline cell trains the network unsplit and
@@ -459,6 +464,9 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 	}
 	fillCosts(&row, net, mixed, k)
 	res.Row = row
+	if err := runAttacks(ctx, c, ds, res, sampler, guard, k, progress); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

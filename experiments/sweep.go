@@ -669,6 +669,7 @@ func merge(dst, src *yaml.Node, depth int) error {
 func baselineOf(c *Config) *Config {
 	b := *c
 	b.Model.Split = 0
+	b.Attacks = nil // attacks target the mixed uploads of DataMix cells only
 	d := Defaults()
 	b.Mixing = MixingConfig{
 		GroupSize:    1,
@@ -707,6 +708,10 @@ func baselineDependsOn(key string) bool {
 // it is), so that renaming an experiment or moving a checkout keeps finished cells.
 var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true}
 
+// idOmitEmpty are list fields added after cells were first run: the canonical form leaves
+// them out when empty, so that configs written before them keep their cell IDs.
+var idOmitEmpty = map[string]bool{"attacks": true}
+
 // cellID is the first 12 hex digits of the SHA-256 of the cell's canonical form.
 func cellID(c *Config, variant string) string {
 	var b strings.Builder
@@ -725,8 +730,8 @@ func canonical(b *strings.Builder, v reflect.Value, path string) {
 			if path != "" {
 				p = path + "." + f.name
 			}
-			if !idExcluded[p] {
-				canonical(b, v.Field(f.index), p)
+			if fv := v.Field(f.index); !idExcluded[p] && !(idOmitEmpty[p] && fv.Len() == 0) {
+				canonical(b, fv, p)
 			}
 		}
 		return
@@ -753,6 +758,12 @@ func canonicalValue(v reflect.Value) string {
 			parts[i] = canonicalValue(v.Index(i))
 		}
 		return "[" + strings.Join(parts, ",") + "]"
+	case reflect.Struct: // an entry of a list of sections (attacks): {field=value,…}
+		var parts []string
+		for _, f := range yamlFields(v.Type()) {
+			parts = append(parts, f.name+"="+canonicalValue(v.Field(f.index)))
+		}
+		return "{" + strings.Join(parts, ",") + "}"
 	}
 	panic("experiments: no canonical form for " + v.Type().String())
 }

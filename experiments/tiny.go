@@ -21,4 +21,9 @@ func (c *Config) Tiny() {
 		c.Dataset.TestLimit = TinyTest
 	}
 	c.Train.Epochs = 1
+	for i := range c.Attacks { // attacks draw from the shrunk splits
+		s := c.Attacks[i].spec()
+		c.Attacks[i].Aux = min(s.Aux, c.Dataset.TrainLimit)
+		c.Attacks[i].Victims = min(s.Victims, c.Dataset.TestLimit)
+	}
 }

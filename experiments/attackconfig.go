@@ -1,0 +1,179 @@
+package experiments
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/datasets"
+)
+
+// AttackConfig is one entry of the config's attacks: list: a privacy attack run on every
+// DataMix cell after evaluation (DESIGN.md §2, issue 3). Zero values mean the documented
+// defaults, so an entry may be as short as {kind: ica}.
+type AttackConfig struct {
+	// Kind is one of attacks.Kinds(): inversion, ica, group_matching, attribute, output.
+	// Required.
+	Kind string `yaml:"kind"`
+	// Name prefixes the attack's result columns (inversion_psnr, …); "" (the default) uses
+	// the kind's own prefix (inversion, ica, group_match, attr, output). Two attacks of one
+	// kind in one config need different names: lowercase letters, digits and '_'.
+	Name string `yaml:"name"`
+	// Victims is the number of test images attacked (the first ones, in whole evaluation
+	// batches, which are the pools the cloud sees shuffled). 0 means 500.
+	Victims int `yaml:"victims"`
+	// Aux is the number of auxiliary images the attacker draws from the training split, which
+	// never holds the victims. 0 means 2000, or the whole training split if it is smaller.
+	Aux int `yaml:"aux"`
+	// Head says whether the attacker knows the edge head's weights: "known" (the default; the
+	// strongest setting of DESIGN.md §2, needed to simulate uploads at split > 0) or
+	// "unknown". At split 0 the head is the identity and always known.
+	Head string `yaml:"head"`
+	// Coefficients is the coefficient distribution the attacker assumes: "known" (the
+	// default: the edge's own) or dirichlet (alpha 1), uniform or gaussian.
+	Coefficients string `yaml:"coefficients"`
+	// Grouping (ica only) is "auto" (the default: the upload order without shuffling, the
+	// groups found by group matching with it) or "oracle" (the true groups: an upper bound).
+	Grouping string `yaml:"grouping"`
+	// Affinity (group_matching and ica) is "auto" (the default), "support" or "correlation";
+	// see attacks.Affinity.
+	Affinity string `yaml:"affinity"`
+	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
+	// needs 3-channel images). Empty (the default) means label and ink for grey images, label
+	// and colour for colour images.
+	Attributes []string `yaml:"attributes,omitempty"`
+}
+
+// Defaults of the attack settings whose zero value stands for them.
+const (
+	DefaultAttackVictims = 500  // a full evaluation batch: enough for means to ±0.02
+	DefaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
+)
+
+// attackName is the pattern of an attack's column prefix.
+var attackName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// spec converts an AttackConfig into the attacks package's Spec, defaults applied.
+func (a AttackConfig) spec() attacks.Spec {
+	s := attacks.Spec{Kind: a.Kind, Name: a.Name, Victims: a.Victims, Aux: a.Aux,
+		HeadWeights: a.Head != "unknown", Coefficients: a.Coefficients, Grouping: a.Grouping,
+		Affinity: a.Affinity, Attributes: a.Attributes}
+	if s.Victims == 0 {
+		s.Victims = DefaultAttackVictims
+	}
+	if s.Aux == 0 {
+		s.Aux = DefaultAttackAux
+	}
+	if s.Grouping == "" {
+		s.Grouping = attacks.GroupingAuto
+	}
+	if s.Affinity == "" {
+		s.Affinity = attacks.AffinityAuto
+	}
+	return s
+}
+
+// validateAttacks checks the attacks: list of one resolved config.
+func (c *Config) validateAttacks() error {
+	used := map[string]int{} // metric column → the attack writing it
+	for i, a := range c.Attacks {
+		fail := func(field, format string, args ...any) error {
+			fe := c.fail(nil, fmt.Sprintf("attacks[%d].%s", i, field), format, args...)
+			fe.Line = c.attackLine(i, field)
+			return fe
+		}
+		if a.Kind == "" {
+			return fail("kind", "missing, need one of %s", strings.Join(attacks.Kinds(), ", "))
+		}
+		if !slices.Contains(attacks.Kinds(), a.Kind) {
+			return fail("kind", "%q, want one of %s", a.Kind, strings.Join(attacks.Kinds(), ", "))
+		}
+		if a.Name != "" && !attackName.MatchString(a.Name) {
+			return fail("name", "%q, need lowercase letters, digits and '_', starting with a letter, at most 40 characters (it prefixes result columns)", a.Name)
+		}
+		ch, _, _, _, _ := datasets.Shape(c.Dataset.Name)
+		for _, col := range attacks.Columns(a.spec(), ch) {
+			if j, dup := used[col]; dup {
+				return fail("name", "column %s is also written by attacks[%d]; give one of them a different name", col, j)
+			}
+			used[col] = i
+		}
+		if a.Victims < 0 {
+			return fail("victims", "%d, need an integer ≥ 0 (0 = %d)", a.Victims, DefaultAttackVictims)
+		}
+		if a.Aux < 0 {
+			return fail("aux", "%d, need an integer ≥ 0 (0 = %d)", a.Aux, DefaultAttackAux)
+		}
+		if c.Dataset.TrainLimit > 0 && a.Aux > c.Dataset.TrainLimit {
+			return fail("aux", "%d auxiliary images, but dataset.train_limit keeps only %d training images to draw them from", a.Aux, c.Dataset.TrainLimit)
+		}
+		if !slices.Contains([]string{"", "known", "unknown"}, a.Head) {
+			return fail("head", "%q, want known or unknown", a.Head)
+		}
+		if !slices.Contains([]string{"", "known", "dirichlet", "uniform", "gaussian"}, a.Coefficients) {
+			return fail("coefficients", "%q, want known, dirichlet, uniform or gaussian", a.Coefficients)
+		}
+		if a.Grouping != "" {
+			if a.Kind != attacks.KindICA {
+				return fail("grouping", "given, but only kind ica uses it (have %s)", a.Kind)
+			}
+			if a.Grouping != attacks.GroupingAuto && a.Grouping != attacks.GroupingOracle {
+				return fail("grouping", "%q, want auto or oracle", a.Grouping)
+			}
+		}
+		if a.Affinity != "" {
+			if a.Kind != attacks.KindICA && a.Kind != attacks.KindGroupMatching {
+				return fail("affinity", "given, but only kinds group_matching and ica use it (have %s)", a.Kind)
+			}
+			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation}, a.Affinity) {
+				return fail("affinity", "%q, want auto, support or correlation", a.Affinity)
+			}
+		}
+		if len(a.Attributes) > 0 && a.Kind != attacks.KindAttribute {
+			return fail("attributes", "given, but only kind attribute uses them (have %s)", a.Kind)
+		}
+		for _, at := range a.Attributes {
+			if !slices.Contains(attacks.Attributes(), at) {
+				return fail("attributes", "%q, want one of %s", at, strings.Join(attacks.Attributes(), ", "))
+			}
+			if at == attacks.AttrColour && ch != 3 {
+				return fail("attributes", "colour needs 3-channel images, dataset %s has %d", c.Dataset.Name, ch)
+			}
+		}
+	}
+	return nil
+}
+
+// attackLine returns the file line of field of the i-th attack ("" for the entry itself): the
+// line of the swept value when the attacks list is swept, else the line in the file when the
+// file's entry is still the config's; 0 when unknown.
+func (c *Config) attackLine(i int, field string) int {
+	if c.cell != nil {
+		for _, s := range c.cell.swept {
+			if s.key == "attacks" {
+				return s.line
+			}
+		}
+	}
+	if c.src == nil || c.src.root == nil {
+		return 0
+	}
+	list := lookup(c.src.root, "attacks")
+	if list == nil || list.Kind != yaml.SequenceNode || i >= len(list.Content) {
+		return 0
+	}
+	item := resolve(list.Content[i])
+	var inFile AttackConfig
+	if item.Decode(&inFile) != nil || !reflect.DeepEqual(inFile, c.Attacks[i]) {
+		return 0
+	}
+	if v := lookup(item, field); v != nil {
+		return v.Line
+	}
+	return item.Line
+}
