@@ -31,6 +31,13 @@
 // test_batch.bin; the CIFAR-100 folder (or its cifar-100-binary subfolder) holds train.bin and
 // test.bin.
 //
+// CelebA (Liu et al., ICCV 2015), used by the attribute-inference attacks, is read by LoadCelebA
+// rather than Load, since it has attributes instead of classes: list_attr_celeba.txt (the image
+// count, the 40 attribute names, then one line per image of its file name and 1/−1 values) and
+// the aligned JPEGs of img_align_celeba/, either in the folder given or in its Anno/ and Img/
+// subfolders. Images are cropped to their centred square and reduced by area averaging to
+// CelebAOptions.Size (32 by default); Limit keeps the first images of the attribute file.
+//
 // Every file is opened through Open, which decompresses gzip transparently when the file starts
 // with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels
 // and ReadCIFAR work on any io.Reader.
