@@ -46,19 +46,24 @@ type convState struct {
 	gOffs []int         // the same in the pixel-major padded gradient: (u·Wp+v)·O+o for (o,u,v)
 	gPos  []int         // output pixel → (i·Wp+j)·O in the padded gradient
 	wT    gemm.PackedB  // wᵀ as a Ck²×O matrix, packed once per pass
-	wflip gemm.PackedB  // the flipped kernel as an Ok²×C matrix, for dX
+	wflip gemm.PackedB  // the flipped kernel as an Ok²×C matrix, for the dense dX
 	flip  []float32     // scratch for wflip
+	sp    gemm.Sparse   // layout of the sparse gradients (when sparse())
+	wperm []float32     // w as O filters of sp.Len() values (channels last), for the sparse dX
 	grads []float32     // packed gradients: dW | db | dX
-	partW [][]float32   // per-chunk partial sums of dWᵀ (Ck²×O) and db
+	partW [][]float32   // per-chunk partial sums of dW (dense: dWᵀ, Ck²×O; sparse: O×k²×C) and db
 	partB [][]float32
 	work  []convScratch // per worker
 }
 
-// convScratch is one worker's buffers: img (C×Hp×Wp) and gpad (Hp×Wp×O) are padded images
-// whose zero borders are never written; act is a pixel-major convolution output or gradient.
+// convScratch is one worker's buffers: img (C×Hp×Wp), gpad (Hp×Wp×O) and imgT (Hp×Wp×C) are
+// padded images whose zero borders are never written; dimg (Hp×Wp×C) is a padded input
+// gradient; act is a pixel-major convolution output or gradient; nzPos and nzG list one
+// filter's non-zero output gradients (sparse path).
 type convScratch struct {
-	img, gpad, act, g []float32
-	gT                gemm.PackedB
+	img, gpad, imgT, dimg, act, g, nzG []float32
+	nzPos                              []int
+	gT                                 gemm.PackedB
 }
 
 func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
@@ -88,8 +93,17 @@ func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
 			}
 		}
 	}
+	if op.sparse() {
+		st.sp = gemm.NewSparse(k, op.c, op.wpad())
+	}
 	return op
 }
+
+// sparse says whether the backward pass sums the gradient's non-zero terms only
+// (gemm.Sparse) instead of running dense products: after a 2×2 max-pool at most one value in
+// four is non-zero (fewer after ReLU), and with C a multiple of 16 each term is whole pairs of
+// AVX2 vectors.
+func (op *convOp) sparse() bool { return op.pool && op.c%16 == 0 }
 
 // Geometry: a padded image is hpad×wpad per channel; the convolution output (before pooling)
 // is h×w.
@@ -266,8 +280,10 @@ func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // pre-activation (routed through the pool's argmax and masked by ReLU) is formed pixel-major;
 // dWᵀ += X·g with X the implicit im2col matrix of the sample's padded input (rebuilt: cheaper
 // than storing it), db += Σ g, and dX is the zero-padded g convolved with the flipped kernel
-// (which needs same padding, k = 2·pad+1). dW and db are summed per chunk of samples, then
-// over chunks in order (see reduceChunks).
+// (which needs same padding, k = 2·pad+1). When sparse(), the same sums are taken over the
+// non-zero gradient values only: each adds its weighted input patch to dW and its weighted
+// filter to dX (gemm.Sparse, on pixel-major copies of the input and dX). dW and db are
+// summed per chunk of samples, then over chunks in order (see reduceChunks).
 type convBwdOp struct{ f *convOp }
 
 func (op *convBwdOp) Arity() int { return 4 }
@@ -305,11 +321,29 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	dW, db, dX := st.grads[:nw], st.grads[nw:nw+f.o], st.grads[nw+f.o:]
 	in, out := f.c*hw, len(y)/f.n
 	chunks := min(reduceChunks, f.n)
+	sparse := f.sparse()
+	partLen := nw
+	if sparse {
+		partLen = f.o * st.sp.Len()
+	}
 	for len(st.partW) < chunks {
-		st.partW = append(st.partW, make([]float32, nw))
+		st.partW = append(st.partW, make([]float32, partLen))
 		st.partB = append(st.partB, make([]float32, f.o))
 	}
-	if f.needDX {
+	if sparse && f.needDX {
+		// wperm[o][(u,v)·C+c] = w[o][c][u][v]; the padding of each filter stays zero.
+		if st.wperm == nil {
+			st.wperm = make([]float32, f.o*st.sp.Len())
+		}
+		for o := range f.o {
+			for c := range f.c {
+				for uv, v := range wt[(o*f.c+c)*kk : (o*f.c+c+1)*kk] {
+					st.wperm[o*st.sp.Len()+uv*f.c+c] = v
+				}
+			}
+		}
+	}
+	if f.needDX && !sparse {
 		// flip[(o,u,v)][c] = w[o][c][k−1−u][k−1−v]
 		flip := scratch(&st.flip, okk*f.c)
 		for o := range f.o {
@@ -329,6 +363,17 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		pw, pb := st.partW[ch], st.partB[ch]
 		clear(pb)
 		lo, hi := chunkRange(f.n, chunks, ch)
+		if sparse {
+			clear(pw)
+			for s := lo; s < hi; s++ {
+				var dxs []float32
+				if f.needDX {
+					dxs = dX[s*in : (s+1)*in]
+				}
+				f.sparseGrads(ws, pw, pb, x[s*in:(s+1)*in], y[s*out:(s+1)*out], dy[s*out:(s+1)*out], st.arg[s*out:(s+1)*out], dxs)
+			}
+			return
+		}
 		for s := lo; s < hi; s++ {
 			var arg []uint8
 			if f.pool {
@@ -362,14 +407,21 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 		}
 	})
-	// dW[o][r] = Σ over chunks, in order, of dWᵀ[r][o].
-	for r := range ckk {
-		for o := range f.o {
-			v := st.partW[0][r*f.o+o]
-			for ch := 1; ch < chunks; ch++ {
-				v += st.partW[ch][r*f.o+o]
+	// dW[o][c][u][v] = Σ over chunks, in order, of the chunks' partial sums.
+	for o := range f.o {
+		for c := range f.c {
+			for uv := range kk {
+				r := c*kk + uv
+				at := r*f.o + o // dense: dWᵀ[r][o]
+				if sparse {
+					at = o*st.sp.Len() + uv*f.c + c // sparse: filter o, base layout
+				}
+				v := st.partW[0][at]
+				for ch := 1; ch < chunks; ch++ {
+					v += st.partW[ch][at]
+				}
+				dW[o*ckk+r] = v
 			}
-			dW[o*ckk+r] = v
 		}
 	}
 	copy(db, st.partB[0])
@@ -379,6 +431,69 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	return tensor.New(tensor.WithShape(len(st.grads)), tensor.WithBacking(st.grads)), nil
+}
+
+// sparseGrads adds one sample's terms to the chunk's dW (filters in gemm.Sparse layout) and
+// db and, when dx is not nil, writes the sample's input gradient: for every pooled output with
+// y > 0 the gradient dy sits at the window's maximum (i,j), and the patch that starts at (i,j)
+// in the padded image gets dW[o] += dy·patch and dX(patch) += dy·w[o].
+func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg []uint8, dx []float32) {
+	c, h, w, wp, sp := op.c, op.h, op.w, op.wpad(), op.st.sp
+	// Pixel-major padded copy of the input.
+	imgT := op.padded(&ws.imgT, c)
+	for ci := range c {
+		for i := range h {
+			row := imgT[((i+op.pad)*wp+op.pad)*c:]
+			for j, v := range x[(ci*h+i)*w : (ci*h+i+1)*w] {
+				row[j*c+ci] = v
+			}
+		}
+	}
+	var dimg []float32
+	if dx != nil {
+		dimg = op.padded(&ws.dimg, c)
+		clear(dimg)
+	}
+	ph, pw := h/2, w/2
+	if cap(ws.nzPos) < ph*pw {
+		ws.nzPos, ws.nzG = make([]int, ph*pw), make([]float32, ph*pw)
+	}
+	pos, gs := ws.nzPos[:ph*pw], ws.nzG[:ph*pw]
+	for o := range op.o {
+		// The filter's non-zero gradients, appended without branching on the data.
+		n := 0
+		for i := range ph {
+			for j := range pw {
+				idx := (o*ph+i)*pw + j
+				at := int(arg[idx])
+				pos[n] = ((2*i+at>>1)*wp + 2*j + at&1) * c
+				gs[n] = dy[idx]
+				n += int(b2u(y[idx] > 0))
+			}
+		}
+		var sum float32
+		for _, g := range gs[:n] {
+			sum += g
+		}
+		db[o] += sum
+		L := sp.Len()
+		sp.SparseDW(pos[:n], gs[:n], imgT, dw[o*L:(o+1)*L])
+		if dx != nil {
+			sp.SparseDX(pos[:n], gs[:n], op.st.wperm[o*L:(o+1)*L], dimg)
+		}
+	}
+	if dx == nil {
+		return
+	}
+	for ci := range c {
+		for i := range h {
+			row := dimg[((i+op.pad)*wp+op.pad)*c:]
+			out := dx[(ci*h+i)*w : (ci*h+i+1)*w]
+			for j := range out {
+				out[j] = row[j*c+ci]
+			}
+		}
+	}
 }
 
 // preActGrad writes one sample's gradient at the convolution's output before bias and ReLU,

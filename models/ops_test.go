@@ -251,6 +251,9 @@ func TestConvOp(t *testing.T) {
 		convCase("conv3+pool odd size", 2, 3, 7, 5, 5, 3, true, true),
 		convCase("conv5+pool no dX", 9, 1, 6, 6, 3, 5, true, false), // 9 samples: 8 reduce chunks
 		convCase("conv1", 2, 3, 4, 4, 2, 1, false, true),
+		// C a multiple of 16 with pooling: the sparse backward pass.
+		convCase("conv5+pool sparse", 2, 16, 4, 6, 2, 5, true, true),
+		convCase("conv3+pool sparse odd size no dX", 2, 16, 5, 7, 2, 3, true, false),
 	} {
 		t.Run(oc.name, oc.check)
 	}
@@ -353,7 +356,15 @@ func TestConvOpMatchesGorgonia(t *testing.T) {
 // TestOpsIndependentOfCores checks that gradients are bit-identical with one and with
 // several cores (the reduction over samples is cut into a fixed number of chunks).
 func TestOpsIndependentOfCores(t *testing.T) {
-	oc := convCase("conv", 13, 2, 8, 8, 4, 5, true, true)
+	for _, oc := range []opCase{
+		convCase("conv", 13, 2, 8, 8, 4, 5, true, true),
+		convCase("conv sparse", 13, 16, 8, 8, 4, 5, true, true),
+	} {
+		t.Run(oc.name, func(t *testing.T) { coreIndependence(t, oc) })
+	}
+}
+
+func coreIndependence(t *testing.T, oc opCase) {
 	r := randVals(99, 1<<16, 1)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var ref [][]float32

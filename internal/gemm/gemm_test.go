@@ -390,3 +390,56 @@ func TestMulPatchesMatchesSgemm(t *testing.T) {
 		}
 	}
 }
+
+// TestSparse checks SparseDW and SparseDX against float64 loops over a padded pixel-major
+// image, for 16 and 32 channels (one and two bases per kernel position, padded groups).
+func TestSparse(t *testing.T) {
+	rng := newRNG(10)
+	for _, c := range []int{16, 32} {
+		const k, wp, hp = 3, 7, 6
+		s := NewSparse(k, c, wp)
+		img := randSlice(rng, hp*wp*c)
+		pos := []int{0, (1*wp + 2) * c, (2*wp + 4) * c, (3*wp + 1) * c, (1*wp + 2) * c}
+		g := randSlice(rng, len(pos))
+		w := randSlice(rng, s.Len())
+		// Dummy bases carry zero weights (see Sparse).
+		for b := k * k * c / 16; b < len(s.Bases); b++ {
+			clear(w[16*b : 16*b+16])
+		}
+		dw, dimg := randSlice(rng, s.Len()), randSlice(rng, len(img))
+		wantDW, wantDX := to64s(dw), to64s(dimg)
+		for n, p := range pos {
+			for u := range k {
+				for v := range k {
+					for ch := range c {
+						wi := (u*k+v)*c + ch
+						ii := p + (u*wp+v)*c + ch
+						wantDW[wi] += float64(g[n]) * float64(img[ii])
+						wantDX[ii] += float64(g[n]) * float64(w[wi])
+					}
+				}
+			}
+		}
+		s.SparseDW(pos, g, img, dw)
+		s.SparseDX(pos, g, w, dimg)
+		for i := range k * k * c {
+			// 1e-6: five float32 additions of products of values ≤ 1.
+			if d := math.Abs(float64(dw[i]) - wantDW[i]); d > 1e-6 {
+				t.Fatalf("c=%d: dw[%d] = %v, want %v", c, i, dw[i], wantDW[i])
+			}
+		}
+		for i := range dimg {
+			if d := math.Abs(float64(dimg[i]) - wantDX[i]); d > 1e-6 {
+				t.Fatalf("c=%d: dimg[%d] = %v, want %v", c, i, dimg[i], wantDX[i])
+			}
+		}
+	}
+}
+
+func to64s(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}

@@ -45,3 +45,27 @@ func kernelPatches(k int, img *float32, off *int, pos *[mr]int, b, c *float32, l
 	}
 	kernelPatchesGo(k, img, off, pos, b, c, ldc, accum)
 }
+
+// sparseDWAVX2 and sparseDXAVX2 are sparseDWGo and sparseDXGo in assembly (axpy_amd64.s).
+//
+//go:noescape
+func sparseDWAVX2(groups, nnz int, bases, pos *int, gs, img, dw *float32)
+
+//go:noescape
+func sparseDXAVX2(groups, nnz int, bases, pos *int, gs, w, dimg *float32)
+
+func sparseDW(groups, nnz int, bases, pos *int, g, img, dw *float32) {
+	if useAsm {
+		sparseDWAVX2(groups, nnz, bases, pos, g, img, dw)
+		return
+	}
+	sparseDWGo(groups, nnz, bases, pos, g, img, dw)
+}
+
+func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
+	if useAsm {
+		sparseDXAVX2(groups, nnz, bases, pos, g, w, dimg)
+		return
+	}
+	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
+}

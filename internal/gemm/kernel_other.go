@@ -13,3 +13,11 @@ func kernelRowsA(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float3
 func kernelPatches(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
 	kernelPatchesGo(k, img, off, pos, b, c, ldc, accum)
 }
+
+func sparseDW(groups, nnz int, bases, pos *int, g, img, dw *float32) {
+	sparseDWGo(groups, nnz, bases, pos, g, img, dw)
+}
+
+func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
+	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
+}
