@@ -112,6 +112,14 @@ type TrainConfig struct {
 	// LR is the Adam learning rate. Default 0.001, Adam's recommended default
 	// (Kingma & Ba, 2015, Algorithm 1).
 	LR float64 `yaml:"lr"`
+	// LRSchedule is how the learning rate changes over training: "constant" (the default) or
+	// "cosine", which decays it from LR to 0 along half a cosine over all steps (Loshchilov &
+	// Hutter, "SGDR", ICLR 2017, eq. 5 without restarts).
+	LRSchedule string `yaml:"lr_schedule"`
+	// AugmentShift is the largest random translation, in pixels, applied to each training
+	// image (independently in x and y, uniform in [−s, s], zero fill); 0, the default, turns
+	// augmentation off. Must be less than half the image side.
+	AugmentShift int `yaml:"augment_shift"`
 	// EvalBatchSize is the number of test examples per evaluation step; like BatchSize it
 	// must be a multiple of mixing.group_size. Default 500 (it divides the 10,000-image
 	// MNIST and CIFAR test sets).
@@ -125,6 +133,9 @@ const MaxGroupSize = 64
 
 // maxConfigBytes bounds the size of a config file; real configs are a few hundred bytes.
 const maxConfigBytes = 1 << 20
+
+// lrSchedules lists the accepted values of train.lr_schedule.
+var lrSchedules = []string{"constant", "cosine"}
 
 // coefficientKinds lists the accepted values of mixing.coefficients.
 var coefficientKinds = []string{"dirichlet", "uniform", "gaussian", "fixed"}
@@ -146,7 +157,7 @@ func Defaults() Config {
 			Shuffle:      true,
 			MaxCond:      100,
 		},
-		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, EvalBatchSize: 500},
+		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
 		Baseline: false,
 	}
 }
@@ -436,6 +447,12 @@ func (c *Config) validateFields() error {
 	}
 	if !(t.LR > 0 && !math.IsInf(t.LR, 1)) {
 		return c.fail(nil, "train.lr", "%s, need a finite number > 0", fmtFloat(t.LR))
+	}
+	if !slices.Contains(lrSchedules, t.LRSchedule) {
+		return c.fail(nil, "train.lr_schedule", "%q, need one of %s", t.LRSchedule, strings.Join(lrSchedules, ", "))
+	}
+	if _, h, w, _, ok := datasets.Shape(c.Dataset.Name); ok && (t.AugmentShift < 0 || 2*t.AugmentShift >= min(h, w)) {
+		return c.fail(nil, "train.augment_shift", "%d, need an integer in 0..%d (less than half the image side)", t.AugmentShift, (min(h, w)-1)/2)
 	}
 	if t.EvalBatchSize < 1 {
 		return c.fail(nil, "train.eval_batch_size", "%d, need an integer ≥ 1", t.EvalBatchSize)

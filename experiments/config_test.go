@@ -98,7 +98,7 @@ func TestLoad(t *testing.T) {
 		Dataset:  DatasetConfig{Name: "mnist", TrainLimit: 10000, TestLimit: 2000},
 		Model:    ModelConfig{Arch: "mnist-cnn", Split: 1},
 		Mixing:   MixingConfig{GroupSize: 2, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, MaxCond: 100},
-		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, EvalBatchSize: 500},
+		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
 		Baseline: true,
 		Sweep:    Sweep{{Key: "mixing.group_size", Values: []string{"1", "2", "4"}}},
 	}
@@ -171,7 +171,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown top-level key", "name: a\nseed: 1\ndatset: {name: mnist}\n",
 			"x.yaml:3: datset: unknown field, want one of name, seed, dataset, model, mixing, train, baseline, attacks, sweep"},
 		{"unknown nested key, flow style", "name: a\ntrain: {epochs: 1, batchsize: 8}\n",
-			"x.yaml:2: train.batchsize: unknown field, want one of epochs, batch_size, lr, eval_batch_size"},
+			"x.yaml:2: train.batchsize: unknown field, want one of epochs, batch_size, lr, lr_schedule, augment_shift, eval_batch_size"},
 		{"repeated key", "name: a\nseed: 1\nseed: 2\n", "x.yaml:3: seed: given twice, first at line 2"},
 		{"non-scalar key", "name: a\n[1]: 2\n", "x.yaml:2: a list as a key, need a field name"},
 		{"string for int", "name: a\nmixing:\n  group_size: two\n", `x.yaml:3: mixing.group_size: "two", need an integer`},

@@ -541,7 +541,13 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 				return fmt.Errorf("experiments: stopped at epoch %d step %d: %w", epoch, s+1, err)
 			}
 			for j, idx := range order[s*batch : (s+1)*batch] {
-				copy(x[j*dim:(j+1)*dim], ds.Train.Row(idx))
+				if a := cfg.Train.AugmentShift; a > 0 {
+					im := ds.Train
+					dx, dy := dataRNG.IntN(2*a+1)-a, dataRNG.IntN(2*a+1)-a
+					datasets.Translate(x[j*dim:(j+1)*dim], im.Row(idx), im.C, im.H, im.W, dx, dy)
+				} else {
+					copy(x[j*dim:(j+1)*dim], ds.Train.Row(idx))
+				}
 				y[j] = ds.Train.Y[idx]
 			}
 			if sampler != nil {
@@ -552,6 +558,8 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 				mixing.BlockDiag(mix, cs)
 				mixing.BlockDiag(demix, cInvs)
 			}
+			step := (epoch-1)*steps + s
+			tr.SetLR(learningRate(cfg.Train, step, total))
 			loss, c, err := tr.Step(x, y, mix, demix)
 			if err == nil && loss > maxLoss {
 				err = fmt.Errorf("experiments: training loss %.3g exceeds %g (exploding); lower train.lr or mixing.max_cond", loss, maxLoss)
@@ -563,13 +571,21 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 			correct += c
 			seen += batch
 			progress(Progress{Phase: "train", Epoch: epoch, Epochs: cfg.Train.Epochs,
-				Step: (epoch-1)*steps + s + 1, Steps: total,
+				Step: step + 1, Steps: total,
 				Loss: sumLoss / float64(s+1), Accuracy: float64(correct) / float64(seen)})
 		}
 		res.Epochs = append(res.Epochs, EpochStats{Epoch: epoch, Loss: sumLoss / float64(steps),
 			Accuracy: float64(correct) / float64(seen), Seconds: time.Since(start).Seconds()})
 	}
 	return nil
+}
+
+// learningRate is the learning rate of step (0-based) of total under the configured schedule.
+func learningRate(t TrainConfig, step, total int) float64 {
+	if t.LRSchedule == "cosine" {
+		return t.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
+	}
+	return t.LR
 }
 
 // Evaluate returns the accuracy of p on the images, in batches of the given size (a multiple

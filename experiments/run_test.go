@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -395,6 +396,28 @@ func TestParseShard(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("cell %d in %d of 3 shards", i, n)
+		}
+	}
+}
+
+func TestLearningRate(t *testing.T) {
+	cosine := TrainConfig{LR: 0.1, LRSchedule: "cosine"}
+	constant := TrainConfig{LR: 0.1, LRSchedule: "constant"}
+	cases := []struct {
+		name        string
+		cfg         TrainConfig
+		step, total int
+		want        float64
+	}{
+		{"constant", constant, 7, 10, 0.1},
+		{"cosine start", cosine, 0, 10, 0.1},
+		{"cosine middle", cosine, 5, 10, 0.05},
+		{"cosine quarter", cosine, 25, 100, 0.1 * (0.5 + 0.5*math.Sqrt2/2)},
+	}
+	for _, c := range cases {
+		// 1e-15: float64 round-off of one cosine.
+		if got := learningRate(c.cfg, c.step, c.total); math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

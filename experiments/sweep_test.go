@@ -206,7 +206,7 @@ func TestExpandIDs(t *testing.T) {
 }
 
 // goldenID is the ID of the defaults with seed 7 (see TestExpandIDs).
-const goldenID = "cd0fb95c9034"
+const goldenID = "d88a203c149f"
 
 func TestExpandDuplicate(t *testing.T) {
 	c := parseText(t, "name: dup\nsweep:\n  seed: [1, 2, 1]\n")
@@ -339,7 +339,7 @@ func TestExpandInGo(t *testing.T) {
 		want  string
 	}{
 		{"unknown field", Sweep{{Key: "train.lrate", Values: []string{"1"}}},
-			"experiments: sweep: train.lrate: no such field, train has epochs, batch_size, lr, eval_batch_size"},
+			"experiments: sweep: train.lrate: no such field, train has epochs, batch_size, lr, lr_schedule, augment_shift, eval_batch_size"},
 		{"no values", Sweep{{Key: "seed"}}, "experiments: sweep: seed: a list, need a non-empty list of values, e.g. [a, b]"},
 		{"wrong type", Sweep{{Key: "seed", Values: []string{"x"}}}, `experiments: sweep: seed: "x", need an integer ≥ 0`},
 		{"bad YAML", Sweep{{Key: "seed", Values: []string{"[1"}}}, `experiments: sweep: seed: value "[1": line 1: did not find expected ',' or ']'`},
