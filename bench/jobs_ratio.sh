@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Throughput of parallel cells: runs one sweep of small cells with -jobs 1 and with -jobs N
-# (default 2) into fresh directories and prints the wall times and the ratio
-# time(jobs 1) / time(jobs N), i.e. how many times more cells per second N jobs compute.
-# The issue's target on a 2-core machine is a ratio ≥ 1.6 (GORGONIA.md measured ≈ 1.7 for two
-# single-threaded gorgonia graphs). Both runs include the same fixed start-up (loading the
-# embedded MNIST), so the ratio slightly understates the cells' own speed-up.
+# (default 2) into fresh directories and prints, for each, the wall time of the whole command
+# and of its cell phase — from config.yaml, which runexp writes once the datasets are loaded,
+# to results.json, written after the last cell — and the ratios time(jobs 1) / time(jobs N),
+# i.e. how many times more cells per second N jobs compute. The issue's target on a 2-core
+# machine is a cell-phase ratio ≥ 1.6 (GORGONIA.md measured ≈ 1.7 for two single-threaded
+# graphs). The whole-command ratio is lower: both runs pay the same start-up (loading MNIST).
+# Other work on the machine skews both; the script prints the load average before and after.
 #
 # Needs bash ≥ 5 (EPOCHREALTIME) and awk. Usage: bench/jobs_ratio.sh [N]      environment: CELLS_SEEDS (default 4), TRAIN_LIMIT
-# (default 3000), TEST_LIMIT (default 1000), KEEP=1 keeps the run directories.
+# (default 6000), TEST_LIMIT (default 1000), KEEP=1 keeps the run directories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${1:-2}
 seeds=${CELLS_SEEDS:-4}
-train=${TRAIN_LIMIT:-3000}
+train=${TRAIN_LIMIT:-6000}
 test=${TEST_LIMIT:-1000}
 
 tmp=$(mktemp -d)
@@ -32,20 +34,23 @@ sweep:
   mixing.group_size: [1, 2]
 YAML
 
-run() { # run JOBS: prints the wall time in seconds
-	local start=$EPOCHREALTIME
-	"$tmp/runexp" run -config "$tmp/bench.yaml" -out "$tmp/out-jobs$1" -jobs "$1" >/dev/null 2>"$tmp/log-jobs$1"
-	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }'
+run() { # run JOBS: prints the wall times of the command and of its cell phase, in seconds
+	local start=$EPOCHREALTIME out="$tmp/out-jobs$1"
+	"$tmp/runexp" run -config "$tmp/bench.yaml" -out "$out" -jobs "$1" >/dev/null 2>"$tmp/log-jobs$1"
+	awk -v a="$start" -v b="$EPOCHREALTIME" -v c="$(stat -c %.9Y "$out/config.yaml")" -v d="$(stat -c %.9Y "$out/results.json")" \
+		'BEGIN { print b - a, d - c }'
 }
 
-echo "machine: $(nproc) CPUs, $(uname -m); sweep: $((seeds * 2)) cells of $train training digits"
-t1=$(run 1)
-tn=$(run "$jobs")
-ratio=$(awk -v a="$t1" -v b="$tn" 'BEGIN { print a / b }')
-printf 'jobs 1: %.1f s   jobs %d: %.1f s   throughput ratio (jobs %d / jobs 1): %.2f×\n' "$t1" "$jobs" "$tn" "$jobs" "$ratio"
+echo "machine: $(nproc) CPUs, $(uname -m); sweep: $((seeds * 2)) cells of $train training digits; load $(cut -d' ' -f1-3 /proc/loadavg)"
+read -r t1 c1 < <(run 1)
+read -r tn cn < <(run "$jobs")
+ratio=$(awk -v a="$c1" -v b="$cn" 'BEGIN { print a / b }')
+printf 'jobs 1: %.1f s (cells %.1f s)   jobs %d: %.1f s (cells %.1f s)\n' "$t1" "$c1" "$jobs" "$tn" "$cn"
+printf 'throughput ratio jobs %d / jobs 1: cells %.2f×, whole command %.2f×   (load after: %s)\n' \
+	"$jobs" "$ratio" "$(awk -v a="$t1" -v b="$tn" 'BEGIN { print a / b }')" "$(cut -d' ' -f1-3 /proc/loadavg)"
 # The two runs must agree: parallel cells do not change results.
 if ! diff <(cut -d, -f1-18 "$tmp/out-jobs1/results.csv") <(cut -d, -f1-18 "$tmp/out-jobs$jobs/results.csv") >/dev/null; then
 	echo "results differ between -jobs 1 and -jobs $jobs" >&2
 	exit 1
 fi
-if awk -v r="$ratio" 'BEGIN { exit !(r >= 1.6) }'; then echo "target ≥ 1.6×: met"; else echo "target ≥ 1.6×: NOT met"; fi
+if awk -v r="$ratio" 'BEGIN { exit !(r >= 1.6) }'; then echo "target ≥ 1.6× (cells): met"; else echo "target ≥ 1.6× (cells): NOT met"; fi
