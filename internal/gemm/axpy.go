@@ -88,15 +88,19 @@ func sparseDWGo(groups, nnz int, bases, pos *int, g, img, dw *float32) {
 	ps, gs := unsafe.Slice(pos, nnz), unsafe.Slice(g, nnz)
 	d := unsafe.Slice(dw, 64*groups)
 	for b, off := range bs {
-		var acc [16]float32
-		copy(acc[:], d[16*b:16*b+16])
-		for n, p := range ps {
-			src := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(img), 4*(p+off))), 16)
-			for j, v := range src {
-				acc[j] += gs[n] * v
+		for j := 0; j < 16; j += 4 {
+			// Four accumulators in registers, summed over n in increasing order.
+			a0, a1, a2, a3 := d[16*b+j], d[16*b+j+1], d[16*b+j+2], d[16*b+j+3]
+			for n, p := range ps {
+				src := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(img), 4*(p+off+j))), 4)
+				gn := gs[n]
+				a0 += gn * src[0]
+				a1 += gn * src[1]
+				a2 += gn * src[2]
+				a3 += gn * src[3]
 			}
+			d[16*b+j], d[16*b+j+1], d[16*b+j+2], d[16*b+j+3] = a0, a1, a2, a3
 		}
-		copy(d[16*b:16*b+16], acc[:])
 	}
 }
 

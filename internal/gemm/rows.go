@@ -163,43 +163,42 @@ func tile(bufs *buffers, h, w int, c []float32, ldc int, accum bool, kern func(d
 }
 
 // kernelRowsAGo is kernelGo with row i of A read at a+aoff[i] in nseg runs of seglen values,
-// skip values apart.
+// skip values apart. It gathers A kc steps at a time into a packed panel; every chunk after the
+// first adds onto the tile.
 func kernelRowsAGo(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
 	k := nseg * seglen
-	var acc [mr][nr]float32
 	bs := unsafe.Slice(b, k*nr)
-	p := 0
+	var ap [kc * mr]float32
+	var acc [mr][nr]float32
+	p0 := 0
 	for s := range nseg {
 		for q := range seglen {
-			bp := bs[p*nr : p*nr+nr]
 			for i := range mr {
-				ai := *(*float32)(unsafe.Add(unsafe.Pointer(a), 4*(aoff[i]+s*(seglen+skip)+q)))
-				row := &acc[i]
-				for j := range nr {
-					row[j] += ai * bp[j]
-				}
+				ap[(p0%kc)*mr+i] = *(*float32)(unsafe.Add(unsafe.Pointer(a), 4*(aoff[i]+s*(seglen+skip)+q)))
 			}
-			p++
+			p0++
+			if p0%kc == 0 || p0 == k {
+				n := (p0-1)%kc + 1
+				microGo(n, ap[:], bs[(p0-n)*nr:], &acc)
+				store(&acc, c, ldc, accum || p0 > n)
+			}
 		}
 	}
-	store(&acc, c, ldc, accum)
+	if k == 0 {
+		store(&acc, c, ldc, accum)
+	}
 }
 
-// kernelPatchesGo is kernelGo with A[i][p] = img[pos[i]+off[p]].
+// kernelPatchesGo is kernelGo with A[i][p] = img[pos[i]+off[p]] (k ≤ kc: the callers block k).
 func kernelPatchesGo(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
-	offs := unsafe.Slice(off, k)
-	var acc [mr][nr]float32
-	bs := unsafe.Slice(b, k*nr)
-	for p, o := range offs {
-		bp := bs[p*nr : p*nr+nr]
+	var ap [kc * mr]float32
+	for p, o := range unsafe.Slice(off, k) {
 		for i := range mr {
-			ai := *(*float32)(unsafe.Add(unsafe.Pointer(img), 4*(pos[i]+o)))
-			row := &acc[i]
-			for j := range nr {
-				row[j] += ai * bp[j]
-			}
+			ap[p*mr+i] = *(*float32)(unsafe.Add(unsafe.Pointer(img), 4*(pos[i]+o)))
 		}
 	}
+	var acc [mr][nr]float32
+	microGo(k, ap[:], unsafe.Slice(b, k*nr), &acc)
 	store(&acc, c, ldc, accum)
 }
 
