@@ -110,8 +110,12 @@ func TestKillAndResume(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("first run: %v, want killed by SIGKILL", err)
 	}
-	count(e1.String())
+	// The killed run's computed cells are those whose row.json it wrote: it may have been
+	// killed between writing a row and logging it, so its stderr can miss the last one.
 	afterKill, _ := filepath.Glob(filepath.Join(out, "cells", "*", "row.json"))
+	for _, p := range afterKill {
+		computed[filepath.Base(filepath.Dir(p))]++
+	}
 	if len(afterKill) >= 12 {
 		t.Fatalf("the first run finished all cells before it was killed")
 	}
