@@ -2,10 +2,10 @@ package models
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/datamix/harness/internal/gemm"
+	"github.com/datamix/harness/internal/pool"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -18,7 +18,9 @@ import (
 //	a[n,o,i,j] = max(0, b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c,i+u−pad,j+v−pad])
 //	y = a, or with pool y[n,o,i,j] = max over the 2×2 window of a at (2i,2j)
 //
-// A pooled map of odd size drops its last row and column, as gorgonia's MaxPool2D does.
+// A pooled map of odd size drops its last row and column, as gorgonia's MaxPool2D does. Bias,
+// ReLU and pooling are one pass over the convolution's output (internal/pool, AVX2), which
+// also records each window's argmax for the backward pass.
 //
 // No patch matrix is ever formed. Each sample is copied into a zero-bordered C×Hp×Wp image
 // (Hp = H+2·pad, Wp = W+2·pad); the patch of output pixel (i,j) then starts at i·Wp+j and its
@@ -33,6 +35,7 @@ type convOp struct {
 	o, k, pad  int // output channels, kernel size, zero padding (k/2)
 	pool       bool
 	needDX     bool // compute the input gradient (false when the input is data)
+	needArg    bool // keep the pool's argmax for a backward pass (set by SymDiff)
 
 	st *convState
 }
@@ -40,7 +43,7 @@ type convOp struct {
 // convState is what one convOp node keeps between its forward and backward passes.
 type convState struct {
 	out   *tensor.Dense // forward output, reused every step
-	arg   []uint8       // pool: position of the maximum in each window, 2·row+col
+	arg   []int32       // pool, training only: window position of each maximum (pixel-major)
 	pos   []int         // output pixel (i,j) → i·Wp+j, its window's corner in a padded image
 	offs  []int         // patch element (c,u,v) → c·Hp·Wp+u·Wp+v, its offset from the corner
 	gOffs []int         // the same in the pixel-major padded gradient: (u·Wp+v)·O+o for (o,u,v)
@@ -58,12 +61,12 @@ type convState struct {
 
 // convScratch is one worker's buffers: img (C×Hp×Wp), gpad (Hp×Wp×O) and imgT (Hp×Wp×C) are
 // padded images whose zero borders are never written; dimg (Hp×Wp×C) is a padded input
-// gradient; act is a pixel-major convolution output or gradient; nzPos and nzG list one
-// filter's non-zero output gradients (sparse path).
+// gradient; act is a pixel-major convolution output or gradient and pooled its pooling; nzPos
+// and nzG list one filter's non-zero output gradients (sparse path).
 type convScratch struct {
-	img, gpad, imgT, dimg, act, g, nzG []float32
-	nzPos                              []int
-	gT                                 gemm.PackedB
+	img, gpad, imgT, dimg, act, pooled, g, nzG []float32
+	nzPos                                      []int
+	gT                                         gemm.PackedB
 }
 
 func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
@@ -156,9 +159,9 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
 	if st.out == nil {
 		st.out = newF32(op.outShape()...)
-		if op.pool {
-			st.arg = make([]uint8, st.out.Shape().TotalSize())
-		}
+	}
+	if op.pool && op.needArg && st.arg == nil {
+		st.arg = make([]int32, st.out.Shape().TotalSize())
 	}
 	x, wt, b := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	y := f32(st.out)
@@ -174,7 +177,19 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 		act := scratch(&ws.act, hw*op.o)
 		gemm.MulPatches(img, st.pos, st.offs, &st.wT, 0, act, op.o)
 		if op.pool {
-			op.poolReLU(y[s*out:(s+1)*out], st.arg[s*out:(s+1)*out], act, b)
+			var arg []int32
+			if st.arg != nil {
+				arg = st.arg[s*out : (s+1)*out]
+			}
+			pooled := scratch(&ws.pooled, out)
+			pool.MaxReLU2x2(op.h, op.w, op.o, act, b, pooled, arg)
+			// pixel-major → NCHW
+			ys, np := y[s*out:(s+1)*out], out/op.o
+			for p := range np {
+				for c, v := range pooled[p*op.o : (p+1)*op.o] {
+					ys[c*np+p] = v
+				}
+			}
 		} else {
 			op.biasReLU(y[s*out:(s+1)*out], act, b)
 		}
@@ -205,43 +220,6 @@ func (op *convOp) biasReLU(y, act, b []float32) {
 	}
 }
 
-// poolReLU writes y = max(0, max over each 2×2 window of act+bias) and the window position of
-// the maximum (the first one on ties, in row-major order; ties are decided on the biased values,
-// as the unfused conv → add → ReLU → pool graph would).
-//
-// It works on bit patterns: after the ReLU every value is +0 or positive, and non-negative
-// IEEE floats order like their bits as unsigned integers, so the maxima are integer maxima —
-// branch-free conditional moves, where float compare-and-branch code mispredicts about half
-// the time on random data (it was 12% of a training step) and Go's float max builtin spends a
-// dozen instructions on NaN and signed-zero rules.
-func (op *convOp) poolReLU(y []float32, arg []uint8, act, b []float32) {
-	w, o := op.w, op.o
-	ph, pw := op.h/2, op.w/2
-	for i := range ph {
-		for j := range pw {
-			// The window's four pixels, each a row of O channels in the pixel-major act.
-			q := (2*i*w + 2*j) * o
-			p0, p1 := act[q:q+o], act[q+o:q+2*o]
-			p2, p3 := act[q+w*o:q+w*o+o], act[q+w*o+o:q+w*o+2*o]
-			for c, bias := range b[:o] {
-				u0, u1 := reluBits(p0[c]+bias), reluBits(p1[c]+bias)
-				u2, u3 := reluBits(p2[c]+bias), reluBits(p3[c]+bias)
-				m01, m23 := max(u0, u1), max(u2, u3)
-				at01, at23, hi := b2u(u1 > u0), 2+b2u(u3 > u2), b2u(m23 > m01)
-				idx := (c*ph+i)*pw + j
-				y[idx] = math.Float32frombits(max(m01, m23))
-				arg[idx] = at01 + hi*(at23-at01) // at23 if the later pair wins, else at01
-			}
-		}
-	}
-}
-
-// reluBits returns the bits of max(x, 0) (−0 and negative values become +0) without a branch.
-func reluBits(x float32) uint32 {
-	u := math.Float32bits(x)
-	return u &^ uint32(int32(u)>>31)
-}
-
 // b2u is 1 for true and 0 for false (compiled to a SETcc, no branch).
 func b2u(b bool) uint8 {
 	if b {
@@ -253,6 +231,7 @@ func b2u(b bool) uint8 {
 // SymDiff returns the gradients with respect to x (nil unless needDX), w and b: one backward
 // node computes them all into a packed buffer, which part nodes hand out.
 func (op *convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	op.needArg = true
 	bwd, err := G.ApplyOp(&convBwdOp{op}, in[0], in[1], out, grad)
 	if err != nil {
 		return nil, err
@@ -375,7 +354,7 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			return
 		}
 		for s := lo; s < hi; s++ {
-			var arg []uint8
+			var arg []int32
 			if f.pool {
 				arg = st.arg[s*out : (s+1)*out]
 			}
@@ -437,7 +416,7 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 // db and, when dx is not nil, writes the sample's input gradient: for every pooled output with
 // y > 0 the gradient dy sits at the window's maximum (i,j), and the patch that starts at (i,j)
 // in the padded image gets dW[o] += dy·patch and dX(patch) += dy·w[o].
-func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg []uint8, dx []float32) {
+func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg []int32, dx []float32) {
 	c, h, w, wp, sp := op.c, op.h, op.w, op.wpad(), op.st.sp
 	// Pixel-major padded copy of the input.
 	imgT := op.padded(&ws.imgT, c)
@@ -465,7 +444,7 @@ func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg [
 		for i := range ph {
 			for j := range pw {
 				idx := (o*ph+i)*pw + j
-				at := int(arg[idx])
+				at := int(arg[(i*pw+j)*op.o+o])
 				pos[n] = ((2*i+at>>1)*wp + 2*j + at&1) * c
 				gs[n] = dy[idx]
 				n += int(b2u(y[idx] > 0))
@@ -500,7 +479,7 @@ func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg [
 // pixel-major (g[pixel][o]), and adds its per-channel sums to db: dy routed to each window's
 // maximum when pooled, zero where the ReLU output is 0 (the ReLU's derivative at 0 is taken
 // as 0).
-func (op *convOp) preActGrad(g, db, y, dy []float32, arg []uint8) {
+func (op *convOp) preActGrad(g, db, y, dy []float32, arg []int32) {
 	hw, o := op.h*op.w, op.o
 	if !op.pool {
 		for c := range o {
@@ -528,7 +507,7 @@ func (op *convOp) preActGrad(g, db, y, dy []float32, arg []uint8) {
 				if y[idx] <= 0 {
 					continue
 				}
-				at := int(arg[idx])
+				at := int(arg[(i*pw+j)*o+c])
 				g[((2*i+at>>1)*w+2*j+at&1)*o+c] = dy[idx]
 				sum += dy[idx]
 			}
