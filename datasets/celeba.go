@@ -19,8 +19,20 @@ import (
 // CelebA file and folder names, as distributed (Liu, Luo, Wang and Tang, "Deep Learning Face
 // Attributes in the Wild", ICCV 2015; https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html).
 const (
-	CelebAAttrFile  = "list_attr_celeba.txt"
-	CelebAImagesDir = "img_align_celeba"
+	CelebAAttrFile      = "list_attr_celeba.txt"
+	CelebAImagesDir     = "img_align_celeba"
+	CelebAPartitionFile = "list_eval_partition.txt"
+)
+
+// DefaultCelebALabel is the attribute Load uses as the label of celeba when Spec.Label is "":
+// Male, the attribute most used as a binary CelebA task, and near balance (42% of the images).
+const DefaultCelebALabel = "Male"
+
+// The official CelebA partitions of list_eval_partition.txt.
+const (
+	celebATrain = 0
+	celebAVal   = 1
+	celebATest  = 2
 )
 
 // DefaultCelebASize is the side of the downscaled CelebA images when CelebAOptions.Size is 0:
@@ -220,11 +232,30 @@ func LoadCelebA(dir string, opt CelebAOptions) (*CelebA, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(attrs.Files)
+	out, err := decodeCelebA(imgDir, attrPath, attrs, seqIdx(len(attrs.Files)), size)
+	if err != nil {
+		return nil, err
+	}
+	return &CelebA{Images: out, Attrs: attrs}, nil
+}
+
+// seqIdx returns 0, 1, …, n−1.
+func seqIdx(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// decodeCelebA reads, crops and downscales the images of the attribute entries idx into one
+// set of size×size images, in that order; Y and Attrs are left to the caller.
+func decodeCelebA(imgDir, attrPath string, attrs *CelebAAttrs, idx []int, size int) (*Images, error) {
+	n := len(idx)
 	plane := size * size
 	out := &Images{X: make([]float32, n*3*plane), N: n, C: 3, H: size, W: size}
-	for i, name := range attrs.Files {
-		p := filepath.Join(imgDir, name)
+	for o, i := range idx {
+		p := filepath.Join(imgDir, attrs.Files[i])
 		where := fmt.Sprintf("listed at %s:%d", attrPath, attrs.Lines[i])
 		b, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -237,13 +268,224 @@ func LoadCelebA(dir string, opt CelebAOptions) (*CelebA, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datasets: %s: cannot decode JPEG: %v (%s)", p, err, where)
 		}
-		downscale(out.X[i*3*plane:(i+1)*3*plane], img, size)
+		downscale(out.X[o*3*plane:(o+1)*3*plane], img, size)
 	}
-	return &CelebA{Images: out, Attrs: attrs}, nil
+	return out, nil
+}
+
+// CelebAAttrNames returns the attribute names of the CelebA folder dir (line 2 of its
+// list_attr_celeba.txt, found as LoadCelebA finds it) without reading the rest of the file:
+// a cheap check of a label or attribute name before a long load. Errors are those
+// ReadCelebAAttrs gives for the first two lines.
+func CelebAAttrNames(dir string) ([]string, error) {
+	attrPath, err := findCelebA(dir, CelebAAttrFile, "Anno")
+	if err != nil {
+		return nil, err
+	}
+	f, err := Open(attrPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 4096), maxCelebALine)
+	var head []string
+	for len(head) < 2 && sc.Scan() {
+		head = append(head, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("datasets: %s:%d: line longer than %d bytes", attrPath, len(head)+1, maxCelebALine)
+		}
+		return nil, fmt.Errorf("datasets: %s: %w", attrPath, err)
+	}
+	if len(head) == 0 {
+		return nil, fmt.Errorf("datasets: %s:1: file ends before the image count (line 1)", attrPath)
+	}
+	// The count line is checked as ReadCelebAAttrs checks it; the names line by
+	// ReadCelebAAttrs itself, behind a count of 0 so that the missing entries are no error.
+	text := strings.TrimRight(head[0], " \t\r")
+	if count, err := strconv.Atoi(strings.TrimSpace(text)); err != nil || count < 0 {
+		return nil, fmt.Errorf("datasets: %s:1: %q, want the number of images (an integer ≥ 0)", attrPath, truncate(text))
+	}
+	a, err := ReadCelebAAttrs(strings.NewReader("0\n"+strings.Join(head[1:], "")), attrPath, 0)
+	if err != nil {
+		return nil, err
+	}
+	return a.Names, nil
+}
+
+// ReadCelebAPartition parses list_eval_partition.txt from r, CelebA's official split: one line
+// per image, its file name and 0 (train), 1 (validation) or 2 (test). name is used in errors,
+// which give the line, as ReadCelebAAttrs's do. It returns each file's partition and line.
+func ReadCelebAPartition(r io.Reader, name string) (part map[string]int8, lines map[string]int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxCelebALine)
+	line := 0
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("datasets: %s:%d: %s", name, line, fmt.Sprintf(format, args...))
+	}
+	part, lines = map[string]int8{}, map[string]int{}
+	blankAt := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			if blankAt == 0 {
+				blankAt = line
+			}
+			continue
+		}
+		if blankAt != 0 {
+			line = blankAt
+			return nil, nil, fail("empty line among the entries")
+		}
+		fields := strings.Fields(text)
+		if len(fields) != 2 {
+			return nil, nil, fail("%d fields, want a file name and a partition (0, 1 or 2)", len(fields))
+		}
+		file := fields[0]
+		if strings.ContainsAny(file, `/\`) || file == "." || file == ".." {
+			return nil, nil, fail("file name %q, want a plain file name in %s/", truncate(file), CelebAImagesDir)
+		}
+		var p int8
+		switch fields[1] {
+		case "0":
+			p = celebATrain
+		case "1":
+			p = celebAVal
+		case "2":
+			p = celebATest
+		default:
+			return nil, nil, fail("%s: partition %q, want 0 (train), 1 (validation) or 2 (test)", truncate(file), truncate(fields[1]))
+		}
+		if prev, dup := lines[file]; dup {
+			return nil, nil, fail("%s listed again (first at line %d)", truncate(file), prev)
+		}
+		part[file], lines[file] = p, line
+	}
+	if err := sc.Err(); err != nil {
+		line++
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, nil, fail("line longer than %d bytes", maxCelebALine)
+		}
+		return nil, nil, fmt.Errorf("datasets: %s: %w", name, err)
+	}
+	return part, lines, nil
+}
+
+// loadCelebA is Load for celeba: the attribute file in full, the partition file if present,
+// then only the images the limits keep.
+func loadCelebA(dir string, s Spec) (*Dataset, error) {
+	attrPath, err := findCelebA(dir, CelebAAttrFile, "Anno")
+	if err != nil {
+		return nil, err
+	}
+	imgDir, err := findCelebA(dir, CelebAImagesDir, "Img")
+	if err != nil {
+		return nil, err
+	}
+	f, err := Open(attrPath)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := ReadCelebAAttrs(f, attrPath, 0)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	label := s.Label
+	if label == "" {
+		label = DefaultCelebALabel
+	}
+	li := slices.Index(attrs.Names, label)
+	if li < 0 {
+		return nil, fmt.Errorf("datasets: celeba: label %q is not an attribute of %s (line 2 names %s)", label, attrPath, strings.Join(attrs.Names, ", "))
+	}
+	train, test, err := celebASplit(dir, attrPath, attrs)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataset{Name: "celeba", Classes: 2, Attrs: attrs.Names, Label: label}
+	for _, sp := range []struct {
+		set   **Images
+		idx   []int
+		limit int
+		what  string
+	}{{&d.Train, train, s.TrainLimit, "training"}, {&d.Test, test, s.TestLimit, "test"}} {
+		if sp.limit > len(sp.idx) {
+			return nil, fmt.Errorf("datasets: %s: limit %d, but the %s split holds only %d images", attrPath, sp.limit, sp.what, len(sp.idx))
+		}
+		if sp.limit > 0 {
+			sp.idx = sp.idx[:sp.limit]
+		}
+		im, err := decodeCelebA(imgDir, attrPath, attrs, sp.idx, DefaultCelebASize)
+		if err != nil {
+			return nil, err
+		}
+		na := len(attrs.Names)
+		im.Y = make([]int, im.N)
+		im.Attrs = make([]int8, im.N*na)
+		for o, i := range sp.idx {
+			row := attrs.Values[i*na : (i+1)*na]
+			im.Y[o] = int(row[li])
+			copy(im.Attrs[o*na:], row)
+		}
+		*sp.set = im
+	}
+	return d, nil
+}
+
+// celebASplit returns the attribute-file indices of the training and test images: by the
+// official partition when dir holds list_eval_partition.txt (or Eval/list_eval_partition.txt,
+// as the distribution has it), training 0 and test 2, validation unused; else the last tenth
+// of the attribute file (rounded up) is the test split, the rest training (the official test
+// images are also the file's last).
+func celebASplit(dir, attrPath string, attrs *CelebAAttrs) (train, test []int, err error) {
+	n := len(attrs.Files)
+	p, err := lookCelebA(dir, CelebAPartitionFile, "Eval")
+	if err != nil {
+		return nil, nil, err
+	}
+	if p == "" {
+		nTest := (n + 9) / 10
+		return seqIdx(n - nTest), seqIdx(n)[n-nTest:], nil
+	}
+	f, err := Open(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	part, _, err := ReadCelebAPartition(f, p)
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, file := range attrs.Files {
+		v, ok := part[file]
+		if !ok {
+			return nil, nil, fmt.Errorf("datasets: %s: no partition for %s (listed at %s:%d)", p, file, attrPath, attrs.Lines[i])
+		}
+		switch v {
+		case celebATrain:
+			train = append(train, i)
+		case celebATest:
+			test = append(test, i)
+		}
+	}
+	return train, test, nil
 }
 
 // findCelebA returns dir/name, or dir/sub/name when only that exists.
 func findCelebA(dir, name, sub string) (string, error) {
+	p, err := lookCelebA(dir, name, sub)
+	if err == nil && p == "" {
+		err = fmt.Errorf("datasets: celeba: %s: no %s (nor %s)", dir, name, filepath.Join(sub, name))
+	}
+	return p, err
+}
+
+// lookCelebA returns dir/name, or dir/sub/name when only that exists, or "" when neither does.
+func lookCelebA(dir, name, sub string) (string, error) {
 	for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, sub, name)} {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
@@ -251,7 +493,7 @@ func findCelebA(dir, name, sub string) (string, error) {
 			return "", fmt.Errorf("datasets: celeba: %w", err)
 		}
 	}
-	return "", fmt.Errorf("datasets: celeba: %s: no %s (nor %s)", dir, name, filepath.Join(sub, name))
+	return "", nil
 }
 
 // Attribute returns the 0/1 values of the named attribute for every image, e.g. "Male" or

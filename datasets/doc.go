@@ -31,12 +31,22 @@
 // test_batch.bin; the CIFAR-100 folder (or its cifar-100-binary subfolder) holds train.bin and
 // test.bin.
 //
-// CelebA (Liu et al., ICCV 2015), used by the attribute-inference attacks, is read by LoadCelebA
-// rather than Load, since it has attributes instead of classes: list_attr_celeba.txt (the image
-// count, the 40 attribute names, then one line per image of its file name and 1/−1 values) and
-// the aligned JPEGs of img_align_celeba/, either in the folder given or in its Anno/ and Img/
-// subfolders. Images are cropped to their centred square and reduced by area averaging to
-// CelebAOptions.Size (32 by default); Limit keeps the first images of the attribute file.
+// celeba (3×32×32, 2 classes) is CelebA (Liu et al., ICCV 2015), used by the attribute-inference
+// attacks: list_attr_celeba.txt (the image count, the 40 attribute names, then one line per
+// image of its file name and 1/−1 values) and the aligned JPEGs of img_align_celeba/, either in
+// the folder given or in its Anno/ and Img/ subfolders. Images are cropped to their centred
+// square and reduced by area averaging to DefaultCelebASize (32, so that cifar-cnn takes them).
+// Load gives it classes by choosing one attribute as the label (Spec.Label, default
+// DefaultCelebALabel "Male": −1 becomes class 0, 1 class 1) and keeps all 40 attributes of every
+// image in Images.Attrs, named by Dataset.Attrs, for the attacks. The split is the official one
+// when list_eval_partition.txt is present (in the folder or its Eval/ subfolder; one line per
+// image, its file name and 0 train, 1 validation, 2 test): training is partition 0, test
+// partition 2, and validation is not used, since the harness does no model selection. Without
+// it the last tenth of the attribute file (rounded up) is the test split, the rest training:
+// deterministic, and the same tail the official test split occupies. The text files are read
+// and checked in full; only the JPEGs the limits keep are decoded (all 202,599 take minutes).
+// LoadCelebA reads the folder without a split or label, every image in attribute-file order
+// (CelebAOptions.Size, Limit), and CelebAAttrNames reads only the attribute names.
 //
 // Every file is opened through Open, which decompresses gzip transparently when the file starts
 // with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels
@@ -47,7 +57,9 @@
 // Following gonum's rule, conditions that depend on data or the environment are returned as
 // errors, never panics: a missing file, a truncated file, a wrong magic number, an unexpected image
 // size, an image/label count mismatch, a label out of range, a CIFAR file whose size is not a whole
-// number of records, trailing data after what an IDX header declares, a limit larger than the split.
+// number of records, trailing data after what an IDX header declares, a limit larger than the split,
+// a CelebA label that is not an attribute of the file, a CelebA image the partition file does not
+// list, a malformed line of a CelebA text file (the error gives the file and line).
 // Each is one line that starts with "datasets: " and names the file, e.g.
 //
 //	datasets: /x/train-images-idx3-ubyte.gz: truncated: header says 60000 images of 28x28, file holds 1234 bytes of pixels

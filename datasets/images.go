@@ -4,11 +4,27 @@ import "fmt"
 
 // Images is a labelled image set. X holds N images of C×H×W pixels, row-major (image, channel,
 // row, column), as float32 scaled to [0,1] by pixel/255 (computed in float32). Y holds the N labels,
-// or is nil for a set read from an images-only file (see ReadIDXImages).
+// or is nil for a set read from an images-only file (see ReadIDXImages). Attrs holds, for a
+// dataset with binary attributes (celeba), the N × len(Dataset.Attrs) values, row-major, 1
+// present and 0 absent; it is nil for the others.
 type Images struct {
 	X          []float32
 	Y          []int
+	Attrs      []int8
 	N, C, H, W int
+}
+
+// Attr returns the attribute values of image i (a sub-slice of Attrs, nil when the set has
+// none). It panics if i is not in [0, N).
+func (s *Images) Attr(i int) []int8 {
+	if i < 0 || i >= s.N {
+		panic(fmt.Sprintf("datasets: row %d out of range [0, %d)", i, s.N))
+	}
+	if s.Attrs == nil {
+		return nil
+	}
+	a := len(s.Attrs) / s.N
+	return s.Attrs[i*a : (i+1)*a : (i+1)*a]
 }
 
 // Dim returns the number of values in one image, C*H*W.
@@ -24,7 +40,7 @@ func (s *Images) Row(i int) []float32 {
 	return s.X[i*d : (i+1)*d : (i+1)*d]
 }
 
-// Subset returns a new set holding copies of the images (and labels, if any) at the given indices,
+// Subset returns a new set holding copies of the images (and labels and attributes, if any) at the given indices,
 // in the given order; an index may repeat. It panics if an index is not in [0, N).
 func (s *Images) Subset(idx []int) *Images {
 	d := s.Dim()
@@ -32,19 +48,30 @@ func (s *Images) Subset(idx []int) *Images {
 	if s.Y != nil {
 		out.Y = make([]int, len(idx))
 	}
+	na := 0
+	if s.Attrs != nil {
+		na = len(s.Attrs) / max(s.N, 1)
+		out.Attrs = make([]int8, len(idx)*na)
+	}
 	for j, i := range idx {
 		copy(out.X[j*d:(j+1)*d], s.Row(i))
 		if s.Y != nil {
 			out.Y[j] = s.Y[i]
 		}
+		copy(out.Attrs[j*na:(j+1)*na], s.Attr(i))
 	}
 	return out
 }
 
 // Dataset is a named dataset split into a training and a test set; labels lie in [0, Classes).
+// Attrs names the binary attributes each image carries in Images.Attrs (the 40 CelebA
+// attributes, in the attribute file's order); it is nil for datasets with classes only. Label
+// is the attribute the labels are (celeba), "" for the others.
 type Dataset struct {
 	Name        string
 	Classes     int
+	Attrs       []string
+	Label       string
 	Train, Test *Images
 }
 

@@ -164,7 +164,7 @@ func TestLoadSpecErrors(t *testing.T) {
 		spec Spec
 		want string
 	}{
-		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100`},
+		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100, celeba`},
 		{"negative limit", Spec{Name: "mnist", Path: dir, TrainLimit: -1}, "datasets: mnist: limits train -1, test 0, need ≥ 0 (0 means all)"},
 		{"no default", Spec{Name: "cifar10"}, "datasets: cifar10: no path given, and only mnist has an embedded default"},
 		{"missing dir", Spec{Name: "cifar100", Path: filepath.Join(dir, "nope")}, "datasets: cifar100: " + filepath.Join(dir, "nope") + ": no such directory"},
@@ -217,7 +217,10 @@ func TestNamesShape(t *testing.T) {
 			t.Errorf("Shape(%q) not ok", n)
 		}
 	}
-	if _, _, _, _, ok := Shape("celeba"); ok {
-		t.Error("Shape(celeba) ok, want not ok")
+	if c, h, w, k, _ := Shape("celeba"); c != 3 || h != 32 || w != 32 || k != 2 {
+		t.Errorf("Shape(celeba) = %d×%d×%d, %d classes, want 3×32×32, 2 (cifar-cnn's input, a binary label)", c, h, w, k)
+	}
+	if _, _, _, _, ok := Shape("imagenet"); ok {
+		t.Error("Shape(imagenet) ok, want not ok")
 	}
 }
