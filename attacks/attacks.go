@@ -44,8 +44,13 @@ const (
 	AttrColour = "colour" // the channel with the largest mean (3-channel images only)
 )
 
-// Attributes lists the attribute names, in a fixed order.
+// Attributes lists the attribute names every dataset has, in a fixed order. A dataset with
+// attributes of its own (celeba: Male, Smiling, …; Env.Attrs) adds those, by their names.
 func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
+
+// AttrColumn is the column name part of attribute a: a lower-cased, so that CelebA's Male is
+// reported as <prefix>_male_acc.
+func AttrColumn(a string) string { return strings.ToLower(a) }
 
 // Groupings for the ICA attack.
 const (
@@ -161,6 +166,9 @@ type Env struct {
 	Pool *datasets.Images
 	// Classes is the number of labels.
 	Classes int
+	// Attrs names the binary attributes the images carry in datasets.Images.Attrs (celeba's
+	// 40); nil when they have none. The attribute attack may predict any of them.
+	Attrs []string
 	// Sampler and Guard are the edge's coefficient sampler and conditioning guard; the
 	// attacker uses the sampler only when its spec says the distribution is known.
 	Sampler mixing.Sampler
@@ -338,7 +346,7 @@ func Columns(s Spec, channels int) []string {
 			attrs = DefaultAttributes(channels)
 		}
 		for _, a := range attrs {
-			names = append(names, a+"_acc", a+"_chance")
+			names = append(names, AttrColumn(a)+"_acc", AttrColumn(a)+"_chance")
 		}
 	case KindOutput:
 		names = []string{"acc", "chance"}

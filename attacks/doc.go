@@ -27,7 +27,8 @@
 //   - group_matching: the uploads of one group share one subspace and, exactly, one support;
 //     balanced clustering on that affinity undoes the shuffle. ica feeds on its groups.
 //   - attribute: a ridge classifier on uploads predicts attributes of the dominant member
-//     (label, ink mass, dominant colour).
+//     (label, ink mass, dominant colour, or any attribute the dataset carries in Env.Attrs:
+//     CelebA's Male, Smiling, …).
 //   - output: a ridge classifier on returned values predicts the dominant member's label.
 //
 // All learners are closed-form ridge regressions (FitRidge) on gonum, with the strength chosen
@@ -39,7 +40,8 @@
 // Metrics are named <prefix>_<metric>, the prefix being Spec.Name or the kind's DefaultName:
 // inversion_psnr, inversion_ssim, inversion_best_psnr, inversion_best_ssim; ica_corr, ica_psnr,
 // ica_ssim, ica_oracle_psnr, ica_oracle_ssim and the same with ica_strong_; group_match_acc,
-// group_match_ari; attr_<attribute>_acc, attr_<attribute>_chance; output_acc, output_chance.
+// group_match_ari; attr_<attribute>_acc, attr_<attribute>_chance, the attribute lower-cased
+// (AttrColumn: CelebA's Male gives attr_male_acc); output_acc, output_chance.
 // PSNR is capped at 100 dB (exact up to float32 storage) so that means stay finite.
 //
 // # Errors

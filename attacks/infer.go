@@ -3,6 +3,7 @@ package attacks
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -12,8 +13,9 @@ import (
 
 // attrValues computes attribute name for every image of s; inkThreshold is the median mean
 // intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
-// share one definition). It returns the values and the number of classes.
-func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64) ([]int, int) {
+// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
+// returns the values and the number of classes. The caller has checked the name (knownAttr).
+func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
 	out := make([]int, s.N)
 	switch name {
 	case AttrLabel:
@@ -40,7 +42,19 @@ func attrValues(name string, s *datasets.Images, classes int, inkThreshold float
 		}
 		return out, s.C
 	}
-	panic(fmt.Sprintf("attacks: unknown attribute %q", name))
+	j := slices.Index(attrs, name)
+	if j < 0 || s.Attrs == nil {
+		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
+	}
+	for i := range s.N {
+		out[i] = int(s.Attr(i)[j])
+	}
+	return out, 2
+}
+
+// knownAttr reports whether name is a built-in attribute or one of the dataset's.
+func knownAttr(name string, attrs []string) bool {
+	return slices.Contains(Attributes(), name) || slices.Contains(attrs, name)
 }
 
 func meanOf(v []float32) float64 {
@@ -73,8 +87,11 @@ func DefaultAttributes(channels int) []string {
 
 // attribute is the attribute-inference attack (issue 3, item 4): a one-vs-rest ridge
 // classifier trained on simulated uploads of auxiliary images predicts an attribute of each
-// upload's dominant member. Columns <name>_<attr>_acc and <name>_<attr>_chance (the
-// majority-class rate on the victims scored).
+// upload's dominant member: a built-in one (label, ink, colour) or one the dataset carries
+// (Env.Attrs: CelebA's Male, Smiling, …). Columns <name>_<attr>_acc and <name>_<attr>_chance
+// (the majority-class rate on the victims scored), <attr> lower-cased (AttrColumn). An
+// attribute the dataset lacks is an error: the config is checked against the data before
+// anything trains, so it cannot be a matter of applicability.
 func (a *attack) attribute() error {
 	net := a.env.Net
 	if a.needHead() {
@@ -87,6 +104,10 @@ func (a *attack) attribute() error {
 	}
 	var usable, unusable []string
 	for _, n := range names {
+		if !knownAttr(n, a.env.Attrs) {
+			have := slices.Concat(Attributes(), a.env.Attrs)
+			return fmt.Errorf("no attribute %q on these images, want one of %s", n, strings.Join(have, ", "))
+		}
 		if n == AttrColour && ch != 3 {
 			unusable = append(unusable, n)
 			continue
@@ -117,8 +138,8 @@ func (a *attack) attribute() error {
 	var blocks []int
 	var auxVals, vicVals [][]int
 	for _, name := range usable {
-		av, classes := attrValues(name, aux, a.env.Classes, ink)
-		vv, _ := attrValues(name, victims, a.env.Classes, ink)
+		av, classes := attrValues(name, aux, a.env.Classes, ink, a.env.Attrs)
+		vv, _ := attrValues(name, victims, a.env.Classes, ink, a.env.Attrs)
 		auxVals, vicVals = append(auxVals, av), append(vicVals, vv)
 		blocks = append(blocks, classes)
 	}
@@ -148,13 +169,17 @@ func (a *attack) attribute() error {
 			truth[p] = vicVals[t][cap.dominant(at[p])]
 		}
 		off += blocks[t]
-		a.metric(name+"_acc", metrics.Accuracy(guess, truth))
-		a.metric(name+"_chance", metrics.Chance(truth))
+		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, truth))
+		a.metric(AttrColumn(name)+"_chance", metrics.Chance(truth))
 	}
 	a.headNote()
 	a.note("coefficients %s", desc)
 	a.note("grouping not needed (classifies each upload alone)")
-	a.note("target: attributes %v of each upload's dominant member; ink threshold %.4g (median of auxiliary images)", usable, ink)
+	if slices.Contains(usable, AttrInk) {
+		a.note("target: attributes %v of each upload's dominant member; ink threshold %.4g (median of auxiliary images)", usable, ink)
+	} else {
+		a.note("target: attributes %v of each upload's dominant member", usable)
+	}
 	if len(unusable) > 0 {
 		a.note("skipped %v: needs 3-channel images", unusable)
 	}
