@@ -44,8 +44,10 @@ type AttackConfig struct {
 	// see attacks.Affinity.
 	Affinity string `yaml:"affinity"`
 	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
-	// needs 3-channel images). Empty (the default) means label and ink for grey images, label
-	// and colour for colour images.
+	// needs 3-channel images) and, on dataset celeba, any CelebA attribute by its name in
+	// list_attr_celeba.txt (Male, Smiling, Eyeglasses, …), reported lower-cased in the columns
+	// (attr_male_acc). Empty (the default) means label and ink for grey images, label and
+	// colour for colour images (celeba included).
 	Attributes []string `yaml:"attributes,omitempty"`
 }
 
@@ -78,8 +80,13 @@ func (a AttackConfig) spec() attacks.Spec {
 	return s
 }
 
-// validateAttacks checks the attacks: list of one resolved config.
-func (c *Config) validateAttacks() error {
+// celebaAttr is the pattern of a dataset attribute name an attack may name (CelebA's are
+// letters, digits and '_'): it becomes part of a column name.
+var celebaAttr = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
+
+// validateAttacks checks the attacks: list of one resolved config; celebaAttrs are the
+// attribute names of the celeba folder (nil for other datasets).
+func (c *Config) validateAttacks(celebaAttrs []string) error {
 	used := map[string]int{} // metric column → the attack writing it
 	for i, a := range c.Attacks {
 		fail := func(field, format string, args ...any) error {
@@ -98,7 +105,7 @@ func (c *Config) validateAttacks() error {
 		}
 		ch, _, _, _, _ := datasets.Shape(c.Dataset.Name)
 		for _, col := range attacks.Columns(a.spec(), ch) {
-			if j, dup := used[col]; dup {
+			if j, dup := used[col]; dup && j != i { // repeats within one attack are reported below
 				return fail("name", "column %s is also written by attacks[%d]; give one of them a different name", col, j)
 			}
 			used[col] = i
@@ -137,13 +144,25 @@ func (c *Config) validateAttacks() error {
 		if len(a.Attributes) > 0 && a.Kind != attacks.KindAttribute {
 			return fail("attributes", "given, but only kind attribute uses them (have %s)", a.Kind)
 		}
+		seen := map[string]string{} // column part → the attribute giving it
 		for _, at := range a.Attributes {
-			if !slices.Contains(attacks.Attributes(), at) {
-				return fail("attributes", "%q, want one of %s", at, strings.Join(attacks.Attributes(), ", "))
+			builtin := slices.Contains(attacks.Attributes(), at)
+			switch {
+			case builtin:
+			case c.Dataset.Name != "celeba":
+				return fail("attributes", "%q, want one of %s (attributes such as Male need dataset celeba)", at, strings.Join(attacks.Attributes(), ", "))
+			case !celebaAttr.MatchString(at) || !slices.Contains(celebaAttrs, at):
+				return fail("attributes", "%q, want %s or an attribute of the CelebA folder %s: %s (line 2 of its %s)",
+					at, strings.Join(attacks.Attributes(), ", "), c.Dataset.Path, strings.Join(celebaAttrs, ", "), datasets.CelebAAttrFile)
 			}
 			if at == attacks.AttrColour && ch != 3 {
 				return fail("attributes", "colour needs 3-channel images, dataset %s has %d", c.Dataset.Name, ch)
 			}
+			col := attacks.AttrColumn(at)
+			if prev, dup := seen[col]; dup {
+				return fail("attributes", "%q and %q both give columns %s_%s_acc; list each attribute once", prev, at, a.spec().ColumnPrefix(), col)
+			}
+			seen[col] = at
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,11 @@ type DatasetConfig struct {
 	// ones in file order); 0, the default, uses all of them.
 	TrainLimit int `yaml:"train_limit"`
 	TestLimit  int `yaml:"test_limit"`
+	// Label (celeba only) names the CelebA attribute the network learns to predict, as a
+	// binary label (−1 → class 0, 1 → class 1): Male, Smiling, …, as line 2 of
+	// list_attr_celeba.txt spells it. "" (the default) means datasets.DefaultCelebALabel
+	// (Male); a cell's resolved config holds the name. Not allowed for other datasets.
+	Label string `yaml:"label,omitempty"`
 }
 
 // ModelConfig selects the network and its split point.
@@ -381,6 +387,23 @@ func (c *Config) validateFields() error {
 		}
 		return c.fail(err, "dataset.path", "%q: %v", d.Path, err)
 	}
+	// celebaAttrs are the attribute names of a CelebA folder, read from its attribute file's
+	// header so that a misspelt label or attack attribute is reported before anything loads.
+	var celebaAttrs []string
+	if d.Name == "celeba" {
+		names, err := datasets.CelebAAttrNames(d.Path)
+		if err != nil {
+			return c.fail(err, "dataset.path", "%v", err)
+		}
+		celebaAttrs = names
+		label := cmp.Or(d.Label, datasets.DefaultCelebALabel)
+		if !slices.Contains(names, label) {
+			return c.fail(nil, "dataset.label", "%q is not an attribute of the CelebA folder %s, want one of %s (line 2 of its %s)",
+				label, d.Path, strings.Join(names, ", "), datasets.CelebAAttrFile)
+		}
+	} else if d.Label != "" {
+		return c.fail(nil, "dataset.label", "%q, but only dataset celeba has attributes to take a label from (%s has classes)", d.Label, d.Name)
+	}
 	if d.TrainLimit < 0 {
 		return c.fail(nil, "dataset.train_limit", "%d, need an integer ≥ 0 (0 = all)", d.TrainLimit)
 	}
@@ -462,7 +485,7 @@ func (c *Config) validateFields() error {
 		fe.Line = c.lineOf("train.eval_batch_size", "mixing.group_size")
 		return fe
 	}
-	if err := c.validateAttacks(); err != nil {
+	if err := c.validateAttacks(celebaAttrs); err != nil {
 		return err
 	}
 	return nil

@@ -328,7 +328,7 @@ func (c *Cell) Label() string {
 
 func (c *Cell) datasetSpec() datasets.Spec {
 	d := c.Config.Dataset
-	return datasets.Spec{Name: d.Name, Path: d.Path, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
+	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
 }
 
 // storedRow returns the row of cell c that an earlier run wrote into out, or nil if there is

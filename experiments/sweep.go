@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/datamix/harness/datasets"
 )
 
 // Sweep lists the swept fields of a config in file order. In YAML it is a mapping from
@@ -594,6 +596,10 @@ func (c *Config) decodeCell(tree *yaml.Node, info *cellInfo) (*Config, error) {
 	if err := cfg.validateFields(); err != nil {
 		return nil, err
 	}
+	if cfg.Dataset.Name == "celeba" && cfg.Dataset.Label == "" {
+		// The default made explicit, so that leaving the label out and naming it give one ID.
+		cfg.Dataset.Label = datasets.DefaultCelebALabel
+	}
 	return &cfg, nil
 }
 
@@ -708,9 +714,11 @@ func baselineDependsOn(key string) bool {
 // it is), so that renaming an experiment or moving a checkout keeps finished cells.
 var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true}
 
-// idOmitEmpty are list fields added after cells were first run: the canonical form leaves
-// them out when empty, so that configs written before them keep their cell IDs.
-var idOmitEmpty = map[string]bool{"attacks": true}
+// idOmitEmpty are fields added after cells were first run: the canonical form leaves them
+// out when empty (an empty list or string), so that configs written before them keep their
+// cell IDs. dataset.label is empty only for datasets without attributes (Expand fills in
+// celeba's default).
+var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true}
 
 // cellID is the first 12 hex digits of the SHA-256 of the cell's canonical form.
 func cellID(c *Config, variant string) string {
