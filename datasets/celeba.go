@@ -25,7 +25,8 @@ const (
 )
 
 // DefaultCelebALabel is the attribute Load uses as the label of celeba when Spec.Label is "":
-// Male, the attribute most used as a binary CelebA task, and near balance (42% of the images).
+// Male, the first example attribute of issue 3, and near balance (about 42% of the images are
+// male).
 const DefaultCelebALabel = "Male"
 
 // The official CelebA partitions of list_eval_partition.txt.

@@ -18,11 +18,13 @@
 //	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
 //	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
 //	dataset:
-//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100 (datasets.Names)
+//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba (datasets.Names)
 //	  path: ""                  # "" = the embedded MNIST (mnist only); else a file or directory that
 //	                            # must exist; relative paths are resolved against the config file's directory
 //	  train_limit: 0            # use the first N training examples; 0 = all
 //	  test_limit: 0             # use the first N test examples; 0 = all
+//	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
+//	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
 //	  arch: mnist-cnn           # models.Names(); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
@@ -48,7 +50,9 @@
 //	    coefficients: known     # the distribution the attacker assumes: known, dirichlet, uniform, gaussian
 //	    grouping: auto          # ica only: auto (upload order, or group matching when shuffled) or oracle
 //	    affinity: auto          # group_matching and ica: auto, support or correlation
-//	    attributes: []          # attribute only: label, ink, colour; [] = label+ink (grey), label+colour (RGB)
+//	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
+//	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc);
+//	                            # [] = label+ink (grey), label+colour (RGB, celeba included)
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  model.split: [0, 1]
@@ -87,13 +91,20 @@
 // baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
 // cell that needs it. Two datamix cells with the same ID are an error.
 //
+// A celeba dataset (3×32×32, for cifar-cnn) is CelebA in its distributed layout; see the
+// datasets package for the files and the train/test split. Validate reads the attribute names
+// from line 2 of its list_attr_celeba.txt, so a dataset.label or attack attribute the folder
+// lacks is reported with its config line before anything loads; the cell's resolved config
+// names the label even when the file left it out (Male).
+//
 // A cell's ID is the first 12 hex digits of the SHA-256 of its canonical form: the line
 // "variant=<variant>" followed by one "path=value" line per field in declaration order
 // (strings quoted, floats in shortest round-trip form, matrices as [[a,b],[c,d]]). It leaves
 // out name and baseline, which describe the experiment rather than the cell, and
 // dataset.path, which says where the data is rather than what it is: renaming an experiment
 // or moving a checkout keeps the IDs of finished cells. Every other field counts, including
-// ones the variant ignores (alpha under uniform coefficients, say).
+// ones the variant ignores (alpha under uniform coefficients, say), except that fields added
+// later (attacks, dataset.label) are left out when empty, so older configs keep their IDs.
 //
 // # Running
 //
