@@ -81,6 +81,33 @@ func TestCelebALabelDefaultAndIDs(t *testing.T) {
 	}
 }
 
+// The label can be swept like any field; a bad value names its line in the sweep.
+func TestCelebALabelSweep(t *testing.T) {
+	dir := syntheticCelebA(t, 8, 4)
+	cfg, err := Parse("tiny.yaml", []byte(celebaConfig(dir, "", "baseline: true\nsweep:\n  dataset.label: [Male, Smiling]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := Expand(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, c := range cells {
+		labels = append(labels, c.Variant+":"+c.Config.Dataset.Label)
+	}
+	if got := strings.Join(labels, " "); got != "baseline:Male datamix:Male baseline:Smiling datamix:Smiling" {
+		t.Errorf("cells %s, want a baseline and a DataMix cell per label", got)
+	}
+	cfg, err = Parse("tiny.yaml", []byte(celebaConfig(dir, "", "sweep:\n  dataset.label: [Male,\n    Grumpy]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Expand(cfg); err == nil || !strings.Contains(err.Error(), `tiny.yaml:9: sweep cell {dataset.label: Grumpy}: dataset.label: "Grumpy" is not an attribute`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
 // A tiny DataMix run on a synthetic CelebA: the network learns the label attribute and the
 // attribute attack reports the named CelebA attributes, lower-cased.
 func TestCelebAAttributeAttackRuns(t *testing.T) {
@@ -97,8 +124,8 @@ func TestCelebAAttributeAttackRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].Dataset != "celeba" {
-		t.Fatalf("rows %+v", rows)
+	if len(rows) != 1 || rows[0].Dataset != "celeba" || rows[0].Notes["label"] != "Smiling" {
+		t.Fatalf("rows %+v, want one celeba row noting label Smiling", rows)
 	}
 	for _, m := range []string{"attr_label_acc", "attr_label_chance", "attr_male_acc", "attr_male_chance", "attr_young_acc", "attr_young_chance"} {
 		if v, ok := rows[0].Metrics[m]; !ok || !(v >= 0 && v <= 1) {

@@ -95,7 +95,8 @@
 // datasets package for the files and the train/test split. Validate reads the attribute names
 // from line 2 of its list_attr_celeba.txt, so a dataset.label or attack attribute the folder
 // lacks is reported with its config line before anything loads; the cell's resolved config
-// names the label even when the file left it out (Male).
+// names the label even when the file left it out (Male), and each celeba row notes it in the
+// notes column ("label": "Smiling"), since its accuracy is that attribute's.
 //
 // A cell's ID is the first 12 hex digits of the SHA-256 of its canonical form: the line
 // "variant=<variant>" followed by one "path=value" line per field in declaration order

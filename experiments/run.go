@@ -487,6 +487,9 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	if c.Variant == VariantBaseline {
 		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle = 0, 1, "none", 0, false
 	}
+	if ds.Label != "" { // celeba: which attribute the accuracy is of
+		row.Notes = map[string]string{"label": ds.Label}
+	}
 	return row
 }
 
