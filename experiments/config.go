@@ -310,6 +310,17 @@ func (s *source) resolvePath(p string) string {
 	return filepath.Join(s.dir, p)
 }
 
+// unresolvePath undoes resolvePath: it returns p relative to the config file's directory.
+func (s *source) unresolvePath(p string) string {
+	if s == nil || p == "" || s.dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if r, err := filepath.Rel(s.dir, p); err == nil {
+		return r
+	}
+	return p
+}
+
 // yamlLine matches the "line N: message" form of yaml.v3 errors.
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 

@@ -517,6 +517,9 @@ func Expand(c *Config) ([]Cell, error) {
 
 	base := *c
 	base.Sweep, base.src, base.cell = nil, nil, nil
+	// decodeCell resolves dataset.path against the config's directory, as Parse did: give it
+	// the path relative to that directory again, so that it is not resolved twice.
+	base.Dataset.Path = c.src.unresolvePath(base.Dataset.Path)
 	var tree yaml.Node
 	if err := tree.Encode(&base); err != nil {
 		return nil, fmt.Errorf("experiments: encode config: %w", err)

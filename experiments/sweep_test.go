@@ -386,6 +386,31 @@ func TestExpandRelativePathInSweep(t *testing.T) {
 	}
 }
 
+// TestExpandRelativeConfigPath checks that a relative path in a config named by a relative
+// path (as on the command line: -config configs/x.yaml) is resolved once, not once more per cell.
+func TestExpandRelativeConfigPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"configs", "data"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := "name: p\ndataset: {name: cifar10, path: ../data}\nmodel: {arch: cifar-cnn}\nsweep: {seed: [1, 2]}\n"
+	if err := os.WriteFile(filepath.Join(dir, "configs", "c.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	c, err := Load(filepath.Join("configs", "c.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range expandCells(t, c) {
+		if cell.Config.Dataset.Path != "data" {
+			t.Errorf("cell %s: dataset.path %q, want %q", cell.Label(), cell.Config.Dataset.Path, "data")
+		}
+	}
+}
+
 func TestCellString(t *testing.T) {
 	c := Cell{ID: "0123456789ab", Variant: VariantDataMix, Params: []Param{{"mixing.group_size", "4"}, {"seed", "1"}}}
 	if got, want := c.String(), "0123456789ab datamix {mixing.group_size: 4, seed: 1}"; got != want {
