@@ -6,19 +6,30 @@
 #   train/datamix-k2  the same with in-graph mixing, k = 2              target ≥ 1.2× PyTorch
 #   infer/batch500    forward pass of the whole network, batch 500      target ≥ 1.5× PyTorch
 #
-# Go: models.BenchmarkTrainStep and models.BenchmarkInfer (compiled once, GOMAXPROCS = all
-# cores). PyTorch: bench/torch_reference.py with Debian's python3-torch, threads = cores. The
-# two run alternately for ROUNDS rounds (the order flips every round) and each figure is the
-# median over rounds, so load from other jobs on a shared machine hits both sides alike.
-# Where PyTorch is missing it says so, prints only our figures and exits 0.
+# Go: models.BenchmarkTrainStep and models.BenchmarkInfer, compiled once. PyTorch:
+# bench/torch_reference.py with Debian's python3-torch. Three comparisons, each run for ROUNDS
+# rounds that alternate Go and PyTorch (the order flips every round); every figure is the
+# median over rounds, so load from other jobs on a shared machine hits both sides alike:
 #
-# Usage: bench/compare.sh            environment: ROUNDS (default 3), SECONDS_PER_CASE (default 3),
+#   1. threads = cores (GOMAXPROCS and torch threads = nproc), wall-clock samples/s — the
+#      issue's definition of the targets;
+#   2. one thread each, wall-clock samples/s;
+#   3. one thread each, samples per second of CPU time (Go: the benchmark's cpu-ms/op; PyTorch:
+#      process time) — the least sensitive to other jobs.
+#
+# On a busy machine PyTorch's OpenMP threads lose far more than Go's goroutines when they have
+# to share cores (they spin at barriers), so comparison 1 then flatters us; the script prints
+# the load average and says so. Where PyTorch is missing it says so, prints only our figures
+# and exits 0. A failing Go benchmark makes it exit non-zero.
+#
+# Usage: bench/compare.sh       environment: ROUNDS (default 3), SECONDS_PER_CASE (default 3),
 #        PYTHON (default /usr/bin/python3), GOFLAGS as for go test (e.g. -tags=purego).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_CASE:-3}
 python=${PYTHON:-/usr/bin/python3}
+cores=$(nproc)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -29,24 +40,33 @@ if ! "$python" -c 'import torch' >/dev/null 2>&1; then
 	have_torch=0
 fi
 
-# go_bench prints "<case> <samples/s>" for each benchmark line of the Go run.
+# go_bench CPUS prints "<case> <samples/s> <samples per CPU-second>" for each benchmark.
 go_bench() {
 	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer)$' \
-		-test.benchtime "${secs}s") >"$tmp/go.out" 2>&1 || { cat "$tmp/go.out" >&2; return 1; }
-	# A benchmark line: name-GOMAXPROCS, iterations, then value/unit pairs in any order.
+		-test.benchtime "${secs}s" -test.cpu "$1") >"$tmp/go.out" 2>&1 || { cat "$tmp/go.out" >&2; return 1; }
+	# A benchmark line: name[-GOMAXPROCS], iterations, then value/unit pairs in any order.
 	awk '/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
 		sub(/^TrainStep\//, "train/", name); sub(/^Infer\//, "infer/", name)
-		for (i = 3; i < NF; i++) if ($(i+1) == "samples/s") print name, $i
+		rate = ""; cpu = ""; ns = ""
+		for (i = 3; i < NF; i++) {
+			if ($(i+1) == "samples/s") rate = $i
+			if ($(i+1) == "cpu-ms/op") cpu = $i
+			if ($(i+1) == "ns/op") ns = $i
+		}
+		if (rate == "") next
+		cpurate = (cpu > 0 && ns > 0) ? rate * (ns / 1e9) / (cpu / 1e3) : 0
+		print name, rate, cpurate
 	}' "$tmp/go.out"
 }
 
+# torch_bench THREADS RATE prints "<case> <samples/s>" (RATE=cpu: per CPU-second).
 torch_bench() {
-	OMP_NUM_THREADS=$(nproc) "$python" bench/torch_reference.py "$secs" 2>"$tmp/torch.err" ||
+	OMP_NUM_THREADS=$1 TORCH_THREADS=$1 TORCH_RATE=$2 "$python" bench/torch_reference.py "$secs" 2>"$tmp/torch.err" ||
 		{ cat "$tmp/torch.err" >&2; return 1; }
 }
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $cores cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 # internal/gemm picks its micro-kernel the same way (kernel_amd64.go).
 kernel=go
 if [ "$(go env GOARCH)" = amd64 ] && [[ "${GOFLAGS:-}" != *purego* ]] &&
@@ -55,43 +75,61 @@ if [ "$(go env GOARCH)" = amd64 ] && [[ "${GOFLAGS:-}" != *purego* ]] &&
 fi
 echo "go: $(go version | cut -d' ' -f3-), gemm micro-kernel: $kernel"
 if [ "$have_torch" = 1 ]; then
-	echo "pytorch: $("$python" -c 'import torch; print(torch.__version__)' 2>/dev/null), threads $(nproc)"
+	echo "pytorch: $("$python" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 else
 	echo "pytorch: not available ($python cannot import torch; on Debian: apt-get install python3-torch) — printing our figures only"
 fi
 
+# Records: "<side> <comparison> <case> <value>".
 for r in $(seq "$rounds"); do
-	if [ "$have_torch" = 1 ] && [ $((r % 2)) = 0 ]; then
-		torch_bench | sed 's/^/torch /' >>"$tmp/all"
-		go_bench | sed 's/^/go /' >>"$tmp/all"
-	else
-		go_bench | sed 's/^/go /' >>"$tmp/all"
-		[ "$have_torch" = 1 ] && torch_bench | sed 's/^/torch /' >>"$tmp/all"
-	fi
+	go_run() {
+		go_bench "$cores" | awk '{print "go 1", $1, $2}' >>"$tmp/all"
+		go_bench 1 | awk '{print "go 2", $1, $2; print "go 3", $1, $3}' >>"$tmp/all"
+	}
+	torch_run() {
+		[ "$have_torch" = 1 ] || return 0
+		torch_bench "$cores" wall | awk '{print "torch 1", $1, $2}' >>"$tmp/all"
+		torch_bench 1 wall | awk '{print "torch 2", $1, $2}' >>"$tmp/all"
+		torch_bench 1 cpu | awk '{print "torch 3", $1, $2}' >>"$tmp/all"
+	}
+	if [ $((r % 2)) = 0 ]; then torch_run; go_run; else go_run; torch_run; fi
 	echo "round $r/$rounds done" >&2
 done
 
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); medians of $rounds rounds, samples/s"
-awk -v have_torch="$have_torch" '
+load=$(cut -d' ' -f1 /proc/loadavg)
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); medians of $rounds rounds"
+awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 	function median(list,   n, a, i, j, t) {
 		n = split(list, a, " ")
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	{ v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1 }
+	{ v[$1, $2, $3] = v[$1, $2, $3] " " $4 }
 	END {
 		target["train/baseline"] = 1.2; target["train/datamix-k2"] = 1.2; target["infer/batch500"] = 1.5
 		split("train/baseline train/datamix-k2 infer/batch500", order, " ")
-		if (have_torch == 1) printf "%-18s %10s %10s %7s %8s  %s\n", "target", "ours", "pytorch", "ratio", "needed", "status"
-		else printf "%-18s %10s\n", "target", "ours"
-		for (k = 1; k <= 3; k++) {
-			c = order[k]
-			if (!((("go", c) in v))) { printf "%-18s %10s\n", c, "missing"; bad = 1; continue }
-			ours = median(v["go", c])
-			if (have_torch != 1) { printf "%-18s %10.1f\n", c, ours; continue }
-			theirs = median(v["torch", c])
-			ratio = ours / theirs
-			printf "%-18s %10.1f %10.1f %6.2fx %7.1fx  %s\n", c, ours, theirs, ratio, target[c], (ratio >= target[c] ? "met" : "NOT MET")
+		title[1] = "1. threads = cores (" cores "), samples/s (the targets)"
+		title[2] = "2. one thread each, samples/s"
+		title[3] = "3. one thread each, samples per CPU-second"
+		for (m = 1; m <= 3; m++) {
+			print ""
+			print title[m]
+			if (have_torch == 1) printf "%-18s %10s %10s %7s %7s  %s\n", "case", "ours", "pytorch", "ratio", "target", "status"
+			else printf "%-18s %10s\n", "case", "ours"
+			for (k = 1; k <= 3; k++) {
+				c = order[k]
+				if (!(("go", m, c) in v)) { printf "%-18s %10s\n", c, "missing"; bad = 1; continue }
+				ours = median(v["go", m, c])
+				if (have_torch != 1) { printf "%-18s %10.1f\n", c, ours; continue }
+				theirs = median(v["torch", m, c])
+				ratio = theirs > 0 ? ours / theirs : 0
+				printf "%-18s %10.1f %10.1f %6.2fx %6.1fx  %s\n", c, ours, theirs, ratio, target[c], (ratio >= target[c] ? "met" : "NOT MET")
+			}
+		}
+		if (have_torch == 1 && load > cores / 2) {
+			print ""
+			printf "note: load average %s on %d cores — other jobs share the CPUs; PyTorch'"'"'s OpenMP threads\n", load, cores
+			print "suffer more from that than goroutines, so table 1 flatters us; tables 2 and 3 are steadier."
 		}
 		exit bad
 	}' "$tmp/all"

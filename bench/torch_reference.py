@@ -8,7 +8,8 @@ cross-entropy. "datamix-k2" inserts the same in-graph mixing as the Go trainer: 
 C^-1. "infer/batch500" is evaluation as models.BenchmarkInfer runs it: the forward pass of the
 whole network at batch 500 without autograd. Prints one line per case: "<case> <samples/s>".
 Threads = the machine's cores (TORCH_THREADS overrides, for diagnosis only: the targets are
-defined with threads = cores).
+defined with threads = cores). With TORCH_RATE=cpu the number printed is samples per second of
+the process's CPU time instead of wall time (steadier on a machine shared with other jobs).
 
 Run with Debian's python3-torch: /usr/bin/python3 bench/torch_reference.py [seconds]
 """
@@ -55,12 +56,14 @@ def block_diag(k):
 def bench(name, step, seconds, batch=BATCH):
     for _ in range(3):  # warm-up
         step()
-    n, start = 0, time.perf_counter()
+    n, start, cpu0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         step()
         n += 1
-    rate = n * batch / (time.perf_counter() - start)
-    print(f"{name} {rate:.1f}", flush=True)
+    elapsed = time.perf_counter() - start
+    if os.environ.get("TORCH_RATE") == "cpu":
+        elapsed = time.process_time() - cpu0
+    print(f"{name} {n * batch / elapsed:.1f}", flush=True)
 
 
 def main():
