@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -303,6 +304,41 @@ func benchStep(b *testing.B, mixed bool) {
 func BenchmarkTrainStep(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) { benchStep(b, false) })
 	b.Run("datamix-k2", func(b *testing.B) { benchStep(b, true) })
+}
+
+// BenchmarkCells is two training cells at once, as a sweep with -jobs 2 runs them: each
+// goroutine trains its own net (baseline, batch 64); samples/s is their total.
+func BenchmarkCells(b *testing.B) {
+	const batch, cells = 64, 2
+	var trs [cells]*Trainer
+	var xs [cells][]float32
+	var ys [cells][]int
+	for c := range cells {
+		n := mustNet(b, "mnist-cnn", 1, uint64(c))
+		tr, err := NewTrainer(n, batch, false, 1e-3)
+		if err != nil {
+			b.Fatal(err)
+		}
+		trs[c] = tr
+		xs[c], ys[c] = randomBatch(newRNG(uint64(c)), n, batch)
+	}
+	b.ResetTimer()
+	cpu0 := processCPU()
+	var wg sync.WaitGroup
+	for c := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := trs[c].Step(xs[c], ys[c], nil, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	reportRates(b, cells*batch, cpu0)
 }
 
 // BenchmarkInfer is evaluation: the forward pass of the whole default network (head, body and
