@@ -8,7 +8,7 @@
 // register-blocked micro-kernel computes one mr×nr tile of C at a time. On amd64 with AVX2 and
 // FMA the micro-kernels are Go assembly (a 6×16 tile held in 12 YMM registers, the tile shape
 // BLIS uses for Haswell-class cores); elsewhere, or when built with the purego tag, they are
-// plain Go. The CPU is checked once with golang.org/x/sys/cpu; Kernel says which is in use.
+// plain Go. The CPU is checked once with golang.org/x/sys/cpu.
 //
 //   - Sgemm, SgemmParallel: C = alpha·op(A)·op(B) + beta·C, both operands packed per call.
 //   - MulPatches: A is a convolution's im2row patch matrix, read in place from a padded image
@@ -16,11 +16,13 @@
 //     (PackedB) and reused.
 //   - MulRowsA: A's rows are read in place from an image, one image row at a time (Segments):
 //     a convolution's im2col matrix, for the weight gradient.
+//   - Sparse (SparseDW, SparseDX): a convolution's weight and input gradients summed over the
+//     non-zero output gradients only (after a max-pool, at most one in four).
 //
 // Reproducibility: every element of C is a sum over k in a fixed order (Sgemm and MulPatches:
 // blocks of kc in increasing order, each summed in increasing k; MulRowsA: one sum in
-// increasing k) whatever the shape of the rest of the problem, the rows or columns a caller
-// asks for and the number of goroutines. Parallel calls split C into disjoint blocks, so results
+// increasing k; Sparse: in the order of the given terms) whatever the shape of the rest of the
+// problem, the rows or columns a caller asks for and the number of goroutines. Parallel calls split C into disjoint blocks, so results
 // are bit-for-bit identical for a given build and CPU kind. The assembly kernels fuse multiply
 // and add (one rounding), the Go kernels do not, so the two differ in the last bits.
 //

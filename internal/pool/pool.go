@@ -31,15 +31,7 @@ func MaxReLU2x2(h, w, c int, act, bias, y []float32, arg []int32) {
 	if ph == 0 || pw == 0 || c == 0 {
 		return
 	}
-	if useAsm && c%8 == 0 {
-		var ap *int32
-		if arg != nil {
-			ap = &arg[0]
-		}
-		maxReLUAVX2(ph, pw, w*c, c, &act[0], &bias[0], &y[0], ap)
-		return
-	}
-	maxReLUGo(ph, pw, w, c, act, bias, y, arg)
+	maxReLU(ph, pw, w, c, act, bias, y, arg)
 }
 
 func maxReLUGo(ph, pw, w, c int, act, bias, y []float32, arg []int32) {

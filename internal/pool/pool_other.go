@@ -4,6 +4,6 @@ package pool
 
 const useAsm = false
 
-func maxReLUAVX2(ph, pw, row, c int, act, bias, y *float32, arg *int32) {
-	panic("pool: no assembly in this build")
+func maxReLU(ph, pw, w, c int, act, bias, y []float32, arg []int32) {
+	maxReLUGo(ph, pw, w, c, act, bias, y, arg)
 }
