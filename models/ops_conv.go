@@ -54,7 +54,7 @@ type convState struct {
 	sp    gemm.Sparse   // layout of the sparse gradients (when sparse())
 	wperm []float32     // w as O filters of sp.Len() values (channels last), for the sparse dX
 	grads []float32     // packed gradients: dW | db | dX
-	partW [][]float32   // per-chunk partial sums of dW (dense: dWᵀ, Ck²×O; sparse: O×k²×C) and db
+	partW [][]float32   // per-chunk partial sums of dW (dense: dWᵀ, Ck²×O; sparse: O filters in sp layout) and db
 	partB [][]float32
 	work  []convScratch // per worker
 }
