@@ -89,6 +89,27 @@ func part(packed *G.Node, name string, off int, shape tensor.Shape) (*G.Node, er
 	return G.ApplyOp(&partOp{name: name, off: off, shape: shape.Clone(), inDims: packed.Dims()}, packed)
 }
 
+// unpackGrads hands out the packed output dW | db | dX of a layer's backward node as nodes
+// shaped like the forward inputs (x, w, b); dX is nil when the input needs no gradient.
+func unpackGrads(bwd *G.Node, in G.Nodes, needDX bool) (G.Nodes, error) {
+	x, w, b := in[0].Shape(), in[1].Shape(), in[2].Shape()
+	dw, err := part(bwd, "dW", 0, w)
+	if err != nil {
+		return nil, err
+	}
+	db, err := part(bwd, "db", w.TotalSize(), b)
+	if err != nil {
+		return nil, err
+	}
+	var dx *G.Node
+	if needDX {
+		if dx, err = part(bwd, "dX", w.TotalSize()+b.TotalSize(), x); err != nil {
+			return nil, err
+		}
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
 // workers is the number of goroutines an op uses.
 func workers() int { return runtime.GOMAXPROCS(0) }
 

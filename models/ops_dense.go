@@ -79,22 +79,7 @@ func (op *denseOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	nw := op.in * op.out
-	dw, err := part(bwd, "dW", 0, in[1].Shape())
-	if err != nil {
-		return nil, err
-	}
-	db, err := part(bwd, "db", nw, in[2].Shape())
-	if err != nil {
-		return nil, err
-	}
-	var dx *G.Node
-	if op.needDX {
-		if dx, err = part(bwd, "dX", nw+op.out, in[0].Shape()); err != nil {
-			return nil, err
-		}
-	}
-	return G.Nodes{dx, dw, db}, nil
+	return unpackGrads(bwd, in, op.needDX)
 }
 
 // denseBwdOp computes a denseOp's gradients from (x, w, y, dy) into dW | db | dX:
