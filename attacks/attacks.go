@@ -297,6 +297,21 @@ func (a *attack) auxImages() (*datasets.Images, error) {
 	return p.Subset(idx), nil
 }
 
+// auxUploads draws the attack's auxiliary images and turns them into uploads as the edge
+// would (simulate), with coefficients from the distribution the attacker assumes, which desc
+// names.
+func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, desc string, err error) {
+	s, desc, err := a.sampler()
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if aux, err = a.auxImages(); err != nil {
+		return nil, nil, nil, "", err
+	}
+	up, dom, _, err = a.simulate(aux, s)
+	return aux, up, dom, desc, err
+}
+
 // simulate turns auxiliary images into what the attacker believes uploads look like: head
 // features, mixed in groups of k with coefficients from the assumed sampler (the edge's guard
 // applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole

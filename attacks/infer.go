@@ -117,15 +117,7 @@ func (a *attack) attribute() error {
 	if len(usable) == 0 {
 		return a.skip("attribute colour needs 3-channel images, these have %d", ch)
 	}
-	s, desc, err := a.sampler()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
-	if err != nil {
-		return err
-	}
-	up, dom, _, err := a.simulate(aux, s)
+	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err
 	}
@@ -197,15 +189,7 @@ func (a *attack) output() error {
 	if a.needHead() {
 		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
 	}
-	s, desc, err := a.sampler()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
-	if err != nil {
-		return err
-	}
-	up, dom, _, err := a.simulate(aux, s)
+	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err
 	}

@@ -18,15 +18,7 @@ func (a *attack) inversion() error {
 	if a.needHead() {
 		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
 	}
-	s, desc, err := a.sampler()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
-	if err != nil {
-		return err
-	}
-	up, dom, _, err := a.simulate(aux, s)
+	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err
 	}
