@@ -41,7 +41,13 @@ type Exchange struct {
 	C                []*mat.Dense
 }
 
-// NewPipeline prepares p to run batches of the given size (a multiple of p.K).
+// NewDeployment returns a Pipeline for real use: it draws the secrets (each group's C and
+// the shuffle of the uploads) from crypto/rand through mixing.CryptoRand, never from a seed.
+func NewDeployment(net *models.Net, s mixing.Sampler, g mixing.Guard, k int, shuffle bool) *Pipeline {
+	return &Pipeline{Net: net, Sampler: s, Guard: g, K: k, Shuffle: shuffle, RNG: mixing.CryptoRand()}
+}
+
+// init prepares p to run batches of the given size (a multiple of p.K).
 func (p *Pipeline) init(batch int) error {
 	if p.inf != nil && p.inf.Batch() == batch {
 		return nil
