@@ -216,20 +216,7 @@ func LoadCelebA(dir string, opt CelebAOptions) (*CelebA, error) {
 	if size < 1 || opt.Limit < 0 {
 		return nil, fmt.Errorf("datasets: celeba: size %d and limit %d, need size ≥ 1 (0 = %d) and limit ≥ 0 (0 = all)", opt.Size, opt.Limit, DefaultCelebASize)
 	}
-	attrPath, err := findCelebA(dir, CelebAAttrFile, "Anno")
-	if err != nil {
-		return nil, err
-	}
-	imgDir, err := findCelebA(dir, CelebAImagesDir, "Img")
-	if err != nil {
-		return nil, err
-	}
-	f, err := Open(attrPath)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := ReadCelebAAttrs(f, attrPath, opt.Limit)
-	f.Close()
+	attrPath, imgDir, attrs, err := readCelebAFolder(dir, opt.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -375,23 +362,28 @@ func ReadCelebAPartition(r io.Reader, name string) (part map[string]int8, lines 
 	return part, lines, nil
 }
 
-// loadCelebA is Load for celeba: the attribute file in full, the partition file if present,
-// then only the images the limits keep.
-func loadCelebA(dir string, s Spec) (*Dataset, error) {
-	attrPath, err := findCelebA(dir, CelebAAttrFile, "Anno")
-	if err != nil {
-		return nil, err
+// readCelebAFolder finds the attribute file and the image folder of the CelebA layout under
+// dir and reads the attribute file's first limit rows (0 = all).
+func readCelebAFolder(dir string, limit int) (attrPath, imgDir string, attrs *CelebAAttrs, err error) {
+	if attrPath, err = findCelebA(dir, CelebAAttrFile, "Anno"); err != nil {
+		return "", "", nil, err
 	}
-	imgDir, err := findCelebA(dir, CelebAImagesDir, "Img")
-	if err != nil {
-		return nil, err
+	if imgDir, err = findCelebA(dir, CelebAImagesDir, "Img"); err != nil {
+		return "", "", nil, err
 	}
 	f, err := Open(attrPath)
 	if err != nil {
-		return nil, err
+		return "", "", nil, err
 	}
-	attrs, err := ReadCelebAAttrs(f, attrPath, 0)
-	f.Close()
+	defer f.Close()
+	attrs, err = ReadCelebAAttrs(f, attrPath, limit)
+	return attrPath, imgDir, attrs, err
+}
+
+// loadCelebA is Load for celeba: the attribute file in full, the partition file if present,
+// then only the images the limits keep.
+func loadCelebA(dir string, s Spec) (*Dataset, error) {
+	attrPath, imgDir, attrs, err := readCelebAFolder(dir, 0)
 	if err != nil {
 		return nil, err
 	}
