@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
-	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
 )
@@ -45,7 +45,7 @@ type AttackReport struct {
 // notes to res.Row; baseline cells and configs without attacks are left alone. The victims'
 // uploads are captured through the same edge/cloud Pipeline as evaluation, with fresh secrets
 // from their own stream.
-func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellResult, sampler mixing.Sampler, guard mixing.Guard, k int, progress func(Progress)) error {
+func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellResult, scheme datamix.Scheme, progress func(Progress)) error {
 	cfg := &c.Config
 	if len(cfg.Attacks) == 0 || c.Variant != VariantDataMix {
 		return nil
@@ -59,7 +59,7 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 		}
 		victims = max(victims, specs[i].Victims)
 	}
-	capt, err := captureVictims(res.Net, ds.Test, victims, cfg.Train.EvalBatchSize, k, sampler, guard, cfg.Mixing.Shuffle, cellRNG(cfg.Seed, streamAttackCapture))
+	capt, err := captureVictims(res.Net, ds.Test, victims, cfg.Train.EvalBatchSize, scheme, cellRNG(cfg.Seed, streamAttackCapture))
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 		}
 		progress(Progress{Phase: "attack", Step: i, Steps: len(specs)})
 		out, err := attacks.Run(s, &attacks.Env{Net: net, Capture: capt, Pool: ds.Train, Classes: ds.Classes, Attrs: ds.Attrs,
-			Sampler: sampler, Guard: guard, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i))})
+			Sampler: scheme.Sampler, Guard: scheme.Guard, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i))})
 		if err != nil {
 			return err
 		}
@@ -105,8 +105,10 @@ func writeAttackFiles(dir string, res *CellResult) error {
 }
 
 // captureVictims runs the first n test images (whole pools of the evaluation batch size, a
-// multiple of k) through the edge and cloud and records the exchange with its secrets.
-func captureVictims(net *models.Net, test *datasets.Images, n, pool, k int, sampler mixing.Sampler, guard mixing.Guard, shuffle bool, rng *rand.Rand) (*attacks.Capture, error) {
+// multiple of the group size) through the edge and cloud and records the exchange with its
+// secrets.
+func captureVictims(net *models.Net, test *datasets.Images, n, pool int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
+	k := scheme.K
 	n = min(n, test.N)
 	if pool > n {
 		pool = n - n%k
@@ -115,13 +117,13 @@ func captureVictims(net *models.Net, test *datasets.Images, n, pool, k int, samp
 		return nil, fmt.Errorf("experiments: attacks need at least one group of %d test images, have %d", k, test.N)
 	}
 	n -= n % pool
-	p := &Pipeline{Net: net, Sampler: sampler, Guard: guard, K: k, Shuffle: shuffle, RNG: rng}
+	p := datamix.NewPipeline(net, scheme, rng)
 	up, down, dim := net.UploadDim(), net.DownloadDim(), test.Dim()
-	c := &attacks.Capture{K: k, N: n, Pool: pool, Shuffled: shuffle,
+	c := &attacks.Capture{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
 		Uploads: make([]float32, n*up), Returns: make([]float32, n*down), Features: make([]float32, n*up),
 		Pos: make([]int, n), Images: test.Subset(seqInts(n))}
 	logits := make([]float32, pool*net.Classes)
-	var ex Exchange
+	var ex datamix.Exchange
 	for lo := 0; lo < n; lo += pool {
 		if err := p.Logits(logits, test.X[lo*dim:(lo+pool)*dim], &ex); err != nil {
 			return nil, err

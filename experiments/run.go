@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
@@ -425,26 +426,20 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 	if err != nil {
 		return nil, err
 	}
-	var sampler mixing.Sampler
-	guard := mixing.Guard{MaxCond: cfg.Mixing.MaxCond, MaxTries: guardTries}
-	k := 1
-	if mixed {
-		k = cfg.Mixing.GroupSize
-		if sampler, err = mixing.NewSampler(cfg.Mixing.Coefficients, cfg.Mixing.Alpha, cfg.Mixing.Matrix); err != nil {
-			return nil, err
-		}
+	scheme, err := cellScheme(c)
+	if err != nil {
+		return nil, err
 	}
 
 	res := &CellResult{Net: net}
 	start := time.Now()
-	if err := train(ctx, res, cfg, ds, sampler, guard, k, progress); err != nil {
+	if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
 		return nil, err
 	}
 	trainSeconds := time.Since(start).Seconds()
 
 	start = time.Now()
-	p := &Pipeline{Net: net, Sampler: sampler, Guard: guard, K: k, Shuffle: mixed && cfg.Mixing.Shuffle,
-		RNG: cellRNG(cfg.Seed, streamMixEval)}
+	p := datamix.NewPipeline(net, scheme, cellRNG(cfg.Seed, streamMixEval))
 	acc, err := Evaluate(p, ds.Test, cfg.Train.EvalBatchSize, func(done, total int) {
 		progress(Progress{Phase: "eval", Step: done, Steps: total})
 	})
@@ -462,9 +457,9 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 		row.TrainLoss = res.Epochs[n-1].Loss
 		row.TrainAccuracy = res.Epochs[n-1].Accuracy
 	}
-	fillCosts(&row, net, mixed, k)
+	fillCosts(&row, net, scheme)
 	res.Row = row
-	if err := runAttacks(ctx, c, ds, res, sampler, guard, k, progress); err != nil {
+	if err := runAttacks(ctx, c, ds, res, scheme, progress); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -474,6 +469,21 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 // rows at k ≤ 16 and max_cond 100 a draw is rejected far less than half the time, so 1000
 // tries fail only for impossible settings.
 const guardTries = 1000
+
+// cellScheme is the mixing scheme of cell c: the configured one for a DataMix cell, the
+// unmixed network for a baseline.
+func cellScheme(c *Cell) (datamix.Scheme, error) {
+	if c.Variant != VariantDataMix {
+		return datamix.Scheme{K: 1}, nil
+	}
+	m := c.Config.Mixing
+	sampler, err := mixing.NewSampler(m.Coefficients, m.Alpha, m.Matrix)
+	if err != nil {
+		return datamix.Scheme{}, err
+	}
+	return datamix.Scheme{K: m.GroupSize, Sampler: sampler, Shuffle: m.Shuffle,
+		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}}, nil
+}
 
 func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	cfg := &c.Config
@@ -493,46 +503,37 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	return row
 }
 
-// fillCosts sets the FLOPs and bytes columns. A DataMix edge pays head + tail + mixing and
-// de-mixing (2k FLOPs per uploaded and per returned value: a k×k matrix times k vectors per
-// group); the cloud pays the body. The baseline is counted as edge-only inference (edge 100%);
+// fillCosts sets the FLOPs and bytes columns: the scheme's cost (datamix.Scheme.Cost) for a
+// DataMix cell. The baseline is counted as edge-only inference (edge 100%, nothing sent);
 // cloud-only inference of the same network scores the same with edge 0% and the raw input
 // uploaded.
-func fillCosts(row *results.Row, net *models.Net, mixed bool, k int) {
-	cost := net.FLOPs()
-	if !mixed {
-		row.EdgeFLOPs, row.CloudFLOPs, row.EdgeFLOPsFrac = cost.Total(), 0, 1
+func fillCosts(row *results.Row, net *models.Net, s datamix.Scheme) {
+	if !s.Mixed() {
+		row.EdgeFLOPs, row.CloudFLOPs, row.EdgeFLOPsFrac = net.FLOPs().Total(), 0, 1
 		return
 	}
-	mixCost := int64(2 * k * (net.UploadDim() + net.DownloadDim()))
-	row.EdgeFLOPs = cost.Head + cost.Tail + mixCost
-	row.CloudFLOPs = cost.Body
-	row.EdgeFLOPsFrac = float64(row.EdgeFLOPs) / float64(row.EdgeFLOPs+row.CloudFLOPs)
-	row.UploadBytesPerSample = int64(4 * net.UploadDim()) // float32 on the wire
-	row.DownloadBytesPerSample = int64(4 * net.DownloadDim())
+	cost := s.Cost(net)
+	row.EdgeFLOPs, row.CloudFLOPs, row.EdgeFLOPsFrac = cost.Edge, cost.Cloud, cost.EdgeFrac()
+	row.UploadBytesPerSample, row.DownloadBytesPerSample = cost.UploadBytes, cost.DownloadBytes
 }
 
-// train runs the configured epochs. Each step draws a fresh C per group of k (mixed cells).
-// Each epoch visits the training set in a fresh seeded order; a last partial batch is dropped.
-func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Dataset, sampler mixing.Sampler, guard mixing.Guard, k int, progress func(Progress)) error {
+// train runs the configured epochs, mixing-aware under a mixing scheme (datamix.Trainer draws
+// a fresh C per group every step). Each epoch visits the training set in a fresh seeded
+// order; a last partial batch is dropped.
+func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Dataset, scheme datamix.Scheme, progress func(Progress)) error {
 	batch := cfg.Train.BatchSize
 	steps := ds.Train.N / batch
 	if steps == 0 {
 		return fmt.Errorf("experiments: %d training examples, fewer than one batch of %d", ds.Train.N, batch)
 	}
-	tr, err := models.NewTrainer(res.Net, batch, sampler != nil, cfg.Train.LR)
+	tr, err := datamix.NewTrainer(res.Net, batch, scheme, cfg.Train.LR, cellRNG(cfg.Seed, streamMixTrain))
 	if err != nil {
 		return err
 	}
 	dataRNG := cellRNG(cfg.Seed, streamData)
-	mixRNG := cellRNG(cfg.Seed, streamMixTrain)
 	dim := ds.Train.Dim()
 	x := make([]float32, batch*dim)
 	y := make([]int, batch)
-	var mix, demix []float32
-	if sampler != nil {
-		mix, demix = make([]float32, batch*batch), make([]float32, batch*batch)
-	}
 	total := cfg.Train.Epochs * steps
 	for epoch := 1; epoch <= cfg.Train.Epochs; epoch++ {
 		start := time.Now()
@@ -553,17 +554,9 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 				}
 				y[j] = ds.Train.Y[idx]
 			}
-			if sampler != nil {
-				cs, cInvs, err := mixing.DrawGroups(guard, sampler, mixRNG, batch, k)
-				if err != nil {
-					return err
-				}
-				mixing.BlockDiag(mix, cs)
-				mixing.BlockDiag(demix, cInvs)
-			}
 			step := (epoch-1)*steps + s
 			tr.SetLR(learningRate(cfg.Train, step, total))
-			loss, c, err := tr.Step(x, y, mix, demix)
+			loss, c, err := tr.Step(x, y)
 			if err == nil && loss > maxLoss {
 				err = fmt.Errorf("experiments: training loss %.3g exceeds %g (exploding); lower train.lr or mixing.max_cond", loss, maxLoss)
 			}
@@ -592,13 +585,13 @@ func learningRate(t TrainConfig, step, total int) float64 {
 }
 
 // Evaluate returns the accuracy of p on the images, in batches of the given size (a multiple
-// of p.K). The last batch is padded with blank images whose predictions are discarded; they
+// of the scheme's group size). The last batch is padded with blank images whose predictions are discarded; they
 // are mixed into the last groups like any input, and de-mixing removes them exactly.
-func Evaluate(p *Pipeline, imgs *datasets.Images, batch int, progress func(done, total int)) (float64, error) {
+func Evaluate(p *datamix.Pipeline, imgs *datasets.Images, batch int, progress func(done, total int)) (float64, error) {
 	if imgs.N == 0 {
 		return 0, errors.New("experiments: empty test set")
 	}
-	dim, classes := imgs.Dim(), p.Net.Classes
+	dim, classes := imgs.Dim(), p.Net().Classes
 	x := make([]float32, batch*dim)
 	logits := make([]float32, batch*classes)
 	correct := 0

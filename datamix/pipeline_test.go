@@ -1,4 +1,4 @@
-package experiments
+package datamix
 
 import (
 	"math"
@@ -21,7 +21,7 @@ func TestDeploymentSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := mixing.NewSampler("dirichlet", 1, nil)
-	p := NewDeployment(net, s, mixing.Guard{}, 2, true)
+	p := NewCryptoPipeline(net, Scheme{K: 2, Sampler: s, Shuffle: true})
 	const batch = 8
 	x := make([]float32, batch*net.InputDim())
 	for i := range x {

@@ -1,0 +1,57 @@
+// Package datamix is the DataMix protocol: privacy-preserving edge-cloud inference by mixing
+// and de-mixing (Liu, Wu, Gan, Zhu and Han, "DataMix: Efficient Privacy-Preserving
+// Edge-Cloud Inference", ECCV 2020). Start here to read how the method works; the rest of
+// the repository trains it, measures it and attacks it.
+//
+// # The method
+//
+// A network f is cut into three parts, f(x) = t(g(h(x))): an edge head h (the first
+// blocks, cheap), a cloud body g (most of the FLOPs) and an edge tail t (the classifier, so
+// that the cloud never sees predictions). The split point is the number of blocks in the
+// head; split 0 mixes raw pixels.
+//
+//	edge                                     cloud                 edge
+//	X = [x₁…x_k] ─ h ─▶ H ─ C· ─▶ M ─ shuffle ─▶ g(M) ─ unshuffle ─▶ Z̃ ─ C⁻¹· ─▶ Z ─ t ─▶ ŷ
+//
+// The edge takes a group of k private inputs, computes their features H = h(X) (k rows),
+// draws a secret invertible k×k matrix C and uploads the k mixtures M = C·H. With shuffling,
+// the uploads of many groups are permuted together so that the cloud does not know which
+// uploads belong to one group; the edge keeps the permutation. The cloud runs the body on
+// each upload and returns Z̃ = g(M); the edge restores the order, de-mixes Z = C⁻¹·Z̃ and runs
+// the tail. In the paper's k = 2 example C = [[0.7, 0.3], [0.6, 0.4]]: every upload is a
+// convex blend of the group. With k = 1 and C = [1] the protocol is plain split inference.
+//
+// The body is not linear, so C⁻¹·g(C·H) ≠ g(H): the network is trained mixing-aware
+// ([Trainer]): every step draws a fresh C per group and minimises the cross-entropy of
+// t(C⁻¹·g(C·h(X))) end to end.
+//
+// # In this package
+//
+//   - [Scheme] is how the edge mixes: group size k, the coefficient sampler, the guard
+//     against ill-conditioned C, shuffling; and what serving costs the edge, the cloud and
+//     the network ([Scheme.Cost]).
+//   - [Pipeline] runs inference through the protocol, batch by batch, and reports the
+//     [Exchange]: what crossed the network (what an attacker sees) and the edge's secrets
+//     (for scoring attacks only). [NewPipeline] draws the secrets from a seeded generator,
+//     for experiments that must repeat; [NewCryptoPipeline] draws them from crypto/rand, as a
+//     real deployment must.
+//   - [Trainer] is mixing-aware training: the per-step draw of C around a training graph.
+//
+// The matrix primitives (samplers, guard, mix, de-mix, shuffle) live in package mixing; the
+// networks and their head/body/tail split in package models. This package imports only those
+// two.
+//
+// # What the cloud can learn
+//
+// The cloud is honest but curious: it sees every upload and every value it returns, knows
+// the architecture and the body's weights and has auxiliary data from the same
+// distribution; it does not know C nor, with shuffling, the grouping. Two threat models are
+// evaluated by package attacks: head known (the cloud trained the network and shipped the
+// head) and head withheld (the edge keeps its own head). The paper claims that nothing
+// private leaks; the harness's attacks test that claim.
+//
+// # Errors
+//
+// A batch that is not a whole number of groups is a caller's error and panics; a failed
+// coefficient draw or a failing forward pass is returned as an error.
+package datamix

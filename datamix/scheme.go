@@ -1,0 +1,76 @@
+package datamix
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/mixing"
+	"github.com/datamix/harness/models"
+)
+
+// Scheme is how an edge device mixes: the group size K, the coefficient Sampler that draws
+// each group's secret C, the Guard that rejects ill-conditioned draws, and whether the
+// uploads of many groups are shuffled together. It is a value: the pipeline, mixing-aware
+// training, the cost accounting and the attacks' simulation of uploads all read the same one.
+//
+// Edge-side defences (noise, masking, quantisation of the uploads) belong to the scheme as
+// well: they act on the same tensors, at a stage of the protocol, and are accounted in Cost.
+//
+// A nil Sampler is the unmixed network (the baseline): no C is drawn and K must be 1. K = 1
+// with a simplex sampler (dirichlet, uniform) draws C = [1]: plain split inference.
+type Scheme struct {
+	K       int
+	Sampler mixing.Sampler
+	Guard   mixing.Guard
+	Shuffle bool
+}
+
+// Mixed reports whether s mixes: whether it draws a C per group.
+func (s Scheme) Mixed() bool { return s.Sampler != nil }
+
+// check panics when s cannot run a batch of the given size: a caller's error.
+func (s Scheme) check(batch int) {
+	if s.K < 1 || batch%s.K != 0 {
+		panic(fmt.Sprintf("datamix: batch %d is not a multiple of group size %d", batch, s.K))
+	}
+	if !s.Mixed() && s.K != 1 {
+		panic(fmt.Sprintf("datamix: group size %d without a coefficient sampler", s.K))
+	}
+}
+
+// Draw draws the secrets of one batch of consecutive groups: each group's C and C⁻¹ (nil for
+// an unmixed scheme). It fails when the guard finds no well-conditioned C.
+func (s Scheme) Draw(rng *rand.Rand, batch int) (cs, cInvs []*mat.Dense, err error) {
+	s.check(batch)
+	if !s.Mixed() {
+		return nil, nil, nil
+	}
+	return mixing.DrawGroups(s.Guard, s.Sampler, rng, batch, s.K)
+}
+
+// Cost is what one input costs the edge, the cloud and the network under a scheme: analytic
+// FLOPs (a multiply-add counts 2) and float32 bytes on the wire.
+type Cost struct {
+	Edge, Cloud                int64 // FLOPs per input
+	UploadBytes, DownloadBytes int64 // bytes per input
+}
+
+// EdgeFrac is the edge's share of the FLOPs.
+func (c Cost) EdgeFrac() float64 { return float64(c.Edge) / float64(c.Edge+c.Cloud) }
+
+// Cost returns the per-input cost of serving net under s. The edge pays the head, the tail,
+// and mixing and de-mixing: a k×k matrix times k vectors per group is 2k FLOPs per uploaded
+// and per returned value. The cloud pays the body. Uploads and returns travel as float32.
+func (s Scheme) Cost(net *models.Net) Cost {
+	f := net.FLOPs()
+	mix := int64(2 * s.K * (net.UploadDim() + net.DownloadDim()))
+	if !s.Mixed() {
+		mix = 0
+	}
+	return Cost{
+		Edge: f.Head + f.Tail + mix, Cloud: f.Body,
+		UploadBytes: int64(4 * net.UploadDim()), DownloadBytes: int64(4 * net.DownloadDim()),
+	}
+}

@@ -1,0 +1,58 @@
+package datamix
+
+import (
+	"math/rand/v2"
+
+	"github.com/datamix/harness/mixing"
+	"github.com/datamix/harness/models"
+)
+
+// Trainer trains a network mixing-aware: every step draws a fresh secret C for each group of
+// K consecutive training inputs and minimises the cross-entropy of tail(C⁻¹·body(C·head(X)))
+// end to end, so that the network learns to classify through mixing and de-mixing, which a
+// non-linear body does not commute with. Under an unmixed scheme it trains the plain network
+// tail(body(head(X))). Shuffling plays no part in training: it permutes the uploads and the
+// edge undoes it exactly.
+//
+// A Trainer is not safe for concurrent use.
+type Trainer struct {
+	tr     *models.Trainer
+	scheme Scheme
+	rng    *rand.Rand
+
+	mix, demix []float32 // batch × batch block-diagonal C and C⁻¹ of the current step
+}
+
+// NewTrainer builds a trainer of net at the given batch size (a multiple of s.K) with Adam at
+// learning rate lr (models.NewTrainer). rng draws the coefficient matrices of every step.
+func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand) (*Trainer, error) {
+	s.check(batch)
+	tr, err := models.NewTrainer(net, batch, s.Mixed(), lr)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{tr: tr, scheme: s, rng: rng}
+	if s.Mixed() {
+		t.mix, t.demix = make([]float32, batch*batch), make([]float32, batch*batch)
+	}
+	return t, nil
+}
+
+// SetLR sets the learning rate of the following steps; Adam's moment estimates are kept.
+func (t *Trainer) SetLR(lr float64) { t.tr.SetLR(lr) }
+
+// Step draws this step's secrets and runs one optimisation step on x (batch × InputDim) with
+// integer labels. It returns the batch's mean loss and the number of correctly classified
+// inputs. A non-finite loss or a coefficient draw the guard rejects is an error, and leaves
+// the weights as they were.
+func (t *Trainer) Step(x []float32, labels []int) (loss float64, correct int, err error) {
+	if t.scheme.Mixed() {
+		cs, cInvs, err := t.scheme.Draw(t.rng, t.tr.Batch())
+		if err != nil {
+			return 0, 0, err
+		}
+		mixing.BlockDiag(t.mix, cs)
+		mixing.BlockDiag(t.demix, cInvs)
+	}
+	return t.tr.Step(x, labels, t.mix, t.demix)
+}
