@@ -5,7 +5,7 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/datamix/harness/internal/gemm"
-	"github.com/datamix/harness/internal/pool"
+	"github.com/datamix/harness/internal/maxpool"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -19,7 +19,7 @@ import (
 //	y = a, or with pool y[n,o,i,j] = max over the 2×2 window of a at (2i,2j)
 //
 // A pooled map of odd size drops its last row and column, as gorgonia's MaxPool2D does. Bias,
-// ReLU and pooling are one pass over the convolution's output (internal/pool, AVX2), which
+// ReLU and pooling are one pass over the convolution's output (internal/maxpool, AVX2), which
 // also records each window's argmax for the backward pass.
 //
 // No patch matrix is ever formed. Each sample is copied into a zero-bordered C×Hp×Wp image
@@ -182,7 +182,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 				arg = st.arg[s*out : (s+1)*out]
 			}
 			pooled := scratch(&ws.pooled, out)
-			pool.MaxReLU2x2(op.h, op.w, op.o, act, b, pooled, arg)
+			maxpool.MaxReLU2x2(op.h, op.w, op.o, act, b, pooled, arg)
 			// pixel-major → NCHW
 			ys, np := y[s*out:(s+1)*out], out/op.o
 			for p := range np {

@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package pool
+package maxpool
 
 const useAsm = false
 

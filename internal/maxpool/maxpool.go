@@ -1,15 +1,15 @@
-// Package pool is the 2×2 max-pool with ReLU that follows each convolution of the models
+// Package maxpool is the 2×2 max-pool with ReLU that follows each convolution of the models
 // package, on pixel-major (HWC) activations: for every 2×2 window and channel it takes
 // max(0, max of the window + bias) and the window position of the maximum.
 //
 // Values are compared as bit patterns: after the ReLU every value is +0 or positive, and
 // non-negative IEEE floats order like their bits as integers, so the maxima are integer maxima
 // (branch-free; a positive NaN counts as the largest value and propagates). On amd64 with AVX2
-// the loop is Go assembly doing 8 channels per instruction (pool_amd64.s); elsewhere, or with
+// the loop is Go assembly doing 8 channels per instruction (maxpool_amd64.s); elsewhere, or with
 // the purego tag, plain Go. Both give bit-identical results.
 //
 // Errors: shapes that do not fit the slices are caller bugs and panic.
-package pool
+package maxpool
 
 import (
 	"fmt"
