@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of the Go models (our gorgonia ops) and the PyTorch reference on this
-# machine, for the targets of issue 5:
+# machine, for the performance targets of README.md:
 #
 #   train/baseline    training step, mnist-cnn, batch 64, Adam         target ≥ 1.2× PyTorch
 #   train/datamix-k2  the same with in-graph mixing, k = 2              target ≥ 1.2× PyTorch
@@ -12,7 +12,7 @@
 # median over rounds, so load from other jobs on a shared machine hits both sides alike:
 #
 #   1. threads = cores (GOMAXPROCS and torch threads = nproc), wall-clock samples/s — the
-#      issue's definition of the targets;
+#      definition of the targets;
 #   2. one thread each, wall-clock samples/s;
 #   3. one thread each, samples per second of CPU time (Go: the benchmark's cpu-ms/op; PyTorch:
 #      process time) — the least sensitive to other jobs.

@@ -6,7 +6,7 @@ Prints one JSON line: the seconds FastICA takes over all groups (one process; nu
 threads are pinned to 1 by ica_compare.sh so that both sides use one core) and the mean |corr|
 of the recovered sources with the true digits under the best matching (oracle alignment).
 The settings are scikit-learn's defaults (algorithm="parallel", fun="logcosh", max_iter=200,
-tol=1e-4) with whiten="unit-variance", n_components = k, as in issue 3's reference.
+tol=1e-4) with whiten="unit-variance", n_components = k, as in the Breaking DataMix reference figures (0.92 / 0.83 at k = 2 / 4).
 """
 import json, sys, time, warnings
 import numpy as np

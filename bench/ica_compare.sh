@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side bench of the harness's FastICA (attacks.FastICA, Go on gonum) and
 # scikit-learn's FastICA on the same pixel-mixed MNIST test digits (Dirichlet(1) rows, no
-# conditioning guard, as in issue 3's reference), read by both from the same .npy files.
+# conditioning guard, as in the Breaking DataMix reference figures), read by both from the same .npy files.
 #
 #   1. speed: FastICA over 1,000 groups at k = 4, ours on one goroutine and on two, against
 #      scikit-learn in one process with its BLAS on one thread; prints the ratios.
@@ -31,7 +31,7 @@ printf 'scikit-learn FastICA:          %8.3f s\n' "$py_s"
 /usr/bin/python3 -c "import sys; s,p,y=map(float,sys.argv[1:]); print(f'speed-up over scikit-learn: {y/s:.2f}x on one core, {y/p:.2f}x on two')" "$go_s" "$go_p" "$py_s"
 
 echo
-echo "== quality: mean |corr| with oracle alignment (issue 3 reference: 0.92, 0.83, 0.70) =="
+echo "== quality: mean |corr| with oracle alignment (Breaking DataMix reference: 0.92, 0.83, 0.70) =="
 printf '%3s %8s %14s %14s %14s\n' k groups scikit-learn harness strong
 for k in 2 4 8; do
 	groups=$((1000 < 10000 / k ? 1000 : 10000 / k))

@@ -3,14 +3,14 @@
 # (default 2) into fresh directories and prints, for each, the wall time of the whole command
 # and of its cell phase — from config.yaml, which runexp writes once the datasets are loaded,
 # to results.json, written after the last cell — and the ratios time(jobs 1) / time(jobs N),
-# i.e. how many times more cells per second N jobs compute. The issue's target on a 2-core
-# machine is a cell-phase ratio ≥ 1.6 (GORGONIA.md measured ≈ 1.7 for two single-threaded
-# graphs). The whole-command ratio is lower: both runs pay the same start-up (loading MNIST).
+# i.e. how many times more cells per second N jobs compute. The target on a 2-core machine is
+# a cell-phase ratio ≥ 1.6 (two single-threaded gorgonia graphs run side by side measured
+# ≈ 1.7 there). The whole-command ratio is lower: both runs pay the same start-up (loading MNIST).
 #
 # The models' operations are themselves parallel (models/ops.go: GOMAXPROCS workers), so one
 # cell at a time already keeps several cores busy and -jobs adds what is left. A third run,
 # -jobs 1 with GOMAXPROCS=1, measures one single-threaded cell at a time — the reference of
-# GORGONIA.md's ≈ 1.7 — and the script prints both ratios. Other work on the machine skews
+# that ≈ 1.7 — and the script prints both ratios. Other work on the machine skews
 # every number; the script prints the load average before and after.
 #
 # Needs bash ≥ 5 (EPOCHREALTIME) and awk. Usage: bench/jobs_ratio.sh [N]      environment: CELLS_SEEDS (default 4), TRAIN_LIMIT

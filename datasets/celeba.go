@@ -25,7 +25,7 @@ const (
 )
 
 // DefaultCelebALabel is the attribute Load uses as the label of celeba when Spec.Label is "":
-// Male, the first example attribute of issue 3, and near balance (about 42% of the images are
+// Male: a private attribute a face gives away, and near balance (about 42% of the images are
 // male).
 const DefaultCelebALabel = "Male"
 

@@ -5,8 +5,8 @@
 //
 // A Dataset is a named pair of Images sets, Train and Test. Images holds N images of C×H×W pixels
 // as one row-major []float32 scaled to [0,1] (pixel/255), plus the N integer labels. This is the
-// first stage of the harness's data flow (DESIGN.md §3): the private inputs x_i that the edge head
-// processes and mixes, and the auxiliary data the attacks of DESIGN.md §2 train on. Load reads a
+// first stage of the harness's data flow (docs/design.md): the private inputs x_i that the edge head
+// processes and mixes, and the auxiliary data the privacy attacks train on. Load reads a
 // dataset chosen by a Spec; Names and Shape list the datasets a config may name and their sizes.
 // Limits keep the first n examples of a split in file order, so a run is deterministic without a
 // random generator; shuffling and splitting into victim and auxiliary sets belong to the caller.

@@ -61,7 +61,7 @@ type Options struct {
 	Observer Observer
 	// Jobs is the number of cells computed at once, each in its own goroutine with its own
 	// network, graphs and generators (one gorgonia graph is not safe for concurrent use, and
-	// concurrent graphs must not share weights: ../shared/GORGONIA.md). 0 means
+	// concurrent graphs must not share weights: gorgonia issue 549). 0 means
 	// runtime.NumCPU(); results do not depend on it.
 	Jobs int
 	// Shard selects the part of the cells to run; the zero value runs them all.

@@ -1,6 +1,6 @@
 // Package metrics scores what the harness measures: classification accuracy and its chance
 // level, image reconstruction quality (PSNR, SSIM), agreement of two clusterings (adjusted Rand
-// index) and linear correlation. They are the numbers the attacks of DESIGN.md §2 report.
+// index) and linear correlation. They are the numbers the privacy attacks (package attacks) report.
 //
 // # Conventions
 //

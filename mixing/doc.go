@@ -16,7 +16,9 @@
 // plain split inference.
 //
 // This package provides the pieces that touch C and the uploads, and nothing
-// else (no networks, no gorgonia):
+// else (no networks, no gorgonia). The protocol that composes them with a
+// network — edge head, mixing, shuffling, cloud body, de-mixing, tail — and
+// mixing-aware training are package datamix, the place to start reading:
 //
 //   - [Sampler] draws C: "dirichlet" and "uniform" rows are convex weights as
 //     in the paper's example, "gaussian" entries are signed, "fixed" repeats a
@@ -66,7 +68,7 @@
 // the package never uses the global generator. Experiments pass a seeded
 // generator (rand.New(rand.NewPCG(seed, stream))) so that runs are
 // reproducible. A deployment must not: InstaHide fell partly to an attack on
-// the seeded, guessable generator that drew its secrets (the project's
-// DESIGN.md, §2), so the mixing matrices and the permutation of a real
-// deployment are drawn from [CryptoRand], whose source reads crypto/rand.
+// the seeded, guessable generator that drew its secrets, so the mixing
+// matrices and the permutation of a real deployment are drawn from
+// [CryptoRand], whose source reads crypto/rand.
 package mixing

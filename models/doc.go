@@ -1,6 +1,6 @@
 // Package models holds the networks DataMix runs: CNNs built on gorgonia in float32, cut at a
 // split point into an edge head, a cloud body and an edge tail (Liu et al., "DataMix:
-// Efficient Privacy-Preserving Edge-Cloud Inference", ECCV 2020, §4).
+// Efficient Privacy-Preserving Edge-Cloud Inference", ECCV 2020).
 //
 // An Arch lists a network's blocks; a split point s puts blocks [0,s) in the head, the rest of
 // the blocks in the body, and the classifier in the tail, which stays on the edge so the cloud

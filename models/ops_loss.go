@@ -15,7 +15,7 @@ import (
 //	L = −(1/N) Σ_i Σ_c t[i,c]·(z[i,c] − lse_i),  lse_i = m_i + log Σ_c exp(z[i,c] − m_i),
 //
 // with m_i the row maximum, so large logits do not overflow (gorgonia's SoftMax takes one
-// maximum over the whole tensor; see shared/GORGONIA.md). Sums are in float64; the result is
+// maximum over the whole tensor; measured with gorgonia v0.9.18). Sums are in float64; the result is
 // a float32 scalar. One op replaces the ten-node log-softmax graph and its gradient nodes.
 type xentOp struct{ n, k int }
 

@@ -11,7 +11,7 @@ import (
 // Trainer runs training steps of a Net at a fixed batch size on one gorgonia graph. A mixed
 // trainer computes tail(C⁻¹·body(C·head(X))) with the batch's block-diagonal mixing matrix C
 // and its inverse given per step, so the network learns to work through mixing and de-mixing
-// (DataMix §4); an unmixed trainer computes tail(body(head(X))), the plain network.
+// (DataMix, ECCV 2020); an unmixed trainer computes tail(body(head(X))), the plain network.
 // A Trainer is not safe for concurrent use; build one per goroutine.
 type Trainer struct {
 	net   *Net

@@ -3,8 +3,8 @@
 // scikit-learn's FastICA on the same files.
 //
 // Groups are k consecutive test digits; each is mixed by its own C with Dirichlet(1) rows
-// (guarded to condition number ≤ -maxcond; 0 means no guard, the setting of issue 3's
-// reference), in float32 as the edge uploads. It writes DIR/mixtures_k<k>.npy (groups × k ×
+// (guarded to condition number ≤ -maxcond; 0 means no guard, the setting of the
+// Breaking DataMix reference figures), in float32 as the edge uploads. It writes DIR/mixtures_k<k>.npy (groups × k ×
 // 784, float64, the uploads) and DIR/sources_k<k>.npy (the digits), then prints one JSON line:
 // the time of FastICA over all groups (one goroutine, and -workers goroutines), the mean
 // |corr| of the sources under the best matching (oracle alignment; |corr| is invariant to
