@@ -29,66 +29,107 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// validateFields checks the fields of one resolved config (a cell; its sweep is ignored).
+// validateFields checks the fields of one resolved config (a cell; its sweep is ignored),
+// section by section in file order, and returns the first problem. A check that relates two
+// sections belongs to the phase of the field it reports on (model.arch against the dataset's
+// shape, train.batch_size against mixing.group_size), so the order of the messages follows
+// the order of the fields.
 func (c *Config) validateFields() error {
+	if err := c.validateName(); err != nil {
+		return err
+	}
+	celebaAttrs, err := c.validateDataset()
+	if err != nil {
+		return err
+	}
+	if err := c.validateModel(); err != nil {
+		return err
+	}
+	if err := c.validateMixing(); err != nil {
+		return err
+	}
+	if err := c.validateTrain(); err != nil {
+		return err
+	}
+	return c.validateAttacks(celebaAttrs)
+}
+
+// validateName checks that the experiment has a name usable as a directory name.
+func (c *Config) validateName() error {
 	if c.Name == "" {
 		return c.fail(nil, "name", "missing, need a name for the experiment (it names the run directory)")
 	}
 	if !safeName.MatchString(c.Name) {
 		return c.fail(nil, "name", "%q, need letters, digits, '.', '_' or '-', starting with a letter or digit, at most 100 characters (it names the run directory)", c.Name)
 	}
+	return nil
+}
 
+// validateDataset checks the dataset section: a known name, a path that exists (or none, for
+// the embedded MNIST), a label only for celeba and one its folder has, and the limits. It
+// returns the attribute names of a celeba folder, read from its attribute file's header so
+// that a misspelt label or attack attribute is reported before anything loads; nil for
+// other datasets.
+func (c *Config) validateDataset() (celebaAttrs []string, err error) {
 	d := c.Dataset
 	if !slices.Contains(datasets.Names(), d.Name) {
-		return c.fail(nil, "dataset.name", "%q, want one of %s", d.Name, strings.Join(datasets.Names(), ", "))
+		return nil, c.fail(nil, "dataset.name", "%q, want one of %s", d.Name, strings.Join(datasets.Names(), ", "))
 	}
 	if d.Path == "" {
 		if d.Name != "mnist" {
-			return c.fail(nil, "dataset.path", "missing, dataset %s is read from disk (only mnist is embedded)", d.Name)
+			return nil, c.fail(nil, "dataset.path", "missing, dataset %s is read from disk (only mnist is embedded)", d.Name)
 		}
 	} else if _, err := os.Stat(d.Path); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return c.fail(err, "dataset.path", "%q: %v", d.Path, err)
+		return nil, c.fail(err, "dataset.path", "%q: %v", d.Path, err)
 	}
-	// celebaAttrs are the attribute names of a CelebA folder, read from its attribute file's
-	// header so that a misspelt label or attack attribute is reported before anything loads.
-	var celebaAttrs []string
 	if d.Name == "celeba" {
 		names, err := datasets.CelebAAttrNames(d.Path)
 		if err != nil {
-			return c.fail(err, "dataset.path", "%v", err)
+			return nil, c.fail(err, "dataset.path", "%v", err)
 		}
 		celebaAttrs = names
 		label := cmp.Or(d.Label, datasets.DefaultCelebALabel)
 		if !slices.Contains(names, label) {
-			return c.fail(nil, "dataset.label", "%q is not an attribute of the CelebA folder %s, want one of %s (line 2 of its %s)",
+			return nil, c.fail(nil, "dataset.label", "%q is not an attribute of the CelebA folder %s, want one of %s (line 2 of its %s)",
 				label, d.Path, strings.Join(names, ", "), datasets.CelebAAttrFile)
 		}
 	} else if d.Label != "" {
-		return c.fail(nil, "dataset.label", "%q, but only dataset celeba has attributes to take a label from (%s has classes)", d.Label, d.Name)
+		return nil, c.fail(nil, "dataset.label", "%q, but only dataset celeba has attributes to take a label from (%s has classes)", d.Label, d.Name)
 	}
 	if d.TrainLimit < 0 {
-		return c.fail(nil, "dataset.train_limit", "%d, need an integer ≥ 0 (0 = all)", d.TrainLimit)
+		return nil, c.fail(nil, "dataset.train_limit", "%d, need an integer ≥ 0 (0 = all)", d.TrainLimit)
 	}
 	if d.TestLimit < 0 {
-		return c.fail(nil, "dataset.test_limit", "%d, need an integer ≥ 0 (0 = all)", d.TestLimit)
+		return nil, c.fail(nil, "dataset.test_limit", "%d, need an integer ≥ 0 (0 = all)", d.TestLimit)
 	}
+	return celebaAttrs, nil
+}
 
+// validateModel checks the model section: a known architecture whose input shape is the
+// dataset's, and a split point within it.
+func (c *Config) validateModel() error {
 	arch, err := models.Lookup(c.Model.Arch)
 	if err != nil {
 		return c.fail(nil, "model.arch", "%q, want one of %s", c.Model.Arch, strings.Join(models.Names(), ", "))
 	}
-	if dc, dh, dw, _, ok := datasets.Shape(d.Name); ok && (dc != arch.C || dh != arch.H || dw != arch.W) {
+	if dc, dh, dw, _, ok := datasets.Shape(c.Dataset.Name); ok && (dc != arch.C || dh != arch.H || dw != arch.W) {
 		return c.fail(nil, "model.arch", "%s takes %d×%d×%d inputs, but dataset %s has %d×%d×%d",
-			arch.Name, arch.C, arch.H, arch.W, d.Name, dc, dh, dw)
+			arch.Name, arch.C, arch.H, arch.W, c.Dataset.Name, dc, dh, dw)
 	}
 	if s := c.Model.Split; s < 0 || s > arch.MaxSplit() {
 		return c.fail(nil, "model.split", "%d, need 0 ≤ split ≤ %d for %s", s, arch.MaxSplit(), arch.Name)
 	}
+	return nil
+}
 
+// validateMixing checks the mixing section: the group size, a sampler package mixing knows,
+// its parameters, and a matrix exactly when the coefficients are fixed, of the group's size
+// and accepted by mixing.CheckMatrix.
+func (c *Config) validateMixing() error {
 	m := c.Mixing
 	k := m.GroupSize
 	if k < 1 {
@@ -121,8 +162,15 @@ func (c *Config) validateFields() error {
 			return c.fail(err, "mixing.matrix", "%v", err)
 		}
 	}
+	return nil
+}
 
+// validateTrain checks the train section: positive counts and rate, batch sizes that are
+// whole numbers of mixing groups (so it runs after validateMixing has accepted the group
+// size), a known schedule, and a shift less than half the dataset's image side.
+func (c *Config) validateTrain() error {
 	t := c.Train
+	k := c.Mixing.GroupSize
 	if t.Epochs < 1 {
 		return c.fail(nil, "train.epochs", "%d, need an integer ≥ 1", t.Epochs)
 	}
@@ -150,9 +198,6 @@ func (c *Config) validateFields() error {
 		fe := c.fail(nil, "train.eval_batch_size", "%d, need a multiple of mixing.group_size (%d): batches are mixed in whole groups", t.EvalBatchSize, k)
 		fe.Line = c.lineOf("train.eval_batch_size", "mixing.group_size")
 		return fe
-	}
-	if err := c.validateAttacks(celebaAttrs); err != nil {
-		return err
 	}
 	return nil
 }
