@@ -70,9 +70,10 @@ type MixingConfig struct {
 	// GroupSize is k, the number of inputs mixed together, from 1 (plain split inference)
 	// to MaxGroupSize. Default 2, the paper's worked example.
 	GroupSize int `yaml:"group_size"`
-	// Coefficients names how the rows of C are drawn: "dirichlet" (convex rows drawn from a
-	// symmetric Dirichlet(Alpha), as in the paper's k=2 example), "uniform", "gaussian", or
-	// "fixed" (the same Matrix for every group). Default "dirichlet".
+	// Coefficients names how the rows of C are drawn, one of mixing.SamplerNames():
+	// "dirichlet" (convex rows drawn from a symmetric Dirichlet(Alpha), as in the paper's k=2
+	// example), "uniform", "gaussian", or "fixed" (the same Matrix for every group). Default
+	// "dirichlet".
 	Coefficients string `yaml:"coefficients"`
 	// Alpha is the Dirichlet concentration; used only with "dirichlet". Default 1, which makes
 	// every convex row equally likely.
@@ -120,9 +121,6 @@ const MaxGroupSize = 64
 
 // lrSchedules lists the accepted values of train.lr_schedule.
 var lrSchedules = []string{"constant", "cosine"}
-
-// coefficientKinds lists the accepted values of mixing.coefficients.
-var coefficientKinds = []string{"dirichlet", "uniform", "gaussian", "fixed"}
 
 // Defaults returns the configuration every field falls back to when the file leaves it out.
 // Name is empty (a config must set it); the other defaults are documented on the fields.

@@ -138,8 +138,8 @@ func (c *Config) validateMixing() error {
 	if k > MaxGroupSize {
 		return c.fail(nil, "mixing.group_size", "%d, need at most %d", k, MaxGroupSize)
 	}
-	if !slices.Contains(coefficientKinds, m.Coefficients) {
-		return c.fail(nil, "mixing.coefficients", "%q, want one of %s", m.Coefficients, strings.Join(coefficientKinds, ", "))
+	if samplers := mixing.SamplerNames(); !slices.Contains(samplers, m.Coefficients) {
+		return c.fail(nil, "mixing.coefficients", "%q, want one of %s", m.Coefficients, strings.Join(samplers, ", "))
 	}
 	if m.Coefficients == "dirichlet" && !(m.Alpha > 0 && !math.IsInf(m.Alpha, 1)) {
 		return c.fail(nil, "mixing.alpha", "%s, need a finite number > 0 for dirichlet coefficients", fmtFloat(m.Alpha))
