@@ -3,7 +3,7 @@
 //
 // # Concept
 //
-// An experiment trains and evaluates a network with DataMix (DESIGN.md §1): the edge runs the
+// An experiment trains and evaluates a network with DataMix split inference: the edge runs the
 // first model.split blocks, mixes each group of mixing.group_size inputs with a secret matrix,
 // the cloud runs the body on the mixed tensors, and the edge de-mixes and classifies. A
 // Config is one such experiment; its optional sweep varies any of its fields, and Expand turns

@@ -31,7 +31,8 @@ type Cell struct {
 const (
 	// VariantBaseline trains the network unsplit and unmixed: the reference accuracy.
 	VariantBaseline = "baseline"
-	// VariantDataMix trains and evaluates the network split and mixing-aware (DESIGN.md §1).
+	// VariantDataMix trains the network split and mixing-aware and evaluates it as deployed:
+	// head and mixing on the edge, body on the cloud, de-mixing and tail on the edge.
 	VariantDataMix = "datamix"
 )
 
@@ -359,9 +360,9 @@ func merge(dst, src *yaml.Node, depth int) error {
 }
 
 // baselineOf returns the baseline config for the datamix config c: the same network, data,
-// training and seed, trained unsplit (split 0) with the identity mixing (k=1, C=[1]), under
-// which mixing-aware training is plain training (DESIGN.md §1: "k=1 with C=[1] is plain
-// split inference").
+// training and seed, trained unsplit (split 0) with the identity mixing (k=1, C=[1]). k=1 with
+// C=[1] is plain split inference, and at split 0 the head is the identity too, so
+// mixing-aware training of this config is plain training of the whole network.
 func baselineOf(c *Config) *Config {
 	b := *c
 	b.Model.Split = 0

@@ -80,8 +80,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		err.File = name
 		return nil, err
 	}
-	// The schema walk above gives friendlier messages; the strict decoder is the contract
-	// (DESIGN.md §5) and stays as the backstop.
+	// The schema walk above gives friendlier messages; the strict decoder (unknown fields
+	// rejected) is what the config format promises, and stays as the backstop.
 	cfg := Defaults()
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)

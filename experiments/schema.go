@@ -61,11 +61,14 @@ type ModelConfig struct {
 	Arch string `yaml:"arch"`
 	// Split is the number of blocks run on the edge before mixing, from 0 (mix raw inputs)
 	// to the architecture's MaxSplit. Default 1: the first block on the edge, which keeps the
-	// edge's share of the FLOPs small (DESIGN.md §1).
+	// edge's share of the FLOPs small (models.Net.FLOPs counts them) while it uploads
+	// features rather than raw inputs.
 	Split int `yaml:"split"`
 }
 
-// MixingConfig says how a group of GroupSize inputs is mixed (M = C·H, DESIGN.md §1).
+// MixingConfig says how a group of GroupSize inputs is mixed: the edge uploads M = C·H, the
+// rows of the head outputs H combined by the secret k×k matrix C, and de-mixes the cloud's
+// answers with C⁻¹.
 type MixingConfig struct {
 	// GroupSize is k, the number of inputs mixed together, from 1 (plain split inference)
 	// to MaxGroupSize. Default 2, the paper's worked example.
@@ -81,7 +84,8 @@ type MixingConfig struct {
 	// Matrix is the k×k mixing matrix C; required with "fixed" and not allowed otherwise.
 	Matrix [][]float64 `yaml:"matrix,omitempty"`
 	// Shuffle shuffles the uploads of many groups together before upload (inter-group
-	// shuffling, DESIGN.md §1). Default true.
+	// shuffling: the cloud cannot tell which uploads were mixed together; the edge keeps the
+	// permutation to undo it). Default true.
 	Shuffle bool `yaml:"shuffle"`
 	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
 	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
