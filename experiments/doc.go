@@ -39,6 +39,9 @@
 //	  epochs: 2                 # ≥ 1
 //	  batch_size: 64            # ≥ 1 and a multiple of group_size (batches are mixed in whole groups)
 //	  lr: 0.001                 # Adam learning rate, finite and > 0
+//	  lr_schedule: constant     # constant, or cosine: lr decays to 0 along half a cosine over all steps
+//	  augment_shift: 0          # shift each training image by up to n pixels in x and y (uniform, zero
+//	                            # fill); 0 = off; less than half the image side
 //	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
 //	baseline: false             # also train the unsplit, unmixed network for comparison
 //	attacks:                    # optional: privacy attacks run on every DataMix cell (AttackConfig)
