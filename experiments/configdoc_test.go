@@ -6,8 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
+	"github.com/datamix/harness/models"
 )
 
 // configKeys lists the dotted yaml key of every field of struct type t and of the fields of
@@ -114,6 +119,37 @@ func readmeReference(text string) (block string, ok bool) {
 	return padded(lines, from, from+n, ""), true
 }
 
+// configReference is a documentation file that shows the config format as one YAML block.
+type configReference struct {
+	file, path string                           // the file's name in messages, its path from the package directory
+	block      func(text string) (string, bool) // finds the block (docReference, readmeReference)
+}
+
+// configReferences are the two references of the config format.
+var configReferences = []configReference{
+	{"doc.go", "doc.go", docReference},
+	{"README.md", "../README.md", readmeReference},
+}
+
+// parse reads the file and returns the top-level mapping of its block, which must parse as a
+// config: no key the format lacks, no value of the wrong type (values are not validated).
+func (r configReference) parse(t *testing.T) *yaml.Node {
+	t.Helper()
+	data, err := os.ReadFile(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, ok := r.block(string(data))
+	if !ok {
+		t.Fatalf("%s: no config reference block", r.file)
+	}
+	c, err := Parse(r.file, []byte(block))
+	if err != nil {
+		t.Fatalf("the config reference does not parse as a config: %v", err)
+	}
+	return c.src.root
+}
+
 // TestConfigKeysDocumented checks that both references of the config format, the package
 // documentation (doc.go) and the README's "Config reference" block, show every key of Config
 // and of an attacks: entry, and that each of them is a config Parse accepts, so that neither
@@ -129,33 +165,68 @@ func TestConfigKeysDocumented(t *testing.T) {
 	if i := slices.IndexFunc(want, func(k string) bool { return strings.HasPrefix(k, "sweep.") }); i >= 0 {
 		t.Fatalf("configKeys lists %s, a sweep has no fields of its own", want[i])
 	}
-	for _, ref := range []struct {
-		file, path string // the file's name in messages, and its path from the package directory
-		block      func(text string) (string, bool)
-	}{
-		{"doc.go", "doc.go", docReference},
-		{"README.md", "../README.md", readmeReference},
-	} {
+	for _, ref := range configReferences {
 		t.Run(ref.file, func(t *testing.T) {
-			data, err := os.ReadFile(ref.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			block, ok := ref.block(string(data))
-			if !ok {
-				t.Fatalf("%s: no config reference block", ref.file)
-			}
-			c, err := Parse(ref.file, []byte(block))
-			if err != nil {
-				t.Fatalf("the config reference does not parse as a config: %v", err)
-			}
+			root := ref.parse(t)
 			written := map[string]bool{}
-			writtenKeys(c.src.root, configType, "", written)
+			writtenKeys(root, configType, "", written)
 			for _, key := range want {
 				if !written[key] {
 					t.Errorf("%s: config key %s is missing from the config reference block", ref.file, key)
 				}
 			}
 		})
+	}
+}
+
+// lineComment returns the comment on the line of the key at the dotted path in the mapping
+// root ("" when there is none).
+func lineComment(root *yaml.Node, path string) string {
+	parent, name := root, path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, name = lookup(root, path[:i]), path[i+1:]
+	}
+	if parent == nil || parent.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(parent.Content); i += 2 {
+		if k := parent.Content[i]; k.Value == name {
+			return k.LineComment + parent.Content[i+1].LineComment
+		}
+	}
+	return ""
+}
+
+// TestConfigReferenceListsNames checks that where the config references enumerate the values
+// of a field, they name every value the package owning the list accepts, so that adding a
+// dataset, an architecture, a sampler or a schedule cannot leave them stale.
+func TestConfigReferenceListsNames(t *testing.T) {
+	lists := []struct {
+		key   string
+		names []string
+	}{
+		{"dataset.name", datasets.Names()},
+		{"model.arch", models.Names()},
+		{"mixing.coefficients", mixing.SamplerNames()},
+		{"train.lr_schedule", lrSchedules},
+	}
+	for _, ref := range configReferences {
+		root := ref.parse(t)
+		for _, l := range lists {
+			n := lookup(root, l.key)
+			if n == nil {
+				t.Errorf("%s: config key %s is missing from the config reference block", ref.file, l.key)
+				continue
+			}
+			comment := lineComment(root, l.key)
+			words := strings.FieldsFunc(comment, func(r rune) bool {
+				return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_'
+			})
+			for _, name := range l.names {
+				if !slices.Contains(words, name) {
+					t.Errorf("%s:%d: the comment of %s does not name %s (%q)", ref.file, n.Line, l.key, name, comment)
+				}
+			}
+		}
 	}
 }

@@ -26,7 +26,7 @@
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
-//	  arch: mnist-cnn           # models.Names(); its input shape must equal the dataset's
+//	  arch: mnist-cnn           # mnist-cnn, cifar-cnn (models.Names); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
