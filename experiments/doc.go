@@ -3,7 +3,7 @@
 //
 // # Concept
 //
-// An experiment trains and evaluates a network with DataMix (DESIGN.md §1): the edge runs the
+// An experiment trains and evaluates a network with DataMix split inference: the edge runs the
 // first model.split blocks, mixes each group of mixing.group_size inputs with a secret matrix,
 // the cloud runs the body on the mixed tensors, and the edge de-mixes and classifies. A
 // Config is one such experiment; its optional sweep varies any of its fields, and Expand turns
@@ -26,7 +26,7 @@
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
-//	  arch: mnist-cnn           # models.Names(); its input shape must equal the dataset's
+//	  arch: mnist-cnn           # mnist-cnn, cifar-cnn (models.Names); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
@@ -39,6 +39,9 @@
 //	  epochs: 2                 # ≥ 1
 //	  batch_size: 64            # ≥ 1 and a multiple of group_size (batches are mixed in whole groups)
 //	  lr: 0.001                 # Adam learning rate, finite and > 0
+//	  lr_schedule: constant     # constant, or cosine: lr decays to 0 along half a cosine over all steps
+//	  augment_shift: 0          # shift each training image by up to n pixels in x and y (uniform, zero
+//	                            # fill); 0 = off; less than half the image side
 //	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
 //	baseline: false             # also train the unsplit, unmixed network for comparison
 //	attacks:                    # optional: privacy attacks run on every DataMix cell (AttackConfig)

@@ -1,0 +1,62 @@
+package experiments
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FieldError is a config error the user can fix. It names the file, the line (when the
+// offending value came from the file), the sweep cell, the field and what is wrong, in the
+// form "configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1".
+type FieldError struct {
+	File  string  // the config file; "" for a config built in Go
+	Line  int     // 1-based line of the offending value; 0 when unknown (a default, a value set in Go)
+	Cell  []Param // the assignments of the sweep cell the error is in; nil outside a sweep
+	Field string  // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
+	Msg   string  // what is wrong and what is allowed
+	Err   error   // the underlying error, if any
+}
+
+// Error formats e on one line, starting with the file path (or "experiments" when there is
+// no file).
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+	} else {
+		b.WriteString("experiments")
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ": line %d", e.Line)
+		}
+	}
+	b.WriteString(": ")
+	if len(e.Cell) > 0 {
+		b.WriteString("sweep cell ")
+		b.WriteString(formatParams(e.Cell))
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	msg := e.Msg
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	b.WriteString(oneLine(msg))
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// oneLine keeps the first line of s.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

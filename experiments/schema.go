@@ -1,0 +1,146 @@
+package experiments
+
+import (
+	"github.com/datamix/harness/models"
+)
+
+// Config is one experiment, as written in its YAML file. The yaml names of the fields are
+// the user contract; see the package documentation for the full reference and the defaults.
+type Config struct {
+	// Name names the experiment and its run directory: letters, digits, '.', '_' and '-',
+	// starting with a letter or digit, at most 100 characters. Required.
+	Name string `yaml:"name"`
+	// Seed seeds every random draw of a run cell (initialisation, batching, mixing
+	// coefficients, shuffles). 0 is a valid seed; the default is 0.
+	Seed uint64 `yaml:"seed"`
+	// Dataset says which data to train and test on.
+	Dataset DatasetConfig `yaml:"dataset"`
+	// Model says which network and where it is split.
+	Model ModelConfig `yaml:"model"`
+	// Mixing says how each group of inputs is mixed before upload.
+	Mixing MixingConfig `yaml:"mixing"`
+	// Train holds the optimisation settings.
+	Train TrainConfig `yaml:"train"`
+	// Baseline adds, per distinct dataset/arch/train/seed combination, a cell that trains the
+	// same network unsplit and unmixed, so that results can report the accuracy cost of
+	// mixing. The default is false.
+	Baseline bool `yaml:"baseline"`
+	// Attacks lists the privacy attacks run on every DataMix cell after evaluation (see
+	// AttackConfig). Empty, the default, runs none.
+	Attacks []AttackConfig `yaml:"attacks,omitempty"`
+	// Sweep lists the fields to vary; see Expand. Empty means a single cell.
+	Sweep Sweep `yaml:"sweep,omitempty"`
+
+	src  *source   // the file the config came from; nil for a config built in Go
+	cell *cellInfo // the sweep assignments of a config made by Expand; nil otherwise
+}
+
+// DatasetConfig selects the data.
+type DatasetConfig struct {
+	// Name is one of datasets.Names(). Default "mnist".
+	Name string `yaml:"name"`
+	// Path is the dataset's directory or file in its distributed format. "" (the default)
+	// selects the MNIST copy embedded in the build and is allowed only for mnist. A relative
+	// path is resolved against the directory of the config file, never the working directory.
+	Path string `yaml:"path"`
+	// TrainLimit and TestLimit cap the number of training and test examples used (the first
+	// ones in file order); 0, the default, uses all of them.
+	TrainLimit int `yaml:"train_limit"`
+	TestLimit  int `yaml:"test_limit"`
+	// Label (celeba only) names the CelebA attribute the network learns to predict, as a
+	// binary label (−1 → class 0, 1 → class 1): Male, Smiling, …, as line 2 of
+	// list_attr_celeba.txt spells it. "" (the default) means datasets.DefaultCelebALabel
+	// (Male); a cell's resolved config holds the name. Not allowed for other datasets.
+	Label string `yaml:"label,omitempty"`
+}
+
+// ModelConfig selects the network and its split point.
+type ModelConfig struct {
+	// Arch is one of models.Names(); its input shape must match the dataset's.
+	// Default models.DefaultArch.
+	Arch string `yaml:"arch"`
+	// Split is the number of blocks run on the edge before mixing, from 0 (mix raw inputs)
+	// to the architecture's MaxSplit. Default 1: the first block on the edge, which keeps the
+	// edge's share of the FLOPs small (models.Net.FLOPs counts them) while it uploads
+	// features rather than raw inputs.
+	Split int `yaml:"split"`
+}
+
+// MixingConfig says how a group of GroupSize inputs is mixed: the edge uploads M = C·H, the
+// rows of the head outputs H combined by the secret k×k matrix C, and de-mixes the cloud's
+// answers with C⁻¹.
+type MixingConfig struct {
+	// GroupSize is k, the number of inputs mixed together, from 1 (plain split inference)
+	// to MaxGroupSize. Default 2, the paper's worked example.
+	GroupSize int `yaml:"group_size"`
+	// Coefficients names how the rows of C are drawn, one of mixing.SamplerNames():
+	// "dirichlet" (convex rows drawn from a symmetric Dirichlet(Alpha), as in the paper's k=2
+	// example), "uniform", "gaussian", or "fixed" (the same Matrix for every group). Default
+	// "dirichlet".
+	Coefficients string `yaml:"coefficients"`
+	// Alpha is the Dirichlet concentration; used only with "dirichlet". Default 1, which makes
+	// every convex row equally likely.
+	Alpha float64 `yaml:"alpha"`
+	// Matrix is the k×k mixing matrix C; required with "fixed" and not allowed otherwise.
+	Matrix [][]float64 `yaml:"matrix,omitempty"`
+	// Shuffle shuffles the uploads of many groups together before upload (inter-group
+	// shuffling: the cloud cannot tell which uploads were mixed together; the edge keeps the
+	// permutation to undo it). Default true.
+	Shuffle bool `yaml:"shuffle"`
+	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
+	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
+	// (about 7 significant digits) then loses at most about 2 digits.
+	MaxCond float64 `yaml:"max_cond"`
+}
+
+// TrainConfig holds the optimisation settings of mixing-aware training.
+type TrainConfig struct {
+	// Epochs is the number of passes over the training set. Default 2 (a quick run).
+	Epochs int `yaml:"epochs"`
+	// BatchSize is the number of training examples per step; it must be a multiple of
+	// mixing.group_size, since every batch is mixed in whole groups. Default 64, a multiple
+	// of every power-of-two group size up to MaxGroupSize.
+	BatchSize int `yaml:"batch_size"`
+	// LR is the Adam learning rate. Default 0.001, Adam's recommended default
+	// (Kingma & Ba, 2015, Algorithm 1).
+	LR float64 `yaml:"lr"`
+	// LRSchedule is how the learning rate changes over training: "constant" (the default) or
+	// "cosine", which decays it from LR to 0 along half a cosine over all steps (Loshchilov &
+	// Hutter, "SGDR", ICLR 2017, eq. 5 without restarts).
+	LRSchedule string `yaml:"lr_schedule"`
+	// AugmentShift is the largest random translation, in pixels, applied to each training
+	// image (independently in x and y, uniform in [−s, s], zero fill); 0, the default, turns
+	// augmentation off. Must be less than half the image side.
+	AugmentShift int `yaml:"augment_shift"`
+	// EvalBatchSize is the number of test examples per evaluation step; like BatchSize it
+	// must be a multiple of mixing.group_size. Default 500 (it divides the 10,000-image
+	// MNIST and CIFAR test sets).
+	EvalBatchSize int `yaml:"eval_batch_size"`
+}
+
+// MaxGroupSize is the largest mixing group size a config may ask for. It is a harness limit,
+// not the paper's: the k×k matrices drawn per group get ill-conditioned as k grows, and the
+// published attacks are evaluated for k ≤ 4.
+const MaxGroupSize = 64
+
+// lrSchedules lists the accepted values of train.lr_schedule.
+var lrSchedules = []string{"constant", "cosine"}
+
+// Defaults returns the configuration every field falls back to when the file leaves it out.
+// Name is empty (a config must set it); the other defaults are documented on the fields.
+func Defaults() Config {
+	return Config{
+		Seed:    0,
+		Dataset: DatasetConfig{Name: "mnist", Path: "", TrainLimit: 0, TestLimit: 0},
+		Model:   ModelConfig{Arch: models.DefaultArch, Split: 1},
+		Mixing: MixingConfig{
+			GroupSize:    2,
+			Coefficients: "dirichlet",
+			Alpha:        1,
+			Shuffle:      true,
+			MaxCond:      100,
+		},
+		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
+		Baseline: false,
+	}
+}
