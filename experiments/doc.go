@@ -132,9 +132,10 @@
 // RunCell trains one cell. Each cell draws from its own seeded PCG generators, one stream per
 // purpose (initialisation, data order, training coefficients, evaluation secrets), so a
 // baseline and a DataMix cell with the same seed start from the same weights and see the data
-// in the same order. Training is mixing-aware: each step splits the batch into groups of k,
-// draws a fresh C per group (redrawn while cond(C) > max_cond) and minimises the
-// cross-entropy of tail(C⁻¹·body(C·head(X))). Evaluation goes through Pipeline — head on the
+// in the same order. The protocol itself is package datamix: training is mixing-aware
+// (datamix.Trainer: each step splits the batch into groups of k, draws a fresh C per group,
+// redrawn while cond(C) > max_cond, and minimises the cross-entropy of
+// tail(C⁻¹·body(C·head(X)))), and evaluation goes through datamix.Pipeline — head on the
 // "edge", mixing in float64, shuffling, body on the "cloud", un-shuffling, de-mixing,
 // tail — with fresh secret coefficients. A non-finite or exploding loss (above 1e4; ln 10 ≈
 // 2.3 at chance) fails the cell with an error naming the epoch and step.
