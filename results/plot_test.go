@@ -2,28 +2,23 @@ package results
 
 import (
 	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
-)
 
-func TestFront(t *testing.T) {
-	pts := []paretoPoint{
-		{leak: 0.9, acc: 99}, // front: most accurate
-		{leak: 0.5, acc: 97}, // front
-		{leak: 0.6, acc: 96}, // dominated by the one above
-		{leak: 0.1, acc: 90}, // front: least leakage
-		{leak: 0.1, acc: 85}, // dominated: same leakage, less accurate
-	}
-	if got, want := front(pts), []int{3, 1, 0}; !slices.Equal(got, want) {
-		t.Errorf("front = %v, want %v", got, want)
-	}
-}
+	"gonum.org/v1/plot/cmpimg"
+)
 
 // TestPlotDir draws from a stored results.json alone and checks the files, the SVG's embedded
 // fonts, and that non-finite cells are left out with a note rather than a failure.
@@ -33,8 +28,12 @@ func TestPlotDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stale figure from an earlier drawing is removed.
-	os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755)
-	os.WriteFile(filepath.Join(dir, PlotsDir, "old.png"), []byte("x"), 0o644)
+	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, PlotsDir, "old.png"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	rep, err := PlotDir(dir)
 	if err != nil {
@@ -110,17 +109,198 @@ func TestPlotNothingToCompare(t *testing.T) {
 	}
 }
 
-func TestAttackOf(t *testing.T) {
-	topics := []string{"attacks", "ica", "ica_oracle", "inversion"}
-	for m, want := range map[string]string{
-		"ica_corr":          "ica",
-		"ica_oracle_corr":   "ica_oracle",
-		"inversion_ssim":    "inversion",
-		"group_match_acc":   "group", // no notes on it: the first word
-		"attr_label_chance": "attr",
-	} {
-		if got := attackOf(m, topics); got != want {
-			t.Errorf("attackOf(%s) = %s, want %s", m, got, want)
+// update rewrites the golden figures in testdata/ from the current drawing instead of
+// comparing with them: go test ./results -update. Look at the rewritten images (and at
+// git diff --stat testdata) before committing them.
+var update = flag.Bool("update", false, "rewrite the golden figures in testdata/ instead of comparing with them")
+
+// goldenPath is the golden PNG of the figure name on this machine's architecture. Goldens
+// are kept per architecture, as gonum/plot keeps its own (testdata/*_amd64_golden.png and
+// *_arm64_golden.png there): where the compiler fuses multiply-adds (arm64, ppc64le, s390x)
+// the rasteriser rounds differently and anti-aliased pixels move. Go, gonum/plot and the
+// embedded Go font are pinned by go.mod, so one architecture draws the same pixels on every
+// machine.
+func goldenPath(name string) string {
+	return filepath.Join("testdata", name+"_"+runtime.GOARCH+".png")
+}
+
+// checkGolden compares the figure name.png drawn into dir with its golden image, pixel by
+// pixel after decoding (cmpimg.Equal, delta 0: any visible change is a failure, and the PNG
+// encoder's choices are not). On a mismatch it keeps the drawn image and an
+// intensity-scaled difference image (cmpimg.Diff) in a temporary folder it names. With
+// -update it rewrites the golden image instead. An architecture without any golden image
+// skips the comparison.
+func checkGolden(t *testing.T, dir, name string) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := goldenPath(name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if all, _ := filepath.Glob(goldenPath("*")); len(all) == 0 {
+			t.Skipf("no golden figures for %s: go test ./results -update draws them", runtime.GOARCH)
+		}
+		t.Fatalf("%s is missing: go test ./results -update draws it", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotCfg, err := png.DecodeConfig(bytes.NewReader(got))
+	if err != nil {
+		t.Fatalf("%s.png: %v", name, err)
+	}
+	wantCfg, err := png.DecodeConfig(bytes.NewReader(want))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if gotCfg.Width != wantCfg.Width || gotCfg.Height != wantCfg.Height {
+		t.Errorf("%s.png is %d×%d pixels, the golden %s %d×%d; if the change is meant, go test ./results -update",
+			name, gotCfg.Width, gotCfg.Height, path, wantCfg.Width, wantCfg.Height)
+		return
+	}
+	same, err := cmpimg.Equal("png", got, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Errorf("%s.png differs from %s (%s); if the change is meant, go test ./results -update",
+			name, path, keepDiff(t, name, got, want))
+	}
+}
+
+// keepDiff writes the drawn image and its difference with the golden one into a new
+// temporary folder, kept after the test, and says where they are.
+func keepDiff(t *testing.T, name string, got, want []byte) string {
+	t.Helper()
+	a, err := png.Decode(bytes.NewReader(got))
+	if err != nil {
+		return err.Error()
+	}
+	b, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		return err.Error()
+	}
+	diff := image.NewRGBA64(a.Bounds().Union(b.Bounds()))
+	cmpimg.Diff(diff, a, b)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, diff); err != nil {
+		return err.Error()
+	}
+	dir, err := os.MkdirTemp("", "results-golden-")
+	if err != nil {
+		return err.Error()
+	}
+	drawn, diffs := filepath.Join(dir, name+".png"), filepath.Join(dir, name+"_diff.png")
+	if err := os.WriteFile(drawn, got, 0o644); err != nil {
+		return err.Error()
+	}
+	if err := os.WriteFile(diffs, buf.Bytes(), 0o644); err != nil {
+		return err.Error()
+	}
+	return "drawn: " + drawn + ", difference: " + diffs
+}
+
+// plotCase is a drawing of hand-made rows and what it must give: exactly the figures plots
+// (and no other files but the notes), exactly the notes (also in PlotNotesFile), and the
+// figures golden equal to their golden images.
+type plotCase struct {
+	name   string
+	rows   []Row
+	plots  []string
+	notes  []string
+	golden []string
+}
+
+func (tc plotCase) run(t *testing.T) {
+	t.Run(tc.name, func(t *testing.T) {
+		dir := t.TempDir()
+		rep, err := Plot(dir, tc.rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rep.Plots, tc.plots) {
+			t.Errorf("plots %q, want %q", rep.Plots, tc.plots)
+		}
+		if !slices.Equal(rep.Notes, tc.notes) {
+			t.Errorf("notes\n%s\nwant\n%s", strings.Join(rep.Notes, "\n"), strings.Join(tc.notes, "\n"))
+		}
+		var files, want []string
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+		for _, p := range tc.plots {
+			want = append(want, p+".png", p+".svg")
+		}
+		if len(tc.notes) > 0 {
+			want = append(want, PlotNotesFile)
+		}
+		slices.Sort(want)
+		if !slices.Equal(files, want) {
+			t.Errorf("files %q, want %q", files, want)
+		}
+		if len(tc.notes) > 0 {
+			b, err := os.ReadFile(filepath.Join(dir, PlotNotesFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := string(b), strings.Join(tc.notes, "\n")+"\n"; got != want {
+				t.Errorf("%s:\n%s\nwant\n%s", PlotNotesFile, got, want)
+			}
+		}
+		for _, name := range tc.golden {
+			checkGolden(t, dir, name)
+		}
+	})
+}
+
+// The figure tests draw hand-made MNIST sweeps. A cell's edge FLOPs share and bytes uploaded
+// per input depend on its split alone, close to what the harness measures for mnist-cnn
+// (split 0 mixes raw pixels, split 1 the features after the first convolution and pool,
+// split 2 those after the second); downloads are 10 float32 logits.
+var (
+	fixtureEdge   = []float64{0.001, 0.111, 0.934}
+	fixtureUpload = []int64{3136, 12544, 6272}
+)
+
+// fixtureRow is a hand-made DataMix cell with the accuracy acc and the metrics m (nil for
+// none); its cell name reads s<split>-k<k>-<seed>.
+func fixtureRow(split, k int, seed uint64, acc float64, m map[string]float64) Row {
+	return Row{Cell: fmt.Sprintf("s%d-k%d-%d", split, k, seed), Variant: "datamix", Dataset: "mnist",
+		Arch: "mnist-cnn", Split: split, GroupSize: k, Coefficients: "dirichlet", Alpha: 1, Shuffle: true,
+		Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
+		EdgeFLOPsFrac: fixtureEdge[split], UploadBytesPerSample: fixtureUpload[split], DownloadBytesPerSample: 40,
+		Metrics: m}
+}
+
+// fixtureBaseline is the hand-made baseline of the seed, with the accuracy acc.
+func fixtureBaseline(seed uint64, acc float64) Row {
+	return Row{Cell: fmt.Sprintf("base-%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
+		GroupSize: 1, Coefficients: "none", Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
+		EdgeFLOPsFrac: 1}
+}
+
+// cellNamed returns the row of rows whose cell is name; the fixture must have it.
+func cellNamed(rows []Row, name string) *Row {
+	for i := range rows {
+		if rows[i].Cell == name {
+			return &rows[i]
 		}
 	}
+	panic("results: no fixture cell " + name)
 }
