@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/plot/cmpimg"
@@ -125,11 +126,10 @@ func goldenPath(name string) string {
 }
 
 // checkGolden compares the figure name.png drawn into dir with its golden image, pixel by
-// pixel after decoding (cmpimg.Equal, delta 0: any visible change is a failure, and the PNG
-// encoder's choices are not). On a mismatch it keeps the drawn image and an
-// intensity-scaled difference image (cmpimg.Diff) in a temporary folder it names. With
-// -update it rewrites the golden image instead. An architecture without any golden image
-// skips the comparison.
+// pixel after decoding (cmpimg.Equal with delta 0: any changed pixel fails, whatever the PNG
+// encoder chose to write). On a mismatch it keeps the drawn image and an intensity-scaled
+// difference image (cmpimg.Diff) in diffDir, and names them. With -update it rewrites the
+// golden image instead. An architecture without any golden image skips the comparison.
 func checkGolden(t *testing.T, dir, name string) {
 	t.Helper()
 	got, err := os.ReadFile(filepath.Join(dir, name+".png"))
@@ -180,8 +180,12 @@ func checkGolden(t *testing.T, dir, name string) {
 	}
 }
 
-// keepDiff writes the drawn image and its difference with the golden one into a new
-// temporary folder, kept after the test, and says where they are.
+// diffDir is the temporary folder, kept after the tests, where keepDiff puts the images of
+// the figures that differ from their golden images: one folder per run of the tests.
+var diffDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "results-golden-") })
+
+// keepDiff writes the drawn image and its difference with the golden one into diffDir and
+// says where they are.
 func keepDiff(t *testing.T, name string, got, want []byte) string {
 	t.Helper()
 	a, err := png.Decode(bytes.NewReader(got))
@@ -198,7 +202,7 @@ func keepDiff(t *testing.T, name string, got, want []byte) string {
 	if err := png.Encode(&buf, diff); err != nil {
 		return err.Error()
 	}
-	dir, err := os.MkdirTemp("", "results-golden-")
+	dir, err := diffDir()
 	if err != nil {
 		return err.Error()
 	}
