@@ -1,7 +1,11 @@
-// Package results holds the records a run produces and writes them out: one Row per run cell,
-// written as results.csv (for spreadsheets and plotting), results.json (the exact record,
-// read back by ReadJSON) and summary.md (a readable table with the accuracy gap of each
-// DataMix cell to its baseline). See DESIGN.md §5 for the run directory they live in.
+// Package results holds the records a run produces and everything written from them: one Row
+// per run cell (its configuration, accuracy, cost, attack metrics and notes), the files a run
+// directory keeps — results.csv (for spreadsheets), results.json (the exact record, read back
+// by ReadJSON), summary.md (readable tables), the figures in plots/ — and the image grids of
+// the attacks. The experiments package fills a run directory: config.yaml, manifest.json,
+// the files above, and per cell a folder with its row.json, epochs.csv and, where attacks
+// ran, attacks.png. Everything here is drawn from stored rows, so `runexp plot` can redraw the
+// figures of a finished run from its results.json alone.
 //
 // # Files
 //
@@ -14,6 +18,10 @@
 // metrics and notes as objects; NaN and ±Inf, which JSON numbers cannot hold, are written as
 // the strings "NaN", "+Inf" and "-Inf". Empty Metrics and Notes maps read back as nil.
 //
+// WriteSummary writes the Markdown summary: a table with one line per row and the accuracy
+// gap of each DataMix row to its baseline, a table over seeds when a configuration was run
+// with several, and the rows' notes.
+//
 // # Atomic writes
 //
 // Every writer goes through WriteFileAtomic: the content goes to a temporary file in the
@@ -21,9 +29,34 @@
 // therefore sees the old file or the new one, never half of one, and a failed write leaves
 // nothing behind. The presence of a file written this way marks that its writer finished.
 //
+// # Aggregation over seeds
+//
+// Rows that differ only in cell and seed are one configuration: GroupBySeeds gathers them and
+// Summarize gives the mean, the sample standard deviation and the 95% confidence interval of a
+// quantity over them (Student's t), leaving out NaN and ±Inf. The seed table of summary.md
+// and every figure aggregate this way.
+//
+// # Figures
+//
+// Plot and PlotDir draw the figures of a set of rows as PNG and SVG (see Plot for the list):
+// accuracy against the group size k, the edge's cost against the split point, each attack's
+// metrics against k or the split, and accuracy against leakage with its Pareto front. The
+// shared drawing (files, notes, style, series) is in plot.go, each family of figures in a
+// file of its own. A figure is drawn only when the rows vary what it compares; cells with
+// non-finite values, and figures left with too little to compare, are left out with a note
+// in PlotNotesFile rather than failing the drawing. The tests compare each family's figures
+// with golden images in testdata/ (go test ./results -update rewrites them).
+//
+// # Image grids
+//
+// Grid and WriteGrid lay images out in titled columns (originals, uploads and each attack's
+// reconstructions), scaled by nearest neighbour so that pixels stay crisp.
+//
 // # Errors
 //
 // Errors start with "results:" and name the file; parse errors also name the line and the
 // column. A metric named like a fixed column is an error rather than a panic: metric names
-// come from many producers (attacks, later), and a run should keep its other outputs.
+// come from many producers (every attack adds its own columns), and a run should keep its
+// other outputs. Malformed input a caller could have checked (a grid of ragged columns, an
+// image whose size does not match its shape) panics.
 package results

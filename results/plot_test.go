@@ -2,104 +2,24 @@ package results
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"fmt"
+	"image"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"gonum.org/v1/plot/cmpimg"
 )
-
-// sweepRows are the rows of a synthetic sweep: 3 seeds × k ∈ {1, 2, 4} × split ∈ {0, 1},
-// a baseline per seed, attack metrics on the DataMix rows, and one cell whose accuracy is NaN.
-func sweepRows() []Row {
-	var rows []Row
-	for seed := uint64(1); seed <= 3; seed++ {
-		s := float64(seed)
-		rows = append(rows, Row{Cell: fmt.Sprintf("base%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
-			GroupSize: 1, Coefficients: "none", Seed: seed, Epochs: 1, BatchSize: 48, LR: 0.001,
-			Accuracy: 0.98 + 0.001*s, EdgeFLOPsFrac: 1})
-		for _, k := range []int{1, 2, 4} {
-			for _, split := range []int{0, 1} {
-				r := Row{Cell: fmt.Sprintf("c%d-%d-%d", seed, k, split), Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn",
-					Split: split, GroupSize: k, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, Seed: seed,
-					Epochs: 1, BatchSize: 48, LR: 0.001,
-					Accuracy:             0.98 - 0.01*float64(k) + 0.002*s,
-					EdgeFLOPsFrac:        0.05 + 0.1*float64(split),
-					UploadBytesPerSample: int64(3136 - 1000*split), DownloadBytesPerSample: 40,
-					Metrics: map[string]float64{
-						"inversion_ssim":    0.9 / float64(k) / float64(1+split),
-						"attr_digit_acc":    0.5 / float64(k),
-						"attr_digit_chance": 0.1,
-						"ica_corr":          0.92 - 0.02*float64(k),
-					}}
-				rows = append(rows, r)
-			}
-		}
-	}
-	rows[5].Accuracy = math.NaN()
-	rows[6].Metrics["ica_corr"] = math.Inf(1)
-	return rows
-}
-
-func TestSummarize(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		xs        []float64
-		n         int
-		mean, sd  float64
-		ci        float64
-		meanIsNaN bool
-		ciIsNaN   bool
-	}{
-		{name: "none", xs: nil, meanIsNaN: true, ciIsNaN: true},
-		{name: "one", xs: []float64{2}, n: 1, mean: 2, ciIsNaN: true},
-		// s.d. of {1,2,3} = 1; t(0.975, 2) = 4.302653 (standard tables), CI = 4.302653/√3.
-		{name: "three", xs: []float64{1, 2, 3}, n: 3, mean: 2, sd: 1, ci: 4.302652729911275 / math.Sqrt(3)},
-		{name: "non-finite left out", xs: []float64{1, math.NaN(), 3, math.Inf(-1)}, n: 2, mean: 2, sd: math.Sqrt2,
-			ci: 12.706204736174698 * math.Sqrt2 / math.Sqrt2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := Summarize(tc.xs)
-			// 1e-9: the t quantile is computed by numerical inversion.
-			close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-			if s.N != tc.n || math.IsNaN(s.Mean) != tc.meanIsNaN || (!tc.meanIsNaN && !close(s.Mean, tc.mean)) || !close(s.SD, tc.sd) {
-				t.Errorf("Summarize(%v) = %+v, want n %d mean %v sd %v", tc.xs, s, tc.n, tc.mean, tc.sd)
-			}
-			if math.IsNaN(s.CI95) != tc.ciIsNaN || (!tc.ciIsNaN && !close(s.CI95, tc.ci)) {
-				t.Errorf("CI95 = %v, want %v", s.CI95, tc.ci)
-			}
-		})
-	}
-}
-
-func TestGroupBySeeds(t *testing.T) {
-	groups := GroupBySeeds(sweepRows())
-	if len(groups) != 7 {
-		t.Fatalf("%d groups, want 7 (a baseline and 6 DataMix configurations)", len(groups))
-	}
-	for _, g := range groups {
-		if !slices.Equal(g.Seeds, []uint64{1, 2, 3}) {
-			t.Errorf("group %s: seeds %v, want 1, 2, 3", shortLabel(g.Row), g.Seeds)
-		}
-	}
-}
-
-func TestFront(t *testing.T) {
-	pts := []paretoPoint{
-		{leak: 0.9, acc: 99}, // front: most accurate
-		{leak: 0.5, acc: 97}, // front
-		{leak: 0.6, acc: 96}, // dominated by the one above
-		{leak: 0.1, acc: 90}, // front: least leakage
-		{leak: 0.1, acc: 85}, // dominated: same leakage, less accurate
-	}
-	if got, want := front(pts), []int{3, 1, 0}; !slices.Equal(got, want) {
-		t.Errorf("front = %v, want %v", got, want)
-	}
-}
 
 // TestPlotDir draws from a stored results.json alone and checks the files, the SVG's embedded
 // fonts, and that non-finite cells are left out with a note rather than a failure.
@@ -109,8 +29,12 @@ func TestPlotDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stale figure from an earlier drawing is removed.
-	os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755)
-	os.WriteFile(filepath.Join(dir, PlotsDir, "old.png"), []byte("x"), 0o644)
+	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, PlotsDir, "old.png"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	rep, err := PlotDir(dir)
 	if err != nil {
@@ -186,42 +110,211 @@ func TestPlotNothingToCompare(t *testing.T) {
 	}
 }
 
-func TestSummarySeedTable(t *testing.T) {
-	var b strings.Builder
-	if err := summary(&b, "sweep", sweepRows()); err != nil {
+// update rewrites the golden figures in testdata/ from the current drawing instead of
+// comparing with them: go test ./results -update. Look at the rewritten images (and at
+// git diff --stat testdata) before committing them.
+var update = flag.Bool("update", false, "rewrite the golden figures in testdata/ instead of comparing with them")
+
+// goldenPath is the golden PNG of the figure name on this machine's architecture. Goldens
+// are kept per architecture, as gonum/plot keeps its own (testdata/*_amd64_golden.png and
+// *_arm64_golden.png there): the rasteriser's floating point rounds differently where the
+// compiler fuses multiply-adds (arm64 always, amd64 from GOAMD64=v3), and how far that moves
+// pixels on another architecture is not measured here. Go, gonum/plot and the embedded Go
+// font are pinned by go.mod, so one architecture draws the same pixels, up to goldenDelta,
+// on every machine.
+func goldenPath(name string) string {
+	return filepath.Join("testdata", name+"_"+runtime.GOARCH+".png")
+}
+
+// goldenDelta is the tolerance of the golden comparison, cmpimg's normalised colour
+// distance per pixel (YIQ space; one grey level out of 255 is 0.0038): 0.01, as gonum/plot
+// allows its contour plot, lets a pixel move by about two grey levels. Fused multiply-adds
+// move anti-aliased edges by one level: built with GOAMD64=v3 on amd64, the figures here
+// differ from the default build's in 3 to 53 pixels, each by one level. The smallest
+// deliberate changes tried (a reference line's grey from 0x30 to 0x38, 0.030; the Pareto
+// markers' alpha from 160 to 150) exceed it.
+const goldenDelta = 0.01
+
+// checkGolden compares the figure name.png drawn into dir with its golden image, pixel by
+// pixel after decoding (cmpimg.EqualApprox within goldenDelta, whatever the PNG encoder chose
+// to write). On a mismatch it keeps the drawn image and an intensity-scaled
+// difference image (cmpimg.Diff) in diffDir, and names them. With -update it rewrites the
+// golden image instead. An architecture without any golden image skips the comparison.
+func checkGolden(t *testing.T, dir, name string) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, name+".png"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := b.String()
-	for _, w := range []string{
-		"## Over seeds",
-		// k=1 split 0: accuracies 97.2, 97.4, 97.6 → 97.40 ± 0.20, CI t(0.975,2)·0.2/√3 = 0.50.
-		"| datamix | 0 | 1 | dirichlet | true | 3 | 97.40 ± 0.20% | ±0.50 | -0.80 ± 0.10 | 5.0 ± 0.0% |",
-		// The NaN cell (seed 1, k=4, split 0) leaves two seeds.
-		"(n=2)",
-	} {
-		if !strings.Contains(s, w) {
-			t.Errorf("summary lacks %q:\n%s", w, s)
+	path := goldenPath(name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
 		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+		return
 	}
-	// One seed per configuration: no seed table.
-	b.Reset()
-	summary(&b, "one", sweepRows()[:7])
-	if strings.Contains(b.String(), "Over seeds") {
-		t.Errorf("seed table for single seeds:\n%s", b.String())
+	want, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if all, _ := filepath.Glob(goldenPath("*")); len(all) == 0 {
+			t.Skipf("no golden figures for %s: go test ./results -update draws them", runtime.GOARCH)
+		}
+		t.Fatalf("%s is missing: go test ./results -update draws it", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotCfg, err := png.DecodeConfig(bytes.NewReader(got))
+	if err != nil {
+		t.Fatalf("%s.png: %v", name, err)
+	}
+	wantCfg, err := png.DecodeConfig(bytes.NewReader(want))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if gotCfg.Width != wantCfg.Width || gotCfg.Height != wantCfg.Height {
+		t.Errorf("%s.png is %d×%d pixels, the golden %s %d×%d; if the change is meant, go test ./results -update",
+			name, gotCfg.Width, gotCfg.Height, path, wantCfg.Width, wantCfg.Height)
+		return
+	}
+	same, err := cmpimg.EqualApprox("png", got, want, goldenDelta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Errorf("%s.png differs from %s (%s); if the change is meant, go test ./results -update",
+			name, path, keepDiff(t, name, got, want))
 	}
 }
 
-func TestAttackOf(t *testing.T) {
-	topics := []string{"attacks", "ica", "ica_oracle", "inversion"}
-	for m, want := range map[string]string{
-		"ica_corr":          "ica",
-		"ica_oracle_corr":   "ica_oracle",
-		"inversion_ssim":    "inversion",
-		"group_match_acc":   "group", // no notes on it: the first word
-		"attr_label_chance": "attr",
-	} {
-		if got := attackOf(m, topics); got != want {
-			t.Errorf("attackOf(%s) = %s, want %s", m, got, want)
+// diffDir is the temporary folder, kept after the tests, where keepDiff puts the images of
+// the figures that differ from their golden images: one folder per run of the tests.
+var diffDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "results-golden-") })
+
+// keepDiff writes the drawn image and its difference with the golden one into diffDir and
+// says where they are.
+func keepDiff(t *testing.T, name string, got, want []byte) string {
+	t.Helper()
+	a, err := png.Decode(bytes.NewReader(got))
+	if err != nil {
+		return err.Error()
+	}
+	b, err := png.Decode(bytes.NewReader(want))
+	if err != nil {
+		return err.Error()
+	}
+	diff := image.NewRGBA64(a.Bounds().Union(b.Bounds()))
+	cmpimg.Diff(diff, a, b)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, diff); err != nil {
+		return err.Error()
+	}
+	dir, err := diffDir()
+	if err != nil {
+		return err.Error()
+	}
+	drawn, diffs := filepath.Join(dir, name+".png"), filepath.Join(dir, name+"_diff.png")
+	if err := os.WriteFile(drawn, got, 0o644); err != nil {
+		return err.Error()
+	}
+	if err := os.WriteFile(diffs, buf.Bytes(), 0o644); err != nil {
+		return err.Error()
+	}
+	return "drawn: " + drawn + ", difference: " + diffs
+}
+
+// plotCase is a drawing of hand-made rows and what it must give: exactly the figures plots
+// (and no other files but the notes), exactly the notes (also in PlotNotesFile), and the
+// figures golden equal to their golden images.
+type plotCase struct {
+	name   string
+	rows   []Row
+	plots  []string
+	notes  []string
+	golden []string
+}
+
+func (tc plotCase) run(t *testing.T) {
+	t.Run(tc.name, func(t *testing.T) {
+		dir := t.TempDir()
+		rep, err := Plot(dir, tc.rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rep.Plots, tc.plots) {
+			t.Errorf("plots %q, want %q", rep.Plots, tc.plots)
+		}
+		if !slices.Equal(rep.Notes, tc.notes) {
+			t.Errorf("notes\n%s\nwant\n%s", strings.Join(rep.Notes, "\n"), strings.Join(tc.notes, "\n"))
+		}
+		var files, want []string
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+		for _, p := range tc.plots {
+			want = append(want, p+".png", p+".svg")
+		}
+		if len(tc.notes) > 0 {
+			want = append(want, PlotNotesFile)
+		}
+		slices.Sort(want)
+		if !slices.Equal(files, want) {
+			t.Errorf("files %q, want %q", files, want)
+		}
+		if len(tc.notes) > 0 {
+			b, err := os.ReadFile(filepath.Join(dir, PlotNotesFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := string(b), strings.Join(tc.notes, "\n")+"\n"; got != want {
+				t.Errorf("%s:\n%s\nwant\n%s", PlotNotesFile, got, want)
+			}
+		}
+		for _, name := range tc.golden {
+			checkGolden(t, dir, name)
+		}
+	})
+}
+
+// The figure tests draw hand-made MNIST sweeps. A cell's edge FLOPs share and bytes uploaded
+// per input depend on its split alone, close to what the harness measures for mnist-cnn
+// (split 0 mixes raw pixels, split 1 the features after the first convolution and pool,
+// split 2 those after the second); downloads are 10 float32 logits.
+var (
+	fixtureEdge   = []float64{0.001, 0.111, 0.934}
+	fixtureUpload = []int64{3136, 12544, 6272}
+)
+
+// fixtureRow is a hand-made DataMix cell with the accuracy acc and the metrics m (nil for
+// none); its cell name reads s<split>-k<k>-<seed>.
+func fixtureRow(split, k int, seed uint64, acc float64, m map[string]float64) Row {
+	return Row{Cell: fmt.Sprintf("s%d-k%d-%d", split, k, seed), Variant: "datamix", Dataset: "mnist",
+		Arch: "mnist-cnn", Split: split, GroupSize: k, Coefficients: "dirichlet", Alpha: 1, Shuffle: true,
+		Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
+		EdgeFLOPsFrac: fixtureEdge[split], UploadBytesPerSample: fixtureUpload[split], DownloadBytesPerSample: 40,
+		Metrics: m}
+}
+
+// fixtureBaseline is the hand-made baseline of the seed, with the accuracy acc.
+func fixtureBaseline(seed uint64, acc float64) Row {
+	return Row{Cell: fmt.Sprintf("base-%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
+		GroupSize: 1, Coefficients: "none", Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
+		EdgeFLOPsFrac: 1}
+}
+
+// cellNamed returns the row of rows whose cell is name; the fixture must have it.
+func cellNamed(rows []Row, name string) *Row {
+	for i := range rows {
+		if rows[i].Cell == name {
+			return &rows[i]
 		}
 	}
+	panic("results: no fixture cell " + name)
 }

@@ -353,3 +353,30 @@ func TestSummaryGap(t *testing.T) {
 		t.Errorf("the row trained with another lr should have no gap:\n%s", s)
 	}
 }
+
+func TestSummarySeedTable(t *testing.T) {
+	var b strings.Builder
+	if err := summary(&b, "sweep", sweepRows()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, w := range []string{
+		"## Over seeds",
+		// k=1 split 0: accuracies 97.2, 97.4, 97.6 → 97.40 ± 0.20, CI t(0.975,2)·0.2/√3 = 0.50.
+		"| datamix | 0 | 1 | dirichlet | true | 3 | 97.40 ± 0.20% | ±0.50 | -0.80 ± 0.10 | 5.0 ± 0.0% |",
+		// The NaN cell (seed 1, k=4, split 0) leaves two seeds.
+		"(n=2)",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("summary lacks %q:\n%s", w, s)
+		}
+	}
+	// One seed per configuration: no seed table.
+	b.Reset()
+	if err := summary(&b, "one", sweepRows()[:7]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Over seeds") {
+		t.Errorf("seed table for single seeds:\n%s", b.String())
+	}
+}

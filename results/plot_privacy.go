@@ -1,0 +1,207 @@
+package results
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// privacyMetrics are the rows' metrics other than chance levels.
+func privacyMetrics(rows []Row) []string {
+	var out []string
+	for _, m := range MetricNames(rows) {
+		if !strings.HasSuffix(m, "_chance") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// chanceOf returns the name of the chance-level column of an accuracy metric: X_chance for
+// X_acc (attr_label_acc → attr_label_chance, output_acc → output_chance).
+func chanceOf(metric string) string {
+	if base, ok := strings.CutSuffix(metric, "_acc"); ok {
+		return base + "_chance"
+	}
+	return ""
+}
+
+// metricAxis labels a metric's axis with its meaning and unit.
+func metricAxis(m string) string {
+	switch {
+	case strings.HasSuffix(m, "_ssim"):
+		return "SSIM (1 = identical)"
+	case strings.HasSuffix(m, "_psnr"):
+		return "PSNR (dB)"
+	case strings.HasSuffix(m, "_corr"):
+		return "mean |correlation| (0 to 1)"
+	case strings.HasSuffix(m, "_acc"):
+		return "accuracy (fraction)"
+	}
+	return m
+}
+
+// unsafeName matches what a file name should not hold.
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// attackOf returns the attack a metric column belongs to: the longest note topic of the rows
+// that prefixes it ("ica_oracle" for ica_oracle_corr, when the rows have notes on that
+// attack, as the harness's attacks write), else the column's first word ("ica").
+func attackOf(metric string, topics []string) string {
+	best := ""
+	for _, t := range topics {
+		if strings.HasPrefix(metric, t+"_") && len(t) > len(best) {
+			best = t
+		}
+	}
+	if best == "" {
+		best, _, _ = strings.Cut(metric, "_")
+	}
+	return best
+}
+
+// noteTopics lists the note topics of rows, sorted.
+func noteTopics(rows []Row) []string {
+	var ts []string
+	for _, r := range rows {
+		for t := range r.Notes {
+			if !slices.Contains(ts, t) {
+				ts = append(ts, t)
+			}
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// attackMetrics groups the privacy metrics of rows by attack (see attackOf): the attacks in
+// order of their first metric, and each attack's metrics in the order of MetricNames.
+func attackMetrics(rows []Row) (attacks []string, metrics map[string][]string) {
+	topics := noteTopics(rows)
+	metrics = map[string][]string{}
+	for _, m := range privacyMetrics(rows) {
+		a := attackOf(m, topics)
+		if _, ok := metrics[a]; !ok {
+			attacks = append(attacks, a)
+		}
+		metrics[a] = append(metrics[a], m)
+	}
+	return attacks, metrics
+}
+
+// attackFigures draws a figure privacy_<attack>_vs_group_size (or _vs_split) per attack that
+// the rows have metrics of (see attackFigure).
+func (pl *drawing) attackFigures() {
+	attacks, metrics := attackMetrics(pl.rows)
+	for _, a := range attacks {
+		pl.attackFigure(a, metrics[a])
+	}
+}
+
+// attackFigure draws the metrics of the attack a against k, or against the split when the
+// DataMix rows with its metrics do not vary k (and not at all when they vary neither): one
+// panel per metric computed at two or more values of the x axis (see attackPanel), laid out
+// by gridFigure, the first panel's legend serving them all. A metric whose cells are finite
+// at a single value of x only gets a note instead of a panel.
+func (pl *drawing) attackFigure(a string, metrics []string) {
+	have := attackedRows(pl.rows, metrics)
+	x, xLabel := "group_size", "group size k"
+	if len(distinct(have, x)) < 2 {
+		x, xLabel = "split", "split point"
+		if len(distinct(have, x)) < 2 {
+			return // the attack's rows vary neither k nor the split
+		}
+	}
+	fig := "privacy_" + unsafeName.ReplaceAllString(a, "_") + "_vs_" + x
+	var panels []*plot.Plot
+	var ns []int
+	for _, m := range metrics {
+		pl.mute = len(panels) > 0
+		p, pns, err := pl.attackPanel(fig, m, x, xLabel)
+		if err != nil {
+			pl.failed(fig, err)
+			return
+		}
+		if p != nil {
+			panels = append(panels, p)
+			ns = append(ns, pns...)
+		}
+	}
+	pl.mute = false
+	if len(panels) == 0 {
+		return
+	}
+	// One shared title, on the first panel, saying what the error bars are.
+	seeds := "one seed"
+	if len(ns) > 0 && slices.Max(ns) > 1 {
+		seeds = "mean ± s.d. over " + seedCounts(ns)
+	}
+	panels[0].Title.Text = fmt.Sprintf("%sattack %s (%s)\n%s", datasetTitle(have), a, seeds, panels[0].Title.Text)
+	pl.figs = append(pl.figs, gridFigure(fig, panels))
+}
+
+// attackedRows returns the DataMix rows that have any of the metrics.
+func attackedRows(rows []Row, metrics []string) []Row {
+	var have []Row
+	for _, r := range rows {
+		if r.Variant == baselineVariant {
+			continue
+		}
+		if slices.ContainsFunc(metrics, func(m string) bool { _, ok := r.Metrics[m]; return ok }) {
+			have = append(have, r)
+		}
+	}
+	return have
+}
+
+// attackPanel draws the panel of the metric m of the figure fig against the x field
+// (labelled xLabel), with its chance level when it has one, and returns it with the number
+// of seeds behind each point. It returns a nil panel when m is present at one value of x
+// only, and also notes it when m is finite at one value of x only.
+func (pl *drawing) attackPanel(fig, m, x, xLabel string) (*plot.Plot, []int, error) {
+	q := metricQ(m)
+	if len(distinct(present(pl.rows, q), x)) < 2 {
+		return nil, nil, nil // this metric is computed at one value of x only
+	}
+	rows := pl.usable(fig, pl.rows, false, q)
+	if len(distinct(rows, x)) < 2 {
+		pl.note("%s: panel %s not drawn: the cells with a finite %s have one value of %s", fig, m, m, x)
+		return nil, nil, nil
+	}
+	ss := splitSeries(rows, x, q)
+	p := newPlot(m, xLabel, metricAxis(m))
+	p.Title.TextStyle.Font.Size = vg.Points(10)
+	intAxis(p, distinct(rows, x))
+	if err := pl.addSeries(p, ss, false); err != nil {
+		return nil, nil, err
+	}
+	if err := pl.chanceLine(p, m, rows); err != nil {
+		return nil, nil, err
+	}
+	legendRoom(p, pl.entries[p], true)
+	return p, seedNs(ss), nil
+}
+
+// chanceLine draws the chance level of the accuracy metric m, X_chance for X_acc, averaged
+// over the rows that have it, as a reference line in p; other metrics have none.
+func (pl *drawing) chanceLine(p *plot.Plot, m string, rows []Row) error {
+	c := chanceOf(m)
+	if c == "" {
+		return nil
+	}
+	var cs []float64
+	for _, r := range rows {
+		if v, ok := r.Metrics[c]; ok {
+			cs = append(cs, v)
+		}
+	}
+	st := Summarize(cs)
+	if st.N == 0 {
+		return nil
+	}
+	return pl.refLine(p, st.Mean, chanceLabel, greys[0])
+}
