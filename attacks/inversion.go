@@ -72,19 +72,3 @@ func (a *attack) inversion() error {
 	a.done()
 	return nil
 }
-
-// maxPSNR caps the PSNR of a perfect reconstruction so that means stay finite: 100 dB is a
-// mean squared error of 1e-10 at range 1, below float32 round-off of [0,1] pixels (6e-8 per
-// value, 3.6e-15 squared), so any capped value means "exact up to storage".
-const maxPSNR = 100
-
-func capPSNR(p float64) float64 { return math.Min(p, maxPSNR) }
-
-// clipImage converts to float32 and clips to the pixel range [0,1].
-func clipImage(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(min(max(x, 0), 1))
-	}
-	return out
-}

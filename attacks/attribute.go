@@ -11,68 +11,20 @@ import (
 	"github.com/datamix/harness/metrics"
 )
 
-// attrValues computes attribute name for every image of s; inkThreshold is the median mean
-// intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
-// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
-// returns the values and the number of classes. The caller has checked the name (knownAttr).
-func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
-	out := make([]int, s.N)
-	switch name {
-	case AttrLabel:
-		copy(out, s.Y)
-		return out, classes
-	case AttrInk:
-		for i := range s.N {
-			if meanOf(s.Row(i)) > inkThreshold {
-				out[i] = 1
-			}
-		}
-		return out, 2
-	case AttrColour:
-		plane := s.H * s.W
-		for i := range s.N {
-			row := s.Row(i)
-			best, bestMean := 0, -1.0
-			for ch := range s.C {
-				if m := meanOf(row[ch*plane : (ch+1)*plane]); m > bestMean {
-					best, bestMean = ch, m
-				}
-			}
-			out[i] = best
-		}
-		return out, s.C
-	}
-	j := slices.Index(attrs, name)
-	if j < 0 || s.Attrs == nil {
-		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
-	}
-	for i := range s.N {
-		out[i] = int(s.Attr(i)[j])
-	}
-	return out, 2
-}
+// The attribute names an attribute attack may predict.
+const (
+	AttrLabel  = "label"  // the class label (the digit for MNIST)
+	AttrInk    = "ink"    // mean intensity above the median of the auxiliary images
+	AttrColour = "colour" // the channel with the largest mean (3-channel images only)
+)
 
-// knownAttr reports whether name is a built-in attribute or one of the dataset's.
-func knownAttr(name string, attrs []string) bool {
-	return slices.Contains(Attributes(), name) || slices.Contains(attrs, name)
-}
+// Attributes lists the attribute names every dataset has, in a fixed order. A dataset with
+// attributes of its own (celeba: Male, Smiling, …; Env.Attrs) adds those, by their names.
+func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
 
-func meanOf(v []float32) float64 {
-	var s float64
-	for _, x := range v {
-		s += float64(x)
-	}
-	return s / float64(len(v))
-}
-
-func medianInk(s *datasets.Images) float64 {
-	m := make([]float64, s.N)
-	for i := range s.N {
-		m[i] = meanOf(s.Row(i))
-	}
-	slices.Sort(m)
-	return m[len(m)/2]
-}
+// AttrColumn is the column name part of attribute a: a lower-cased, so that CelebA's Male is
+// reported as <prefix>_male_acc.
+func AttrColumn(a string) string { return strings.ToLower(a) }
 
 // DefaultAttributes are the attributes inferred when a spec lists none: the label and ink for
 // grey images (issue 3: the digit of the dominant member and "ink mass above/below the
@@ -180,57 +132,65 @@ func (a *attack) attribute() error {
 	return nil
 }
 
-// output is the output-inference attack (issue 3, item 5): a one-vs-rest ridge classifier on
-// the values the cloud returns (before de-mixing, which only the edge can do), trained on the
-// returns of simulated uploads of auxiliary images, predicts the label of each upload's
-// dominant member. Columns <name>_acc and <name>_chance.
-func (a *attack) output() error {
-	net := a.env.Net
-	if a.needHead() {
-		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
+// attrValues computes attribute name for every image of s; inkThreshold is the median mean
+// intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
+// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
+// returns the values and the number of classes. The caller has checked the name (knownAttr).
+func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
+	out := make([]int, s.N)
+	switch name {
+	case AttrLabel:
+		copy(out, s.Y)
+		return out, classes
+	case AttrInk:
+		for i := range s.N {
+			if meanOf(s.Row(i)) > inkThreshold {
+				out[i] = 1
+			}
+		}
+		return out, 2
+	case AttrColour:
+		plane := s.H * s.W
+		for i := range s.N {
+			row := s.Row(i)
+			best, bestMean := 0, -1.0
+			for ch := range s.C {
+				if m := meanOf(row[ch*plane : (ch+1)*plane]); m > bestMean {
+					best, bestMean = ch, m
+				}
+			}
+			out[i] = best
+		}
+		return out, s.C
 	}
-	aux, up, dom, desc, err := a.auxUploads()
-	if err != nil {
-		return err
+	j := slices.Index(attrs, name)
+	if j < 0 || s.Attrs == nil {
+		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
 	}
-	n := len(dom)
-	ret, err := net.Body(up, n)
-	if err != nil {
-		return err
+	for i := range s.N {
+		out[i] = int(s.Attr(i)[j])
 	}
-	rd := net.ReturnDim()
-	y := mat.NewDense(n, a.env.Classes, nil)
-	for i, j := range dom {
-		y.Set(i, aux.Y[j], 1)
-	}
-	clf, err := FitRidge(dense32(ret, n, rd), y, a.env.RNG, classLoss([]int{a.env.Classes}))
-	if err != nil {
-		return err
-	}
-	cap := a.env.Capture
-	nv := a.victims()
-	pred := clf.Predict(dense32(cap.Returns[:nv*rd], nv, rd))
-	at := cap.inputAt()
-	guess, truth := make([]int, nv), make([]int, nv)
-	for p := range nv {
-		guess[p] = argmax(pred.RawRowView(p))
-		truth[p] = cap.Images.Y[cap.dominant(at[p])]
-	}
-	a.metric("acc", metrics.Accuracy(guess, truth))
-	a.metric("chance", metrics.Chance(truth))
-	a.headNote()
-	a.note("body known (the cloud runs it)")
-	a.note("coefficients %s", desc)
-	a.note("target: label of each return's dominant member")
-	a.note("one-vs-rest ridge classifier on the returns of %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
-	a.done()
-	return nil
+	return out, 2
 }
 
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
+// knownAttr reports whether name is a built-in attribute or one of the dataset's.
+func knownAttr(name string, attrs []string) bool {
+	return slices.Contains(Attributes(), name) || slices.Contains(attrs, name)
+}
+
+func meanOf(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x)
 	}
-	return s
+	return s / float64(len(v))
+}
+
+func medianInk(s *datasets.Images) float64 {
+	m := make([]float64, s.N)
+	for i := range s.N {
+		m[i] = meanOf(s.Row(i))
+	}
+	slices.Sort(m)
+	return m[len(m)/2]
 }

@@ -3,82 +3,21 @@ package attacks
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/metrics"
-	"github.com/datamix/harness/mixing"
 )
 
-// StrongUnmix estimates the unmixing matrix C⁻¹ of one group (m: k × d uncentred uploads)
-// under the convex-coefficient prior: SimplexUnmix's vertex estimate when its sources come out
-// non-negative (less than 0.1% of their mass below zero), else RefineSparse started from it
-// (or, when SimplexUnmix fails, from FastICA's unmixing rescaled to unit row sums), keeping
-// whichever of start and refinement is less negative. ica may be nil. It returns the matrix
-// and the route taken ("vertices", "vertices+refined", "ica+refined").
-func StrongUnmix(m []float64, k, d int, ica *ICA) (*mat.Dense, string) {
-	var start *mat.Dense
-	route := "vertices"
-	if c, err := SimplexUnmix(m, k, d); err == nil {
-		start = invert(c)
-	}
-	if start == nil {
-		route = "ica"
-		if ica != nil {
-			start = RowSumScale(ica.Unmixing)
-		} else {
-			start = mat.NewDense(k, k, nil)
-			for i := range k {
-				start.Set(i, i, 1)
-			}
-		}
-	} else if negativity(Sources(start, m, k, d)) < 1e-3 {
-		return start, route
-	}
-	ref := RefineSparse(start, m, k, d, 0.05, 20)
-	if negativity(Sources(ref, m, k, d)) < negativity(Sources(start, m, k, d)) {
-		return ref, route + "+refined"
-	}
-	return start, route
-}
-
-// negativity is the share of the mass of x below zero: Σmax(0,−x)/Σ|x|.
-func negativity(x []float64) float64 {
-	var neg, all float64
-	for _, v := range x {
-		all += math.Abs(v)
-		if v < 0 {
-			neg -= v
-		}
-	}
-	if all == 0 {
-		return 0
-	}
-	return neg / all
-}
-
-// convexRows reports whether sampler s draws non-negative rows summing to 1 at group size k,
-// judged on 20 draws: the prior StrongUnmix needs.
-func convexRows(s mixing.Sampler, k int, rng *rand.Rand) bool {
-	for range 20 {
-		c := s.Sample(rng, k)
-		for i := range k {
-			var sum float64
-			for _, v := range c.RawRowView(i) {
-				if v < 0 {
-					return false
-				}
-				sum += v
-			}
-			if math.Abs(sum-1) > 1e-9 {
-				return false
-			}
-		}
-	}
-	return true
-}
+// Groupings for the ICA attack.
+const (
+	// GroupingAuto uses what the cloud can know: the upload order without shuffling, the
+	// groups recovered by group matching with it.
+	GroupingAuto = "auto"
+	// GroupingOracle gives the attacker the true groups even under shuffling: the upper bound.
+	GroupingOracle = "oracle"
+)
 
 // ica is the ICA key-recovery attack (issue 3, item 2) and its stronger variant. Per group
 // (known from the upload order, given by the oracle, or recovered by group matching), FastICA
