@@ -11,31 +11,6 @@ import (
 	"github.com/datamix/harness/mixing"
 )
 
-// The kinds of attack (DESIGN.md §2, issue 3).
-const (
-	KindInversion     = "inversion"      // learned decoder from an upload to an input image
-	KindICA           = "ica"            // blind source separation of a group's uploads
-	KindGroupMatching = "group_matching" // undo inter-group shuffling
-	KindAttribute     = "attribute"      // classifier on uploads predicts a private attribute
-	KindOutput        = "output"         // classifier on returned values predicts the label
-)
-
-// Kinds lists the attack kinds in the order the harness runs them.
-func Kinds() []string {
-	return []string{KindInversion, KindICA, KindGroupMatching, KindAttribute, KindOutput}
-}
-
-// DefaultName is the column prefix of an attack kind's metrics (issue 3's column names).
-func DefaultName(kind string) string {
-	switch kind {
-	case KindGroupMatching:
-		return "group_match"
-	case KindAttribute:
-		return "attr"
-	}
-	return kind
-}
-
 // Spec configures one attack; the experiment config's attacks: entries map onto it.
 type Spec struct {
 	Kind string
@@ -160,60 +135,27 @@ type ReconColumn struct {
 	Images map[int][]float32
 }
 
-// Run runs one attack. An attack that cannot apply to the cell (ICA at k = 1, group matching
-// without shuffling, an attack that needs the head's weights when the spec withholds them) is
-// skipped: its Notes entry says why and it reports no metrics. Errors are failures of the
-// data or the numerics, never of applicability.
+// Run runs one attack. An attack that cannot apply to the cell (its kind's Needs: ICA at
+// k = 1, group matching without shuffling, an attack that needs the head's weights when the
+// spec withholds them) is skipped: its Notes entry says why and it reports no metrics. Errors
+// are failures of the data or the numerics, never of applicability.
 func Run(s Spec, env *Env) (*Result, error) {
-	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
-	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
-	var err error
-	switch s.Kind {
-	case KindInversion:
-		err = a.inversion()
-	case KindICA:
-		err = a.ica()
-	case KindGroupMatching:
-		err = a.groupMatching()
-	case KindAttribute:
-		err = a.attribute()
-	case KindOutput:
-		err = a.output()
-	default:
+	kind, ok := Lookup(s.Kind)
+	if !ok {
 		return nil, fmt.Errorf("attacks: unknown kind %q, want one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
-	if err != nil {
+	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
+	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
+	if ok, why := s.Applies(env.cell()); !ok {
+		return res, a.skip("%s", why)
+	}
+	if err := kind.run(a); err != nil {
 		return nil, fmt.Errorf("attacks: %s: %w", a.prefix, err)
 	}
 	return res, nil
 }
 
-// Columns lists the metric columns an attack of spec s may write on images of the given
-// number of channels (an attack that is skipped writes none of them).
-func Columns(s Spec, channels int) []string {
-	var names []string
-	switch s.Kind {
-	case KindInversion:
-		names = []string{"psnr", "ssim", "best_psnr", "best_ssim"}
-	case KindICA:
-		for _, v := range []string{"", "strong_"} {
-			names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
-		}
-	case KindGroupMatching:
-		names = []string{"acc", "ari"}
-	case KindAttribute:
-		attrs := s.Attributes
-		if len(attrs) == 0 {
-			attrs = DefaultAttributes(channels)
-		}
-		for _, a := range attrs {
-			names = append(names, AttrColumn(a)+"_acc", AttrColumn(a)+"_chance")
-		}
-	case KindOutput:
-		names = []string{"acc", "chance"}
-	}
-	for i, n := range names {
-		names[i] = s.ColumnPrefix() + "_" + n
-	}
-	return names
+// cell is the cell env's capture comes from.
+func (env *Env) cell() Cell {
+	return Cell{Split: env.Net.Split(), K: env.Capture.K, Shuffled: env.Capture.Shuffled}
 }

@@ -58,3 +58,56 @@ func TestKindsHaveDistinctColumnPrefixes(t *testing.T) {
 		t.Errorf("default names collide: %v", names)
 	}
 }
+
+// The order of Kinds appears in config error messages ("want one of inversion, ica, …").
+func TestKindsInRegistryOrder(t *testing.T) {
+	want := []string{KindInversion, KindICA, KindGroupMatching, KindAttribute, KindOutput}
+	if got := Kinds(); !slices.Equal(got, want) {
+		t.Errorf("Kinds() = %v, want %v", got, want)
+	}
+	for _, name := range want {
+		if k, ok := Lookup(name); !ok || k.Name() != name {
+			t.Errorf("Lookup(%q) = %v, %t", name, k, ok)
+		}
+	}
+}
+
+func TestAcceptingOptions(t *testing.T) {
+	for o, want := range map[Option][]string{
+		OptionGrouping:   {KindICA},
+		OptionAffinity:   {KindGroupMatching, KindICA},
+		OptionAttributes: {KindAttribute},
+	} {
+		if got := Accepting(o); !slices.Equal(got, want) {
+			t.Errorf("Accepting(%s) = %v, want %v", o, got, want)
+		}
+	}
+}
+
+// Applies decides from the config alone what Run decides on a capture.
+func TestApplies(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		spec Spec
+		cell Cell
+		why  string // part of the reason; "" when it applies
+	}{
+		{"inversion at split 0", Spec{Kind: KindInversion}, Cell{Split: 0, K: 2}, ""},
+		{"inversion without head", Spec{Kind: KindInversion}, Cell{Split: 2, K: 2}, "needs the head's weights to turn auxiliary images into uploads at split 2"},
+		{"inversion with head", Spec{Kind: KindInversion, HeadWeights: true}, Cell{Split: 2, K: 1}, ""},
+		{"ica k=1", Spec{Kind: KindICA}, Cell{K: 1, Shuffled: true}, "k = 1: one upload per group"},
+		{"ica without head", Spec{Kind: KindICA}, Cell{Split: 1, K: 2}, ""},
+		{"group matching k=1 before shuffling", Spec{Kind: KindGroupMatching}, Cell{K: 1}, "k = 1: every upload is its own group"},
+		{"group matching unshuffled", Spec{Kind: KindGroupMatching}, Cell{K: 2}, "uploads are not shuffled"},
+		{"group matching", Spec{Kind: KindGroupMatching}, Cell{Split: 1, K: 4, Shuffled: true}, ""},
+		{"output without head", Spec{Kind: KindOutput}, Cell{Split: 1, K: 2}, "head's weights"},
+		{"attribute without head", Spec{Kind: KindAttribute}, Cell{Split: 1, K: 2}, "head's weights"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ok, why := c.spec.Applies(c.cell)
+			if ok != (c.why == "") || !strings.Contains(why, c.why) {
+				t.Errorf("Applies = %t, %q, want %q", ok, why, c.why)
+			}
+		})
+	}
+}

@@ -37,18 +37,38 @@ func DefaultAttributes(channels int) []string {
 	return []string{AttrLabel, AttrInk}
 }
 
-// attribute is the attribute-inference attack (issue 3, item 4): a one-vs-rest ridge
+// KindAttribute is the attribute-inference attack: a classifier on uploads predicts a private
+// attribute.
+const KindAttribute = "attribute"
+
+// attribute is the attribute-inference attack: a one-vs-rest ridge
 // classifier trained on simulated uploads of auxiliary images predicts an attribute of each
 // upload's dominant member: a built-in one (label, ink, colour) or one the dataset carries
 // (Env.Attrs: CelebA's Male, Smiling, …). Columns <name>_<attr>_acc and <name>_<attr>_chance
 // (the majority-class rate on the victims scored), <attr> lower-cased (AttrColumn). An
 // attribute the dataset lacks is an error: the config is checked against the data before
 // anything trains, so it cannot be a matter of applicability.
-func (a *attack) attribute() error {
-	net := a.env.Net
-	if a.needHead() {
-		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
+type attribute struct{}
+
+func (attribute) Name() string      { return KindAttribute }
+func (attribute) Prefix() string    { return "attr" }
+func (attribute) Needs() []Need     { return []Need{needAuxUploads} }
+func (attribute) Options() []Option { return []Option{OptionAttributes} }
+
+func (attribute) Columns(s Spec, channels int) []string {
+	attrs := s.Attributes
+	if len(attrs) == 0 {
+		attrs = DefaultAttributes(channels)
 	}
+	var names []string
+	for _, a := range attrs {
+		names = append(names, AttrColumn(a)+"_acc", AttrColumn(a)+"_chance")
+	}
+	return names
+}
+
+func (attribute) run(a *attack) error {
+	net := a.env.Net
 	ch, _, _ := net.InputShape()
 	names := a.Attributes
 	if len(names) == 0 {

@@ -2,17 +2,28 @@ package attacks
 
 import "github.com/datamix/harness/metrics"
 
-// groupMatching is the group-matching attack (issue 3, item 3). Columns <name>_acc (fraction
+// KindGroupMatching is the group-matching attack: it undoes the shuffling across groups.
+const KindGroupMatching = "group_matching"
+
+// groupMatching is the group-matching attack. Columns <name>_acc (fraction
 // of groups recovered exactly) and <name>_ari (adjusted Rand index of recovered against true
 // groups, over all uploads).
-func (a *attack) groupMatching() error {
+type groupMatching struct{}
+
+func (groupMatching) Name() string               { return KindGroupMatching }
+func (groupMatching) Prefix() string             { return "group_match" }
+func (groupMatching) Options() []Option          { return []Option{OptionAffinity} }
+func (groupMatching) Columns(Spec, int) []string { return []string{"acc", "ari"} }
+
+func (groupMatching) Needs() []Need {
+	return []Need{
+		needGroups("every upload is its own group"),
+		needShuffled("the cloud knows the groups from the upload order"),
+	}
+}
+
+func (groupMatching) run(a *attack) error {
 	cap := a.env.Capture
-	if cap.K == 1 {
-		return a.skip("k = 1: every upload is its own group")
-	}
-	if !cap.Shuffled {
-		return a.skip("uploads are not shuffled: the cloud knows the groups from the upload order")
-	}
 	nv := a.victims()
 	groups, used := a.recoverGroups(nv)
 	at := cap.inputAt()

@@ -52,9 +52,6 @@ func (a *attack) sampler() (mixing.Sampler, string, error) {
 	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
 }
 
-// needHead reports whether the attack must simulate uploads with the head and may not.
-func (a *attack) needHead() bool { return a.env.Net.Split() > 0 && !a.HeadWeights }
-
 func (a *attack) headNote() {
 	switch {
 	case a.env.Net.Split() == 0:

@@ -19,7 +19,10 @@ const (
 	GroupingOracle = "oracle"
 )
 
-// ica is the ICA key-recovery attack (issue 3, item 2) and its stronger variant. Per group
+// KindICA is the ICA key-recovery attack: blind source separation of a group's uploads.
+const KindICA = "ica"
+
+// ica is the ICA key-recovery attack and its stronger variant. Per group
 // (known from the upload order, given by the oracle, or recovered by group matching), FastICA
 // separates the k uploads; the strong variant uses StrongUnmix instead. Sources are scored
 // against the members of the group(s) their uploads came from, matched by the Hungarian method
@@ -29,12 +32,27 @@ const (
 // skewness and min-max to [0,1] for FastICA; the strong variant's sources are already in input
 // units) and after an oracle affine fit to the matched member (<name>_oracle_psnr,
 // <name>_oracle_ssim). The strong variant's columns are <name>_strong_….
-func (a *attack) ica() error {
+type ica struct{}
+
+func (ica) Name() string      { return KindICA }
+func (ica) Prefix() string    { return "ica" }
+func (ica) Options() []Option { return []Option{OptionGrouping, OptionAffinity} }
+
+func (ica) Needs() []Need {
+	return []Need{needGroups("one upload per group, nothing to separate (the inversion attack covers k = 1)")}
+}
+
+func (ica) Columns(Spec, int) []string {
+	var names []string
+	for _, v := range []string{"", "strong_"} {
+		names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
+	}
+	return names
+}
+
+func (ica) run(a *attack) error {
 	cap := a.env.Capture
 	net := a.env.Net
-	if cap.K == 1 {
-		return a.skip("k = 1: one upload per group, nothing to separate (the inversion attack covers k = 1)")
-	}
 	k := cap.K
 	d := len(cap.Uploads) / cap.N
 	nv := a.victims()

@@ -8,16 +8,27 @@ import (
 	"github.com/datamix/harness/metrics"
 )
 
-// inversion is the learned-inversion attack (issue 3, item 1): a ridge decoder from an upload
-// to the image of its dominant member, trained on auxiliary images turned into uploads the way
-// the edge does (head, then mixing with coefficients from the assumed distribution). Columns:
-// <name>_psnr and <name>_ssim against the dominant member (largest coefficient), and
-// <name>_best_psnr and <name>_best_ssim against the member each metric likes best.
-func (a *attack) inversion() error {
+// KindInversion is the learned-inversion attack: a decoder from an upload to an input image.
+const KindInversion = "inversion"
+
+// inversion is the learned-inversion attack: a ridge decoder from an upload to the image of its
+// dominant member, trained on auxiliary images turned into uploads the way the edge does (head,
+// then mixing with coefficients from the assumed distribution). Columns: <name>_psnr and
+// <name>_ssim against the dominant member (largest coefficient), and <name>_best_psnr and
+// <name>_best_ssim against the member each metric likes best.
+type inversion struct{}
+
+func (inversion) Name() string      { return KindInversion }
+func (inversion) Prefix() string    { return "inversion" }
+func (inversion) Needs() []Need     { return []Need{needAuxUploads} }
+func (inversion) Options() []Option { return nil }
+
+func (inversion) Columns(Spec, int) []string {
+	return []string{"psnr", "ssim", "best_psnr", "best_ssim"}
+}
+
+func (inversion) run(a *attack) error {
 	net := a.env.Net
-	if a.needHead() {
-		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
-	}
 	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err

@@ -6,15 +6,23 @@ import (
 	"github.com/datamix/harness/metrics"
 )
 
-// output is the output-inference attack (issue 3, item 5): a one-vs-rest ridge classifier on
+// KindOutput is the output-inference attack: a classifier on returned values predicts the label.
+const KindOutput = "output"
+
+// output is the output-inference attack: a one-vs-rest ridge classifier on
 // the values the cloud returns (before de-mixing, which only the edge can do), trained on the
 // returns of simulated uploads of auxiliary images, predicts the label of each upload's
 // dominant member. Columns <name>_acc and <name>_chance.
-func (a *attack) output() error {
+type output struct{}
+
+func (output) Name() string               { return KindOutput }
+func (output) Prefix() string             { return "output" }
+func (output) Needs() []Need              { return []Need{needAuxUploads} }
+func (output) Options() []Option          { return nil }
+func (output) Columns(Spec, int) []string { return []string{"acc", "chance"} }
+
+func (output) run(a *attack) error {
 	net := a.env.Net
-	if a.needHead() {
-		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
-	}
 	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err
