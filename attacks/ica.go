@@ -22,16 +22,16 @@ const (
 // KindICA is the ICA key-recovery attack: blind source separation of a group's uploads.
 const KindICA = "ica"
 
-// ica is the ICA key-recovery attack and its stronger variant. Per group
-// (known from the upload order, given by the oracle, or recovered by group matching), FastICA
-// separates the k uploads; the strong variant uses StrongUnmix instead. Sources are scored
-// against the members of the group(s) their uploads came from, matched by the Hungarian method
-// on |correlation| (order is unknowable): <name>_corr in upload space (pixels at split 0,
-// head features deeper); images, decoded at split > 0 by a ridge decoder trained on unmixed
-// head features of auxiliary images, are scored blind (<name>_psnr, <name>_ssim: sign by
-// skewness and min-max to [0,1] for FastICA; the strong variant's sources are already in input
-// units) and after an oracle affine fit to the matched member (<name>_oracle_psnr,
-// <name>_oracle_ssim). The strong variant's columns are <name>_strong_….
+// ica is the ICA key-recovery attack and its stronger variant. Per group (known from the upload
+// order, given by the oracle, or recovered by group matching), FastICA separates the k uploads;
+// the strong variant uses StrongUnmix instead. Sources are scored against the members of the
+// group(s) their uploads came from, matched by the Hungarian method on |correlation| (order is
+// unknowable): <name>_corr in upload space (pixels at split 0, head features deeper); images,
+// decoded at split > 0 by a ridge decoder trained on unmixed head features of auxiliary images,
+// are scored blind (<name>_psnr, <name>_ssim: sign by skewness and min-max to [0,1] for
+// FastICA; the strong variant's sources are already in input units) and after an oracle affine
+// fit to the matched member (<name>_oracle_psnr, <name>_oracle_ssim). The strong variant's
+// columns are <name>_strong_….
 type ica struct{}
 
 func (ica) Name() string      { return KindICA }
@@ -50,14 +50,63 @@ func (ica) Columns(Spec, int) []string {
 	return names
 }
 
+// run finds the groups, trains the feature decoder (split > 0), separates every group, then
+// scores and records each variant. The attacker's generator is drawn in that order: the
+// decoder's auxiliary images and fit, the convexity check (convexRows), then FastICA's
+// starting matrices group by group.
 func (ica) run(a *attack) error {
 	cap := a.env.Capture
-	net := a.env.Net
 	k := cap.K
-	d := len(cap.Uploads) / cap.N
 	nv := a.victims()
-	var groups [][]int
-	grouping := ""
+	groups, grouping := a.icaGroups(nv)
+	dec, images, err := a.featureDecoder(len(cap.Uploads) / cap.N)
+	if err != nil {
+		return err
+	}
+	s, desc, err := a.sampler()
+	if err != nil {
+		return err
+	}
+	strong := convexRows(s, k, a.env.RNG)
+	seps, stats := a.separate(groups, strong)
+
+	pixels := a.env.Net.Split() == 0
+	var norm float64 // the scale of FastICA's blind normalisation at split > 0
+	if dec != nil {
+		norm = dec.norm
+	}
+	plain := a.scoreVariant(seps, func(s separation) []float64 { return s.plain }, dec, images,
+		func(src []float64) (float64, float64) { return blindPlain(src, pixels, norm) })
+	a.recordVariant("", a.prefix, plain, images)
+	a.note("%s", grouping)
+	a.note("coefficients %s", desc)
+	a.headNote()
+	a.note("FastICA parallel logcosh on %d groups of %d (%d failed, %d not converged in 200 iterations)", len(groups), k, stats.failed, stats.notConverged)
+	if strong {
+		// StrongUnmix's sources are in input units already: no blind rescaling.
+		sc := a.scoreVariant(seps, func(s separation) []float64 { return s.strong }, dec, images,
+			func([]float64) (float64, float64) { return 1, 0 })
+		a.recordVariant("strong_", a.prefix+" strong", sc, images)
+		a.note("strong variant: convex rows, non-negative sparse sources (groups by route: %v)", stats.routeCounts())
+	} else {
+		a.note("strong variant skipped: the assumed coefficients are not convex rows")
+	}
+	switch {
+	case !images:
+		a.note("no image metrics: decoding head features needs the head's weights")
+	case dec != nil:
+		a.note("images decoded by a ridge decoder of unmixed head features (%d auxiliary images, alpha %g)", a.Aux, dec.Alpha)
+	}
+	a.done()
+	return nil
+}
+
+// icaGroups returns the groups of upload positions, among the first nv uploads, that the attack
+// separates, and a note on where they come from: the upload order when the uploads are not
+// shuffled, the true groups under GroupingOracle, else group matching (recoverGroups).
+func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
+	cap := a.env.Capture
+	k := cap.K
 	switch {
 	case !cap.Shuffled:
 		for lo := 0; lo < nv; lo += k {
@@ -66,7 +115,7 @@ func (ica) run(a *attack) error {
 				groups[len(groups)-1] = append(groups[len(groups)-1], p)
 			}
 		}
-		grouping = "grouping known (uploads not shuffled)"
+		return groups, "grouping known (uploads not shuffled)"
 	case a.Grouping == GroupingOracle:
 		for g := 0; g < nv/k; g++ {
 			var ps []int
@@ -75,63 +124,109 @@ func (ica) run(a *attack) error {
 			}
 			groups = append(groups, ps)
 		}
-		grouping = "grouping given by an oracle (uploads are shuffled: an upper bound)"
-	default:
-		var used string
-		groups, used = a.recoverGroups(nv)
-		grouping = "grouping recovered by group matching (" + used + " affinity)"
+		return groups, "grouping given by an oracle (uploads are shuffled: an upper bound)"
 	}
+	groups, used := a.recoverGroups(nv)
+	return groups, "grouping recovered by group matching (" + used + " affinity)"
+}
 
-	// At split > 0, images come from a decoder of unmixed head features.
-	var dec *Ridge
-	var featNorm float64
-	imageMetrics := true
-	if net.Split() > 0 {
-		if !a.HeadWeights {
-			imageMetrics = false
-		} else {
-			aux, err := a.auxImages()
-			if err != nil {
-				return err
-			}
-			feat, err := net.Head(aux.X, aux.N)
-			if err != nil {
-				return err
-			}
-			dec, err = FitRidge(dense32(feat, aux.N, d), dense32(aux.X, aux.N, aux.Dim()), a.env.RNG, nil)
-			if err != nil {
-				return err
-			}
-			norms := make([]float64, aux.N)
-			for i := range aux.N {
-				var s float64
-				for _, v := range feat[i*d : (i+1)*d] {
-					s += float64(v) * float64(v)
-				}
-				norms[i] = math.Sqrt(s)
-			}
-			slices.Sort(norms)
-			featNorm = norms[len(norms)/2]
+// featureDecoder turns sources in head-feature space into images at split > 0: a ridge decoder
+// trained on the unmixed head features of auxiliary images. The decoder is affine, so the image
+// of a·s + b is a·(s·W) + b·(1·W) + (ȳ − x̄·W): oneW holds 1·W and c0 holds ȳ − x̄·W, and the
+// blind and oracle images of a source share one projection s·W.
+type featureDecoder struct {
+	*Ridge
+	// norm is the median norm of the auxiliary head features: the scale FastICA's blind
+	// normalisation gives a source (blindPlain).
+	norm     float64
+	oneW, c0 []float64
+}
+
+// featureDecoder trains the decoder of d-dimensional head features. It returns nil at split 0,
+// where sources are images already, and nil with images false when the spec withholds the
+// head's weights, without which the attack reports no image metrics.
+func (a *attack) featureDecoder(d int) (dec *featureDecoder, images bool, err error) {
+	net := a.env.Net
+	if net.Split() == 0 {
+		return nil, true, nil
+	}
+	if !a.HeadWeights {
+		return nil, false, nil
+	}
+	aux, err := a.auxImages()
+	if err != nil {
+		return nil, false, err
+	}
+	feat, err := net.Head(aux.X, aux.N)
+	if err != nil {
+		return nil, false, err
+	}
+	r, err := FitRidge(dense32(feat, aux.N, d), dense32(aux.X, aux.N, aux.Dim()), a.env.RNG, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	norms := make([]float64, aux.N)
+	for i := range aux.N {
+		var s float64
+		for _, v := range feat[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		norms[i] = math.Sqrt(s)
+	}
+	slices.Sort(norms)
+	dec = &featureDecoder{Ridge: r, norm: norms[len(norms)/2]}
+	_, o := r.W.Dims()
+	dec.oneW, dec.c0 = make([]float64, o), append([]float64(nil), r.YMean...)
+	for j := range d {
+		row := r.W.RawRowView(j)
+		for t := range o {
+			dec.oneW[t] += row[t]
+			dec.c0[t] -= r.XMean[j] * row[t]
 		}
 	}
-	s, desc, err := a.sampler()
-	if err != nil {
-		return err
-	}
-	strong := convexRows(s, k, a.env.RNG)
+	return dec, true, nil
+}
 
-	c, h, w := net.InputShape()
-	// Separate every group first, then decode all sources in one product: the decoder is
-	// affine, so the image of a·s + b is a·(s·W) + b·(1·W) + (ȳ − x̄·W), and the blind and
-	// oracle images of a source need one projection s·W between them.
-	type group struct {
-		plain, strong []float64 // k × d sources
-		cands         []int
+// separation is what the attack made of one group: its k sources (k × d, row-major) by FastICA
+// and by the strong variant (nil when the variant does not run), and the victims they are
+// scored against.
+type separation struct {
+	plain, strong []float64
+	cands         []int
+}
+
+// separationStats counts, over all groups, FastICA's failures and runs that did not converge,
+// and the routes StrongUnmix took.
+type separationStats struct {
+	failed, notConverged int
+	routes               map[string]int
+}
+
+// routeCounts lists the groups by StrongUnmix route, sorted by route: [vertices 90 …].
+func (s separationStats) routeCounts() []string {
+	keys := make([]string, 0, len(s.routes))
+	for r := range s.routes {
+		keys = append(keys, r)
 	}
+	slices.Sort(keys)
+	var parts []string
+	for _, r := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", r, s.routes[r]))
+	}
+	return parts
+}
+
+// separate separates the uploads of every group (lists of upload positions) with FastICA and,
+// when strong, with StrongUnmix, which starts from FastICA's estimate when it needs one. A
+// group FastICA fails on gets zero sources. The candidates of a group are every member of
+// every true group its uploads came from: one group unless group matching mixed two up.
+func (a *attack) separate(groups [][]int, strong bool) ([]separation, separationStats) {
+	cap := a.env.Capture
+	k := cap.K
+	d := len(cap.Uploads) / cap.N
 	at := cap.inputAt()
-	var gs []group
-	failed, notConverged := 0, 0
-	routes := map[string]int{}
+	var seps []separation
+	st := separationStats{routes: map[string]int{}}
 	for _, g := range groups {
 		m := make([]float64, k*d)
 		for r, p := range g {
@@ -139,7 +234,6 @@ func (ica) run(a *attack) error {
 				m[r*d+j] = float64(v)
 			}
 		}
-		// Candidates: every member of every true group the uploads came from.
 		var cands []int
 		for _, p := range g {
 			tg := at[p] / k
@@ -149,125 +243,106 @@ func (ica) run(a *attack) error {
 				}
 			}
 		}
-		gr := group{cands: cands}
+		sep := separation{cands: cands}
 		res, err := FastICA(m, k, d, a.env.RNG, ICAOptions{})
 		if err != nil {
-			failed++
-			gr.plain = make([]float64, k*d)
+			st.failed++
+			sep.plain = make([]float64, k*d)
 		} else {
 			if !res.Converged {
-				notConverged++
+				st.notConverged++
 			}
-			gr.plain = Sources(res.Unmixing, m, k, d)
+			sep.plain = Sources(res.Unmixing, m, k, d)
 		}
 		if strong {
 			u, route := StrongUnmix(m, k, d, res)
-			routes[route]++
-			gr.strong = Sources(u, m, k, d)
+			st.routes[route]++
+			sep.strong = Sources(u, m, k, d)
 		}
-		gs = append(gs, gr)
+		seps = append(seps, sep)
 	}
-	// proj[v][i] is source i of group g's variant v (0 plain, 1 strong) times W.
-	var projPlain, projStrong *mat.Dense
-	var oneW, c0 []float64
-	if dec != nil {
-		stack := func(pick func(group) []float64) *mat.Dense {
-			out := mat.NewDense(len(gs)*k, d, nil)
-			for gi, g := range gs {
-				src := pick(g)
-				for i := range k {
-					copy(out.RawRowView(gi*k+i), src[i*d:(i+1)*d])
-				}
-			}
-			var p mat.Dense
-			p.Mul(out, dec.W)
-			return &p
-		}
-		projPlain = stack(func(g group) []float64 { return g.plain })
-		if strong {
-			projStrong = stack(func(g group) []float64 { return g.strong })
-		}
-		_, o := dec.W.Dims()
-		oneW, c0 = make([]float64, o), append([]float64(nil), dec.YMean...)
-		for j := range d {
-			row := dec.W.RawRowView(j)
-			for t := range o {
-				oneW[t] += row[t]
-				c0[t] -= dec.XMean[j] * row[t]
-			}
+	return seps, st
+}
+
+// sourceImages turns the sources of one variant into images: at split 0 a source is an image
+// already (dec nil); deeper, row g·k + i of proj is source i of group g times the decoder's W,
+// all groups decoded in one product.
+type sourceImages struct {
+	dec  *featureDecoder
+	proj *mat.Dense
+}
+
+// sourceImages projects the sources pick chooses from each separation through the decoder.
+func (dec *featureDecoder) sourceImages(seps []separation, pick func(separation) []float64, k int) sourceImages {
+	if dec == nil {
+		return sourceImages{}
+	}
+	d, _ := dec.W.Dims()
+	out := mat.NewDense(len(seps)*k, d, nil)
+	for gi, s := range seps {
+		src := pick(s)
+		for i := range k {
+			copy(out.RawRowView(gi*k+i), src[i*d:(i+1)*d])
 		}
 	}
-	image := func(src []float64, proj *mat.Dense, row int, a, b float64) []float32 {
-		if proj == nil {
-			out := make([]float64, len(src))
-			for i, v := range src {
-				out[i] = a*v + b
-			}
-			return clipImage(out)
-		}
-		p := proj.RawRowView(row)
-		out := make([]float64, len(p))
-		for t, v := range p {
-			out[t] = a*v + b*oneW[t] + c0[t]
+	var p mat.Dense
+	p.Mul(out, dec.W)
+	return sourceImages{dec: dec, proj: &p}
+}
+
+// image returns the image of a·src + b, src being the source at row row of the projection,
+// clipped to [0,1].
+func (im sourceImages) image(src []float64, row int, a, b float64) []float32 {
+	if im.proj == nil {
+		out := make([]float64, len(src))
+		for i, v := range src {
+			out[i] = a*v + b
 		}
 		return clipImage(out)
 	}
-	plain := newSepScore()
-	strongS := newSepScore()
-	pixels := net.Split() == 0
-	for gi, g := range gs {
-		a.scoreGroup(plain, g.plain, k, d, g.cands, imageMetrics, c, h, w, func(i int, src []float64, alpha, beta float64) []float32 {
-			return image(src, projPlain, gi*k+i, alpha, beta)
-		}, func(src []float64) (float64, float64) { return blindPlain(src, pixels, featNorm) })
-		if strong {
-			a.scoreGroup(strongS, g.strong, k, d, g.cands, imageMetrics, c, h, w, func(i int, src []float64, alpha, beta float64) []float32 {
-				return image(src, projStrong, gi*k+i, alpha, beta)
-			}, func([]float64) (float64, float64) { return 1, 0 })
-		}
+	p := im.proj.RawRowView(row)
+	out := make([]float64, len(p))
+	for t, v := range p {
+		out[t] = a*v + b*im.dec.oneW[t] + im.dec.c0[t]
 	}
-	put := func(prefix string, sc *sepScore) {
-		f := float64(sc.n)
-		a.metric(prefix+"corr", sc.corr/f)
-		if imageMetrics {
-			a.metric(prefix+"psnr", sc.psnr/f)
-			a.metric(prefix+"ssim", sc.ssim/f)
-			a.metric(prefix+"oracle_psnr", sc.opsnr/f)
-			a.metric(prefix+"oracle_ssim", sc.ossim/f)
-		}
-	}
-	put("", plain)
-	a.res.Recon = append(a.res.Recon, ReconColumn{Title: a.prefix, Images: plain.recon})
-	a.note("%s", grouping)
-	a.note("coefficients %s", desc)
-	a.headNote()
-	a.note("FastICA parallel logcosh on %d groups of %d (%d failed, %d not converged in 200 iterations)", len(groups), k, failed, notConverged)
-	if strong {
-		put("strong_", strongS)
-		a.res.Recon = append(a.res.Recon, ReconColumn{Title: a.prefix + " strong", Images: strongS.recon})
-		keys := make([]string, 0, len(routes))
-		for r := range routes {
-			keys = append(keys, r)
-		}
-		slices.Sort(keys)
-		var parts []string
-		for _, r := range keys {
-			parts = append(parts, fmt.Sprintf("%s %d", r, routes[r]))
-		}
-		a.note("strong variant: convex rows, non-negative sparse sources (groups by route: %v)", parts)
-	} else {
-		a.note("strong variant skipped: the assumed coefficients are not convex rows")
-	}
-	switch {
-	case !imageMetrics:
-		a.note("no image metrics: decoding head features needs the head's weights")
-	case dec != nil:
-		a.note("images decoded by a ridge decoder of unmixed head features (%d auxiliary images, alpha %g)", a.Aux, dec.Alpha)
-	}
-	a.done()
-	return nil
+	return clipImage(out)
 }
 
-// sepScore accumulates the scores of one variant of the ICA attack.
+// scoreVariant scores one variant, whose sources pick chooses from each separation, over all
+// groups; images says whether to score images too, and blind is the attacker's own
+// normalisation of a source, as (a, b) of a·source + b.
+func (a *attack) scoreVariant(seps []separation, pick func(separation) []float64, dec *featureDecoder, images bool,
+	blind func([]float64) (float64, float64)) *sepScore {
+	k := a.env.Capture.K
+	im := dec.sourceImages(seps, pick, k)
+	sc := newSepScore()
+	for gi, sep := range seps {
+		var image func(i int, src []float64, a, b float64) []float32
+		if images {
+			image = func(i int, src []float64, a, b float64) []float32 { return im.image(src, gi*k+i, a, b) }
+		}
+		a.scoreGroup(sc, pick(sep), sep.cands, image, blind)
+	}
+	return sc
+}
+
+// recordVariant writes one variant's mean scores as metrics <infix>corr and, with images,
+// <infix>psnr, <infix>ssim, <infix>oracle_psnr and <infix>oracle_ssim, and its reconstructions
+// as the grid column title.
+func (a *attack) recordVariant(infix, title string, sc *sepScore, images bool) {
+	f := float64(sc.n)
+	a.metric(infix+"corr", sc.corr/f)
+	if images {
+		a.metric(infix+"psnr", sc.psnr/f)
+		a.metric(infix+"ssim", sc.ssim/f)
+		a.metric(infix+"oracle_psnr", sc.opsnr/f)
+		a.metric(infix+"oracle_ssim", sc.ossim/f)
+	}
+	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: sc.recon})
+}
+
+// sepScore accumulates the scores of one variant of the ICA attack, and per victim the image
+// of the source best correlated with it, for the grid.
 type sepScore struct {
 	corr, psnr, ssim, opsnr, ossim float64
 	n                              int
@@ -279,37 +354,21 @@ func newSepScore() *sepScore {
 	return &sepScore{recon: map[int][]float32{}, best: map[int]float64{}}
 }
 
-// scoreGroup matches the k sources (k × d) to the candidate victims by |correlation| with
-// their unmixed uploads and adds each matched source's |corr| and image scores to sc. image
-// returns the decoded image of a·source + b; blind gives the attacker's own (a, b).
-func (a *attack) scoreGroup(sc *sepScore, src []float64, k, d int, cands []int, images bool, c, h, w int,
+// scoreGroup matches the k sources (k × d) of one group to its candidate victims
+// (matchSources) and adds each matched source's |corr| and, unless image is nil, its image
+// scores to sc. image returns the image of a·(source i) + b; blind gives the attacker's own
+// (a, b), and the oracle's is the least-squares fit to the victim's unmixed upload.
+func (a *attack) scoreGroup(sc *sepScore, src []float64, cands []int,
 	image func(i int, src []float64, a, b float64) []float32, blind func([]float64) (float64, float64)) {
 	cap := a.env.Capture
-	m := len(cands)
-	cost := make([]float64, k*m)
-	feats := make([][]float64, m)
-	for j, v := range cands {
-		f := make([]float64, d)
-		for t, x := range cap.Features[v*d : (v+1)*d] {
-			f[t] = float64(x)
-		}
-		feats[j] = f
-	}
-	for i := range k {
-		for j := range m {
-			r := math.Abs(metrics.Pearson(src[i*d:(i+1)*d], feats[j]))
-			if math.IsNaN(r) {
-				r = 0
-			}
-			cost[i*m+j] = -r
-		}
-	}
-	match := Assign(cost, k, m)
+	d := len(cap.Uploads) / cap.N
+	c, h, w := a.env.Net.InputShape()
+	match, corr, feats := a.matchSources(src, cands)
 	for i, j := range match {
-		r := -cost[i*m+j]
+		r := corr[i]
 		sc.corr += r
 		sc.n++
-		if !images {
+		if image == nil {
 			continue
 		}
 		v := cands[j]
@@ -328,6 +387,41 @@ func (a *attack) scoreGroup(sc *sepScore, src []float64, k, d int, cands []int, 
 			sc.recon[v] = img
 		}
 	}
+}
+
+// matchSources matches the k sources (k × d) to the candidate victims by |correlation| with
+// their unmixed uploads (Assign: the order of the sources is unknowable). It returns the
+// candidate index matched to each source, the |corr| of each match (0 where undefined), and
+// the candidates' unmixed uploads.
+func (a *attack) matchSources(src []float64, cands []int) (match []int, corr []float64, feats [][]float64) {
+	cap := a.env.Capture
+	k := cap.K
+	d := len(cap.Uploads) / cap.N
+	m := len(cands)
+	cost := make([]float64, k*m)
+	feats = make([][]float64, m)
+	for j, v := range cands {
+		f := make([]float64, d)
+		for t, x := range cap.Features[v*d : (v+1)*d] {
+			f[t] = float64(x)
+		}
+		feats[j] = f
+	}
+	for i := range k {
+		for j := range m {
+			r := math.Abs(metrics.Pearson(src[i*d:(i+1)*d], feats[j]))
+			if math.IsNaN(r) {
+				r = 0
+			}
+			cost[i*m+j] = -r
+		}
+	}
+	match = Assign(cost, k, m)
+	corr = make([]float64, k)
+	for i, j := range match {
+		corr[i] = -cost[i*m+j]
+	}
+	return match, corr, feats
 }
 
 // blindPlain is the attacker's own normalisation of a FastICA source, which comes with an
