@@ -68,23 +68,10 @@ func (attribute) Columns(s Spec, channels int) []string {
 }
 
 func (attribute) run(a *attack) error {
-	net := a.env.Net
-	ch, _, _ := net.InputShape()
-	names := a.Attributes
-	if len(names) == 0 {
-		names = DefaultAttributes(ch)
-	}
-	var usable, unusable []string
-	for _, n := range names {
-		if !knownAttr(n, a.env.Attrs) {
-			have := slices.Concat(Attributes(), a.env.Attrs)
-			return fmt.Errorf("no attribute %q on these images, want one of %s", n, strings.Join(have, ", "))
-		}
-		if n == AttrColour && ch != 3 {
-			unusable = append(unusable, n)
-			continue
-		}
-		usable = append(usable, n)
+	ch, _, _ := a.env.Net.InputShape()
+	usable, unusable, err := a.attributes(ch)
+	if err != nil {
+		return err
 	}
 	if len(usable) == 0 {
 		return a.skip("attribute colour needs 3-channel images, these have %d", ch)
@@ -98,44 +85,12 @@ func (attribute) run(a *attack) error {
 	d := len(up) / n
 	cap := a.env.Capture
 	nv := a.victims()
-	victims := cap.Images.Subset(seq(nv))
-	var blocks []int
-	var auxVals, vicVals [][]int
-	for _, name := range usable {
-		av, classes := attrValues(name, aux, a.env.Classes, ink, a.env.Attrs)
-		vv, _ := attrValues(name, victims, a.env.Classes, ink, a.env.Attrs)
-		auxVals, vicVals = append(auxVals, av), append(vicVals, vv)
-		blocks = append(blocks, classes)
-	}
-	width := 0
-	for _, b := range blocks {
-		width += b
-	}
-	y := mat.NewDense(n, width, nil)
-	for i, j := range dom {
-		off := 0
-		for t, b := range blocks {
-			y.Set(i, off+auxVals[t][j], 1)
-			off += b
-		}
-	}
-	clf, err := FitRidge(dense32(up, n, d), y, a.env.RNG, classLoss(blocks))
+	tg := newAttrTargets(usable, aux, cap.Images.Subset(seq(nv)), a.env.Classes, ink, a.env.Attrs)
+	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
 	if err != nil {
 		return err
 	}
-	pred := clf.Predict(dense32(cap.Uploads[:nv*d], nv, d))
-	at := cap.inputAt()
-	off := 0
-	for t, name := range usable {
-		guess, truth := make([]int, nv), make([]int, nv)
-		for p := range nv {
-			guess[p] = argmax(pred.RawRowView(p)[off : off+blocks[t]])
-			truth[p] = vicVals[t][cap.dominant(at[p])]
-		}
-		off += blocks[t]
-		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, truth))
-		a.metric(AttrColumn(name)+"_chance", metrics.Chance(truth))
-	}
+	a.scoreAttributes(usable, tg, clf.Predict(dense32(cap.Uploads[:nv*d], nv, d)))
 	a.headNote()
 	a.note("coefficients %s", desc)
 	a.note("grouping not needed (classifies each upload alone)")
@@ -150,6 +105,86 @@ func (attribute) run(a *attack) error {
 	a.note("one-vs-rest ridge classifier on %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
 	a.done()
 	return nil
+}
+
+// attributes returns the attributes the spec asks for (DefaultAttributes when it names none)
+// split into those the images of ch channels allow and those they do not (colour on grey
+// images). An attribute the images lack is an error.
+func (a *attack) attributes(ch int) (usable, unusable []string, err error) {
+	names := a.Attributes
+	if len(names) == 0 {
+		names = DefaultAttributes(ch)
+	}
+	for _, n := range names {
+		if !knownAttr(n, a.env.Attrs) {
+			have := slices.Concat(Attributes(), a.env.Attrs)
+			return nil, nil, fmt.Errorf("no attribute %q on these images, want one of %s", n, strings.Join(have, ", "))
+		}
+		if n == AttrColour && ch != 3 {
+			unusable = append(unusable, n)
+			continue
+		}
+		usable = append(usable, n)
+	}
+	return usable, unusable, nil
+}
+
+// attrTargets holds, per inferred attribute, its values on the auxiliary images and on the
+// victims, and its number of classes: the width of its block of classifier outputs.
+type attrTargets struct {
+	aux, victims [][]int
+	blocks       []int
+}
+
+// newAttrTargets computes the values of the attributes names on the auxiliary images and the
+// victims (attrValues, with the ink threshold of the auxiliary images).
+func newAttrTargets(names []string, aux, victims *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
+	var t attrTargets
+	for _, name := range names {
+		av, n := attrValues(name, aux, classes, ink, attrs)
+		vv, _ := attrValues(name, victims, classes, ink, attrs)
+		t.aux, t.victims = append(t.aux, av), append(t.victims, vv)
+		t.blocks = append(t.blocks, n)
+	}
+	return t
+}
+
+// oneHot returns the classifier's targets for uploads whose dominant members are the
+// auxiliary images dom: per upload, a one-hot block per attribute.
+func (t attrTargets) oneHot(dom []int) *mat.Dense {
+	width := 0
+	for _, b := range t.blocks {
+		width += b
+	}
+	y := mat.NewDense(len(dom), width, nil)
+	for i, j := range dom {
+		off := 0
+		for a, b := range t.blocks {
+			y.Set(i, off+t.aux[a][j], 1)
+			off += b
+		}
+	}
+	return y
+}
+
+// scoreAttributes scores the classifier's predictions pred on the first victim uploads (one
+// row per upload position) against the attributes of each upload's dominant member: columns
+// <attr>_acc and <attr>_chance.
+func (a *attack) scoreAttributes(names []string, t attrTargets, pred *mat.Dense) {
+	cap := a.env.Capture
+	nv, _ := pred.Dims()
+	at := cap.inputAt()
+	off := 0
+	for i, name := range names {
+		guess, truth := make([]int, nv), make([]int, nv)
+		for p := range nv {
+			guess[p] = argmax(pred.RawRowView(p)[off : off+t.blocks[i]])
+			truth[p] = t.victims[i][cap.dominant(at[p])]
+		}
+		off += t.blocks[i]
+		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, truth))
+		a.metric(AttrColumn(name)+"_chance", metrics.Chance(truth))
+	}
 }
 
 // attrValues computes attribute name for every image of s; inkThreshold is the median mean
