@@ -207,12 +207,34 @@ func RowSumScale(u *mat.Dense) *mat.Dense {
 // RefineSparse improves an unmixing matrix w (k×k, rows summing to 1, applied to uncentred
 // uploads m of k × d) by exploiting sparsity: each source x_i = w_i·M is zero wherever member
 // i has no ink (or an inactive feature) while others do, and those columns of M span the
-// other k−1 members. Each round takes, per source, the fraction q of the non-zero columns
-// where the current estimate is smallest as its presumed zeros Z, and sets w_i to the vector
-// with w_i·1 = 1 that is closest to orthogonal to them: w ∝ (M_Z M_Zᵀ + εI)⁻¹·1. Rounds stop
-// when no row moves by more than 1e-9 or after iters rounds.
+// other k−1 members. Each round takes, per source, the non-zero columns where the current
+// estimate is at most q times its largest value as its presumed zeros Z, and sets w_i to the
+// vector with w_i·1 = 1 that is closest to orthogonal to them: w ∝ (M_Z M_Zᵀ + εI)⁻¹·1. Rounds
+// stop when no row moves by more than 1e-9 or after iters rounds.
 func RefineSparse(w *mat.Dense, m []float64, k, d int, q float64, iters int) *mat.Dense {
 	out := mat.DenseCopyOf(w)
+	nz := nonZeroColumns(m, k, d)
+	r := sparseRefiner{m: m, k: k, d: d, q: q, nz: nz,
+		vals: make([]float64, len(nz)), order: make([]int, len(nz)), g: mat.NewSymDense(k, nil),
+		ones: mat.NewVecDense(k, nil)}
+	for i := range k {
+		r.ones.SetVec(i, 1)
+	}
+	for range iters {
+		moved := 0.0
+		for i := range k {
+			moved = max(moved, r.refineRow(out.RawRowView(i)))
+		}
+		if moved < 1e-9 {
+			break
+		}
+	}
+	return out
+}
+
+// nonZeroColumns returns the columns of m (k × d) whose absolute sum exceeds 1e-6 of the
+// largest: SimplexUnmix's round-off threshold.
+func nonZeroColumns(m []float64, k, d int) []int {
 	var nz []int
 	var maxSum float64
 	for j := range d {
@@ -231,107 +253,82 @@ func RefineSparse(w *mat.Dense, m []float64, k, d int, q float64, iters int) *ma
 			nz = append(nz, j)
 		}
 	}
-	vals := make([]float64, len(nz))
-	order := make([]int, len(nz))
-	g := mat.NewSymDense(k, nil)
-	ones := mat.NewVecDense(k, nil)
-	for i := range k {
-		ones.SetVec(i, 1)
-	}
-	for range iters {
-		moved := 0.0
-		for i := range k {
-			row := out.RawRowView(i)
-			for t, j := range nz {
-				var s float64
-				for l := range k {
-					s += row[l] * m[l*d+j]
-				}
-				vals[t] = s
-				order[t] = t
-			}
-			var top float64
-			for _, v := range vals {
-				top = max(top, v)
-			}
-			z := order[:0]
-			for t, v := range vals {
-				if v <= q*top {
-					z = append(z, t)
-				}
-			}
-			if len(z) < k {
-				continue
-			}
-			nZ := len(z)
-			g.Zero()
-			var tr float64
-			for _, t := range order[:nZ] {
-				j := nz[t]
-				for a := range k {
-					for b := a; b < k; b++ {
-						g.SetSym(a, b, g.At(a, b)+m[a*d+j]*m[b*d+j])
-					}
-				}
-			}
-			for a := range k {
-				tr += g.At(a, a)
-			}
-			for a := range k {
-				g.SetSym(a, a, g.At(a, a)+1e-10*tr/float64(k))
-			}
-			var sol mat.VecDense
-			var ch mat.Cholesky
-			if !ch.Factorize(g) || ch.SolveVecTo(&sol, ones) != nil {
-				continue
-			}
-			var s float64
-			for a := range k {
-				s += sol.AtVec(a)
-			}
-			if s == 0 || math.IsNaN(s) {
-				continue
-			}
-			for a := range k {
-				v := sol.AtVec(a) / s
-				moved = max(moved, math.Abs(v-row[a]))
-				row[a] = v
-			}
-		}
-		if moved < 1e-9 {
-			break
-		}
-	}
-	return out
+	return nz
 }
 
-// selectSmallest reorders idx so that its first n entries index the n smallest vals.
-func selectSmallest(idx []int, vals []float64, n int) {
-	lo, hi := 0, len(idx)-1
-	for lo < hi {
-		p := vals[idx[(lo+hi)/2]]
-		i, j := lo, hi
-		for i <= j {
-			for vals[idx[i]] < p {
-				i++
-			}
-			for vals[idx[j]] > p {
-				j--
-			}
-			if i <= j {
-				idx[i], idx[j] = idx[j], idx[i]
-				i++
-				j--
-			}
+// sparseRefiner holds RefineSparse's data and the buffers its rounds reuse.
+type sparseRefiner struct {
+	m     []float64 // k × d uploads
+	k, d  int
+	q     float64
+	nz    []int // the non-zero columns
+	vals  []float64
+	order []int
+	g     *mat.SymDense
+	ones  *mat.VecDense
+}
+
+// refineRow replaces one row of the unmixing matrix by the solution on its presumed zeros and
+// returns how far it moved; a row with fewer than k presumed zeros or a singular system is
+// left as it is (moved 0).
+func (r *sparseRefiner) refineRow(row []float64) (moved float64) {
+	k, d, m := r.k, r.d, r.m
+	for t, j := range r.nz {
+		var s float64
+		for l := range k {
+			s += row[l] * m[l*d+j]
 		}
-		if n-1 <= j {
-			hi = j
-		} else if n-1 >= i {
-			lo = i
-		} else {
-			return
+		r.vals[t] = s
+		r.order[t] = t
+	}
+	var top float64
+	for _, v := range r.vals {
+		top = max(top, v)
+	}
+	z := r.order[:0]
+	for t, v := range r.vals {
+		if v <= r.q*top {
+			z = append(z, t)
 		}
 	}
+	if len(z) < k {
+		return 0
+	}
+	g := r.g
+	g.Zero()
+	var tr float64
+	for _, t := range z {
+		j := r.nz[t]
+		for a := range k {
+			for b := a; b < k; b++ {
+				g.SetSym(a, b, g.At(a, b)+m[a*d+j]*m[b*d+j])
+			}
+		}
+	}
+	for a := range k {
+		tr += g.At(a, a)
+	}
+	for a := range k {
+		g.SetSym(a, a, g.At(a, a)+1e-10*tr/float64(k))
+	}
+	var sol mat.VecDense
+	var ch mat.Cholesky
+	if !ch.Factorize(g) || ch.SolveVecTo(&sol, r.ones) != nil {
+		return 0
+	}
+	var s float64
+	for a := range k {
+		s += sol.AtVec(a)
+	}
+	if s == 0 || math.IsNaN(s) {
+		return 0
+	}
+	for a := range k {
+		v := sol.AtVec(a) / s
+		moved = max(moved, math.Abs(v-row[a]))
+		row[a] = v
+	}
+	return moved
 }
 
 func invert(c *mat.Dense) *mat.Dense {
