@@ -67,52 +67,10 @@ func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error
 	if opt.Tol == 0 {
 		opt.Tol = 1e-4
 	}
-	mean := make([]float64, k)
-	xc := make([]float64, k*d)
-	for i := range k {
-		row := x[i*d : (i+1)*d]
-		var s float64
-		for _, v := range row {
-			s += v
-		}
-		mean[i] = s / float64(d)
-		for j, v := range row {
-			xc[i*d+j] = v - mean[i]
-		}
+	mean, kw, z, err := whiten(x, k, d)
+	if err != nil {
+		return nil, err
 	}
-	// Whitening from the covariance's eigen-decomposition.
-	cov := mat.NewSymDense(k, nil)
-	for i := range k {
-		for j := i; j < k; j++ {
-			var s float64
-			ri, rj := xc[i*d:(i+1)*d], xc[j*d:(j+1)*d]
-			for t := range ri {
-				s += ri[t] * rj[t]
-			}
-			cov.SetSym(i, j, s/float64(d))
-		}
-	}
-	var eig mat.EigenSym
-	if !eig.Factorize(cov, true) {
-		return nil, errors.New("attacks: ica: eigen-decomposition of the covariance failed")
-	}
-	vals := eig.Values(nil)
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	top := vals[len(vals)-1]
-	if !(top > 0) || vals[0] <= 1e-12*top {
-		return nil, ErrRankDeficient
-	}
-	kw := mat.NewDense(k, k, nil) // K = Λ^{-1/2} Eᵀ
-	for i := range k {
-		s := 1 / math.Sqrt(vals[i])
-		for j := range k {
-			kw.Set(i, j, s*vecs.At(j, i))
-		}
-	}
-	z := make([]float64, k*d) // whitened data, k × d
-	mulSmall(z, kw.RawMatrix().Data, xc, k, d)
-
 	w0 := mat.NewDense(k, k, nil)
 	for i := range k {
 		for j := range k {
@@ -122,7 +80,6 @@ func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error
 	var w *mat.Dense
 	var iter int
 	var conv bool
-	var err error
 	switch opt.Algorithm {
 	case ICAParallel:
 		w, iter, conv, err = icaParallel(z, k, d, w0, opt)
@@ -137,6 +94,58 @@ func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error
 	var u mat.Dense
 	u.Mul(w, kw)
 	return &ICA{Unmixing: &u, Mean: mean, Iter: iter, Converged: conv}, nil
+}
+
+// whiten centres each mixture (row of x, k × d) and whitens the centred rows with the
+// eigen-decomposition of their k×k covariance, K = Λ^{−1/2}Eᵀ, so that the whitened rows have
+// unit variance and are uncorrelated. It returns the means, K and the whitened data z = K·Xc
+// (k × d), and ErrRankDeficient when an eigenvalue is below 1e-12 of the largest.
+func whiten(x []float64, k, d int) (mean []float64, kw *mat.Dense, z []float64, err error) {
+	mean = make([]float64, k)
+	xc := make([]float64, k*d)
+	for i := range k {
+		row := x[i*d : (i+1)*d]
+		var s float64
+		for _, v := range row {
+			s += v
+		}
+		mean[i] = s / float64(d)
+		for j, v := range row {
+			xc[i*d+j] = v - mean[i]
+		}
+	}
+	cov := mat.NewSymDense(k, nil)
+	for i := range k {
+		for j := i; j < k; j++ {
+			var s float64
+			ri, rj := xc[i*d:(i+1)*d], xc[j*d:(j+1)*d]
+			for t := range ri {
+				s += ri[t] * rj[t]
+			}
+			cov.SetSym(i, j, s/float64(d))
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(cov, true) {
+		return nil, nil, nil, errors.New("attacks: ica: eigen-decomposition of the covariance failed")
+	}
+	vals := eig.Values(nil)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	top := vals[len(vals)-1]
+	if !(top > 0) || vals[0] <= 1e-12*top {
+		return nil, nil, nil, ErrRankDeficient
+	}
+	kw = mat.NewDense(k, k, nil) // K = Λ^{-1/2} Eᵀ
+	for i := range k {
+		s := 1 / math.Sqrt(vals[i])
+		for j := range k {
+			kw.Set(i, j, s*vecs.At(j, i))
+		}
+	}
+	z = make([]float64, k*d)
+	mulSmall(z, kw.RawMatrix().Data, xc, k, d)
+	return mean, kw, z, nil
 }
 
 // mulSmall computes dst (k × d) = a (k × k) · src (k × d), all row-major.

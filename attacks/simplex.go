@@ -99,7 +99,38 @@ func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 	if len(m) != k*d {
 		panic("attacks: SimplexUnmix: len(m) != k·d")
 	}
-	// Normalised non-zero columns, column-major in p (n × k).
+	p, n := normalisedColumns(m, k, d)
+	if n < k {
+		return nil, errors.New("attacks: simplex: fewer non-zero columns than group members")
+	}
+	chat, ok := successiveProjection(p, n, k)
+	if !ok {
+		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+	}
+	ones := mat.NewVecDense(k, nil)
+	for i := range k {
+		ones.SetVec(i, 1)
+	}
+	var s mat.VecDense
+	if err := s.SolveVec(chat, ones); err != nil {
+		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+	}
+	c := mat.NewDense(k, k, nil)
+	for t := range k {
+		if !(s.AtVec(t) > 0) {
+			return nil, errors.New("attacks: simplex: data do not fit convex coefficients (non-positive scale)")
+		}
+		for i := range k {
+			c.Set(i, t, chat.At(i, t)*s.AtVec(t))
+		}
+	}
+	return c, nil
+}
+
+// normalisedColumns returns the n columns of m (k × d) whose sum is above 1e-6 of the largest
+// |sum|, each divided by its sum, column-major (n × k): points of the simplex the vertices of
+// SimplexUnmix span.
+func normalisedColumns(m []float64, k, d int) (p []float64, n int) {
 	var maxSum float64
 	sums := make([]float64, d)
 	for j := range d {
@@ -112,20 +143,23 @@ func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 	}
 	// Columns below 1e-6 of the largest carry only round-off direction; float32 uploads are
 	// exact to 6e-8 relative, so 1e-6 keeps every pixel of intensity ≥ 1/255.
-	var p []float64
-	var idx []int
 	for j, s := range sums {
 		if s > 1e-6*maxSum {
 			for i := range k {
 				p = append(p, m[i*d+j]/s)
 			}
-			idx = append(idx, j)
+			n++
 		}
 	}
-	n := len(idx)
-	if n < k {
-		return nil, errors.New("attacks: simplex: fewer non-zero columns than group members")
-	}
+	return p, n
+}
+
+// successiveProjection finds k vertices among the n points p (n × k, row-major) by the
+// successive projection algorithm: take the point of largest norm, project every point onto
+// the orthogonal complement of it, repeat. It returns the vertices as the columns of a k×k
+// matrix, in the order found, and false when the points left have no norm above 1e-10 (the
+// vertices are linearly dependent).
+func successiveProjection(p []float64, n, k int) (*mat.Dense, bool) {
 	r := append([]float64(nil), p...)
 	chat := mat.NewDense(k, k, nil)
 	for t := range k {
@@ -140,7 +174,7 @@ func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 			}
 		}
 		if bestNorm <= 1e-20 {
-			return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+			return nil, false
 		}
 		for i := range k {
 			chat.Set(i, t, p[best*k+i])
@@ -161,24 +195,7 @@ func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 			}
 		}
 	}
-	ones := mat.NewVecDense(k, nil)
-	for i := range k {
-		ones.SetVec(i, 1)
-	}
-	var s mat.VecDense
-	if err := s.SolveVec(chat, ones); err != nil {
-		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
-	}
-	c := mat.NewDense(k, k, nil)
-	for t := range k {
-		if !(s.AtVec(t) > 0) {
-			return nil, errors.New("attacks: simplex: data do not fit convex coefficients (non-positive scale)")
-		}
-		for i := range k {
-			c.Set(i, t, chat.At(i, t)*s.AtVec(t))
-		}
-	}
-	return c, nil
+	return chat, true
 }
 
 // RowSumScale rescales each row of an unmixing matrix u (k×k, applied to uncentred uploads) so
