@@ -20,7 +20,7 @@ type Spec struct {
 	// attacker draws from the training split to train its decoder or classifier.
 	Victims, Aux int
 	// HeadWeights says whether the attacker knows the edge head's weights, which it needs to
-	// turn auxiliary images into uploads at split > 0 (the strongest setting of DESIGN.md §2).
+	// turn auxiliary images into uploads at split > 0 (the strongest setting of the threat model).
 	HeadWeights bool
 	// Coefficients is the coefficient distribution the attacker assumes: "known" (the edge's
 	// own) or a sampler name (mixing.SamplerNames; dirichlet with alpha 1).

@@ -27,9 +27,9 @@ func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
 func AttrColumn(a string) string { return strings.ToLower(a) }
 
 // DefaultAttributes are the attributes inferred when a spec lists none: the label and ink for
-// grey images (issue 3: the digit of the dominant member and "ink mass above/below the
-// median", the analogue of the paper's "colour of the cat"), the label and the dominant colour
-// for colour images.
+// grey images (the digit of the dominant member and "ink mass above/below the median", the
+// grey-image analogue of the "colour of the cat" that DataMix's paper gives as private
+// information), the label and the dominant colour for colour images.
 func DefaultAttributes(channels int) []string {
 	if channels == 3 {
 		return []string{AttrLabel, AttrColour}
@@ -41,13 +41,15 @@ func DefaultAttributes(channels int) []string {
 // attribute.
 const KindAttribute = "attribute"
 
-// attribute is the attribute-inference attack: a one-vs-rest ridge
-// classifier trained on simulated uploads of auxiliary images predicts an attribute of each
-// upload's dominant member: a built-in one (label, ink, colour) or one the dataset carries
-// (Env.Attrs: CelebA's Male, Smiling, …). Columns <name>_<attr>_acc and <name>_<attr>_chance
-// (the majority-class rate on the victims scored), <attr> lower-cased (AttrColumn). An
-// attribute the dataset lacks is an error: the config is checked against the data before
-// anything trains, so it cannot be a matter of applicability.
+// attribute is the attribute-inference attack: a one-vs-rest ridge classifier trained on
+// simulated uploads of auxiliary images predicts attributes of each upload's dominant member:
+// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's Male,
+// Smiling, …), one block of outputs per attribute. Columns <name>_<attr>_acc and
+// <name>_<attr>_chance (the majority-class rate on the victims scored), <attr> lower-cased
+// (AttrColumn). An attribute the dataset lacks is an error: the config is checked against the
+// data before anything trains, so it cannot be a matter of applicability. Colour on grey
+// images is skipped here rather than as a Need: it depends on the images, and the experiment
+// config rejects it before anything runs.
 type attribute struct{}
 
 func (attribute) Name() string      { return KindAttribute }

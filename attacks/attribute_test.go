@@ -2,7 +2,7 @@ package attacks
 
 import "testing"
 
-// Issue 3's sanity check of the attribute attack: on unmixed uploads (k = 1) it is far above
+// The attribute attack's sanity check: on unmixed uploads (k = 1) it is far above
 // chance. Ridge on raw pixels reaches about 0.8 on digits (chance about 0.13); 0.5 above chance
 // leaves a wide margin.
 func TestAttributeUnmixedFarAboveChance(t *testing.T) {

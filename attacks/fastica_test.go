@@ -29,7 +29,7 @@ func matchedCorr(src, x []float64, k, d int) float64 {
 }
 
 // Independent non-Gaussian sources mixed by a known, well-conditioned C are recovered almost
-// exactly (issue 3's sanity check: |corr| ≥ 0.99). Sources: Laplace (super-Gaussian), uniform
+// exactly (the sanity check of any separation: |corr| ≥ 0.99). Sources: Laplace (super-Gaussian), uniform
 // (sub-Gaussian), a sparse non-negative spike train and a sine: the kinds FastICA separates.
 func TestFastICARecoversSyntheticSources(t *testing.T) {
 	const d = 4000
@@ -70,7 +70,7 @@ func TestFastICARecoversSyntheticSources(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// 0.99: the issue's criterion; with 4000 samples the estimation error of the
+				// 0.99: the sanity criterion; with 4000 samples the estimation error of the
 				// unmixing vectors is of order 1/√4000 ≈ 0.016 in angle, |corr| ≈ 1 − 1e-4.
 				if r := matchedCorr(Sources(res.Unmixing, m, k, d), x, k, d); r < 0.99 {
 					t.Errorf("mean |corr| = %.4f, want ≥ 0.99 (converged %v after %d)", r, res.Converged, res.Iter)

@@ -5,9 +5,10 @@ import "github.com/datamix/harness/metrics"
 // KindGroupMatching is the group-matching attack: it undoes the shuffling across groups.
 const KindGroupMatching = "group_matching"
 
-// groupMatching is the group-matching attack. Columns <name>_acc (fraction
-// of groups recovered exactly) and <name>_ari (adjusted Rand index of recovered against true
-// groups, over all uploads).
+// groupMatching is the group-matching attack: per pool, the shuffled uploads are clustered
+// into groups of k by their affinity (Affinity, BalancedClusters). Columns <name>_acc (the
+// fraction of groups recovered exactly) and <name>_ari (the adjusted Rand index of recovered
+// against true groups, over all uploads).
 type groupMatching struct{}
 
 func (groupMatching) Name() string               { return KindGroupMatching }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Issue 3's sanity check of the inversion attack: at split 0, k = 1, the upload is the image
+// The inversion attack's sanity check: at split 0, k = 1, the upload is the image
 // and the decoder learns the identity; SSIM must reach 0.9.
 func TestInversionSplit0K1Reconstructs(t *testing.T) {
 	env := pixelEnv(t, 200, 1, 200, false, 1)

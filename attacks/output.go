@@ -6,13 +6,14 @@ import (
 	"github.com/datamix/harness/metrics"
 )
 
-// KindOutput is the output-inference attack: a classifier on returned values predicts the label.
+// KindOutput is the output-inference attack: a classifier on the values the cloud returns
+// predicts the label.
 const KindOutput = "output"
 
-// output is the output-inference attack: a one-vs-rest ridge classifier on
-// the values the cloud returns (before de-mixing, which only the edge can do), trained on the
-// returns of simulated uploads of auxiliary images, predicts the label of each upload's
-// dominant member. Columns <name>_acc and <name>_chance.
+// output is the output-inference attack: a one-vs-rest ridge classifier on the values the
+// cloud returns (before de-mixing, which only the edge can do), trained on the returns of
+// simulated uploads of auxiliary images, predicts the label of each upload's dominant member.
+// Columns <name>_acc and <name>_chance.
 type output struct{}
 
 func (output) Name() string               { return KindOutput }

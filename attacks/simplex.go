@@ -82,7 +82,7 @@ func convexRows(s mixing.Sampler, k int, rng *rand.Rand) bool {
 // row-major) using what the attacker knows when the edge draws convex coefficients (the
 // dirichlet and uniform samplers, and the paper's example): C ≥ 0 with rows summing to 1,
 // and the mixed signals H ≥ 0 (pixels in [0,1]; post-ReLU features). It is the stronger
-// alternative to FastICA of issue 3.
+// alternative to FastICA that the ICA attack's strong variant uses (StrongUnmix).
 //
 // Every column m_j = C·h_j of the uploads is then a non-negative combination of the columns
 // c_i of C, so m_j/(1ᵀm_j) lies in the simplex spanned by the vertices c_i/(1ᵀc_i). Natural

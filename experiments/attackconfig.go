@@ -14,7 +14,7 @@ import (
 )
 
 // AttackConfig is one entry of the config's attacks: list: a privacy attack run on every
-// DataMix cell after evaluation (DESIGN.md §2, issue 3). Zero values mean the documented
+// DataMix cell after evaluation (see the attacks package). Zero values mean the documented
 // defaults, so an entry may be as short as {kind: ica}.
 type AttackConfig struct {
 	// Kind is one of attacks.Kinds(): inversion, ica, group_matching, attribute, output.
@@ -31,7 +31,7 @@ type AttackConfig struct {
 	// never holds the victims. 0 means 2000, or the whole training split if it is smaller.
 	Aux int `yaml:"aux"`
 	// Head says whether the attacker knows the edge head's weights: "known" (the default; the
-	// strongest setting of DESIGN.md §2, needed to simulate uploads at split > 0) or
+	// strongest setting of the threat model, needed to simulate uploads at split > 0) or
 	// "unknown". At split 0 the head is the identity and always known.
 	Head string `yaml:"head"`
 	// Coefficients is the coefficient distribution the attacker assumes: "known" (the
