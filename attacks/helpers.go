@@ -10,18 +10,22 @@ import (
 	"github.com/datamix/harness/mixing"
 )
 
-// attack is one run in progress.
+// attack is one attack run in progress: the spec, what it is given, and the result it writes.
+// Its methods are the helpers every kind shares: auxiliary images and uploads, the victims
+// scored, and the bookkeeping of metrics and notes.
 type attack struct {
 	Spec
 	env     *Env
 	res     *Result
-	prefix  string
-	setting []string
+	prefix  string   // the column prefix, Spec.ColumnPrefix
+	setting []string // the items of the setting note, in order
 }
 
+// metric records metric name (without the prefix) as column <prefix>_<name>.
 func (a *attack) metric(name string, v float64) { a.res.Metrics[a.prefix+"_"+name] = v }
 
-// skip records why the attack does not apply.
+// skip records why the attack does not apply, as the note "skipped: <why>". Run skips for an
+// unmet Need; a kind skips itself only for what depends on the data.
 func (a *attack) skip(format string, args ...any) error {
 	a.res.Notes[a.prefix] = "skipped: " + fmt.Sprintf(format, args...)
 	return nil
@@ -32,6 +36,7 @@ func (a *attack) note(format string, args ...any) {
 	a.setting = append(a.setting, fmt.Sprintf(format, args...))
 }
 
+// done writes the setting note, "setting: " and the noted items joined by "; ".
 func (a *attack) done() {
 	a.res.Notes[a.prefix] = "setting: " + strings.Join(a.setting, "; ")
 }
@@ -52,6 +57,7 @@ func (a *attack) sampler() (mixing.Sampler, string, error) {
 	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
 }
 
+// headNote notes what the attack knows of the head.
 func (a *attack) headNote() {
 	switch {
 	case a.env.Net.Split() == 0:
