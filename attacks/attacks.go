@@ -3,69 +3,12 @@ package attacks
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
-)
-
-// The kinds of attack (DESIGN.md §2, issue 3).
-const (
-	KindInversion     = "inversion"      // learned decoder from an upload to an input image
-	KindICA           = "ica"            // blind source separation of a group's uploads
-	KindGroupMatching = "group_matching" // undo inter-group shuffling
-	KindAttribute     = "attribute"      // classifier on uploads predicts a private attribute
-	KindOutput        = "output"         // classifier on returned values predicts the label
-)
-
-// Kinds lists the attack kinds in the order the harness runs them.
-func Kinds() []string {
-	return []string{KindInversion, KindICA, KindGroupMatching, KindAttribute, KindOutput}
-}
-
-// DefaultName is the column prefix of an attack kind's metrics (issue 3's column names).
-func DefaultName(kind string) string {
-	switch kind {
-	case KindGroupMatching:
-		return "group_match"
-	case KindAttribute:
-		return "attr"
-	}
-	return kind
-}
-
-// The attribute names an attribute attack may predict.
-const (
-	AttrLabel  = "label"  // the class label (the digit for MNIST)
-	AttrInk    = "ink"    // mean intensity above the median of the auxiliary images
-	AttrColour = "colour" // the channel with the largest mean (3-channel images only)
-)
-
-// Attributes lists the attribute names every dataset has, in a fixed order. A dataset with
-// attributes of its own (celeba: Male, Smiling, …; Env.Attrs) adds those, by their names.
-func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
-
-// AttrColumn is the column name part of attribute a: a lower-cased, so that CelebA's Male is
-// reported as <prefix>_male_acc.
-func AttrColumn(a string) string { return strings.ToLower(a) }
-
-// Groupings for the ICA attack.
-const (
-	// GroupingAuto uses what the cloud can know: the upload order without shuffling, the
-	// groups recovered by group matching with it.
-	GroupingAuto = "auto"
-	// GroupingOracle gives the attacker the true groups even under shuffling: the upper bound.
-	GroupingOracle = "oracle"
-)
-
-// Affinities for group matching.
-const (
-	AffinityAuto        = "auto"        // support when the uploads have exact zeros, else correlation
-	AffinitySupport     = "support"     // Jaccard index of the non-zero sets
-	AffinityCorrelation = "correlation" // |Pearson correlation|
 )
 
 // Spec configures one attack; the experiment config's attacks: entries map onto it.
@@ -77,7 +20,7 @@ type Spec struct {
 	// attacker draws from the training split to train its decoder or classifier.
 	Victims, Aux int
 	// HeadWeights says whether the attacker knows the edge head's weights, which it needs to
-	// turn auxiliary images into uploads at split > 0 (the strongest setting of DESIGN.md §2).
+	// turn auxiliary images into uploads at split > 0 (the strongest setting of the threat model).
 	HeadWeights bool
 	// Coefficients is the coefficient distribution the attacker assumes: "known" (the edge's
 	// own) or a sampler name (mixing.SamplerNames; dirichlet with alpha 1).
@@ -192,182 +135,27 @@ type ReconColumn struct {
 	Images map[int][]float32
 }
 
-// Run runs one attack. An attack that cannot apply to the cell (ICA at k = 1, group matching
-// without shuffling, an attack that needs the head's weights when the spec withholds them) is
-// skipped: its Notes entry says why and it reports no metrics. Errors are failures of the
-// data or the numerics, never of applicability.
+// Run runs one attack. An attack that cannot apply to the cell (its kind's Needs: ICA at
+// k = 1, group matching without shuffling, an attack that needs the head's weights when the
+// spec withholds them) is skipped: its Notes entry says why and it reports no metrics. Errors
+// are failures of the data or the numerics, never of applicability.
 func Run(s Spec, env *Env) (*Result, error) {
-	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
-	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
-	var err error
-	switch s.Kind {
-	case KindInversion:
-		err = a.inversion()
-	case KindICA:
-		err = a.ica()
-	case KindGroupMatching:
-		err = a.groupMatching()
-	case KindAttribute:
-		err = a.attribute()
-	case KindOutput:
-		err = a.output()
-	default:
+	kind, ok := Lookup(s.Kind)
+	if !ok {
 		return nil, fmt.Errorf("attacks: unknown kind %q, want one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
-	if err != nil {
+	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
+	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
+	if ok, why := s.Applies(env.cell()); !ok {
+		return res, a.skip("%s", why)
+	}
+	if err := kind.run(a); err != nil {
 		return nil, fmt.Errorf("attacks: %s: %w", a.prefix, err)
 	}
 	return res, nil
 }
 
-// attack is one run in progress.
-type attack struct {
-	Spec
-	env     *Env
-	res     *Result
-	prefix  string
-	setting []string
-}
-
-func (a *attack) metric(name string, v float64) { a.res.Metrics[a.prefix+"_"+name] = v }
-
-// skip records why the attack does not apply.
-func (a *attack) skip(format string, args ...any) error {
-	a.res.Notes[a.prefix] = "skipped: " + fmt.Sprintf(format, args...)
-	return nil
-}
-
-// note adds one item of the attack's setting; done writes them into Notes.
-func (a *attack) note(format string, args ...any) {
-	a.setting = append(a.setting, fmt.Sprintf(format, args...))
-}
-
-func (a *attack) done() {
-	a.res.Notes[a.prefix] = "setting: " + strings.Join(a.setting, "; ")
-}
-
-// sampler returns the coefficient sampler the attacker assumes, and its description.
-func (a *attack) sampler() (mixing.Sampler, string, error) {
-	if a.Coefficients == "" || a.Coefficients == "known" {
-		return a.env.Sampler, a.env.Sampler.Name() + " (known)", nil
-	}
-	s, err := mixing.NewSampler(a.Coefficients, 1, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	desc := a.Coefficients + " (assumed"
-	if a.Coefficients == "dirichlet" {
-		desc = "dirichlet alpha 1 (assumed"
-	}
-	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
-}
-
-// needHead reports whether the attack must simulate uploads with the head and may not.
-func (a *attack) needHead() bool { return a.env.Net.Split() > 0 && !a.HeadWeights }
-
-func (a *attack) headNote() {
-	switch {
-	case a.env.Net.Split() == 0:
-		a.note("head weights not needed (split 0: uploads are mixed pixels)")
-	case a.HeadWeights:
-		a.note("head weights known")
-	default:
-		a.note("head weights unknown")
-	}
-}
-
-// victims returns the number of victims the attack scores: Spec.Victims rounded down to
-// whole pools, at least one pool, at most the capture.
-func (a *attack) victims() int {
-	c := a.env.Capture
-	n := min(a.Victims, c.N)
-	n -= n % c.Pool
-	return max(n, min(c.Pool, c.N))
-}
-
-// auxImages draws the attacker's auxiliary images from the pool.
-func (a *attack) auxImages() (*datasets.Images, error) {
-	p := a.env.Pool
-	n := a.Aux
-	if n > p.N {
-		return nil, fmt.Errorf("%d auxiliary images requested, the training split holds %d", n, p.N)
-	}
-	idx := a.env.RNG.Perm(p.N)[:n]
-	slices.Sort(idx)
-	return p.Subset(idx), nil
-}
-
-// auxUploads draws the attack's auxiliary images and turns them into uploads as the edge
-// would (simulate), with coefficients from the distribution the attacker assumes, which desc
-// names.
-func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, desc string, err error) {
-	s, desc, err := a.sampler()
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	if aux, err = a.auxImages(); err != nil {
-		return nil, nil, nil, "", err
-	}
-	up, dom, _, err = a.simulate(aux, s)
-	return aux, up, dom, desc, err
-}
-
-// simulate turns auxiliary images into what the attacker believes uploads look like: head
-// features, mixed in groups of k with coefficients from the assumed sampler (the edge's guard
-// applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole
-// groups), the index of each upload's dominant member (largest coefficient) and the features.
-func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
-	k := a.env.Capture.K
-	n := aux.N - aux.N%k
-	if n == 0 {
-		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
-	}
-	feat, err = a.env.Net.Head(aux.X[:n*aux.Dim()], n)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	d := len(feat) / n
-	cs, _, err := mixing.DrawGroups(a.env.Guard, s, a.env.RNG, n, k)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	up = make([]float32, n*d)
-	mixing.MixBatch(up, cs, feat, d)
-	dom = make([]int, n)
-	for g, c := range cs {
-		for r := range k {
-			dom[g*k+r] = g*k + argmax(c.RawRowView(r))
-		}
-	}
-	return up, dom, feat, nil
-}
-
-// Columns lists the metric columns an attack of spec s may write on images of the given
-// number of channels (an attack that is skipped writes none of them).
-func Columns(s Spec, channels int) []string {
-	var names []string
-	switch s.Kind {
-	case KindInversion:
-		names = []string{"psnr", "ssim", "best_psnr", "best_ssim"}
-	case KindICA:
-		for _, v := range []string{"", "strong_"} {
-			names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
-		}
-	case KindGroupMatching:
-		names = []string{"acc", "ari"}
-	case KindAttribute:
-		attrs := s.Attributes
-		if len(attrs) == 0 {
-			attrs = DefaultAttributes(channels)
-		}
-		for _, a := range attrs {
-			names = append(names, AttrColumn(a)+"_acc", AttrColumn(a)+"_chance")
-		}
-	case KindOutput:
-		names = []string{"acc", "chance"}
-	}
-	for i, n := range names {
-		names[i] = s.ColumnPrefix() + "_" + n
-	}
-	return names
+// cell is the cell env's capture comes from.
+func (env *Env) cell() Cell {
+	return Cell{Split: env.Net.Split(), K: env.Capture.K, Shuffled: env.Capture.Shuffled}
 }

@@ -122,3 +122,18 @@ func pixelEnv(t *testing.T, n, k, pool int, shuffle bool, seed uint64) *Env {
 	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, k, pool, shuffle, s, rng), Pool: ds.Train,
 		Classes: 10, Sampler: s, RNG: rng}
 }
+
+func run(t *testing.T, s Spec, env *Env) *Result {
+	t.Helper()
+	if s.Victims == 0 {
+		s.Victims = 200
+	}
+	if s.Aux == 0 {
+		s.Aux = 1000
+	}
+	res, err := Run(s, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

@@ -1,322 +1,487 @@
 package attacks
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/metrics"
 )
 
-// ICAAlgorithm selects how FastICA estimates its components.
-type ICAAlgorithm int
-
+// Groupings for the ICA attack.
 const (
-	// ICAParallel estimates all components at once with symmetric decorrelation
-	// (Hyvärinen, IEEE TNN 10(3), 1999, eq. 26; scikit-learn's algorithm="parallel").
-	ICAParallel ICAAlgorithm = iota
-	// ICADeflation estimates them one at a time with Gram–Schmidt decorrelation
-	// (Hyvärinen 1999, §IV-A; scikit-learn's algorithm="deflation").
-	ICADeflation
+	// GroupingAuto uses what the cloud can know: the upload order without shuffling, the
+	// groups recovered by group matching with it.
+	GroupingAuto = "auto"
+	// GroupingOracle gives the attacker the true groups even under shuffling: the upper bound.
+	GroupingOracle = "oracle"
 )
 
-// ICAOptions are FastICA's settings; the zero value is scikit-learn's FastICA defaults
-// (algorithm="parallel", fun="logcosh" with alpha 1, max_iter=200, tol=1e-4).
-type ICAOptions struct {
-	Algorithm ICAAlgorithm
-	// MaxIter bounds the fixed-point iterations (per component for deflation); 0 means 200.
-	MaxIter int
-	// Tol stops the iteration when every unmixing vector moves by less than it
-	// (max |1 − |⟨w_new, w_old⟩||); 0 means 1e-4.
-	Tol float64
+// KindICA is the ICA key-recovery attack: blind source separation of a group's uploads.
+const KindICA = "ica"
+
+// ica is the ICA key-recovery attack and its stronger variant. Per group (known from the upload
+// order, given by the oracle, or recovered by group matching), FastICA separates the k uploads;
+// the strong variant uses StrongUnmix instead. Sources are scored against the members of the
+// group(s) their uploads came from, matched by the Hungarian method on |correlation| (order is
+// unknowable): <name>_corr in upload space (pixels at split 0, head features deeper); images,
+// decoded at split > 0 by a ridge decoder trained on unmixed head features of auxiliary images,
+// are scored blind (<name>_psnr, <name>_ssim: sign by skewness and min-max to [0,1] for
+// FastICA; the strong variant's sources are already in input units) and after an oracle affine
+// fit to the matched member (<name>_oracle_psnr, <name>_oracle_ssim). The strong variant's
+// columns are <name>_strong_….
+type ica struct{}
+
+func (ica) Name() string      { return KindICA }
+func (ica) Prefix() string    { return "ica" }
+func (ica) Options() []Option { return []Option{OptionGrouping, OptionAffinity} }
+
+func (ica) Needs() []Need {
+	return []Need{needGroups("one upload per group, nothing to separate (the inversion attack covers k = 1)")}
 }
 
-// ICA is the result of FastICA on one group of k mixed signals.
-type ICA struct {
-	// Unmixing is the k×k matrix that maps the centred mixtures to the sources (whitening
-	// included): S = Unmixing·(X − Mean). Applied to the uncentred mixtures it maps
-	// M = C·H to P·D·H for a permutation P and a diagonal scaling D when separation succeeds.
-	Unmixing *mat.Dense
-	// Mean holds the mean of each mixture (row of X).
-	Mean []float64
-	// Iter is the number of iterations run (the most of any component for deflation) and
-	// Converged whether the tolerance was reached within MaxIter.
-	Iter      int
-	Converged bool
+func (ica) Columns(Spec, int) []string {
+	var names []string
+	for _, v := range []string{"", "strong_"} {
+		names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
+	}
+	return names
 }
 
-// ErrRankDeficient reports mixtures that span fewer than k dimensions, which no separation
-// can undo (two identical uploads, say).
-var ErrRankDeficient = errors.New("attacks: ica: mixtures are linearly dependent")
-
-// FastICA separates the k rows of x (k × d, row-major: k mixtures of d samples each, e.g. the k
-// uploads of one group, pixels as samples) into k statistically independent sources, with the
-// FastICA fixed-point algorithm of Hyvärinen (1999) and the logcosh contrast G(u) = log cosh u
-// (g = tanh), as scikit-learn's FastICA does: centre each mixture, whiten with the
-// eigen-decomposition of the k×k covariance (K = Λ^{−1/2}Eᵀ, so the whitened rows have unit
-// variance), start from a standard normal k×k matrix drawn from rng, and iterate.
-// It returns ErrRankDeficient when the covariance has an eigenvalue below 1e-12 of the largest.
-func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error) {
-	if k < 1 || d < 2 || len(x) != k*d {
-		panic(fmt.Sprintf("attacks: FastICA of %d values as %d mixtures of %d samples", len(x), k, d))
-	}
-	if opt.MaxIter == 0 {
-		opt.MaxIter = 200
-	}
-	if opt.Tol == 0 {
-		opt.Tol = 1e-4
-	}
-	mean := make([]float64, k)
-	xc := make([]float64, k*d)
-	for i := range k {
-		row := x[i*d : (i+1)*d]
-		var s float64
-		for _, v := range row {
-			s += v
-		}
-		mean[i] = s / float64(d)
-		for j, v := range row {
-			xc[i*d+j] = v - mean[i]
-		}
-	}
-	// Whitening from the covariance's eigen-decomposition.
-	cov := mat.NewSymDense(k, nil)
-	for i := range k {
-		for j := i; j < k; j++ {
-			var s float64
-			ri, rj := xc[i*d:(i+1)*d], xc[j*d:(j+1)*d]
-			for t := range ri {
-				s += ri[t] * rj[t]
-			}
-			cov.SetSym(i, j, s/float64(d))
-		}
-	}
-	var eig mat.EigenSym
-	if !eig.Factorize(cov, true) {
-		return nil, errors.New("attacks: ica: eigen-decomposition of the covariance failed")
-	}
-	vals := eig.Values(nil)
-	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	top := vals[len(vals)-1]
-	if !(top > 0) || vals[0] <= 1e-12*top {
-		return nil, ErrRankDeficient
-	}
-	kw := mat.NewDense(k, k, nil) // K = Λ^{-1/2} Eᵀ
-	for i := range k {
-		s := 1 / math.Sqrt(vals[i])
-		for j := range k {
-			kw.Set(i, j, s*vecs.At(j, i))
-		}
-	}
-	z := make([]float64, k*d) // whitened data, k × d
-	mulSmall(z, kw.RawMatrix().Data, xc, k, d)
-
-	w0 := mat.NewDense(k, k, nil)
-	for i := range k {
-		for j := range k {
-			w0.Set(i, j, rng.NormFloat64())
-		}
-	}
-	var w *mat.Dense
-	var iter int
-	var conv bool
-	var err error
-	switch opt.Algorithm {
-	case ICAParallel:
-		w, iter, conv, err = icaParallel(z, k, d, w0, opt)
-	case ICADeflation:
-		w, iter, conv, err = icaDeflation(z, k, d, w0, opt)
-	default:
-		panic(fmt.Sprintf("attacks: unknown ICA algorithm %d", opt.Algorithm))
-	}
+// run finds the groups, trains the feature decoder (split > 0), separates every group, then
+// scores and records each variant. The attacker's generator is drawn in that order: the
+// decoder's auxiliary images and fit, the convexity check (convexRows), then FastICA's
+// starting matrices group by group.
+func (ica) run(a *attack) error {
+	cap := a.env.Capture
+	k := cap.K
+	nv := a.victims()
+	groups, grouping := a.icaGroups(nv)
+	dec, images, err := a.featureDecoder(len(cap.Uploads) / cap.N)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var u mat.Dense
-	u.Mul(w, kw)
-	return &ICA{Unmixing: &u, Mean: mean, Iter: iter, Converged: conv}, nil
-}
+	s, desc, err := a.sampler()
+	if err != nil {
+		return err
+	}
+	strong := convexRows(s, k, a.env.RNG)
+	seps, stats := a.separate(groups, strong)
 
-// mulSmall computes dst (k × d) = a (k × k) · src (k × d), all row-major.
-func mulSmall(dst, a, src []float64, k, d int) {
-	clear(dst)
-	for i := range k {
-		out := dst[i*d : (i+1)*d]
-		for l := range k {
-			c := a[i*k+l]
-			if c == 0 {
-				continue
-			}
-			in := src[l*d : (l+1)*d]
-			for j, v := range in {
-				out[j] += c * v
-			}
-		}
+	pixels := a.env.Net.Split() == 0
+	var norm float64 // the scale of FastICA's blind normalisation at split > 0
+	if dec != nil {
+		norm = dec.norm
 	}
-}
-
-// symDecorrelate replaces w by (W·Wᵀ)^{−1/2}·W, the orthogonal matrix nearest to W.
-func symDecorrelate(w *mat.Dense) error {
-	k, _ := w.Dims()
-	var wwt mat.SymDense
-	wwt.SymOuterK(1, w)
-	var eig mat.EigenSym
-	if !eig.Factorize(&wwt, true) {
-		return errors.New("attacks: ica: symmetric decorrelation failed")
+	plain := a.scoreVariant(seps, func(s separation) []float64 { return s.plain }, dec, images,
+		func(src []float64) (float64, float64) { return blindPlain(src, pixels, norm) })
+	a.recordVariant("", a.prefix, plain, images)
+	a.note("%s", grouping)
+	a.note("coefficients %s", desc)
+	a.headNote()
+	a.note("FastICA parallel logcosh on %d groups of %d (%d failed, %d not converged in 200 iterations)", len(groups), k, stats.failed, stats.notConverged)
+	if strong {
+		// StrongUnmix's sources are in input units already: no blind rescaling.
+		sc := a.scoreVariant(seps, func(s separation) []float64 { return s.strong }, dec, images,
+			func([]float64) (float64, float64) { return 1, 0 })
+		a.recordVariant("strong_", a.prefix+" strong", sc, images)
+		a.note("strong variant: convex rows, non-negative sparse sources (groups by route: %v)", stats.routeCounts())
+	} else {
+		a.note("strong variant skipped: the assumed coefficients are not convex rows")
 	}
-	vals := eig.Values(nil)
-	var u mat.Dense
-	eig.VectorsTo(&u)
-	inv := mat.NewDense(k, k, nil)
-	for i := range k {
-		for j := range k {
-			var s float64
-			for l := range k {
-				if !(vals[l] > 0) {
-					return errors.New("attacks: ica: unmixing matrix became singular")
-				}
-				s += u.At(i, l) * u.At(j, l) / math.Sqrt(vals[l])
-			}
-			inv.Set(i, j, s)
-		}
+	switch {
+	case !images:
+		a.note("no image metrics: decoding head features needs the head's weights")
+	case dec != nil:
+		a.note("images decoded by a ridge decoder of unmixed head features (%d auxiliary images, alpha %g)", a.Aux, dec.Alpha)
 	}
-	w.Mul(inv, mat.DenseCopyOf(w))
+	a.done()
 	return nil
 }
 
-// tanhAndDeriv sets g[j] = tanh(y[j]) and returns the mean of 1 − tanh² over y: the logcosh
-// contrast's g and the mean of g'.
-func tanhAndDeriv(g, y []float64) float64 {
-	var s float64
-	for j, v := range y {
-		t := math.Tanh(v)
-		g[j] = t
-		s += t * t
+// icaGroups returns the groups of upload positions, among the first nv uploads, that the attack
+// separates, and a note on where they come from: the upload order when the uploads are not
+// shuffled, the true groups under GroupingOracle, else group matching (recoverGroups).
+func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
+	cap := a.env.Capture
+	k := cap.K
+	switch {
+	case !cap.Shuffled:
+		for lo := 0; lo < nv; lo += k {
+			groups = append(groups, []int{})
+			for p := lo; p < lo+k; p++ {
+				groups[len(groups)-1] = append(groups[len(groups)-1], p)
+			}
+		}
+		return groups, "grouping known (uploads not shuffled)"
+	case a.Grouping == GroupingOracle:
+		for g := 0; g < nv/k; g++ {
+			var ps []int
+			for j := range k {
+				ps = append(ps, cap.Pos[g*k+j])
+			}
+			groups = append(groups, ps)
+		}
+		return groups, "grouping given by an oracle (uploads are shuffled: an upper bound)"
 	}
-	return 1 - s/float64(len(y))
+	groups, used := a.recoverGroups(nv)
+	return groups, "grouping recovered by group matching (" + used + " affinity)"
 }
 
-// icaParallel is scikit-learn's _ica_par: W ← sym_decorrelation(E{g(Wz)zᵀ} − E{g'(Wz)}W).
-func icaParallel(z []float64, k, d int, w *mat.Dense, opt ICAOptions) (*mat.Dense, int, bool, error) {
-	if err := symDecorrelate(w); err != nil {
-		return nil, 0, false, err
-	}
-	y := make([]float64, k*d)
-	g := make([]float64, k*d)
-	gp := make([]float64, k)
-	w1 := mat.NewDense(k, k, nil)
-	for it := 1; it <= opt.MaxIter; it++ {
-		mulSmall(y, w.RawMatrix().Data, z, k, d)
-		for i := range k {
-			gp[i] = tanhAndDeriv(g[i*d:(i+1)*d], y[i*d:(i+1)*d])
-		}
-		for i := range k {
-			gi := g[i*d : (i+1)*d]
-			for l := range k {
-				zl := z[l*d : (l+1)*d]
-				var s float64
-				for j, v := range gi {
-					s += v * zl[j]
-				}
-				w1.Set(i, l, s/float64(d)-gp[i]*w.At(i, l))
-			}
-		}
-		if err := symDecorrelate(w1); err != nil {
-			return nil, it, false, err
-		}
-		var lim float64
-		for i := range k {
-			var s float64
-			for l := range k {
-				s += w1.At(i, l) * w.At(i, l)
-			}
-			lim = max(lim, math.Abs(math.Abs(s)-1))
-		}
-		w.Copy(w1)
-		if lim < opt.Tol {
-			return w, it, true, nil
-		}
-	}
-	return w, opt.MaxIter, false, nil
+// featureDecoder turns sources in head-feature space into images at split > 0: a ridge decoder
+// trained on the unmixed head features of auxiliary images. The decoder is affine, so the image
+// of a·s + b is a·(s·W) + b·(1·W) + (ȳ − x̄·W): oneW holds 1·W and c0 holds ȳ − x̄·W, and the
+// blind and oracle images of a source share one projection s·W.
+type featureDecoder struct {
+	*Ridge
+	// norm is the median norm of the auxiliary head features: the scale FastICA's blind
+	// normalisation gives a source (blindPlain).
+	norm     float64
+	oneW, c0 []float64
 }
 
-// icaDeflation is scikit-learn's _ica_def: one unit at a time, w ← E{z g(wᵀz)} − E{g'(wᵀz)}w,
-// Gram–Schmidt against the units already found, normalised.
-func icaDeflation(z []float64, k, d int, w0 *mat.Dense, opt ICAOptions) (*mat.Dense, int, bool, error) {
-	w := mat.NewDense(k, k, nil)
-	y := make([]float64, d)
-	g := make([]float64, d)
-	wi, w1 := make([]float64, k), make([]float64, k)
-	most, allConv := 0, true
-	decorrelate := func(v []float64, j int) {
-		for p := range j {
-			row := w.RawRowView(p)
-			var s float64
-			for l := range k {
-				s += v[l] * row[l]
-			}
-			for l := range k {
-				v[l] -= s * row[l]
-			}
+// featureDecoder trains the decoder of d-dimensional head features. It returns nil at split 0,
+// where sources are images already, and nil with images false when the spec withholds the
+// head's weights, without which the attack reports no image metrics.
+func (a *attack) featureDecoder(d int) (dec *featureDecoder, images bool, err error) {
+	net := a.env.Net
+	if net.Split() == 0 {
+		return nil, true, nil
+	}
+	if !a.HeadWeights {
+		return nil, false, nil
+	}
+	aux, err := a.auxImages()
+	if err != nil {
+		return nil, false, err
+	}
+	feat, err := net.Head(aux.X, aux.N)
+	if err != nil {
+		return nil, false, err
+	}
+	r, err := FitRidge(dense32(feat, aux.N, d), dense32(aux.X, aux.N, aux.Dim()), a.env.RNG, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	norms := make([]float64, aux.N)
+	for i := range aux.N {
+		var s float64
+		for _, v := range feat[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
 		}
-		var n float64
-		for _, x := range v {
-			n += x * x
-		}
-		n = math.Sqrt(n)
-		for l := range v {
-			v[l] /= n
+		norms[i] = math.Sqrt(s)
+	}
+	slices.Sort(norms)
+	dec = &featureDecoder{Ridge: r, norm: norms[len(norms)/2]}
+	_, o := r.W.Dims()
+	dec.oneW, dec.c0 = make([]float64, o), append([]float64(nil), r.YMean...)
+	for j := range d {
+		row := r.W.RawRowView(j)
+		for t := range o {
+			dec.oneW[t] += row[t]
+			dec.c0[t] -= r.XMean[j] * row[t]
 		}
 	}
-	for j := range k {
-		copy(wi, w0.RawRowView(j))
-		decorrelate(wi, j)
-		conv := false
-		it := 0
-		for it < opt.MaxIter {
-			it++
-			clear(y)
-			for l := range k {
-				c := wi[l]
-				for t, v := range z[l*d : (l+1)*d] {
-					y[t] += c * v
-				}
-			}
-			gp := tanhAndDeriv(g, y)
-			for l := range k {
-				var s float64
-				for t, v := range z[l*d : (l+1)*d] {
-					s += v * g[t]
-				}
-				w1[l] = s/float64(d) - gp*wi[l]
-			}
-			decorrelate(w1, j)
-			var dot float64
-			for l := range k {
-				dot += w1[l] * wi[l]
-			}
-			copy(wi, w1)
-			if math.Abs(math.Abs(dot)-1) < opt.Tol {
-				conv = true
-				break
-			}
-		}
-		if math.IsNaN(wi[0]) {
-			return nil, it, false, errors.New("attacks: ica: deflation diverged")
-		}
-		w.SetRow(j, wi)
-		most = max(most, it)
-		allConv = allConv && conv
-	}
-	return w, most, allConv, nil
+	return dec, true, nil
 }
 
-// Sources applies u (k×k) to the uncentred mixtures x (k × d): the recovered sources, each a
-// scaled copy of one original source when separation succeeds.
-func Sources(u *mat.Dense, x []float64, k, d int) []float64 {
-	out := make([]float64, k*d)
-	mulSmall(out, mat.DenseCopyOf(u).RawMatrix().Data, x, k, d)
-	return out
+// separation is what the attack made of one group: its k sources (k × d, row-major) by FastICA
+// and by the strong variant (nil when the variant does not run), and the victims they are
+// scored against.
+type separation struct {
+	plain, strong []float64
+	cands         []int
+}
+
+// separationStats counts, over all groups, FastICA's failures and runs that did not converge,
+// and the routes StrongUnmix took.
+type separationStats struct {
+	failed, notConverged int
+	routes               map[string]int
+}
+
+// routeCounts lists the groups by StrongUnmix route, sorted by route: [vertices 90 …].
+func (s separationStats) routeCounts() []string {
+	keys := make([]string, 0, len(s.routes))
+	for r := range s.routes {
+		keys = append(keys, r)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, r := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", r, s.routes[r]))
+	}
+	return parts
+}
+
+// separate separates the uploads of every group (lists of upload positions) with FastICA and,
+// when strong, with StrongUnmix, which starts from FastICA's estimate when it needs one. A
+// group FastICA fails on gets zero sources. The candidates of a group are every member of
+// every true group its uploads came from: one group unless group matching mixed two up.
+func (a *attack) separate(groups [][]int, strong bool) ([]separation, separationStats) {
+	cap := a.env.Capture
+	k := cap.K
+	d := len(cap.Uploads) / cap.N
+	at := cap.inputAt()
+	var seps []separation
+	st := separationStats{routes: map[string]int{}}
+	for _, g := range groups {
+		m := make([]float64, k*d)
+		for r, p := range g {
+			for j, v := range cap.Uploads[p*d : (p+1)*d] {
+				m[r*d+j] = float64(v)
+			}
+		}
+		var cands []int
+		for _, p := range g {
+			tg := at[p] / k
+			for j := tg * k; j < (tg+1)*k; j++ {
+				if !slices.Contains(cands, j) {
+					cands = append(cands, j)
+				}
+			}
+		}
+		sep := separation{cands: cands}
+		res, err := FastICA(m, k, d, a.env.RNG, ICAOptions{})
+		if err != nil {
+			st.failed++
+			sep.plain = make([]float64, k*d)
+		} else {
+			if !res.Converged {
+				st.notConverged++
+			}
+			sep.plain = Sources(res.Unmixing, m, k, d)
+		}
+		if strong {
+			u, route := StrongUnmix(m, k, d, res)
+			st.routes[route]++
+			sep.strong = Sources(u, m, k, d)
+		}
+		seps = append(seps, sep)
+	}
+	return seps, st
+}
+
+// sourceImages turns the sources of one variant into images: at split 0 a source is an image
+// already (dec nil); deeper, row g·k + i of proj is source i of group g times the decoder's W,
+// all groups decoded in one product.
+type sourceImages struct {
+	dec  *featureDecoder
+	proj *mat.Dense
+}
+
+// sourceImages projects the sources pick chooses from each separation through the decoder.
+func (dec *featureDecoder) sourceImages(seps []separation, pick func(separation) []float64, k int) sourceImages {
+	if dec == nil {
+		return sourceImages{}
+	}
+	d, _ := dec.W.Dims()
+	out := mat.NewDense(len(seps)*k, d, nil)
+	for gi, s := range seps {
+		src := pick(s)
+		for i := range k {
+			copy(out.RawRowView(gi*k+i), src[i*d:(i+1)*d])
+		}
+	}
+	var p mat.Dense
+	p.Mul(out, dec.W)
+	return sourceImages{dec: dec, proj: &p}
+}
+
+// image returns the image of a·src + b, src being the source at row row of the projection,
+// clipped to [0,1].
+func (im sourceImages) image(src []float64, row int, a, b float64) []float32 {
+	if im.proj == nil {
+		out := make([]float64, len(src))
+		for i, v := range src {
+			out[i] = a*v + b
+		}
+		return clipImage(out)
+	}
+	p := im.proj.RawRowView(row)
+	out := make([]float64, len(p))
+	for t, v := range p {
+		out[t] = a*v + b*im.dec.oneW[t] + im.dec.c0[t]
+	}
+	return clipImage(out)
+}
+
+// scoreVariant scores one variant, whose sources pick chooses from each separation, over all
+// groups; images says whether to score images too, and blind is the attacker's own
+// normalisation of a source, as (a, b) of a·source + b.
+func (a *attack) scoreVariant(seps []separation, pick func(separation) []float64, dec *featureDecoder, images bool,
+	blind func([]float64) (float64, float64)) *sepScore {
+	k := a.env.Capture.K
+	im := dec.sourceImages(seps, pick, k)
+	sc := newSepScore()
+	for gi, sep := range seps {
+		var image func(i int, src []float64, a, b float64) []float32
+		if images {
+			image = func(i int, src []float64, a, b float64) []float32 { return im.image(src, gi*k+i, a, b) }
+		}
+		a.scoreGroup(sc, pick(sep), sep.cands, image, blind)
+	}
+	return sc
+}
+
+// recordVariant writes one variant's mean scores as metrics <infix>corr and, with images,
+// <infix>psnr, <infix>ssim, <infix>oracle_psnr and <infix>oracle_ssim, and its reconstructions
+// as the grid column title.
+func (a *attack) recordVariant(infix, title string, sc *sepScore, images bool) {
+	f := float64(sc.n)
+	a.metric(infix+"corr", sc.corr/f)
+	if images {
+		a.metric(infix+"psnr", sc.psnr/f)
+		a.metric(infix+"ssim", sc.ssim/f)
+		a.metric(infix+"oracle_psnr", sc.opsnr/f)
+		a.metric(infix+"oracle_ssim", sc.ossim/f)
+	}
+	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: sc.recon})
+}
+
+// sepScore accumulates the scores of one variant of the ICA attack, and per victim the image
+// of the source best correlated with it, for the grid.
+type sepScore struct {
+	corr, psnr, ssim, opsnr, ossim float64
+	n                              int
+	recon                          map[int][]float32
+	best                           map[int]float64
+}
+
+func newSepScore() *sepScore {
+	return &sepScore{recon: map[int][]float32{}, best: map[int]float64{}}
+}
+
+// scoreGroup matches the k sources (k × d) of one group to its candidate victims
+// (matchSources) and adds each matched source's |corr| and, unless image is nil, its image
+// scores to sc. image returns the image of a·(source i) + b; blind gives the attacker's own
+// (a, b), and the oracle's is the least-squares fit to the victim's unmixed upload.
+func (a *attack) scoreGroup(sc *sepScore, src []float64, cands []int,
+	image func(i int, src []float64, a, b float64) []float32, blind func([]float64) (float64, float64)) {
+	cap := a.env.Capture
+	d := len(cap.Uploads) / cap.N
+	c, h, w := a.env.Net.InputShape()
+	match, corr, feats := a.matchSources(src, cands)
+	for i, j := range match {
+		r := corr[i]
+		sc.corr += r
+		sc.n++
+		if image == nil {
+			continue
+		}
+		v := cands[j]
+		s := src[i*d : (i+1)*d]
+		x := cap.Images.Row(v)
+		ba, bb := blind(s)
+		img := image(i, s, ba, bb)
+		sc.psnr += capPSNR(metrics.PSNR(x, img, 1))
+		sc.ssim += metrics.SSIM(x, img, c, h, w, 1)
+		oa, ob := affineFit(s, feats[j])
+		oimg := image(i, s, oa, ob)
+		sc.opsnr += capPSNR(metrics.PSNR(x, oimg, 1))
+		sc.ossim += metrics.SSIM(x, oimg, c, h, w, 1)
+		if prev, ok := sc.best[v]; !ok || r > prev {
+			sc.best[v] = r
+			sc.recon[v] = img
+		}
+	}
+}
+
+// matchSources matches the k sources (k × d) to the candidate victims by |correlation| with
+// their unmixed uploads (Assign: the order of the sources is unknowable). It returns the
+// candidate index matched to each source, the |corr| of each match (0 where undefined), and
+// the candidates' unmixed uploads.
+func (a *attack) matchSources(src []float64, cands []int) (match []int, corr []float64, feats [][]float64) {
+	cap := a.env.Capture
+	k := cap.K
+	d := len(cap.Uploads) / cap.N
+	m := len(cands)
+	cost := make([]float64, k*m)
+	feats = make([][]float64, m)
+	for j, v := range cands {
+		f := make([]float64, d)
+		for t, x := range cap.Features[v*d : (v+1)*d] {
+			f[t] = float64(x)
+		}
+		feats[j] = f
+	}
+	for i := range k {
+		for j := range m {
+			r := math.Abs(metrics.Pearson(src[i*d:(i+1)*d], feats[j]))
+			if math.IsNaN(r) {
+				r = 0
+			}
+			cost[i*m+j] = -r
+		}
+	}
+	match = Assign(cost, k, m)
+	corr = make([]float64, k)
+	for i, j := range match {
+		corr[i] = -cost[i*m+j]
+	}
+	return match, corr, feats
+}
+
+// blindPlain is the attacker's own normalisation of a FastICA source, which comes with an
+// unknown sign and scale, as coefficients (a, b) of a·src + b: the sign that makes the
+// skewness positive (images and ReLU features are sparse and non-negative, so their
+// distributions have a long right tail); at split 0 min-max to [0,1]; deeper, the scale that
+// gives the source the median norm of auxiliary head features (norm).
+func blindPlain(src []float64, pixels bool, norm float64) (a, b float64) {
+	var mean float64
+	for _, v := range src {
+		mean += v
+	}
+	mean /= float64(len(src))
+	var skew float64
+	for _, v := range src {
+		t := v - mean
+		skew += t * t * t
+	}
+	sign := 1.0
+	if skew < 0 {
+		sign = -1
+	}
+	if pixels {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range src {
+			lo, hi = min(lo, sign*v), max(hi, sign*v)
+		}
+		if hi > lo {
+			return sign / (hi - lo), -lo / (hi - lo)
+		}
+		return sign, 0
+	}
+	var ss float64
+	for _, v := range src {
+		ss += v * v
+	}
+	if ss > 0 {
+		return sign * norm / math.Sqrt(ss), 0
+	}
+	return sign, 0
+}
+
+// affineFit returns the least-squares fit a·s + b of s to target, as (a, b): the oracle
+// alignment that removes ICA's scale and sign ambiguity using the true signal.
+func affineFit(s, target []float64) (a, b float64) {
+	n := float64(len(s))
+	var ms, mt float64
+	for i := range s {
+		ms += s[i]
+		mt += target[i]
+	}
+	ms /= n
+	mt /= n
+	var sst, sss float64
+	for i := range s {
+		sst += (s[i] - ms) * (target[i] - mt)
+		sss += (s[i] - ms) * (s[i] - ms)
+	}
+	if sss > 0 {
+		a = sst / sss
+	}
+	return a, mt - a*ms
 }

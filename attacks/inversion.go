@@ -8,16 +8,27 @@ import (
 	"github.com/datamix/harness/metrics"
 )
 
-// inversion is the learned-inversion attack (issue 3, item 1): a ridge decoder from an upload
-// to the image of its dominant member, trained on auxiliary images turned into uploads the way
-// the edge does (head, then mixing with coefficients from the assumed distribution). Columns:
-// <name>_psnr and <name>_ssim against the dominant member (largest coefficient), and
-// <name>_best_psnr and <name>_best_ssim against the member each metric likes best.
-func (a *attack) inversion() error {
+// KindInversion is the learned-inversion attack: a decoder from an upload to an input image.
+const KindInversion = "inversion"
+
+// inversion is the learned-inversion attack: a ridge decoder from an upload to the image of its
+// dominant member, trained on auxiliary images turned into uploads the way the edge does (head,
+// then mixing with coefficients from the assumed distribution). Columns: <name>_psnr and
+// <name>_ssim against the dominant member (largest coefficient), and <name>_best_psnr and
+// <name>_best_ssim against the member each metric likes best.
+type inversion struct{}
+
+func (inversion) Name() string      { return KindInversion }
+func (inversion) Prefix() string    { return "inversion" }
+func (inversion) Needs() []Need     { return []Need{needAuxUploads} }
+func (inversion) Options() []Option { return nil }
+
+func (inversion) Columns(Spec, int) []string {
+	return []string{"psnr", "ssim", "best_psnr", "best_ssim"}
+}
+
+func (inversion) run(a *attack) error {
 	net := a.env.Net
-	if a.needHead() {
-		return a.skip("needs the head's weights to turn auxiliary images into uploads at split %d (head_weights: false)", net.Split())
-	}
 	aux, up, dom, desc, err := a.auxUploads()
 	if err != nil {
 		return err
@@ -71,20 +82,4 @@ func (a *attack) inversion() error {
 	a.note("ridge decoder on %d auxiliary training images (alpha %g), %d test victims", aux.N, dec.Alpha, nv)
 	a.done()
 	return nil
-}
-
-// maxPSNR caps the PSNR of a perfect reconstruction so that means stay finite: 100 dB is a
-// mean squared error of 1e-10 at range 1, below float32 round-off of [0,1] pixels (6e-8 per
-// value, 3.6e-15 squared), so any capped value means "exact up to storage".
-const maxPSNR = 100
-
-func capPSNR(p float64) float64 { return math.Min(p, maxPSNR) }
-
-// clipImage converts to float32 and clips to the pixel range [0,1].
-func clipImage(v []float64) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(min(max(x, 0), 1))
-	}
-	return out
 }

@@ -62,75 +62,21 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 	// the final fit still uses every output.
 	ysel := yc
 	if _, o := y.Dims(); mse && o > 2*ridgeSketch {
-		r := mat.NewDense(o, ridgeSketch, nil)
-		for i := range o {
-			for j := range ridgeSketch {
-				r.Set(i, j, rng.NormFloat64())
-			}
-		}
-		var p mat.Dense
-		p.Mul(yc, r)
-		ysel = &p
+		ysel = sketch(yc, rng)
 	}
 	yt, yv := rows(ysel, tr), rows(ysel, val)
-	var solveT func(lambda float64) (*mat.Dense, error) // predictions on the held-out rows
-	var solveAll func(lambda float64) (*mat.Dense, error)
-	var scale float64 // mean eigenvalue of the Gram matrix
+	var sv ridgeSolver
 	if d <= n {
-		xt, xv := rows(xc, tr), rows(xc, val)
-		gt, gall := gram(xt.T()), gram(xc.T())
-		var bt mat.Dense
-		bt.Mul(xt.T(), yt)
-		scale = trace(gall) / float64(d)
-		solveT = func(l float64) (*mat.Dense, error) {
-			w, err := cholSolve(gt, l, &bt)
-			if err != nil {
-				return nil, err
-			}
-			var p mat.Dense
-			p.Mul(xv, w)
-			return &p, nil
-		}
-		solveAll = func(l float64) (*mat.Dense, error) {
-			var ball mat.Dense
-			ball.Mul(xc.T(), yc)
-			return cholSolve(gall, l, &ball)
-		}
+		sv = primalSolver(xc, yc, yt, tr, val)
 	} else {
-		k := gram(xc)
-		ktt := subSym(k, tr)
-		kvt := mat.NewDense(len(val), len(tr), nil)
-		for a, i := range val {
-			for b, j := range tr {
-				kvt.Set(a, b, k.At(i, j))
-			}
-		}
-		scale = trace(k) / float64(n)
-		solveT = func(l float64) (*mat.Dense, error) {
-			a, err := cholSolve(ktt, l, yt)
-			if err != nil {
-				return nil, err
-			}
-			var p mat.Dense
-			p.Mul(kvt, a)
-			return &p, nil
-		}
-		solveAll = func(l float64) (*mat.Dense, error) {
-			a, err := cholSolve(k, l, yc)
-			if err != nil {
-				return nil, err
-			}
-			var w mat.Dense
-			w.Mul(xc.T(), a)
-			return &w, nil
-		}
+		sv = dualSolver(xc, yc, yt, tr, val)
 	}
-	if !(scale > 0) {
-		scale = 1
+	if !(sv.scale > 0) {
+		sv.scale = 1
 	}
 	best, bestLoss := 0.0, math.Inf(1)
 	for _, a := range ridgeAlphas {
-		p, err := solveT(a * scale)
+		p, err := sv.heldOut(a * sv.scale)
 		if err != nil {
 			continue
 		}
@@ -141,11 +87,99 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 	if math.IsInf(bestLoss, 1) {
 		return nil, errors.New("attacks: ridge: no regularisation strength gave a solvable system")
 	}
-	w, err := solveAll(best * scale)
+	w, err := sv.all(best * sv.scale)
 	if err != nil {
 		return nil, err
 	}
 	return &Ridge{XMean: xm, YMean: ym, W: w, Alpha: best}, nil
+}
+
+// sketch returns yc (n × o) times an o × ridgeSketch matrix of standard normal values drawn
+// from rng, row by row.
+func sketch(yc *mat.Dense, rng *rand.Rand) *mat.Dense {
+	_, o := yc.Dims()
+	r := mat.NewDense(o, ridgeSketch, nil)
+	for i := range o {
+		for j := range ridgeSketch {
+			r.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var p mat.Dense
+	p.Mul(yc, r)
+	return &p
+}
+
+// ridgeSolver solves one ridge system at a given absolute strength λ, in the primal or the
+// dual form.
+type ridgeSolver struct {
+	// heldOut fits on the training rows and predicts the held-out rows (of the targets the
+	// strength is chosen on); all fits W on every row and every output.
+	heldOut, all func(lambda float64) (*mat.Dense, error)
+	// scale is the mean eigenvalue of the Gram matrix: ridgeAlphas are relative to it.
+	scale float64
+}
+
+// primalSolver solves the d×d system (XᵀX + λI)·W = XᵀY, for d ≤ n. xc and yc are the centred
+// inputs and targets, yt the training rows of the targets the strength is chosen on, and tr and
+// val the training and held-out rows.
+func primalSolver(xc, yc, yt *mat.Dense, tr, val []int) ridgeSolver {
+	_, d := xc.Dims()
+	xt, xv := rows(xc, tr), rows(xc, val)
+	gt, gall := gram(xt.T()), gram(xc.T())
+	var bt mat.Dense
+	bt.Mul(xt.T(), yt)
+	return ridgeSolver{
+		scale: trace(gall) / float64(d),
+		heldOut: func(l float64) (*mat.Dense, error) {
+			w, err := cholSolve(gt, l, &bt)
+			if err != nil {
+				return nil, err
+			}
+			var p mat.Dense
+			p.Mul(xv, w)
+			return &p, nil
+		},
+		all: func(l float64) (*mat.Dense, error) {
+			var ball mat.Dense
+			ball.Mul(xc.T(), yc)
+			return cholSolve(gall, l, &ball)
+		},
+	}
+}
+
+// dualSolver solves the n×n kernel system (XXᵀ + λI)·α = Y and returns W = Xᵀα, for d > n;
+// its arguments are primalSolver's.
+func dualSolver(xc, yc, yt *mat.Dense, tr, val []int) ridgeSolver {
+	n, _ := xc.Dims()
+	k := gram(xc)
+	ktt := subSym(k, tr)
+	kvt := mat.NewDense(len(val), len(tr), nil)
+	for a, i := range val {
+		for b, j := range tr {
+			kvt.Set(a, b, k.At(i, j))
+		}
+	}
+	return ridgeSolver{
+		scale: trace(k) / float64(n),
+		heldOut: func(l float64) (*mat.Dense, error) {
+			a, err := cholSolve(ktt, l, yt)
+			if err != nil {
+				return nil, err
+			}
+			var p mat.Dense
+			p.Mul(kvt, a)
+			return &p, nil
+		},
+		all: func(l float64) (*mat.Dense, error) {
+			a, err := cholSolve(k, l, yc)
+			if err != nil {
+				return nil, err
+			}
+			var w mat.Dense
+			w.Mul(xc.T(), a)
+			return &w, nil
+		},
+	}
 }
 
 // gram returns a·aᵀ as a symmetric matrix, through the general (parallel) matrix multiply.

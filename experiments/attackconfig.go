@@ -14,7 +14,7 @@ import (
 )
 
 // AttackConfig is one entry of the config's attacks: list: a privacy attack run on every
-// DataMix cell after evaluation (DESIGN.md §2, issue 3). Zero values mean the documented
+// DataMix cell after evaluation (see the attacks package). Zero values mean the documented
 // defaults, so an entry may be as short as {kind: ica}.
 type AttackConfig struct {
 	// Kind is one of attacks.Kinds(): inversion, ica, group_matching, attribute, output.
@@ -31,7 +31,7 @@ type AttackConfig struct {
 	// never holds the victims. 0 means 2000, or the whole training split if it is smaller.
 	Aux int `yaml:"aux"`
 	// Head says whether the attacker knows the edge head's weights: "known" (the default; the
-	// strongest setting of DESIGN.md §2, needed to simulate uploads at split > 0) or
+	// strongest setting of the threat model, needed to simulate uploads at split > 0) or
 	// "unknown". At split 0 the head is the identity and always known.
 	Head string `yaml:"head"`
 	// Coefficients is the coefficient distribution the attacker assumes: "known" (the
@@ -126,23 +126,23 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 			return fail("coefficients", "%q, want known, dirichlet, uniform or gaussian", a.Coefficients)
 		}
 		if a.Grouping != "" {
-			if a.Kind != attacks.KindICA {
-				return fail("grouping", "given, but only kind ica uses it (have %s)", a.Kind)
+			if !slices.Contains(attacks.Accepting(attacks.OptionGrouping), a.Kind) {
+				return fail("grouping", "given, but %s (have %s)", onlyKinds(attacks.OptionGrouping, "it"), a.Kind)
 			}
 			if a.Grouping != attacks.GroupingAuto && a.Grouping != attacks.GroupingOracle {
 				return fail("grouping", "%q, want auto or oracle", a.Grouping)
 			}
 		}
 		if a.Affinity != "" {
-			if a.Kind != attacks.KindICA && a.Kind != attacks.KindGroupMatching {
-				return fail("affinity", "given, but only kinds group_matching and ica use it (have %s)", a.Kind)
+			if !slices.Contains(attacks.Accepting(attacks.OptionAffinity), a.Kind) {
+				return fail("affinity", "given, but %s (have %s)", onlyKinds(attacks.OptionAffinity, "it"), a.Kind)
 			}
 			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation}, a.Affinity) {
 				return fail("affinity", "%q, want auto, support or correlation", a.Affinity)
 			}
 		}
-		if len(a.Attributes) > 0 && a.Kind != attacks.KindAttribute {
-			return fail("attributes", "given, but only kind attribute uses them (have %s)", a.Kind)
+		if len(a.Attributes) > 0 && !slices.Contains(attacks.Accepting(attacks.OptionAttributes), a.Kind) {
+			return fail("attributes", "given, but %s (have %s)", onlyKinds(attacks.OptionAttributes, "them"), a.Kind)
 		}
 		seen := map[string]string{} // column part → the attribute giving it
 		for _, at := range a.Attributes {
@@ -166,6 +166,17 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 		}
 	}
 	return nil
+}
+
+// onlyKinds says which kinds read option o, for an entry of another kind that sets it: "only
+// kind ica uses it", "only kinds group_matching and ica use it"; obj is "it" or "them".
+func onlyKinds(o attacks.Option, obj string) string {
+	names := attacks.Accepting(o)
+	if len(names) == 1 {
+		return "only kind " + names[0] + " uses " + obj
+	}
+	last := len(names) - 1
+	return "only kinds " + strings.Join(names[:last], ", ") + " and " + names[last] + " use " + obj
 }
 
 // attackLine returns the file line of field of the i-th attack ("" for the entry itself): the

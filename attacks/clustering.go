@@ -6,8 +6,13 @@ import (
 	"math/bits"
 
 	"gonum.org/v1/gonum/mat"
+)
 
-	"github.com/datamix/harness/metrics"
+// Affinities for group matching.
+const (
+	AffinityAuto        = "auto"        // support when the uploads have exact zeros, else correlation
+	AffinitySupport     = "support"     // Jaccard index of the non-zero sets
+	AffinityCorrelation = "correlation" // |Pearson correlation|
 )
 
 // Affinity returns the n×n affinity matrix of n uploads (n × d) and the affinity used (auto
@@ -37,65 +42,77 @@ func Affinity(up []float32, n, d int, kind string) (*mat.SymDense, string) {
 	aff := mat.NewSymDense(n, nil)
 	switch kind {
 	case AffinitySupport:
-		words := (d + 63) / 64
-		set := make([]uint64, n*words)
-		count := make([]int, n)
-		for i := range n {
-			for j, v := range up[i*d : (i+1)*d] {
-				if v != 0 {
-					set[i*words+j/64] |= 1 << (j % 64)
-					count[i]++
-				}
-			}
-		}
-		for i := range n {
-			a := set[i*words : (i+1)*words]
-			for j := i; j < n; j++ {
-				b := set[j*words : (j+1)*words]
-				inter := 0
-				for t := range a {
-					inter += bits.OnesCount64(a[t] & b[t])
-				}
-				union := count[i] + count[j] - inter
-				v := 1.0
-				if union > 0 {
-					v = float64(inter) / float64(union)
-				}
-				aff.SetSym(i, j, v)
-			}
-		}
+		supportAffinity(aff, up, n, d)
 	case AffinityCorrelation:
-		z := mat.NewDense(n, d, nil)
-		for i := range n {
-			row := up[i*d : (i+1)*d]
-			var m float64
-			for _, v := range row {
-				m += float64(v)
-			}
-			m /= float64(d)
-			var ss float64
-			dst := z.RawRowView(i)
-			for j, v := range row {
-				dst[j] = float64(v) - m
-				ss += dst[j] * dst[j]
-			}
-			if ss > 0 {
-				s := 1 / math.Sqrt(ss)
-				for j := range dst {
-					dst[j] *= s
-				}
-			}
-		}
-		g := gram(z)
-		for i := range n {
-			for j := i; j < n; j++ {
-				aff.SetSym(i, j, math.Abs(g.At(i, j)))
-			}
-		}
+		correlationAffinity(aff, up, n, d)
 	default:
 		panic(fmt.Sprintf("attacks: unknown affinity %q", kind))
 	}
 	return aff, kind
+}
+
+// supportAffinity sets aff to the Jaccard index of the non-zero sets of the n uploads (n × d),
+// counted on bit sets.
+func supportAffinity(aff *mat.SymDense, up []float32, n, d int) {
+	words := (d + 63) / 64
+	set := make([]uint64, n*words)
+	count := make([]int, n)
+	for i := range n {
+		for j, v := range up[i*d : (i+1)*d] {
+			if v != 0 {
+				set[i*words+j/64] |= 1 << (j % 64)
+				count[i]++
+			}
+		}
+	}
+	for i := range n {
+		a := set[i*words : (i+1)*words]
+		for j := i; j < n; j++ {
+			b := set[j*words : (j+1)*words]
+			inter := 0
+			for t := range a {
+				inter += bits.OnesCount64(a[t] & b[t])
+			}
+			union := count[i] + count[j] - inter
+			v := 1.0
+			if union > 0 {
+				v = float64(inter) / float64(union)
+			}
+			aff.SetSym(i, j, v)
+		}
+	}
+}
+
+// correlationAffinity sets aff to the |Pearson correlation| of the n uploads (n × d): the Gram
+// matrix of the centred rows scaled to unit norm.
+func correlationAffinity(aff *mat.SymDense, up []float32, n, d int) {
+	z := mat.NewDense(n, d, nil)
+	for i := range n {
+		row := up[i*d : (i+1)*d]
+		var m float64
+		for _, v := range row {
+			m += float64(v)
+		}
+		m /= float64(d)
+		var ss float64
+		dst := z.RawRowView(i)
+		for j, v := range row {
+			dst[j] = float64(v) - m
+			ss += dst[j] * dst[j]
+		}
+		if ss > 0 {
+			s := 1 / math.Sqrt(ss)
+			for j := range dst {
+				dst[j] *= s
+			}
+		}
+	}
+	g := gram(z)
+	for i := range n {
+		for j := i; j < n; j++ {
+			aff.SetSym(i, j, math.Abs(g.At(i, j)))
+		}
+	}
 }
 
 // BalancedClusters partitions n items (n a multiple of k) into clusters of exactly k by their
@@ -109,11 +126,24 @@ func BalancedClusters(aff *mat.SymDense, k int) []int {
 	if k < 1 || n%k != 0 {
 		panic(fmt.Sprintf("attacks: %d items in clusters of %d", n, k))
 	}
-	label := make([]int, n)
+	label, groups := greedyClusters(aff, k)
+	if k > 1 {
+		swapRefine(aff, label, groups)
+	}
+	return label
+}
+
+// greedyClusters is BalancedClusters' first phase: it grows n/k clusters of k one after the
+// other, each from the unassigned item whose k−1 strongest affinities to other unassigned items
+// sum highest, adding the unassigned item with the largest total affinity to its members. It
+// returns each item's cluster and each cluster's members.
+func greedyClusters(aff *mat.SymDense, k int) (label []int, groups [][]int) {
+	n := aff.SymmetricDim()
+	label = make([]int, n)
 	for i := range label {
 		label[i] = -1
 	}
-	groups := make([][]int, 0, n/k)
+	groups = make([][]int, 0, n/k)
 	tops := make([]float64, 0, n)
 	for g := 0; g < n/k; g++ {
 		seed, seedScore := -1, math.Inf(-1)
@@ -153,9 +183,14 @@ func BalancedClusters(aff *mat.SymDense, k int) []int {
 		}
 		groups = append(groups, members)
 	}
-	if k == 1 {
-		return label
-	}
+	return label, groups
+}
+
+// swapRefine is BalancedClusters' second phase: it swaps pairs of items between clusters
+// wherever that raises the total within-cluster affinity (by more than 1e-12, so that round-off
+// cannot cycle), pass after pass until a pass makes no swap or 50 passes have run. It updates
+// label and groups in place.
+func swapRefine(aff *mat.SymDense, label []int, groups [][]int) {
 	with := func(x int, g []int, except int) float64 {
 		var s float64
 		for _, y := range g {
@@ -184,10 +219,9 @@ func BalancedClusters(aff *mat.SymDense, k int) []int {
 			}
 		}
 		if !swapped {
-			break
+			return
 		}
 	}
-	return label
 }
 
 // sumLargest returns the sum of the m largest values of v (reordering v).
@@ -215,61 +249,4 @@ func sumLargest(v []float64, m int) float64 {
 		s += v[t]
 	}
 	return s
-}
-
-// recoverGroups runs group matching on the first nv uploads of the capture, pool by pool, and
-// returns the recovered clusters as lists of upload positions, and the affinity used.
-func (a *attack) recoverGroups(nv int) ([][]int, string) {
-	cap := a.env.Capture
-	d := len(cap.Uploads) / cap.N
-	var out [][]int
-	used := ""
-	for lo := 0; lo < nv; lo += cap.Pool {
-		aff, kind := Affinity(cap.Uploads[lo*d:(lo+cap.Pool)*d], cap.Pool, d, a.Affinity)
-		used = kind
-		label := BalancedClusters(aff, cap.K)
-		groups := make([][]int, cap.Pool/cap.K)
-		for i, l := range label {
-			groups[l] = append(groups[l], lo+i)
-		}
-		out = append(out, groups...)
-	}
-	return out, used
-}
-
-// groupMatching is the group-matching attack (issue 3, item 3). Columns <name>_acc (fraction
-// of groups recovered exactly) and <name>_ari (adjusted Rand index of recovered against true
-// groups, over all uploads).
-func (a *attack) groupMatching() error {
-	cap := a.env.Capture
-	if cap.K == 1 {
-		return a.skip("k = 1: every upload is its own group")
-	}
-	if !cap.Shuffled {
-		return a.skip("uploads are not shuffled: the cloud knows the groups from the upload order")
-	}
-	nv := a.victims()
-	groups, used := a.recoverGroups(nv)
-	at := cap.inputAt()
-	truth := make([]int, nv)
-	found := make([]int, nv)
-	exact := 0
-	for gi, g := range groups {
-		same := true
-		for _, p := range g {
-			found[p] = gi
-			truth[p] = at[p] / cap.K
-			same = same && at[p]/cap.K == at[g[0]]/cap.K
-		}
-		if same {
-			exact++
-		}
-	}
-	a.metric("acc", float64(exact)/float64(len(groups)))
-	a.metric("ari", metrics.ARI(truth, found))
-	a.note("%s affinity, balanced greedy clustering with swap refinement", used)
-	a.note("pools of %d shuffled uploads (k = %d), %d test victims", cap.Pool, cap.K, nv)
-	a.note("needs no auxiliary data, no head weights, no coefficient distribution")
-	a.done()
-	return nil
 }

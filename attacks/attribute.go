@@ -1,0 +1,253 @@
+package attacks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/metrics"
+)
+
+// The attribute names an attribute attack may predict.
+const (
+	AttrLabel  = "label"  // the class label (the digit for MNIST)
+	AttrInk    = "ink"    // mean intensity above the median of the auxiliary images
+	AttrColour = "colour" // the channel with the largest mean (3-channel images only)
+)
+
+// Attributes lists the attribute names every dataset has, in a fixed order. A dataset with
+// attributes of its own (celeba: Male, Smiling, …; Env.Attrs) adds those, by their names.
+func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
+
+// AttrColumn is the column name part of attribute a: a lower-cased, so that CelebA's Male is
+// reported as <prefix>_male_acc.
+func AttrColumn(a string) string { return strings.ToLower(a) }
+
+// DefaultAttributes are the attributes inferred when a spec lists none: the label and ink for
+// grey images (the digit of the dominant member and "ink mass above/below the median", the
+// grey-image analogue of the "colour of the cat" that DataMix's paper gives as private
+// information), the label and the dominant colour for colour images.
+func DefaultAttributes(channels int) []string {
+	if channels == 3 {
+		return []string{AttrLabel, AttrColour}
+	}
+	return []string{AttrLabel, AttrInk}
+}
+
+// KindAttribute is the attribute-inference attack: a classifier on uploads predicts a private
+// attribute.
+const KindAttribute = "attribute"
+
+// attribute is the attribute-inference attack: a one-vs-rest ridge classifier trained on
+// simulated uploads of auxiliary images predicts attributes of each upload's dominant member:
+// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's Male,
+// Smiling, …), one block of outputs per attribute. Columns <name>_<attr>_acc and
+// <name>_<attr>_chance (the majority-class rate on the victims scored), <attr> lower-cased
+// (AttrColumn). An attribute the dataset lacks is an error: the config is checked against the
+// data before anything trains, so it cannot be a matter of applicability. Colour on grey
+// images is skipped here rather than as a Need: it depends on the images, and the experiment
+// config rejects it before anything runs.
+type attribute struct{}
+
+func (attribute) Name() string      { return KindAttribute }
+func (attribute) Prefix() string    { return "attr" }
+func (attribute) Needs() []Need     { return []Need{needAuxUploads} }
+func (attribute) Options() []Option { return []Option{OptionAttributes} }
+
+func (attribute) Columns(s Spec, channels int) []string {
+	attrs := s.Attributes
+	if len(attrs) == 0 {
+		attrs = DefaultAttributes(channels)
+	}
+	var names []string
+	for _, a := range attrs {
+		names = append(names, AttrColumn(a)+"_acc", AttrColumn(a)+"_chance")
+	}
+	return names
+}
+
+func (attribute) run(a *attack) error {
+	ch, _, _ := a.env.Net.InputShape()
+	usable, unusable, err := a.attributes(ch)
+	if err != nil {
+		return err
+	}
+	if len(usable) == 0 {
+		return a.skip("attribute colour needs 3-channel images, these have %d", ch)
+	}
+	aux, up, dom, desc, err := a.auxUploads()
+	if err != nil {
+		return err
+	}
+	ink := medianInk(aux)
+	n := len(dom)
+	d := len(up) / n
+	cap := a.env.Capture
+	nv := a.victims()
+	tg := newAttrTargets(usable, aux, cap.Images.Subset(seq(nv)), a.env.Classes, ink, a.env.Attrs)
+	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
+	if err != nil {
+		return err
+	}
+	a.scoreAttributes(usable, tg, clf.Predict(dense32(cap.Uploads[:nv*d], nv, d)))
+	a.headNote()
+	a.note("coefficients %s", desc)
+	a.note("grouping not needed (classifies each upload alone)")
+	if slices.Contains(usable, AttrInk) {
+		a.note("target: attributes %v of each upload's dominant member; ink threshold %.4g (median of auxiliary images)", usable, ink)
+	} else {
+		a.note("target: attributes %v of each upload's dominant member", usable)
+	}
+	if len(unusable) > 0 {
+		a.note("skipped %v: needs 3-channel images", unusable)
+	}
+	a.note("one-vs-rest ridge classifier on %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
+	a.done()
+	return nil
+}
+
+// attributes returns the attributes the spec asks for (DefaultAttributes when it names none)
+// split into those the images of ch channels allow and those they do not (colour on grey
+// images). An attribute the images lack is an error.
+func (a *attack) attributes(ch int) (usable, unusable []string, err error) {
+	names := a.Attributes
+	if len(names) == 0 {
+		names = DefaultAttributes(ch)
+	}
+	for _, n := range names {
+		if !knownAttr(n, a.env.Attrs) {
+			have := slices.Concat(Attributes(), a.env.Attrs)
+			return nil, nil, fmt.Errorf("no attribute %q on these images, want one of %s", n, strings.Join(have, ", "))
+		}
+		if n == AttrColour && ch != 3 {
+			unusable = append(unusable, n)
+			continue
+		}
+		usable = append(usable, n)
+	}
+	return usable, unusable, nil
+}
+
+// attrTargets holds, per inferred attribute, its values on the auxiliary images and on the
+// victims, and its number of classes: the width of its block of classifier outputs.
+type attrTargets struct {
+	aux, victims [][]int
+	blocks       []int
+}
+
+// newAttrTargets computes the values of the attributes names on the auxiliary images and the
+// victims (attrValues, with the ink threshold of the auxiliary images).
+func newAttrTargets(names []string, aux, victims *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
+	var t attrTargets
+	for _, name := range names {
+		av, n := attrValues(name, aux, classes, ink, attrs)
+		vv, _ := attrValues(name, victims, classes, ink, attrs)
+		t.aux, t.victims = append(t.aux, av), append(t.victims, vv)
+		t.blocks = append(t.blocks, n)
+	}
+	return t
+}
+
+// oneHot returns the classifier's targets for uploads whose dominant members are the
+// auxiliary images dom: per upload, a one-hot block per attribute.
+func (t attrTargets) oneHot(dom []int) *mat.Dense {
+	width := 0
+	for _, b := range t.blocks {
+		width += b
+	}
+	y := mat.NewDense(len(dom), width, nil)
+	for i, j := range dom {
+		off := 0
+		for a, b := range t.blocks {
+			y.Set(i, off+t.aux[a][j], 1)
+			off += b
+		}
+	}
+	return y
+}
+
+// scoreAttributes scores the classifier's predictions pred on the first victim uploads (one
+// row per upload position) against the attributes of each upload's dominant member: columns
+// <attr>_acc and <attr>_chance.
+func (a *attack) scoreAttributes(names []string, t attrTargets, pred *mat.Dense) {
+	cap := a.env.Capture
+	nv, _ := pred.Dims()
+	at := cap.inputAt()
+	off := 0
+	for i, name := range names {
+		guess, truth := make([]int, nv), make([]int, nv)
+		for p := range nv {
+			guess[p] = argmax(pred.RawRowView(p)[off : off+t.blocks[i]])
+			truth[p] = t.victims[i][cap.dominant(at[p])]
+		}
+		off += t.blocks[i]
+		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, truth))
+		a.metric(AttrColumn(name)+"_chance", metrics.Chance(truth))
+	}
+}
+
+// attrValues computes attribute name for every image of s; inkThreshold is the median mean
+// intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
+// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
+// returns the values and the number of classes. The caller has checked the name (knownAttr).
+func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
+	out := make([]int, s.N)
+	switch name {
+	case AttrLabel:
+		copy(out, s.Y)
+		return out, classes
+	case AttrInk:
+		for i := range s.N {
+			if meanOf(s.Row(i)) > inkThreshold {
+				out[i] = 1
+			}
+		}
+		return out, 2
+	case AttrColour:
+		plane := s.H * s.W
+		for i := range s.N {
+			row := s.Row(i)
+			best, bestMean := 0, -1.0
+			for ch := range s.C {
+				if m := meanOf(row[ch*plane : (ch+1)*plane]); m > bestMean {
+					best, bestMean = ch, m
+				}
+			}
+			out[i] = best
+		}
+		return out, s.C
+	}
+	j := slices.Index(attrs, name)
+	if j < 0 || s.Attrs == nil {
+		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
+	}
+	for i := range s.N {
+		out[i] = int(s.Attr(i)[j])
+	}
+	return out, 2
+}
+
+// knownAttr reports whether name is a built-in attribute or one of the dataset's.
+func knownAttr(name string, attrs []string) bool {
+	return slices.Contains(Attributes(), name) || slices.Contains(attrs, name)
+}
+
+func meanOf(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s / float64(len(v))
+}
+
+func medianInk(s *datasets.Images) float64 {
+	m := make([]float64, s.N)
+	for i := range s.N {
+		m[i] = meanOf(s.Row(i))
+	}
+	slices.Sort(m)
+	return m[len(m)/2]
+}

@@ -1,0 +1,160 @@
+package attacks
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
+)
+
+// attack is one attack run in progress: the spec, what it is given, and the result it writes.
+// Its methods are the helpers every kind shares: auxiliary images and uploads, the victims
+// scored, and the bookkeeping of metrics and notes.
+type attack struct {
+	Spec
+	env     *Env
+	res     *Result
+	prefix  string   // the column prefix, Spec.ColumnPrefix
+	setting []string // the items of the setting note, in order
+}
+
+// metric records metric name (without the prefix) as column <prefix>_<name>.
+func (a *attack) metric(name string, v float64) { a.res.Metrics[a.prefix+"_"+name] = v }
+
+// skip records why the attack does not apply, as the note "skipped: <why>". Run skips for an
+// unmet Need; a kind skips itself only for what depends on the data.
+func (a *attack) skip(format string, args ...any) error {
+	a.res.Notes[a.prefix] = "skipped: " + fmt.Sprintf(format, args...)
+	return nil
+}
+
+// note adds one item of the attack's setting; done writes them into Notes.
+func (a *attack) note(format string, args ...any) {
+	a.setting = append(a.setting, fmt.Sprintf(format, args...))
+}
+
+// done writes the setting note, "setting: " and the noted items joined by "; ".
+func (a *attack) done() {
+	a.res.Notes[a.prefix] = "setting: " + strings.Join(a.setting, "; ")
+}
+
+// sampler returns the coefficient sampler the attacker assumes, and its description.
+func (a *attack) sampler() (mixing.Sampler, string, error) {
+	if a.Coefficients == "" || a.Coefficients == "known" {
+		return a.env.Sampler, a.env.Sampler.Name() + " (known)", nil
+	}
+	s, err := mixing.NewSampler(a.Coefficients, 1, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	desc := a.Coefficients + " (assumed"
+	if a.Coefficients == "dirichlet" {
+		desc = "dirichlet alpha 1 (assumed"
+	}
+	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
+}
+
+// headNote notes what the attack knows of the head.
+func (a *attack) headNote() {
+	switch {
+	case a.env.Net.Split() == 0:
+		a.note("head weights not needed (split 0: uploads are mixed pixels)")
+	case a.HeadWeights:
+		a.note("head weights known")
+	default:
+		a.note("head weights unknown")
+	}
+}
+
+// victims returns the number of victims the attack scores: Spec.Victims rounded down to
+// whole pools, at least one pool, at most the capture.
+func (a *attack) victims() int {
+	c := a.env.Capture
+	n := min(a.Victims, c.N)
+	n -= n % c.Pool
+	return max(n, min(c.Pool, c.N))
+}
+
+// auxImages draws the attacker's auxiliary images from the pool.
+func (a *attack) auxImages() (*datasets.Images, error) {
+	p := a.env.Pool
+	n := a.Aux
+	if n > p.N {
+		return nil, fmt.Errorf("%d auxiliary images requested, the training split holds %d", n, p.N)
+	}
+	idx := a.env.RNG.Perm(p.N)[:n]
+	slices.Sort(idx)
+	return p.Subset(idx), nil
+}
+
+// auxUploads draws the attack's auxiliary images and turns them into uploads as the edge
+// would (simulate), with coefficients from the distribution the attacker assumes, which desc
+// names.
+func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, desc string, err error) {
+	s, desc, err := a.sampler()
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if aux, err = a.auxImages(); err != nil {
+		return nil, nil, nil, "", err
+	}
+	up, dom, _, err = a.simulate(aux, s)
+	return aux, up, dom, desc, err
+}
+
+// simulate turns auxiliary images into what the attacker believes uploads look like: head
+// features, mixed in groups of k with coefficients from the assumed sampler (the edge's guard
+// applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole
+// groups), the index of each upload's dominant member (largest coefficient) and the features.
+func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
+	k := a.env.Capture.K
+	n := aux.N - aux.N%k
+	if n == 0 {
+		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
+	}
+	feat, err = a.env.Net.Head(aux.X[:n*aux.Dim()], n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := len(feat) / n
+	cs, _, err := mixing.DrawGroups(a.env.Guard, s, a.env.RNG, n, k)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	up = make([]float32, n*d)
+	mixing.MixBatch(up, cs, feat, d)
+	dom = make([]int, n)
+	for g, c := range cs {
+		for r := range k {
+			dom[g*k+r] = g*k + argmax(c.RawRowView(r))
+		}
+	}
+	return up, dom, feat, nil
+}
+
+// maxPSNR caps the PSNR of a perfect reconstruction so that means stay finite: 100 dB is a
+// mean squared error of 1e-10 at range 1, below float32 round-off of [0,1] pixels (6e-8 per
+// value, 3.6e-15 squared), so any capped value means "exact up to storage".
+const maxPSNR = 100
+
+func capPSNR(p float64) float64 { return math.Min(p, maxPSNR) }
+
+// clipImage converts to float32 and clips to the pixel range [0,1].
+func clipImage(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(min(max(x, 0), 1))
+	}
+	return out
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}

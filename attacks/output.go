@@ -1,0 +1,63 @@
+package attacks
+
+import (
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/metrics"
+)
+
+// KindOutput is the output-inference attack: a classifier on the values the cloud returns
+// predicts the label.
+const KindOutput = "output"
+
+// output is the output-inference attack: a one-vs-rest ridge classifier on the values the
+// cloud returns (before de-mixing, which only the edge can do), trained on the returns of
+// simulated uploads of auxiliary images, predicts the label of each upload's dominant member.
+// Columns <name>_acc and <name>_chance.
+type output struct{}
+
+func (output) Name() string               { return KindOutput }
+func (output) Prefix() string             { return "output" }
+func (output) Needs() []Need              { return []Need{needAuxUploads} }
+func (output) Options() []Option          { return nil }
+func (output) Columns(Spec, int) []string { return []string{"acc", "chance"} }
+
+func (output) run(a *attack) error {
+	net := a.env.Net
+	aux, up, dom, desc, err := a.auxUploads()
+	if err != nil {
+		return err
+	}
+	n := len(dom)
+	ret, err := net.Body(up, n)
+	if err != nil {
+		return err
+	}
+	rd := net.ReturnDim()
+	y := mat.NewDense(n, a.env.Classes, nil)
+	for i, j := range dom {
+		y.Set(i, aux.Y[j], 1)
+	}
+	clf, err := FitRidge(dense32(ret, n, rd), y, a.env.RNG, classLoss([]int{a.env.Classes}))
+	if err != nil {
+		return err
+	}
+	cap := a.env.Capture
+	nv := a.victims()
+	pred := clf.Predict(dense32(cap.Returns[:nv*rd], nv, rd))
+	at := cap.inputAt()
+	guess, truth := make([]int, nv), make([]int, nv)
+	for p := range nv {
+		guess[p] = argmax(pred.RawRowView(p))
+		truth[p] = cap.Images.Y[cap.dominant(at[p])]
+	}
+	a.metric("acc", metrics.Accuracy(guess, truth))
+	a.metric("chance", metrics.Chance(truth))
+	a.headNote()
+	a.note("body known (the cloud runs it)")
+	a.note("coefficients %s", desc)
+	a.note("target: label of each return's dominant member")
+	a.note("one-vs-rest ridge classifier on the returns of %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
+	a.done()
+	return nil
+}
