@@ -69,6 +69,12 @@ var configFields = []field{
 		}
 		return "shuffle off"
 	}},
+	{name: "defence", value: func(r Row) string { return r.Defence }, label: func(r Row) string {
+		if r.Defence == "" {
+			return "no defence"
+		}
+		return r.Defence
+	}},
 	{name: "train_limit", value: func(r Row) string { return strconv.Itoa(r.TrainLimit) }, label: func(r Row) string { return strconv.Itoa(r.TrainLimit) + " train" }},
 	{name: "test_limit", value: func(r Row) string { return strconv.Itoa(r.TestLimit) }, label: func(r Row) string { return strconv.Itoa(r.TestLimit) + " test" }},
 	{name: "epochs", value: func(r Row) string { return strconv.Itoa(r.Epochs) }, label: func(r Row) string { return strconv.Itoa(r.Epochs) + " epochs" }},
