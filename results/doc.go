@@ -5,7 +5,8 @@
 // the attacks. The experiments package fills a run directory: config.yaml, manifest.json,
 // the files above, and per cell a folder with its row.json, epochs.csv and, where attacks
 // ran, attacks.png. Everything here is drawn from stored rows, so `runexp plot` can redraw the
-// figures of a finished run from its results.json alone.
+// figures (and the attack × defence matrix, defence_matrix.csv) of a finished run from its
+// results.json alone.
 //
 // # Files
 //
@@ -40,12 +41,35 @@
 //
 // Plot and PlotDir draw the figures of a set of rows as PNG and SVG (see Plot for the list):
 // accuracy against the group size k, the edge's cost against the split point, each attack's
-// metrics against k or the split, and accuracy against leakage with its Pareto front. The
-// shared drawing (files, notes, style, series) is in plot.go, each family of figures in a
-// file of its own. A figure is drawn only when the rows vary what it compares; cells with
-// non-finite values, and figures left with too little to compare, are left out with a note
-// in PlotNotesFile rather than failing the drawing. The tests compare each family's figures
-// with golden images in testdata/ (go test ./results -update rewrites them).
+// metrics against k or the split, the attack × defence matrix as a heat map, and the frontier
+// of accuracy against worst-case leakage. A figure is drawn only when the rows vary what it
+// compares; cells with non-finite values, and figures left with too little to compare, are
+// left out with a note in PlotNotesFile rather than failing the drawing.
+//
+// The code is laid out by concern: plot.go holds the entry points, the files and notes, the
+// fonts and the choice and aggregation of rows; plot_layout.go the layout of a figure (title,
+// panels with aligned axes, and a column on the right for legends, keys, colour bars and
+// notes, so that nothing is drawn over the data); plot_series.go the lines of the line
+// figures — their colours (Tableau 10), the thick-pale and thin styles of a two-valued
+// setting such as shuffling, y axes kept within a quantity's bounds, and the notes on lines
+// that coincide; then a file per family of figures: plot_accuracy.go, plot_cost.go,
+// plot_privacy.go, plot_matrix.go and plot_frontier.go. The tests compare each family's
+// figures, drawn from hand-made rows, with golden images in testdata/ (go test ./results
+// -update rewrites them).
+//
+// # The attack × defence matrix
+//
+// matrix.go builds the matrix both the heat map and the frontier read, and WriteDefenceMatrix
+// writes it as CSV (PlotDir writes DefenceMatrixFile beside results.csv). Its rows are the
+// DataMix configurations that were attacked, averaged over seeds; its columns are found from
+// the metric names alone, generic over the attacks' prefixes: a reconstruction column per
+// stem with <stem>_ssim or <stem>_recoveredNN (oracle-aligned stems, <x>_oracle, left out as
+// upper bounds no attacker reaches), showing the share recovered at SSIM ≥ 0.30 where
+// reported, else the mean SSIM; an inference column per <stem>_acc with a <stem>_chance,
+// showing the advantage over chance (acc − chance)/(1 − chance); and a column per other
+// <stem>_acc, as it is. The worst cases are the highest column mean of one kind: worst_ssim
+// and worst_recovered30 over the reconstruction columns, worst_advantage over the inference
+// ones.
 //
 // # Image grids
 //

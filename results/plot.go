@@ -19,7 +19,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -28,9 +27,10 @@ import (
 )
 
 // This file holds what the figures share: the public entry points, writing the files and the
-// notes, the canvas and the style (fonts, sizes, axes, legends), choosing and aggregating the
-// rows a figure shows, and drawing series and reference lines. Each figure family has a file
-// of its own: plot_accuracy.go, plot_cost.go, plot_privacy.go and plot_pareto.go.
+// notes, the canvas and the fonts, choosing and aggregating the rows a figure shows, and the
+// reference lines. The layout of a figure is in plot_layout.go, the lines of the line figures
+// in plot_series.go, and each figure family has a file of its own: plot_accuracy.go,
+// plot_cost.go, plot_privacy.go, plot_matrix.go and plot_frontier.go.
 
 // PlotsDir is the folder of a run directory that PlotDir draws into.
 const PlotsDir = "plots"
@@ -49,11 +49,23 @@ type PlotReport struct {
 }
 
 // PlotDir redraws the figures of the run directory dir from its results.json alone, into
-// dir/plots (see Plot).
+// dir/plots (see Plot), and writes the attack × defence matrix beside results.csv, as
+// dir/DefenceMatrixFile (see WriteDefenceMatrix), or removes a stale one when the rows have
+// none.
 func PlotDir(dir string) (PlotReport, error) {
 	rows, err := ReadJSON(filepath.Join(dir, "results.json"))
 	if err != nil {
 		return PlotReport{}, err
+	}
+	path := filepath.Join(dir, DefenceMatrixFile)
+	wrote, err := WriteDefenceMatrix(path, rows)
+	if err != nil {
+		return PlotReport{}, err
+	}
+	if !wrote {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return PlotReport{}, fmt.Errorf("results: %w", err)
+		}
 	}
 	return Plot(filepath.Join(dir, PlotsDir), rows)
 }
@@ -62,31 +74,39 @@ func PlotDir(dir string) (PlotReport, error) {
 // as SVG with its fonts embedded, written atomically; figures of earlier drawings that no
 // longer apply are removed. Values are aggregated over seeds (rows that differ only in cell
 // and seed): points are means, error bars ±1 sample standard deviation, and each title says
-// over how many seeds. The figures, each drawn when the rows vary what it compares:
+// over how many seeds. Legends, keys and notes stand beside the panels, never over the data.
+// The figures, each drawn when the rows vary what it compares:
 //
 //   - accuracy_vs_group_size: test accuracy against k, one line per split (and per any
-//     other setting that varies), the baseline as a dashed reference line;
+//     other setting that varies), the baselines as dashed reference lines;
 //   - edge_cost_vs_split: three panels against the split point: the edge's share of the FLOPs
 //     (with the paper's 20% bound), bytes uploaded and downloaded per input, and accuracy;
 //   - privacy_<attack>_vs_group_size (or _vs_split when k does not vary): one panel per metric
 //     column of the attack (the columns it prefixes, e.g. ica_corr, ica_ssim for ica), the
-//     chance level X_chance drawn as a reference line for X_acc;
-//   - pareto_ssim and pareto_attribute: accuracy against leakage — the best reconstruction
-//     SSIM over all *_ssim columns, the best attribute accuracy above chance over all
-//     attr_*_acc columns — one point per configuration, marker size growing with the edge's
-//     FLOPs share, the Pareto front (no other point is at least as accurate and leaks at most
-//     as much) highlighted.
+//     chance level X_chance drawn as a reference line for X_acc where it does not squeeze
+//     the data (else the panel's title gives it);
+//   - defence_matrix: the attack × defence matrix as a heat map, a row per attacked DataMix
+//     configuration, a column per attack, and beside them the worst cases, the accuracy, its
+//     gap to the baseline, the edge's FLOPs and the bytes uploaded (see WriteDefenceMatrix);
+//     drawn whenever an attack ran;
+//   - frontier: accuracy against each worst-case leakage (reconstruction SSIM, share of
+//     victims recognisable, inference advantage over chance), one point per attacked
+//     configuration, colour = edge FLOPs share, area = upload bytes, the Pareto front
+//     numbered with a key beside, the baseline and the budgets 1 and 3 points below it.
 //
-// A figure whose x axis the rows do not vary is not drawn. A cell whose plotted value is NaN
-// or ±Inf is left out of that figure with a note; a figure left with too little to compare is
-// skipped with a note. Both kinds of note are returned and written to PlotNotesFile. Plot
-// fails only when it cannot write.
+// In the line figures, lines are told apart by colour, and a two-valued setting such as
+// shuffling by a thick pale line against a thin one, so that coinciding lines stay visible;
+// lines that coincide are named beside the figure. A figure whose x axis the rows do not vary
+// is not drawn. A cell whose plotted value is NaN or ±Inf is left out of that figure with a
+// note; a figure left with too little to compare is skipped with a note. Both kinds of note
+// are returned and written to PlotNotesFile. Plot fails only when it cannot write.
 func Plot(out string, rows []Row) (PlotReport, error) {
-	pl := &drawing{rows: rows}
+	pl := &drawing{rows: rows, matrix: newMatrix(rows)}
 	pl.accuracyVsGroupSize()
 	pl.edgeCostVsSplit()
 	pl.attackFigures()
-	pl.pareto()
+	pl.matrixFigure()
+	pl.frontier()
 
 	rep := PlotReport{Notes: pl.allNotes()}
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -151,15 +171,14 @@ type drawing struct {
 	// leftOut gathers the figures each non-finite value was left out of, by the note that
 	// describes it (cell and value), so that each gets one note.
 	leftOut map[string][]string
-	order   []string           // the keys of leftOut, in order of appearance
-	entries map[*plot.Plot]int // legend entries per plot
-	// mute leaves the series out of legends (but for chance lines): set while drawing the
-	// panels of a figure after the first, whose legend serves them all.
-	mute bool
+	order   []string // the keys of leftOut, in order of appearance
+	// items are the legend entries of each panel's reference lines (baselines, bounds,
+	// chance levels), drawn beside the panels.
+	items map[*plot.Plot][]legendItem
+	// matrix is the attack × defence matrix of rows (see newMatrix), shared by the figures
+	// that read it.
+	matrix *defenceMatrix
 }
-
-// chanceLabel is the legend entry of a chance level, kept in every panel.
-const chanceLabel = "chance"
 
 // note adds a note on a figure or panel that was not drawn.
 func (pl *drawing) note(format string, args ...any) {
@@ -181,7 +200,6 @@ func (pl *drawing) leave(fig, why string) {
 
 // failed notes a figure that could not be built (a plotter rejected its data) and drops it.
 func (pl *drawing) failed(fig string, err error) {
-	pl.mute = false
 	pl.note("%s: not drawn: %v", fig, err)
 }
 
@@ -194,33 +212,37 @@ func (pl *drawing) allNotes() []string {
 	return append(out, pl.notes...)
 }
 
-// legend adds an entry to p's legend and counts it (see legendRoom).
+// legend adds an entry to the legend beside p, unless p has one with that label already.
 func (pl *drawing) legend(p *plot.Plot, label string, thumbs ...plot.Thumbnailer) {
-	if pl.mute && label != chanceLabel {
-		return
+	if pl.items == nil {
+		pl.items = map[*plot.Plot][]legendItem{}
 	}
-	if pl.entries == nil {
-		pl.entries = map[*plot.Plot]int{}
+	if !slices.ContainsFunc(pl.items[p], func(it legendItem) bool { return it.text == label }) {
+		pl.items[p] = append(pl.items[p], legendItem{label, thumbs})
 	}
-	p.Legend.Add(label, thumbs...)
-	pl.entries[p]++
 }
 
-// figure is one image: one plot, or several laid out in a grid with aligned axes.
-type figure struct {
-	name  string
-	w, h  vg.Length
-	plots []*plot.Plot // row by row
-	cols  int          // panels per row; 0 means 1
+// sharedItems returns the legend entries of the panels ps, each label once.
+func (pl *drawing) sharedItems(ps []*plot.Plot) []legendItem {
+	var out []legendItem
+	for _, p := range ps {
+		for _, it := range pl.items[p] {
+			if !slices.ContainsFunc(out, func(o legendItem) bool { return o.text == it.text }) {
+				out = append(out, it)
+			}
+		}
+	}
+	return out
 }
 
-// The sizes of the figures.
+// The sizes of the panels: of a figure of one panel, of each panel of a figure of stacked
+// panels, and of each panel of a grid of two columns.
 var (
-	figW      = 6 * vg.Inch
-	figH      = 4 * vg.Inch
-	panelH    = 3 * vg.Inch   // per row of panels of a stacked figure
-	panelW    = 4.5 * vg.Inch // per column of panels of a two-column figure
-	refDashes = []vg.Length{vg.Points(6), vg.Points(3)}
+	figW, figH   = 5.2 * vg.Inch, 3.5 * vg.Inch
+	stackH       = 2.7 * vg.Inch
+	gridW, gridH = 4 * vg.Inch, 2.8 * vg.Inch
+	refDashes    = []vg.Length{vg.Points(6), vg.Points(3)}
+	budgetDashes = []vg.Length{vg.Points(2), vg.Points(2.5)}
 )
 
 // greys colour reference lines: the first a bound or chance level, the others further
@@ -228,17 +250,12 @@ var (
 var greys = []color.Color{color.Gray{Y: 0x30}, color.Gray{Y: 0x70}, color.Gray{Y: 0xa0}}
 
 // gridFigure lays panels out in one column, or two when there are more than three.
-func gridFigure(name string, panels []*plot.Plot) figure {
-	cols := 1
+func gridFigure(name, title string, panels []*plot.Plot) figure {
+	f := figure{name: name, title: title, plots: panels, panelW: figW, panelH: stackH}
 	if len(panels) > 3 {
-		cols = 2
+		f.cols, f.panelW, f.panelH = 2, gridW, gridH
 	}
-	rows := (len(panels) + cols - 1) / cols
-	w := figW
-	if cols == 2 {
-		w = 2 * panelW
-	}
-	return figure{name: name, w: w, h: vg.Length(rows) * panelH, plots: panels, cols: cols}
+	return f
 }
 
 // pngDPI is the resolution of the PNG files: sharp on high-density screens and in print,
@@ -247,7 +264,8 @@ const pngDPI = 150
 
 // render draws f onto a canvas of the format ("png" or "svg") and writes it to w.
 func (f figure) render(w io.Writer, format string) error {
-	c := newCanvas(format, f.w, f.h)
+	fw, fh := f.size()
+	c := newCanvas(format, fw, fh)
 	f.draw(draw.New(c))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
@@ -257,7 +275,7 @@ func (f figure) render(w io.Writer, format string) error {
 	return err
 }
 
-// newCanvas returns a w×h canvas that writes the format "png" or "svg".
+// newCanvas returns a w×h canvas that writes the format "png" or "svg", on white.
 func newCanvas(format string, w, h vg.Length) vg.CanvasWriterTo {
 	switch format {
 	case "png":
@@ -267,33 +285,6 @@ func newCanvas(format string, w, h vg.Length) vg.CanvasWriterTo {
 		return vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
 	}
 	panic("results: unknown plot format " + format)
-}
-
-// draw draws the plots of f onto dc: a single plot fills it, several are tiled row by row
-// with their axes aligned.
-func (f figure) draw(dc draw.Canvas) {
-	if len(f.plots) == 1 {
-		f.plots[0].Draw(dc)
-		return
-	}
-	cols := max(f.cols, 1)
-	rows := (len(f.plots) + cols - 1) / cols
-	grid := make([][]*plot.Plot, rows)
-	for i := range grid {
-		grid[i] = make([]*plot.Plot, cols)
-	}
-	for i, p := range f.plots {
-		grid[i/cols][i%cols] = p
-	}
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: vg.Points(4), PadBottom: vg.Points(4),
-		PadLeft: vg.Points(4), PadRight: vg.Points(4), PadX: vg.Points(10), PadY: vg.Points(10)}
-	for i, row := range plot.Align(grid, tiles, dc) {
-		for j, cv := range row {
-			if p := grid[i][j]; p != nil {
-				p.Draw(cv)
-			}
-		}
-	}
 }
 
 // textHandler sets all text in the Go font (golang.org/x/image/font/gofont): a third of the
@@ -313,7 +304,8 @@ func useFont(style *text.Style) {
 	style.Font = font.Font{Typeface: "Go", Size: style.Font.Size} // the cache's only face
 }
 
-// newPlot makes a plot with the title and axis labels, all text in the Go font.
+// newPlot makes a panel with the title and axis labels, all text in the Go font. Its legend
+// is never drawn: legends go beside the panels (see figure).
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.TextHandler = textHandler()
@@ -322,11 +314,14 @@ func newPlot(title, x, y string) *plot.Plot {
 		useFont(st)
 	}
 	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = panelFontSize
+	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.X.Label.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
+	p.X.Tick.Label.Font.Size = vg.Points(9.5)
+	p.Y.Tick.Label.Font.Size = vg.Points(9.5)
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -340,23 +335,6 @@ func intAxis(p *plot.Plot, xs []float64) {
 	}
 	p.X.Tick.Marker = ticks
 	p.X.Min, p.X.Max = xs[0]-0.5, xs[len(xs)-1]+0.5
-}
-
-// legendRoom widens the y range of p, after everything is added, so that a legend of the
-// given number of entries at the top (or the bottom) does not hide data: about 6% of the
-// height per entry (a 9-point line in the ≈ 220-point data area of a figure) plus a margin.
-func legendRoom(p *plot.Plot, entries int, top bool) {
-	f := math.Min(0.6, 0.065*float64(entries)+0.05)
-	span := p.Y.Max - p.Y.Min
-	if span <= 0 || math.IsInf(span, 0) || math.IsNaN(span) {
-		return
-	}
-	extra := span * f / (1 - f)
-	if top {
-		p.Y.Max += extra
-	} else {
-		p.Y.Min -= extra
-	}
 }
 
 // datasetTitle names the data the rows are about, to start a title: "MNIST: ", or "" when
@@ -464,83 +442,6 @@ func varyingFields(groups []Group) []field {
 	return by
 }
 
-// point is one configuration's aggregate at one x.
-type point struct {
-	x     float64
-	st    Stat
-	group Group
-}
-
-// series is one line: the configurations that differ only in the x field.
-type series struct {
-	label string
-	pts   []point
-}
-
-// splitSeries groups rows (already filtered) by seeds and splits the groups into series
-// along the x field (see seriesFields), each series' points in increasing x.
-func splitSeries(rows []Row, x string, q quantity) []series {
-	groups := GroupBySeeds(rows)
-	if len(groups) == 0 {
-		return nil
-	}
-	by := seriesFields(groups, x)
-	xOf := xFields[x]
-	index := map[string]int{}
-	var ss []series
-	for _, g := range groups {
-		var key, label []string
-		for _, f := range by {
-			key = append(key, f.value(g.Row))
-			label = append(label, f.label(g.Row))
-		}
-		k := strings.Join(key, "\x00")
-		i, ok := index[k]
-		if !ok {
-			i = len(ss)
-			index[k] = i
-			l := strings.Join(label, ", ")
-			if l == "" {
-				l = "DataMix"
-			}
-			ss = append(ss, series{label: l})
-		}
-		st := g.Stat(func(r Row) float64 { v, _ := q.get(r); return v })
-		ss[i].pts = append(ss[i].pts, point{x: xOf(g.Row), st: st, group: g})
-	}
-	for i := range ss {
-		slices.SortFunc(ss[i].pts, func(a, b point) int { return cmpFloat(a.x, b.x) })
-	}
-	return ss
-}
-
-// seriesFields returns the fields that separate the series of groups along the x field:
-// those that vary between groups, except x and the fields that are functions of x (paired
-// with it, as a zipped batch size is with k), which do not make separate lines.
-func seriesFields(groups []Group, x string) []field {
-	xOf := xFields[x]
-	var by []field
-	for _, f := range configFields {
-		if f.name == x {
-			continue
-		}
-		varies, paired := false, true
-		at := map[float64]string{}
-		for _, g := range groups {
-			v := f.value(g.Row)
-			varies = varies || v != f.value(groups[0].Row)
-			if prev, ok := at[xOf(g.Row)]; ok && prev != v {
-				paired = false
-			}
-			at[xOf(g.Row)] = v
-		}
-		if varies && !paired {
-			by = append(by, f)
-		}
-	}
-	return by
-}
-
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:
@@ -571,64 +472,38 @@ func seedNote(ss []series) string {
 	return "mean ± s.d. over " + seedCounts(ns)
 }
 
-// addSeries draws each series as a line with markers and, when some point has more than one
-// seed, error bars of ±1 s.d.
-func (pl *drawing) addSeries(p *plot.Plot, ss []series, dashed bool) error {
-	for i, s := range ss {
-		xys := make(plotter.XYs, len(s.pts))
-		errs := make(plotter.YErrors, len(s.pts))
-		bars := false
-		for j, pt := range s.pts {
-			xys[j] = plotter.XY{X: pt.x, Y: pt.st.Mean}
-			errs[j].Low, errs[j].High = pt.st.SD, pt.st.SD
-			bars = bars || pt.st.N > 1
-		}
-		line, pts, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return err
-		}
-		line.Color = plotutil.Color(i)
-		if dashed {
-			line.Dashes = plotutil.Dashes(1)
-		}
-		pts.Shape = plotutil.Shape(i)
-		pts.Color = plotutil.Color(i)
-		p.Add(line, pts)
-		if bars {
-			eb, err := plotter.NewYErrorBars(struct {
-				plotter.XYs
-				plotter.YErrors
-			}{xys, errs})
-			if err != nil {
-				return err
-			}
-			eb.Color = plotutil.Color(i)
-			p.Add(eb)
-		}
-		pl.legend(p, s.label, line, pts)
-	}
-	return nil
+// refLevel is a horizontal reference line: a baseline, a bound or a chance level.
+type refLevel struct {
+	y      float64
+	label  string
+	colour color.Color
+	dashes []vg.Length
 }
 
-// refLine draws a dashed horizontal line at y across the x range of p (set it first).
-func (pl *drawing) refLine(p *plot.Plot, y float64, label string, c color.Color) error {
-	l, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: y}, {X: p.X.Max, Y: y}})
+// addRef draws r as a horizontal line across the x range of p (set it first), with an entry
+// in p's legend.
+func (pl *drawing) addRef(p *plot.Plot, r refLevel) error {
+	l, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: r.y}, {X: p.X.Max, Y: r.y}})
 	if err != nil {
 		return err
 	}
-	l.Color = c
-	l.Dashes = refDashes
+	l.Color = r.colour
+	l.Dashes = r.dashes
+	if l.Dashes == nil {
+		l.Dashes = refDashes
+	}
 	p.Add(l)
-	pl.legend(p, label, l)
+	pl.legend(p, r.label, l)
 	return nil
 }
 
-// baselineRefs draws the baselines among the rows (aggregated over seeds) as reference
-// lines of q, labelled by what tells them apart; cells with a non-finite q are left out of
-// fig with a note.
-func (pl *drawing) baselineRefs(fig string, p *plot.Plot, q quantity) error {
+// baselines returns the baselines among the rows (aggregated over seeds) as reference levels
+// of q, labelled by what tells them apart; cells with a non-finite q are left out of fig
+// with a note.
+func (pl *drawing) baselines(fig string, q quantity) []refLevel {
 	groups := GroupBySeeds(pl.usable(fig, pl.rows, true, q))
 	by := varyingFields(groups)
+	var out []refLevel
 	for i, g := range groups {
 		st := g.Stat(func(r Row) float64 { v, _ := q.get(r); return v })
 		label := "baseline (unsplit, unmixed)"
@@ -642,9 +517,7 @@ func (pl *drawing) baselineRefs(fig string, p *plot.Plot, q quantity) error {
 		if st.N > 1 {
 			label += fmt.Sprintf(", mean of %d seeds", st.N)
 		}
-		if err := pl.refLine(p, st.Mean, label, greys[i%len(greys)]); err != nil {
-			return err
-		}
+		out = append(out, refLevel{y: st.Mean, label: label, colour: greys[i%len(greys)]})
 	}
-	return nil
+	return out
 }

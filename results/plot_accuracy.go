@@ -8,9 +8,9 @@ import (
 
 // accuracyVsGroupSize draws accuracy_vs_group_size: the test accuracy against the group
 // size k, one line per split (and per any other setting that varies between the DataMix
-// configurations), the baselines as dashed reference lines. It is drawn when the DataMix
-// rows vary k, and skipped with a note when fewer than two values of k have a finite
-// accuracy.
+// configurations; see seriesStyle), the baselines as dashed reference lines. It is drawn when
+// the DataMix rows vary k, and skipped with a note when fewer than two values of k have a
+// finite accuracy.
 func (pl *drawing) accuracyVsGroupSize() {
 	const fig = "accuracy_vs_group_size"
 	q := accuracyQ()
@@ -23,18 +23,34 @@ func (pl *drawing) accuracyVsGroupSize() {
 		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d group size(s), need 2", fig, len(xs))
 		return
 	}
-	ss := splitSeries(rows, "group_size", q)
-	p := newPlot(fmt.Sprintf("%sTest accuracy vs group size (%s)", datasetTitle(rows), seedNote(ss)),
-		"group size k (inputs mixed together)", "test accuracy (%)")
+	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
+	ss := st.split(rows, q)
+	p := newPlot("", "group size k (inputs mixed together)", "test accuracy (%)")
 	intAxis(p, xs)
-	if err := pl.addSeries(p, ss, false); err != nil {
+	base := pl.baselines(fig, q)
+	r := newYRange()
+	r.addSeries(ss)
+	for _, b := range base {
+		r.add(b.y)
+	}
+	setY(p, r, percentBounds)
+	if err := pl.addSeries(p, ss, st, false); err != nil {
 		pl.failed(fig, err)
 		return
 	}
-	if err := pl.baselineRefs(fig, p, q); err != nil {
-		pl.failed(fig, err)
-		return
+	for _, b := range base {
+		if err := pl.addRef(p, b); err != nil {
+			pl.failed(fig, err)
+			return
+		}
 	}
-	legendRoom(p, pl.entries[p], true)
-	pl.figs = append(pl.figs, figure{name: fig, w: figW, h: figH, plots: []*plot.Plot{p}})
+	side := []block{legendBlock{st.legendWith(pl.items[p])}}
+	if c := coincidence(p, ss, st); c != "" {
+		side = append(side, textBlock{text: "Lines that coincide: " + c + ".", grey: true})
+	}
+	pl.figs = append(pl.figs, figure{
+		name:  fig,
+		title: fmt.Sprintf("%sTest accuracy vs group size (%s)", datasetTitle(rows), seedNote(ss)),
+		plots: []*plot.Plot{p}, panelW: figW, panelH: figH, side: side,
+	})
 }

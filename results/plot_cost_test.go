@@ -1,7 +1,9 @@
 package results
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -20,11 +22,31 @@ func costRows() []Row {
 	return rows
 }
 
-// TestEdgeCostFigure draws edge_cost_vs_split and compares it with its golden image, with a
-// NaN cell left out of all three panels; it is skipped with a note when one split is left,
+// withK4 adds to costRows the same sweep at k = 4, two points less accurate at split 0 and
+// one at the others: the FLOPs and bytes, set by the split alone, coincide.
+func withK4(rows []Row) []Row {
+	out := slices.Clone(rows)
+	for _, r := range rows {
+		if r.Variant == baselineVariant {
+			continue
+		}
+		r.Cell = fmt.Sprintf("s%d-k4-%d", r.Split, r.Seed)
+		r.GroupSize = 4
+		r.Accuracy -= 0.01
+		if r.Split == 0 {
+			r.Accuracy -= 0.01
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestEdgeCostFigure draws edge_cost_vs_split (k = 2 and 4: one line for the FLOPs and the
+// bytes, which the split alone sets, two for the accuracy) and compares it with its golden
+// image, with a NaN cell left out of all three panels; it is skipped with a note when one split is left,
 // and not drawn, silently, when the rows do not vary the split.
 func TestEdgeCostFigure(t *testing.T) {
-	withNaN := costRows()
+	withNaN := withK4(costRows())
 	cellNamed(withNaN, "s2-k2-1").Accuracy = math.NaN()
 
 	oneSplit := costRows()[:6] // the baselines, splits 0 and 1
@@ -37,9 +59,9 @@ func TestEdgeCostFigure(t *testing.T) {
 		{
 			name:  "a NaN cell left out",
 			rows:  withNaN,
-			plots: []string{"edge_cost_vs_split"},
+			plots: []string{"accuracy_vs_group_size", "edge_cost_vs_split"},
 			notes: []string{
-				"cell s2-k2-1 (datamix split 2 k=2, seed 1): accuracy is NaN, left out of edge_cost_vs_split",
+				"cell s2-k2-1 (datamix split 2 k=2, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split",
 			},
 			golden: []string{"edge_cost_vs_split"},
 		},

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
 )
 
 // privacyMetrics are the rows' metrics other than chance levels.
@@ -41,6 +40,11 @@ func metricAxis(m string) string {
 		return "mean |correlation| (0 to 1)"
 	case strings.HasSuffix(m, "_acc"):
 		return "accuracy (fraction)"
+	case strings.HasSuffix(m, "_ari"):
+		return "adjusted Rand index (1 = exact)"
+	}
+	if _, t, ok := recoveredThreshold(m); ok {
+		return "fraction with SSIM ≥ " + t
 	}
 	return m
 }
@@ -105,7 +109,7 @@ func (pl *drawing) attackFigures() {
 // attackFigure draws the metrics of the attack a against k, or against the split when the
 // DataMix rows with its metrics do not vary k (and not at all when they vary neither): one
 // panel per metric computed at two or more values of the x axis (see attackPanel), laid out
-// by gridFigure, the first panel's legend serving them all. A metric whose cells are finite
+// by gridFigure under one title, with one legend beside them. A metric whose cells are finite
 // at a single value of x only gets a note instead of a panel.
 func (pl *drawing) attackFigure(a string, metrics []string) {
 	have := attackedRows(pl.rows, metrics)
@@ -117,11 +121,12 @@ func (pl *drawing) attackFigure(a string, metrics []string) {
 		}
 	}
 	fig := "privacy_" + unsafeName.ReplaceAllString(a, "_") + "_vs_" + x
+	st := newSeriesStyle(GroupBySeeds(have), x)
 	var panels []*plot.Plot
 	var ns []int
+	var notes []string
 	for _, m := range metrics {
-		pl.mute = len(panels) > 0
-		p, pns, err := pl.attackPanel(fig, m, x, xLabel)
+		p, pns, note, err := pl.attackPanel(fig, m, x, xLabel, st)
 		if err != nil {
 			pl.failed(fig, err)
 			return
@@ -129,19 +134,24 @@ func (pl *drawing) attackFigure(a string, metrics []string) {
 		if p != nil {
 			panels = append(panels, p)
 			ns = append(ns, pns...)
+			if note != "" {
+				notes = append(notes, note)
+			}
 		}
 	}
-	pl.mute = false
 	if len(panels) == 0 {
 		return
 	}
-	// One shared title, on the first panel, saying what the error bars are.
 	seeds := "one seed"
 	if len(ns) > 0 && slices.Max(ns) > 1 {
 		seeds = "mean ± s.d. over " + seedCounts(ns)
 	}
-	panels[0].Title.Text = fmt.Sprintf("%sattack %s (%s)\n%s", datasetTitle(have), a, seeds, panels[0].Title.Text)
-	pl.figs = append(pl.figs, gridFigure(fig, panels))
+	f := gridFigure(fig, fmt.Sprintf("%sattack %s (%s)", datasetTitle(have), a, seeds), panels)
+	f.side = []block{legendBlock{st.legendWith(pl.sharedItems(panels))}}
+	if len(notes) > 0 {
+		f.side = append(f.side, textBlock{text: "Lines that coincide — " + joinNotes(notes, len(panels)) + ".", grey: true})
+	}
+	pl.figs = append(pl.figs, f)
 }
 
 // attackedRows returns the DataMix rows that have any of the metrics.
@@ -159,39 +169,54 @@ func attackedRows(rows []Row, metrics []string) []Row {
 }
 
 // attackPanel draws the panel of the metric m of the figure fig against the x field
-// (labelled xLabel), with its chance level when it has one, and returns it with the number
-// of seeds behind each point. It returns a nil panel when m is present at one value of x
-// only, and also notes it when m is finite at one value of x only.
-func (pl *drawing) attackPanel(fig, m, x, xLabel string) (*plot.Plot, []int, error) {
+// (labelled xLabel) in the style st, with its chance level when it has one (see chanceLine),
+// and returns it with the number of seeds behind each point and a note naming the lines that
+// coincide in it. It returns a nil panel when m is present at one value of x only, and also
+// notes it when m is finite at one value of x only.
+func (pl *drawing) attackPanel(fig, m, x, xLabel string, st seriesStyle) (*plot.Plot, []int, string, error) {
 	q := metricQ(m)
 	if len(distinct(present(pl.rows, q), x)) < 2 {
-		return nil, nil, nil // this metric is computed at one value of x only
+		return nil, nil, "", nil // this metric is computed at one value of x only
 	}
 	rows := pl.usable(fig, pl.rows, false, q)
 	if len(distinct(rows, x)) < 2 {
 		pl.note("%s: panel %s not drawn: the cells with a finite %s have one value of %s", fig, m, m, x)
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
-	ss := splitSeries(rows, x, q)
+	ss := st.split(rows, q)
 	p := newPlot(m, xLabel, metricAxis(m))
-	p.Title.TextStyle.Font.Size = vg.Points(10)
 	intAxis(p, distinct(rows, x))
-	if err := pl.addSeries(p, ss, false); err != nil {
-		return nil, nil, err
+	r := newYRange()
+	r.addSeries(ss)
+	chance, hasChance := chanceLevel(m, rows)
+	if hasChance && r.near(chance) {
+		r.add(chance)
+	} else if hasChance {
+		p.Title.Text += fmt.Sprintf(" (chance %.3g, off the axis)", chance)
+		hasChance = false
 	}
-	if err := pl.chanceLine(p, m, rows); err != nil {
-		return nil, nil, err
+	setY(p, r, metricBounds(m))
+	if err := pl.addSeries(p, ss, st, false); err != nil {
+		return nil, nil, "", err
 	}
-	legendRoom(p, pl.entries[p], true)
-	return p, seedNs(ss), nil
+	if hasChance {
+		if err := pl.addRef(p, refLevel{y: chance, label: "chance (the majority class)", colour: greys[0]}); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	note := coincidence(p, ss, st)
+	if note != "" {
+		note = m + ": " + note
+	}
+	return p, seedNs(ss), note, nil
 }
 
-// chanceLine draws the chance level of the accuracy metric m, X_chance for X_acc, averaged
-// over the rows that have it, as a reference line in p; other metrics have none.
-func (pl *drawing) chanceLine(p *plot.Plot, m string, rows []Row) error {
+// chanceLevel returns the chance level of the accuracy metric m, X_chance for X_acc, averaged
+// over the rows that have it; other metrics have none.
+func chanceLevel(m string, rows []Row) (float64, bool) {
 	c := chanceOf(m)
 	if c == "" {
-		return nil
+		return 0, false
 	}
 	var cs []float64
 	for _, r := range rows {
@@ -200,8 +225,28 @@ func (pl *drawing) chanceLine(p *plot.Plot, m string, rows []Row) error {
 		}
 	}
 	st := Summarize(cs)
-	if st.N == 0 {
-		return nil
+	return st.Mean, st.N > 0
+}
+
+// joinNotes joins the notes ("metric: what coincides") of a figure of n panels, the metrics
+// with the same note named together ("ica_psnr, ica_ssim: all lines coincide"), or, when
+// every panel has the same, says it once: "in every panel: all lines coincide".
+func joinNotes(notes []string, n int) string {
+	var texts []string
+	metrics := map[string][]string{}
+	for _, note := range notes {
+		m, text, _ := strings.Cut(note, ": ")
+		if _, ok := metrics[text]; !ok {
+			texts = append(texts, text)
+		}
+		metrics[text] = append(metrics[text], m)
 	}
-	return pl.refLine(p, st.Mean, chanceLabel, greys[0])
+	if len(texts) == 1 && len(notes) == n && n > 1 {
+		return "in every panel: " + texts[0]
+	}
+	parts := make([]string, len(texts))
+	for i, t := range texts {
+		parts[i] = strings.Join(metrics[t], ", ") + ": " + t
+	}
+	return strings.Join(parts, "; ")
 }

@@ -36,12 +36,17 @@ func TestPlotDir(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A stale matrix is rewritten.
+	if err := os.WriteFile(filepath.Join(dir, DefenceMatrixFile), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	rep, err := PlotDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"accuracy_vs_group_size", "edge_cost_vs_split", "privacy_attr_vs_group_size", "privacy_ica_vs_group_size",
-		"privacy_inversion_vs_group_size", "pareto_ssim", "pareto_attribute"}
+		"privacy_inversion_vs_group_size", "defence_matrix", "frontier"}
 	if !reflect.DeepEqual(rep.Plots, want) {
 		t.Errorf("plots %v, want %v", rep.Plots, want)
 	}
@@ -67,7 +72,7 @@ func TestPlotDir(t *testing.T) {
 	}
 	notes := strings.Join(rep.Notes, "\n")
 	for _, w := range []string{
-		"cell c1-4-0 (datamix split 0 k=4, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split, pareto_ssim, pareto_attribute",
+		"cell c1-4-0 (datamix split 0 k=4, seed 1): accuracy is NaN, left out of accuracy_vs_group_size, edge_cost_vs_split, defence_matrix, frontier",
 		"cell c1-4-1 (datamix split 1 k=4, seed 1): ica_corr is +Inf, left out of privacy_ica_vs_group_size",
 	} {
 		if !strings.Contains(notes, w) {
@@ -78,18 +83,44 @@ func TestPlotDir(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "accuracy is NaN") {
 		t.Errorf("notes file: %q, %v", b, err)
 	}
+	// The matrix beside results.csv: a line per attacked configuration (k ∈ {1, 2, 4} × split
+	// ∈ {0, 1}) and the header.
+	b, err = os.ReadFile(filepath.Join(dir, DefenceMatrixFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 7 || !strings.HasPrefix(lines[0], "defence,dataset,") {
+		t.Errorf("%s:\n%s", DefenceMatrixFile, b)
+	}
+
+	// Without attacks, the matrix goes.
+	var plain []Row
+	for _, r := range sweepRows() {
+		r.Metrics = nil
+		plain = append(plain, r)
+	}
+	if err := WriteJSON(filepath.Join(dir, "results.json"), plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PlotDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, DefenceMatrixFile)); !os.IsNotExist(err) {
+		t.Errorf("stale matrix kept: %v", err)
+	}
 }
 
-// TestPlotNothingToCompare: a single cell gives no figures and no notes; cells whose values
-// are all NaN give notes and no figures, never a panic.
+// TestPlotNothingToCompare: a single attacked cell gives its row of the attack × defence
+// matrix alone, and no notes; cells whose values are all NaN give notes and fewer figures,
+// never a panic.
 func TestPlotNothingToCompare(t *testing.T) {
 	rows := sweepRows()[:2] // the seed-1 baseline and one DataMix cell
 	rep, err := Plot(t.TempDir(), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Plots) != 0 || len(rep.Notes) != 0 {
-		t.Errorf("plots %v, notes %v: want none", rep.Plots, rep.Notes)
+	if want := []string{"defence_matrix"}; !slices.Equal(rep.Plots, want) || len(rep.Notes) != 0 {
+		t.Errorf("plots %v, notes %v: want %v and none", rep.Plots, rep.Notes, want)
 	}
 	allNaN := sweepRows()
 	for i := range allNaN {
@@ -99,11 +130,11 @@ func TestPlotNothingToCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"privacy_attr_vs_group_size", "privacy_ica_vs_group_size", "privacy_inversion_vs_group_size"}; !reflect.DeepEqual(rep.Plots, want) {
+	if want := []string{"privacy_attr_vs_group_size", "privacy_ica_vs_group_size", "privacy_inversion_vs_group_size", "defence_matrix"}; !reflect.DeepEqual(rep.Plots, want) {
 		t.Errorf("plots %v, want only the attacks' (accuracy is NaN everywhere)", rep.Plots)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "pareto_ssim: not drawn"} {
+	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "frontier: not drawn"} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes lack %q:\n%s", w, notes)
 		}

@@ -42,12 +42,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 	if title == "" {
 		title = "Results"
 	}
-	base := map[baselineKey]float64{}
-	for _, r := range rows {
-		if _, ok := base[keyOf(r)]; r.Variant == baselineVariant && !ok {
-			base[keyOf(r)] = r.Accuracy
-		}
-	}
+	base := baselineAccuracies(rows)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", oneLineText(title))
 	b.WriteString("| variant | split | k | coefficients | shuffle | seed | accuracy | gap (pp) | edge FLOPs | upload B/sample | download B/sample | train s |\n")
