@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the committed reproduction outputs in results/: runs each config (the paper's in
 # configs/paper/ and the headline configs/mnist-k2.yaml) into runs/<name>/ — finished cells are
-# kept, so an interrupted regeneration resumes — then copies each run's tables, plots, image
-# grids and per-cell rows and training logs (not the checkpoints) into results/.
+# kept, so an interrupted regeneration resumes — then copies each run's tables, attack ×
+# defence matrix, plots, image grids and per-cell rows and training logs (not the
+# checkpoints) into results/.
 #   bash results/reproduce.sh                      # all of them (≈ 50 minutes on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 set -euo pipefail
@@ -20,6 +21,7 @@ for name in "${names[@]}"; do
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
 	[ -f runs/"$name"/manifest.json ] && cp runs/"$name"/manifest.json "$dst"/
+	[ -f runs/"$name"/defence_matrix.csv ] && cp runs/"$name"/defence_matrix.csv "$dst"/
 	[ -d runs/"$name"/plots ] && cp -r runs/"$name"/plots "$dst"/
 	for cell in runs/"$name"/cells/*/; do
 		id=$(basename "$cell")
