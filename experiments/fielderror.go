@@ -10,7 +10,10 @@ import (
 // form "configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1".
 type FieldError struct {
 	File  string  // the config file; "" for a config built in Go
-	Line  int     // 1-based line of the offending value; 0 when unknown (a default, a value set in Go)
+	Line  int     // 1-based line of the offending value; 0 when unknown (a default, a value set in Go, an override)
+	// Override is the command-line override (KEY=VALUE, see Overrides) the offending value
+	// came from; "" for a value from the file. The message then names it instead of the file.
+	Override string
 	Cell  []Param // the assignments of the sweep cell the error is in; nil outside a sweep
 	Field string  // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
 	Msg   string  // what is wrong and what is allowed
@@ -18,10 +21,13 @@ type FieldError struct {
 }
 
 // Error formats e on one line, starting with the file path (or "experiments" when there is
-// no file).
+// no file, or "-set KEY=VALUE" when the value came from that override).
 func (e *FieldError) Error() string {
 	var b strings.Builder
-	if e.File != "" {
+	if e.Override != "" {
+		b.WriteString("-set ")
+		b.WriteString(e.Override)
+	} else if e.File != "" {
 		b.WriteString(e.File)
 		if e.Line > 0 {
 			fmt.Fprintf(&b, ":%d", e.Line)
