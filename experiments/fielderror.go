@@ -9,15 +9,16 @@ import (
 // offending value came from the file), the sweep cell, the field and what is wrong, in the
 // form "configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1".
 type FieldError struct {
-	File string // the config file; "" for a config built in Go
-	Line int    // 1-based line of the offending value; 0 when unknown (a default, a value set in Go, an override)
+	File  string  // the config file; "" for a config built in Go
+	Line  int     // 1-based line of the offending value; 0 when unknown (a default, a value set in Go, an override)
+	Cell  []Param // the assignments of the sweep cell the error is in; nil outside a sweep
+	Field string  // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
+	Msg   string  // what is wrong and what is allowed
+	Err   error   // the underlying error, if any
+
 	// Override is the command-line override (KEY=VALUE, see Overrides) the offending value
 	// came from; "" for a value from the file. The message then names it instead of the file.
 	Override string
-	Cell     []Param // the assignments of the sweep cell the error is in; nil outside a sweep
-	Field    string  // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
-	Msg      string  // what is wrong and what is allowed
-	Err      error   // the underlying error, if any
 }
 
 // Error formats e on one line, starting with the file path (or "experiments" when there is
