@@ -23,7 +23,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := nettest.AffineBody(raw)
+	affine, err := nettest.AffineBody(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +33,40 @@ func TestEvaluateDropsPadding(t *testing.T) {
 	for i := range imgs.X {
 		imgs.X[i] = rng.Float32()
 	}
-	// The labels: the unsplit network's predictions, but for the last image.
-	whole, _ := net.WithSplit(0)
-	logits := make([]float32, n*net.Classes)
-	if err := datamix.NewPipeline(whole, datamix.Scheme{K: 1}, nil).Logits(logits, imgs.X, nil); err != nil {
+	// The affine body's output shares one large positive direction for every input, which
+	// decides the prediction: all images would get one class, and a wrong de-mixing could go
+	// unseen. Subtracting each class's mean logit (over these images) from the classifier's
+	// bias lets the images' differences decide.
+	unsplit := func(net *models.Net) []float32 {
+		whole, _ := net.WithSplit(0)
+		logits := make([]float32, n*net.Classes)
+		if err := datamix.NewPipeline(whole, datamix.Scheme{K: 1}, nil).Logits(logits, imgs.X, nil); err != nil {
+			t.Fatal(err)
+		}
+		return logits
+	}
+	logits := unsplit(affine)
+	net, err := nettest.Reweight(affine, func(name string, _ []int, b []float32) {
+		if name == "l5.b" { // the classifier's bias
+			for i := range n {
+				for c := range b {
+					b[c] -= logits[i*10+c] / n
+				}
+			}
+		}
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The labels: the unsplit network's predictions, but for the last image.
+	logits = unsplit(net)
+	classes := map[int]bool{}
 	for i := range n {
 		imgs.Y[i] = models.Argmax(logits[i*10 : (i+1)*10])
+		classes[imgs.Y[i]] = true
+	}
+	if len(classes) < 4 {
+		t.Fatalf("test set-up: the network predicts only %d classes for the %d images", len(classes), n)
 	}
 	imgs.Y[n-1] = (imgs.Y[n-1] + 1) % 10
 	sampler, _ := mixing.NewSampler("dirichlet", 1, nil)
