@@ -173,3 +173,74 @@ func TestOverridesInResolvedConfig(t *testing.T) {
 		t.Errorf("cells %v, read back %v", a, r)
 	}
 }
+
+// FuzzOverride applies one -set argument to a config: it never panics, errors are one line,
+// and an accepted override of a field changes that field only (and drops its sweep axis),
+// however the file shares values through anchors, aliases and merge keys.
+func FuzzOverride(f *testing.F) {
+	f.Add([]byte(overrideBase), "mixing.group_size=4")
+	f.Add([]byte(overrideBase), "sweep.train.lr=null")
+	f.Add([]byte(overrideBase), "sweep.zip={seed: [1]}")
+	f.Add([]byte("name: a\nmixing: {<<: &m {group_size: 2}, alpha: 2}\ntrain: *m\n"), "mixing.group_size=4")
+	f.Add([]byte("name: a\nmixing: &m {group_size: 2}\nsweep: {mixing: [*m]}\n"), "mixing.alpha=3")
+	f.Add([]byte("name: a\nsweep: &s {seed: [1, 2]}\n"), "sweep.seed=[3]")
+	f.Add([]byte("name: a\nmixing:\n"), "mixing.matrix=[[1]]")
+	f.Add([]byte("name: a\n"), "attacks=[{kind: ica}]")
+	f.Fuzz(func(t *testing.T, data []byte, arg string) {
+		got, err := ParseWith("f.yaml", data, Overrides{arg})
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			return
+		}
+		if _, err := Expand(got); err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("error spans lines: %q", err)
+		}
+		orig, err := Parse("f.yaml", data)
+		key, _, _ := strings.Cut(arg, "=")
+		key = strings.TrimSpace(key)
+		if err != nil || key == "sweep" || strings.HasPrefix(key, "sweep.") {
+			return
+		}
+		// What the override should give: the file's config with the field set and its
+		// sweep axis gone.
+		want := publicFields(orig)
+		dst, ok1 := fieldByPath(reflect.ValueOf(&want).Elem(), key)
+		src, ok2 := fieldByPath(reflect.ValueOf(got).Elem(), key)
+		if !ok1 || !ok2 {
+			t.Fatalf("accepted an override of %q, which is not a field", key)
+		}
+		dst.Set(src)
+		want.Sweep = nil
+		for _, ax := range orig.Sweep {
+			if ax.Key == ZipKey {
+				var zip []Axis
+				for _, z := range ax.Zip {
+					if z.Key != key {
+						zip = append(zip, Axis{Key: z.Key, Values: z.Values})
+					}
+				}
+				if len(zip) > 0 {
+					want.Sweep = append(want.Sweep, Axis{Key: ZipKey, Zip: zip})
+				}
+			} else if ax.Key != key {
+				want.Sweep = append(want.Sweep, Axis{Key: ax.Key, Values: ax.Values})
+			}
+		}
+		g := publicFields(got)
+		g.Sweep = normSweep(got.Sweep)
+		if !reflect.DeepEqual(g, want) {
+			t.Fatalf("-set %s changed more than %s:\n got %+v\nwant %+v", arg, key, g, want)
+		}
+	})
+}
+
+// normSweep copies the public part of a sweep, zip groups included.
+func normSweep(s Sweep) Sweep {
+	var out Sweep
+	for _, ax := range s {
+		out = append(out, Axis{Key: ax.Key, Values: ax.Values, Zip: normSweep(ax.Zip)})
+	}
+	return out
+}
