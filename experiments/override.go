@@ -115,8 +115,9 @@ func applyOverride(root *yaml.Node, arg string, line int) error {
 }
 
 // setField sets the value at path in the mapping m to v, creating the sections on the way
-// as needed. A section that the file gives through an alias or a merge key ("<<") becomes a
-// copy of its own first, so that what else the alias names is left as it was.
+// as needed. A section that the file gives through an alias or a merge key ("<<"), or that
+// carries an anchor, becomes a copy of its own first, so that what else refers to the same
+// node is left as it was.
 func setField(m *yaml.Node, path []string, v *yaml.Node, line int) error {
 	for depth, seg := range path {
 		i := ownKey(m, seg)
@@ -141,7 +142,7 @@ func setField(m *yaml.Node, path []string, v *yaml.Node, line int) error {
 		case sec.Kind != yaml.MappingNode:
 			field := strings.Join(path[:depth+1], ".")
 			return &FieldError{Line: sec.Line, Field: field, Msg: fmt.Sprintf("%s, need a mapping of fields", describe(sec))}
-		case i < 0 || m.Content[i+1].Kind == yaml.AliasNode:
+		case i < 0 || m.Content[i+1].Kind == yaml.AliasNode || sec.Anchor != "":
 			c, err := copyBounded(sec)
 			if err != nil {
 				return &FieldError{Line: sec.Line, Field: strings.Join(path[:depth+1], "."), Msg: err.Error()}
@@ -235,7 +236,7 @@ func sweepNode(root *yaml.Node, line int) (*yaml.Node, error) {
 		s = &yaml.Node{Kind: yaml.MappingNode, Line: line}
 	case s.Kind != yaml.MappingNode:
 		return nil, &FieldError{Line: s.Line, Field: "sweep", Msg: describe(s) + ", need a mapping from field paths to lists of values"}
-	case root.Content[i+1].Kind == yaml.AliasNode:
+	case root.Content[i+1].Kind == yaml.AliasNode || s.Anchor != "":
 		c, err := copyBounded(s)
 		if err != nil {
 			return nil, &FieldError{Line: s.Line, Field: "sweep", Msg: err.Error()}
@@ -259,10 +260,12 @@ func setSweepAxis(root *yaml.Node, key string, v *yaml.Node, line int) error {
 			zip := resolve(s.Content[z+1])
 			if zip.Kind == yaml.MappingNode {
 				if j := ownKey(zip, key); j >= 0 {
-					if s.Content[z+1].Kind == yaml.AliasNode {
-						if zip, err = copyBounded(zip); err != nil {
+					if s.Content[z+1].Kind == yaml.AliasNode || zip.Anchor != "" {
+						c, err := copyBounded(zip)
+						if err != nil {
 							return &FieldError{Line: zip.Line, Field: "sweep: zip", Msg: err.Error()}
 						}
+						zip = c
 						s.Content[z+1] = zip
 					}
 					if remove {
