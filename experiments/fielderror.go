@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // FieldError is a config error the user can fix. It names the file, the line (when the
@@ -27,7 +29,7 @@ func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.Override != "" {
 		b.WriteString("-set ")
-		b.WriteString(e.Override)
+		b.WriteString(printable(e.Override))
 	} else if e.File != "" {
 		b.WriteString(e.File)
 		if e.Line > 0 {
@@ -46,7 +48,7 @@ func (e *FieldError) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Field != "" {
-		b.WriteString(e.Field)
+		b.WriteString(printable(e.Field))
 		b.WriteString(": ")
 	}
 	msg := e.Msg
@@ -64,6 +66,15 @@ func (e *FieldError) Unwrap() error { return e.Err }
 func oneLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
+	}
+	return s
+}
+
+// printable quotes s if it holds a line break or another character that does not print (a
+// key or a -set argument can), so that the message stays one readable line.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
 	}
 	return s
 }

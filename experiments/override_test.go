@@ -103,6 +103,7 @@ func TestOverrideErrors(t *testing.T) {
 		{Overrides{"mixing=4"}, "-set mixing=4: mixing: a section, set its fields one at a time, e.g. -set mixing.group_size=…"},
 		{Overrides{"group_size"}, "-set group_size: need KEY=VALUE, e.g. mixing.group_size=4"},
 		{Overrides{"=4"}, "-set =4: need KEY=VALUE"},
+		{Overrides{"\n"}, `-set "\n": need KEY=VALUE`}, // found by FuzzOverride: the message stays one line
 		{Overrides{"mixing.matrix=[[1, 2"}, `-set mixing.matrix=[[1, 2: mixing.matrix: value "[[1, 2": did not find expected ',' or ']'`},
 		// As in the file, a clash of two fields is reported on the first the file sets.
 		{Overrides{"mixing.group_size=3"}, "over.yaml:8: train.batch_size: 32, need a multiple of mixing.group_size (3)"},
