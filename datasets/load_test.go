@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -202,8 +203,9 @@ func TestImagesRowSubset(t *testing.T) {
 	for _, i := range []int{-1, 3} {
 		func() {
 			defer func() {
-				if recover() == nil {
-					t.Errorf("Row(%d) did not panic", i)
+				want := fmt.Sprintf("datasets: row %d out of range [0, 3)", i)
+				if r := recover(); r != want {
+					t.Errorf("Row(%d): panic %v, want %q", i, r, want)
 				}
 			}()
 			s.Row(i)

@@ -140,8 +140,23 @@
 // tail — with fresh secret coefficients. A non-finite or exploding loss (above 1e4; ln 10 ≈
 // 2.3 at chance) fails the cell with an error naming the epoch and step.
 //
+// A run holds an exclusive lock on its directory (LockFile, flock(2)) while it writes: a second
+// run or merge into it fails at once with a *BusyError naming the holder's PID, host and
+// command, and writes nothing. A panic while computing a cell fails that cell with a
+// *PanicError (its stack also in the cell's PanicLogFile); the other cells go on.
+//
 // Library code never prints: progress goes to an Observer, which cmd/runexp turns into a
 // progress bar.
+//
+// # Overrides
+//
+// LoadWith applies command-line overrides (runexp -set KEY=VALUE; see Overrides) to the file's
+// YAML tree before it is checked, so that they are checked like the file and recorded in the
+// resolved config: a field by its dotted path, the values of one swept field
+// (sweep.FIELD=[…]), or the whole sweep. An error about an overridden value names the override
+// instead of a file line:
+//
+//	-set mixing.group_size=0: mixing.group_size: 0, need an integer ≥ 1
 //
 // # Errors
 //

@@ -182,8 +182,14 @@ func parseAxis(ax Axis, file, path string, seen map[string]bool) (axis, error) {
 // baseline: true, each distinct baseline (see Cell.Config) comes right before the first
 // datamix cell that needs it. Two datamix cells with the same ID are an error: a value
 // repeated in a list is almost always a mistake. Every error names the file line and the
-// cell's assignments.
+// cell's assignments (or the -set argument it came from, see Overrides).
 func Expand(c *Config) ([]Cell, error) {
+	cells, err := expand(c)
+	return cells, c.src.explain(err)
+}
+
+// expand is Expand with errors naming file lines only.
+func expand(c *Config) ([]Cell, error) {
 	file, sweepLine := "", 0
 	if c.src != nil {
 		file = c.src.file

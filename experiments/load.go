@@ -22,7 +22,10 @@ const maxConfigBytes = 1 << 20
 type source struct {
 	file string     // the name given to Load or Parse
 	dir  string     // the directory relative dataset paths are resolved against
-	root *yaml.Node // the document's top-level mapping
+	root *yaml.Node // the document's top-level mapping, overrides applied
+
+	args []string       // the overrides applied (LoadWith), in order
+	sets map[int]string // the made-up line of each override's value → the override
 }
 
 // Load reads the experiment config at path. Fields the file leaves out keep the defaults of
@@ -31,6 +34,15 @@ type source struct {
 // resolved against the file's directory. Load does not validate: call Validate (or Expand,
 // which validates every cell) before running anything.
 func Load(path string) (*Config, error) {
+	data, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// readConfig reads the config file at path.
+func readConfig(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -39,12 +51,15 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, &FieldError{File: path, Msg: "cannot read config: " + err.Error(), Err: err}
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse decodes a config from data as Load does; name is the file name used in errors and
 // whose directory relative dataset paths are resolved against ("" for none).
-func Parse(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte) (*Config, error) { return parse(name, data, nil) }
+
+// parse is Parse with the overrides sets applied to the document before it is checked.
+func parse(name string, data []byte, sets Overrides) (*Config, error) {
 	fail := func(line int, format string, args ...any) error {
 		return &FieldError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -76,19 +91,35 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fail(root.Line, "%s, need a mapping of config fields (name:, dataset:, model:, ...)", describe(root))
 	}
+	src := &source{file: name, root: root}
+	if len(sets) > 0 {
+		// The overrides' values get line numbers past the end of the file.
+		lines, err := applyOverrides(root, sets, bytes.Count(data, []byte("\n"))+2)
+		if err != nil {
+			return nil, err
+		}
+		src.args, src.sets = append([]string(nil), sets...), lines
+	}
 	if err := newChecker().check(root, configType, ""); err != nil {
 		err.File = name
-		return nil, err
+		return nil, src.explain(err)
 	}
 	// The schema walk above gives friendlier messages; the strict decoder (unknown fields
-	// rejected) is what the config format promises, and stays as the backstop.
+	// rejected) is what the config format promises, and stays as the backstop. With
+	// overrides, the tree they changed is decoded instead, the schema walk being its check.
 	cfg := Defaults()
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&cfg); err != nil {
-		return nil, yamlError(name, err)
+	if len(sets) > 0 {
+		if err := root.Decode(&cfg); err != nil {
+			return nil, src.explain(yamlError(name, err))
+		}
+	} else {
+		strict := yaml.NewDecoder(bytes.NewReader(data))
+		strict.KnownFields(true)
+		if err := strict.Decode(&cfg); err != nil {
+			return nil, yamlError(name, err)
+		}
 	}
-	cfg.src = &source{file: name, root: root}
+	cfg.src = src
 	if name != "" {
 		cfg.src.dir = filepath.Dir(name)
 	}

@@ -3,18 +3,23 @@ package experiments
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Marshal writes c as YAML, every field explicit (defaults included), with its sweep: the
-// resolved config a run directory keeps. Parse(name, c.Marshal()) gives back c.
+// resolved config a run directory keeps. Parse(name, c.Marshal()) gives back c. A config
+// loaded with overrides (LoadWith) starts with a comment naming its file and the overrides.
 func (c *Config) Marshal() ([]byte, error) {
 	var n yaml.Node
 	if err := n.Encode(c); err != nil {
 		return nil, fmt.Errorf("experiments: marshal config: %w", err)
 	}
 	flowRows(&n)
+	if args := c.src.setArgs(); len(args) > 0 {
+		n.HeadComment = "resolved from " + c.src.file + " with -set " + strings.Join(args, " -set ")
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

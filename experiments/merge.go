@@ -115,7 +115,8 @@ func (e *MissingError) Error() string {
 // manifest.json); out may be one of them. A cell finished in several directories is taken from
 // the first. Unless allowMissing, a cell without a row in any directory is an error (a
 // *MissingError) and nothing is written; with it, the rows present are merged and the
-// *MissingError is returned with them.
+// *MissingError is returned with them. Like a run, it holds the lock of out (LockFile) while it
+// writes, and fails with a *BusyError if a run or merge into out is in progress.
 func Merge(out string, dirs []string, allowMissing bool) ([]results.Row, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("experiments: merge: no directories")
@@ -168,6 +169,11 @@ func Merge(out string, dirs []string, allowMissing bool) ([]results.Row, error) 
 	if err := os.MkdirAll(filepath.Join(out, "cells"), 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
 	}
+	lock, err := lockDir(out) // a run into out (one of the shards, say) must have ended
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
 	if err := results.WriteFileAtomic(filepath.Join(out, "config.yaml"), func(w io.Writer) error {
 		_, err := w.Write(config)
 		return err

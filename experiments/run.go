@@ -182,6 +182,11 @@ func Run(cfg *Config, opts Options) ([]results.Row, error) {
 // row.json, whose presence marks the cell done: a re-run skips it. A run killed at any moment
 // (SIGKILL included) therefore loses only the cells it was computing.
 //
+// While it runs, RunContext holds an exclusive lock on opts.Out (LockFile): a second run or
+// merge into the same directory fails at once with a *BusyError naming this process, and
+// writes nothing. A panic while computing a cell fails that cell (a *PanicError, its stack
+// written to the cell's PanicLogFile) and the other cells go on.
+//
 // When ctx is cancelled, no new cell starts, the computing ones stop at their next training
 // step or evaluation, the results files are written over the finished cells, and the error is
 // an *InterruptedError. RunContext returns the rows of the finished cells, in the order of
@@ -204,34 +209,40 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 			cells = append(cells, all[i])
 		}
 	}
-	// Rows of the cells an earlier run finished.
-	rows := make([]*results.Row, len(cells))
-	var todo []int
-	for i := range cells {
-		row, err := storedRow(opts.Out, &cells[i])
-		if err != nil {
+	// An existing directory is locked at once, so that a second run into it fails before
+	// it loads anything; a new one as soon as it is created (below).
+	var lock *dirLock
+	if _, err := os.Stat(opts.Out); err == nil {
+		if lock, err = lockDir(opts.Out); err != nil {
 			return nil, err
 		}
-		if row == nil {
-			todo = append(todo, i)
-		}
-		rows[i] = row
+		defer lock.unlock()
+	}
+	// Rows of the cells an earlier run finished.
+	rows, todo, err := storedRows(opts.Out, cells)
+	if err != nil {
+		return nil, err
 	}
 	// Load every dataset first: a missing or corrupt file stops the run before anything is written.
 	data := map[datasets.Spec]*datasets.Dataset{}
-	for _, i := range todo {
-		spec := cells[i].datasetSpec()
-		if _, ok := data[spec]; ok {
-			continue
-		}
-		ds, err := datasets.Load(spec)
-		if err != nil {
-			return nil, err
-		}
-		data[spec] = ds
+	if err := loadData(data, cells, todo); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(opts.Out, "cells"), 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	if lock == nil {
+		if lock, err = lockDir(opts.Out); err != nil {
+			return nil, err
+		}
+		defer lock.unlock()
+		// Another run may have created the directory, and finished cells, since they were read.
+		if rows, todo, err = storedRows(opts.Out, cells); err != nil {
+			return nil, err
+		}
+		if err := loadData(data, cells, todo); err != nil {
+			return nil, err
+		}
 	}
 	resolved, err := cfg.Marshal()
 	if err != nil {
@@ -268,7 +279,7 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 			for i := range next {
 				c := &cells[i]
 				obs.CellStart(i, n, c)
-				row, err := runCell(ctx, c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
+				row, err := runCellRecover(ctx, c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
 				obs.CellEnd(i, n, c, row, err)
 				rows[i], errs[i] = row, err
 			}
@@ -330,6 +341,37 @@ func (c *Cell) Label() string {
 func (c *Cell) datasetSpec() datasets.Spec {
 	d := c.Config.Dataset
 	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
+}
+
+// storedRows returns the rows of the cells an earlier run finished in out (nil for the
+// others) and the indices of the cells still to compute.
+func storedRows(out string, cells []Cell) (rows []*results.Row, todo []int, err error) {
+	rows = make([]*results.Row, len(cells))
+	for i := range cells {
+		if rows[i], err = storedRow(out, &cells[i]); err != nil {
+			return nil, nil, err
+		}
+		if rows[i] == nil {
+			todo = append(todo, i)
+		}
+	}
+	return rows, todo, nil
+}
+
+// loadData loads into data the datasets of the cells todo that it lacks.
+func loadData(data map[datasets.Spec]*datasets.Dataset, cells []Cell, todo []int) error {
+	for _, i := range todo {
+		spec := cells[i].datasetSpec()
+		if _, ok := data[spec]; ok {
+			continue
+		}
+		ds, err := datasets.Load(spec)
+		if err != nil {
+			return err
+		}
+		data[spec] = ds
+	}
+	return nil
 }
 
 // storedRow returns the row of cell c that an earlier run wrote into out, or nil if there is

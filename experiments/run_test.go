@@ -137,6 +137,8 @@ func TestRunDivergence(t *testing.T) {
 // TestConfigsRunTiny runs every committed config in configs/ and configs/paper/ in tiny mode
 // (Config.Tiny). A celeba config whose folder is absent (CelebA cannot be downloaded here) runs
 // on a synthetic CelebA of the tiny sizes instead; every other config runs on its own data.
+// Every cell must come back, in order, with the settings it asked for and numbers in their
+// ranges (checkTinyRow).
 func TestConfigsRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
@@ -167,15 +169,58 @@ func TestConfigsRunTiny(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Tiny()
+			cells, err := Expand(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			rows, err := Run(cfg, Options{Out: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rows) == 0 {
-				t.Fatal("no rows")
+			if len(rows) != len(cells) {
+				t.Fatalf("%d rows for %d cells", len(rows), len(cells))
+			}
+			for i := range rows {
+				checkTinyRow(t, &cells[i], rows[i])
 			}
 		})
 	}
+}
+
+// checkTinyRow checks the row of a tiny run of cell c: it is c's, with c's settings and the
+// tiny sizes, and its numbers are in their ranges (attack columns as in TestAttacksRunInCells).
+func checkTinyRow(t *testing.T, c *Cell, r results.Row) {
+	t.Helper()
+	cfg := c.Config
+	where := c.ID + " " + c.Label()
+	if r.Cell != c.ID || r.Variant != c.Variant || r.Arch != cfg.Model.Arch || r.Seed != cfg.Seed || r.Epochs != 1 ||
+		r.TrainLimit != cfg.Dataset.TrainLimit || r.TestLimit != cfg.Dataset.TestLimit || r.BatchSize != cfg.Train.BatchSize {
+		t.Errorf("%s: row %+v does not describe the cell (%+v)", where, r, cfg)
+	}
+	if c.Variant == VariantDataMix && (r.Split != cfg.Model.Split || r.GroupSize != cfg.Mixing.GroupSize) {
+		t.Errorf("%s: row has split %d, k %d; the cell %d, %d", where, r.Split, r.GroupSize, cfg.Model.Split, cfg.Mixing.GroupSize)
+	}
+	for name, v := range map[string]float64{"accuracy": r.Accuracy, "train_accuracy": r.TrainAccuracy, "edge_flops_frac": r.EdgeFLOPsFrac} {
+		if !(v >= 0 && v <= 1) {
+			t.Errorf("%s: %s = %v, want a value in [0, 1]", where, name, v)
+		}
+	}
+	// One epoch from a fresh network: the mean loss is near ln(classes) ≤ ln 100 ≈ 4.6; 20
+	// catches an explosion, and the comparison fails for NaN and ±Inf.
+	if !(r.TrainLoss > 0 && r.TrainLoss < 20) {
+		t.Errorf("%s: train_loss %v, want a finite cross-entropy in (0, 20)", where, r.TrainLoss)
+	}
+	if r.EdgeFLOPs <= 0 || r.CloudFLOPs < 0 || !(r.TrainSeconds >= 0 && r.EvalSeconds >= 0) {
+		t.Errorf("%s: FLOPs %d edge, %d cloud; %v s training, %v s evaluation", where, r.EdgeFLOPs, r.CloudFLOPs, r.TrainSeconds, r.EvalSeconds)
+	}
+	if c.Variant == VariantBaseline {
+		if r.EdgeFLOPsFrac != 1 || r.CloudFLOPs != 0 || r.UploadBytesPerSample != 0 {
+			t.Errorf("%s: the baseline is counted as edge-only inference, got edge share %v, cloud %d, upload %d", where, r.EdgeFLOPsFrac, r.CloudFLOPs, r.UploadBytesPerSample)
+		}
+	} else if r.UploadBytesPerSample <= 0 || r.DownloadBytesPerSample <= 0 || r.CloudFLOPs <= 0 {
+		t.Errorf("%s: a DataMix cell uploads %d and downloads %d bytes per input, cloud FLOPs %d", where, r.UploadBytesPerSample, r.DownloadBytesPerSample, r.CloudFLOPs)
+	}
+	checkAttackRanges(t, r)
 }
 
 // sweep12 is a sweep of 12 tiny cells (3 seeds × 2 group sizes × 2 splits), each training

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -178,8 +179,9 @@ func TestSSIMProperties(t *testing.T) {
 
 func TestSSIMPanicsOnSmallImages(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Error("SSIM of 10×10 images did not panic")
+		want := fmt.Sprintf("metrics: SSIM of 1×10×10 images, need ≥ 1 channel and sides ≥ %d", SSIMWindow)
+		if r := recover(); r != want {
+			t.Errorf("SSIM of 10×10 images: panic %v, want %q", r, want)
 		}
 	}()
 	x := make([]float64, 100)

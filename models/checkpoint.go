@@ -57,6 +57,11 @@ func (n *Net) Save(w io.Writer) error {
 	return bw.Flush()
 }
 
+// maxCheckpointClasses bounds the class count a checkpoint header may declare: Load allocates
+// the weights before reading them, and a corrupt count must not ask for terabytes (65,536
+// classes make a classifier of at most 64 MiB; the datasets have at most 100).
+const maxCheckpointClasses = 1 << 16
+
 // Load reads a checkpoint written by Save. name is used in error messages (e.g. the path).
 func Load(r io.Reader, name string) (*Net, error) {
 	br := bufio.NewReader(r)
@@ -75,6 +80,9 @@ func Load(r io.Reader, name string) (*Net, error) {
 	arch, err := Lookup(h.Arch)
 	if err != nil {
 		return nil, fmt.Errorf("models: %s: %w", name, err)
+	}
+	if h.Classes > maxCheckpointClasses { // the weights are allocated before they are read
+		return nil, fmt.Errorf("models: %s: bad header: %d classes, a checkpoint may have at most %d", name, h.Classes, maxCheckpointClasses)
 	}
 	n, err := alloc(arch, h.Classes, h.Split)
 	if err != nil {

@@ -77,9 +77,10 @@ func TestWriteGridWritesPNG(t *testing.T) {
 
 func TestGridPanicsOnRaggedColumns(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Error("no panic")
+		want := `results: grid column "b" has 1 images, column "a" has 2`
+		if r := recover(); r != want {
+			t.Errorf("panic %v, want %q", r, want)
 		}
 	}()
-	Grid([]GridColumn{{Images: make([]GridImage, 2)}, {Images: make([]GridImage, 1)}}, 1)
+	Grid([]GridColumn{{Title: "a", Images: make([]GridImage, 2)}, {Title: "b", Images: make([]GridImage, 1)}}, 1)
 }

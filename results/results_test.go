@@ -270,8 +270,8 @@ func TestWriteFileAtomic(t *testing.T) {
 	// So does a panicking one.
 	func() {
 		defer func() {
-			if recover() == nil {
-				t.Error("the panic did not propagate")
+			if r := recover(); r != "writer bug" {
+				t.Errorf("panic %v, want the writer's own (writer bug) to propagate", r)
 			}
 		}()
 		WriteFileAtomic(fresh, func(w io.Writer) error { panic("writer bug") })

@@ -2,8 +2,8 @@
 //
 // Usage:
 //
-//	runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
-//	runexp cells -config FILE [-shard i/n]
+//	runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+//	runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
 //
@@ -19,6 +19,18 @@
 // for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. cells
 // checks a config and lists its cells (index, ID, variant, swept values), or those of one
 // shard, without running anything. plot redraws DIR/plots/ from DIR/results.json alone.
+//
+// -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
+// were written in the file, with the same checks and messages (naming the -set argument):
+// KEY is a field's dotted path (mixing.group_size, train.epochs, mixing.matrix, attacks, …)
+// and VALUE one YAML value ([1, 2], cosine, "[[0.7, 0.3], [0.6, 0.4]]"). Overriding a swept
+// field fixes it in every cell; sweep.FIELD=[…] sets a sweep axis, sweep.FIELD=null removes
+// it, sweep={} removes the sweep. The resolved config.yaml of the run holds the result. See
+// experiments.Overrides.
+//
+// A run holds an exclusive lock on DIR: a second run or merge into it exits 1 at once, naming
+// the process that holds it. A panic in one cell fails that cell (its stack in the log and in
+// DIR/cells/<id>/panic.log); the other cells go on.
 //
 // Progress goes to stderr: with one job and a terminal, a bar per cell; with several jobs and
 // a terminal, a bar of cells done; otherwise one line per cell event (for batch-job logs).
@@ -41,6 +53,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/datamix/harness/experiments"
@@ -48,8 +61,8 @@ import (
 )
 
 const usage = `usage:
-  runexp run -config FILE [-out DIR] [-jobs N] [-shard i/n] [-tiny]
-  runexp cells -config FILE [-shard i/n]
+  runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+  runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
 
@@ -58,6 +71,15 @@ Commands:
   cells  check a config and list its cells (index, id, variant, swept values)
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
   plot   redraw DIR/plots/ from DIR/results.json
+
+-set KEY=VALUE overrides a field of the config file, checked as if written in it:
+  -set mixing.group_size=4 -set train.epochs=1     any field by its dotted path (not a section)
+  -set mixing.matrix='[[0.7, 0.3], [0.6, 0.4]]'    VALUE is one YAML value (lists in flow style)
+  -set 'attacks=[{kind: ica, victims: 100}]'       a list of attacks replaces the file's
+  -set sweep.seed='[1, 2, 3]'  -set sweep.seed=null  set or remove one swept field
+  -set 'sweep={}'                                  no sweep at all
+A swept field that is overridden takes the value in every cell. A relative dataset.path is
+relative to the working directory. The run's config.yaml records the overridden values.
 `
 
 // exitInterrupted is the exit code of a run stopped by a signal: 128 + SIGINT, as shells report.
@@ -122,6 +144,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	jobs := fs.Int("jobs", runtime.NumCPU(), "cells computed at once")
 	shardFlag := fs.String("shard", "", "run only shard i/n: the cells whose index is i modulo n")
 	tiny := fs.Bool("tiny", false, "smoke test: every cell on a few examples for one epoch (default -out runs/<name>-tiny)")
+	var sets experiments.Overrides
+	fs.Var((*setFlag)(&sets), "set", "override a config field (repeatable; see runexp -h)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -141,7 +165,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return errUsage
 		}
 	}
-	cfg, err := experiments.Load(*cfgPath)
+	cfg, err := experiments.LoadWith(*cfgPath, sets)
 	if err != nil {
 		return err
 	}
@@ -178,6 +202,8 @@ func cmdCells(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "experiment config (YAML)")
 	shardFlag := fs.String("shard", "", "list only shard i/n")
+	var sets experiments.Overrides
+	fs.Var((*setFlag)(&sets), "set", "override a config field (repeatable; see runexp -h)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -193,7 +219,7 @@ func cmdCells(args []string, stdout, stderr io.Writer) error {
 			return errUsage
 		}
 	}
-	cfg, err := experiments.Load(*cfgPath)
+	cfg, err := experiments.LoadWith(*cfgPath, sets)
 	if err != nil {
 		return err
 	}
@@ -256,5 +282,18 @@ func plot(dir string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "runexp plot: note: %s\n", n)
 	}
 	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Plots), filepath.Join(dir, results.PlotsDir))
+	return nil
+}
+
+// setFlag collects the -set arguments in order.
+type setFlag experiments.Overrides
+
+func (s *setFlag) String() string { return strings.Join(*s, " ") }
+
+func (s *setFlag) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || strings.TrimSpace(k) == "" {
+		return errors.New("need KEY=VALUE, e.g. mixing.group_size=4")
+	}
+	*s = append(*s, v)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -146,6 +147,10 @@ func (o *observer) CellEnd(i, n int, c *experiments.Cell, row *results.Row, err 
 		o.line("cell %d/%d %s: stopped after %v (interrupted; it reruns when the command is repeated)", i+1, n, c.ID, d)
 	case err != nil:
 		o.line("cell %d/%d %s: FAILED after %v: %v [%d/%d done]", i+1, n, c.ID, d, err, o.done, n)
+		var pe *experiments.PanicError
+		if errors.As(err, &pe) { // a bug: its stack goes to the log too
+			o.line("%s", strings.TrimRight(string(pe.Stack), "\n"))
+		}
 	default:
 		o.line("cell %d/%d %s: accuracy %.2f%% (%v) %s [%d/%d done]", i+1, n, c.ID, 100*row.Accuracy, d, c.Label(), o.done, n)
 	}

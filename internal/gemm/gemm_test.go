@@ -204,8 +204,9 @@ func TestKernelsAgree(t *testing.T) {
 
 func TestSgemmPanicsOnShortSlice(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Fatal("no panic")
+		want := "gemm: a has 15 values, a 4×4 matrix with stride 4 needs 16"
+		if r := recover(); r != want {
+			t.Fatalf("panic %v, want %q", r, want)
 		}
 	}()
 	Sgemm(false, false, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)

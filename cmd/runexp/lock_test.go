@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestConcurrentRunRefused runs two real runexp processes into one directory: while the
+// first holds it (stopped with SIGSTOP, so that the check does not race with its progress),
+// the second exits 1 with one line naming the first's PID and command, and changes nothing;
+// the first then finishes every cell, with no error.
+func TestConcurrentRunRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains networks in subprocesses")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sweep12.yaml")
+	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	args := []string{"run", "-config", cfg, "-out", out, "-jobs", "2"}
+
+	var errA bytes.Buffer
+	a := startRunexp(t, &errA, args...)
+	done := make(chan error, 1)
+	go func() { done <- a.Wait() }()
+	// The lock file names its holder once the lock is taken.
+	holder := fmt.Sprintf("pid %d on host ", a.Process.Pid)
+	for deadline := time.Now().Add(time.Minute); ; {
+		b, _ := os.ReadFile(filepath.Join(out, ".lock"))
+		if strings.HasPrefix(string(b), holder) {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the first run ended (%v) before it was seen holding the lock; stderr:\n%s", err, errA.String())
+		case <-time.After(2 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first run did not take the lock within a minute")
+		}
+	}
+	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	before := listing(t, out)
+
+	b := exec.Command(os.Args[0], args...)
+	b.Env = append(os.Environ(), "RUNEXP_MAIN=1")
+	var outB, errB bytes.Buffer
+	b.Stdout, b.Stderr = &outB, &errB
+	err := b.Run()
+	a.Process.Signal(syscall.SIGCONT)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("second run: %v, want exit status 1", err)
+	}
+	msg := errB.String()
+	want := fmt.Sprintf("runexp: experiments: %s is in use by pid %d on host ", out, a.Process.Pid)
+	if !strings.HasPrefix(msg, want) || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "run -config "+cfg) {
+		t.Errorf("second run's stderr %q, want one line starting %q and naming the first's command", msg, want)
+	}
+	if after := listing(t, out); after != before {
+		t.Errorf("the refused run changed the directory:\nbefore %s\nafter  %s", before, after)
+	}
+
+	if err := <-done; err != nil {
+		t.Fatalf("first run: %v; stderr:\n%s", err, errA.String())
+	}
+	if s := errA.String(); strings.Contains(s, "FAILED") || strings.Contains(s, "rename") {
+		t.Errorf("first run's log shows a failure:\n%s", s)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "results.csv"))
+	if err != nil || strings.Count(string(csv), "\n") != 13 {
+		t.Errorf("results.csv: %v, %d lines, want a header and 12 rows", err, strings.Count(string(csv), "\n"))
+	}
+}
+
+// listing describes the files under dir: path, size and modification time.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s:%d:%d ", strings.TrimPrefix(p, dir), fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
