@@ -250,3 +250,25 @@ func sumLargest(v []float64, m int) float64 {
 	}
 	return s
 }
+
+// matchingMethod describes MatchGroups for the notes.
+const matchingMethod = "balanced greedy clustering with swap refinement"
+
+// Match is what MatchGroups found: the groups, each a list of row indices in increasing order,
+// in the order they were formed, and the affinity used (auto resolved).
+type Match struct {
+	Groups   [][]int
+	Affinity string
+}
+
+// MatchGroups partitions n uploads (n × d) into groups of k by their affinity (Affinity,
+// BalancedClusters).
+func MatchGroups(up []float32, n, d, k int, affinity string) Match {
+	aff, kind := Affinity(up, n, d, affinity)
+	label := BalancedClusters(aff, k)
+	groups := make([][]int, n/k)
+	for i, l := range label {
+		groups[l] = append(groups[l], i)
+	}
+	return Match{Groups: groups, Affinity: kind}
+}

@@ -119,9 +119,11 @@ func captureVictims(net *models.Net, test *datasets.Images, n, pool int, scheme 
 	n -= n % pool
 	p := datamix.NewPipeline(net, scheme, rng)
 	up, down, dim := net.UploadDim(), net.DownloadDim(), test.Dim()
-	c := &attacks.Capture{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
-		Uploads: make([]float32, n*up), Returns: make([]float32, n*down), Features: make([]float32, n*up),
-		Pos: make([]int, n), Images: test.Subset(seqInts(n))}
+	c := &attacks.Capture{
+		Observed: attacks.Observed{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
+			Uploads: make([]float32, n*up), Returns: make([]float32, n*down)},
+		Truth: attacks.Truth{Features: make([]float32, n*up), Pos: make([]int, n), Images: test.Subset(seqInts(n))},
+	}
 	logits := make([]float32, pool*net.Classes)
 	var ex datamix.Exchange
 	for lo := 0; lo < n; lo += pool {

@@ -50,7 +50,9 @@
 //	    victims: 0              # test images attacked; 0 = 500
 //	    aux: 0                  # auxiliary training images; 0 = 2000 (or the whole training split)
 //	    head: known             # known or unknown: does the attacker know the head's weights
-//	    coefficients: known     # the distribution the attacker assumes: known, dirichlet, uniform, gaussian
+//	    coefficients: known     # the distribution the attacker assumes: known (the edge's; under fixed
+//	                            # coefficients Dirichlet(1), the matrix being secret), oracle (the edge's
+//	                            # sampler: under fixed, the secret C), dirichlet, uniform, gaussian
 //	    grouping: auto          # ica only: auto (upload order, or group matching when shuffled) or oracle
 //	    affinity: auto          # group_matching and ica: auto, support or correlation
 //	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
