@@ -44,8 +44,9 @@ type AttackConfig struct {
 	// Grouping (ica only) is "auto" (the default: the upload order without shuffling, the
 	// groups found by group matching with it) or "oracle" (the true groups: an upper bound).
 	Grouping string `yaml:"grouping"`
-	// Affinity (group_matching and ica) is "auto" (the default), "support" or "correlation";
-	// see attacks.Affinity.
+	// Affinity (group_matching and ica) is "auto" (the default: support when the uploads
+	// have exact zeros, else subspace), "support", "correlation" or "subspace"; see
+	// attacks.MatchGroups.
 	Affinity string `yaml:"affinity"`
 	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
 	// needs 3-channel images) and, on dataset celeba, any CelebA attribute by its name in
@@ -141,8 +142,8 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 			if !slices.Contains(attacks.Accepting(attacks.OptionAffinity), a.Kind) {
 				return fail("affinity", "given, but %s (have %s)", onlyKinds(attacks.OptionAffinity, "it"), a.Kind)
 			}
-			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation}, a.Affinity) {
-				return fail("affinity", "%q, want auto, support or correlation", a.Affinity)
+			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation, attacks.AffinitySubspace}, a.Affinity) {
+				return fail("affinity", "%q, want auto, support, correlation or subspace", a.Affinity)
 			}
 		}
 		if len(a.Attributes) > 0 && !slices.Contains(attacks.Accepting(attacks.OptionAttributes), a.Kind) {

@@ -54,7 +54,8 @@
 //	                            # coefficients Dirichlet(1), the matrix being secret), oracle (the edge's
 //	                            # sampler: under fixed, the secret C), dirichlet, uniform, gaussian
 //	    grouping: auto          # ica only: auto (upload order, or group matching when shuffled) or oracle
-//	    affinity: auto          # group_matching and ica: auto, support or correlation
+//	    affinity: auto          # group_matching and ica: auto (support if the uploads have exact zeros,
+//	                            # else subspace), support, correlation or subspace
 //	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
 //	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc);
 //	                            # [] = label+ink (grey), label+colour (RGB, celeba included)
