@@ -34,6 +34,8 @@
 //	  alpha: 1                  # Dirichlet concentration, finite and > 0 (dirichlet only)
 //	  matrix: [[0.7, 0.3], [0.6, 0.4]]  # k×k; required with fixed, not allowed otherwise
 //	  shuffle: true             # shuffle uploads across groups
+//	  shuffle_pool: 0           # uploads shuffled together: 0 = one evaluation batch, else a multiple
+//	                            # of train.eval_batch_size (the pool runs through the network batch by batch)
 //	  max_cond: 100             # largest accepted condition number of C, > 1
 //	train:
 //	  epochs: 2                 # ≥ 1
@@ -111,7 +113,8 @@
 // dataset.path, which says where the data is rather than what it is: renaming an experiment
 // or moving a checkout keeps the IDs of finished cells. Every other field counts, including
 // ones the variant ignores (alpha under uniform coefficients, say), except that fields added
-// later (attacks, dataset.label) are left out when empty, so older configs keep their IDs.
+// later (attacks, dataset.label, mixing.shuffle_pool) are left out when empty or zero, so
+// older configs keep their IDs.
 //
 // # Running
 //

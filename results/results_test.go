@@ -26,6 +26,7 @@ func sampleRows() []Row {
 	}
 	k2 := base
 	k2.Cell, k2.Variant, k2.Split, k2.GroupSize, k2.Coefficients, k2.Alpha, k2.Shuffle = "5cd7b156553c", "datamix", 1, 2, "dirichlet", 1, true
+	k2.ShufflePool = 500
 	k2.Accuracy = 0.9735
 	k2.EdgeFLOPs, k2.CloudFLOPs, k2.EdgeFLOPsFrac = 450_000, 3_550_000, 450_000.0/4_000_000
 	k2.UploadBytesPerSample, k2.DownloadBytesPerSample = 9216, 512
@@ -84,7 +85,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	wantHeader := "cell,variant,dataset,arch,split,group_size,coefficients,alpha,shuffle,defence,seed,train_limit," +
+	wantHeader := "cell,variant,dataset,arch,split,group_size,coefficients,alpha,shuffle,shuffle_pool,defence,seed,train_limit," +
 		"test_limit,epochs,batch_size,lr,accuracy,train_loss,train_accuracy,edge_flops,cloud_flops," +
 		"edge_flops_frac,upload_bytes_per_sample,download_bytes_per_sample,train_seconds,eval_seconds," +
 		"attr_acc,ica_corr,match_acc,notes"
@@ -92,7 +93,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Errorf("header\n %s\nwant\n %s", lines[0], wantHeader)
 	}
 	// The baseline has no metrics: empty fields. The shortest exact form of 0.1+0.2.
-	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,"; lines[1] != want {
+	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,0,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,"; lines[1] != want {
 		t.Errorf("baseline line\n %s\nwant\n %s", lines[1], want)
 	}
 	if !strings.HasSuffix(lines[2], `,,0.92,NaN,"{""inversion"":""skipped: no decoder, \""quoted\"", a,b""}"`) {
@@ -134,7 +135,7 @@ func TestCSVErrors(t *testing.T) {
 		{"wrong header", strings.Replace(string(b), "group_size", "k", 1), "header"},
 		{"no notes column", strings.Replace(string(b), ",notes\n", "\n", 1), "header"},
 		{"bad number", strings.Replace(string(b), ",0.9735,", ",high,", 1), `line 3: column accuracy: "high" is not a number`},
-		{"bad bool", strings.Replace(string(b), ",false,,1,", ",no,,1,", 1), `line 2: column shuffle: "no" is not true or false`},
+		{"bad bool", strings.Replace(string(b), ",false,0,,1,", ",no,0,,1,", 1), `line 2: column shuffle: "no" is not true or false`},
 		{"bad metric", strings.Replace(string(b), ",0.92,", ",x,", 1), `line 3: column ica_corr: "x" is not a number`},
 		{"short record", strings.Replace(string(b), ",12.345,0.5,,,,\n", ",12.345\n", 1), "wrong number of fields"},
 	} {

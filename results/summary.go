@@ -126,11 +126,11 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 	// Configuration columns the main table does not show but that vary between groups.
 	// (Alpha counts only between DataMix groups: a baseline has none.)
 	var extra []field
-	for _, name := range []string{"dataset", "arch", "alpha", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
+	for _, name := range []string{"dataset", "arch", "alpha", "shuffle_pool", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
 		f := fieldNamed(name)
 		first := ""
 		for _, g := range groups {
-			if name == "alpha" && g.Row.Variant == baselineVariant {
+			if !showsIn(name, g.Row) {
 				continue
 			}
 			if v := f.value(g.Row); first == "" {
@@ -168,7 +168,7 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 		if len(extra) > 0 {
 			var parts []string
 			for _, f := range extra {
-				if f.name != "alpha" || r.Variant != baselineVariant {
+				if showsIn(f.name, r) {
 					parts = append(parts, f.label(r))
 				}
 			}
@@ -196,6 +196,18 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 		"interval of the mean (— with one seed). The gap is averaged over the per-seed gaps to the " +
 		"baseline of the same seed. Non-finite values (NaN, ±Inf) are left out, and a statistic " +
 		"over fewer seeds than the seeds column says is marked with its count, e.g. (n=2).\n")
+}
+
+// showsIn reports whether configuration field name means something for row r: alpha not for
+// a baseline, shuffle_pool not without shuffling.
+func showsIn(name string, r Row) bool {
+	switch name {
+	case "alpha":
+		return r.Variant != baselineVariant
+	case "shuffle_pool":
+		return r.Shuffle
+	}
+	return true
 }
 
 // meanSD formats a Stat as "mean ± s.d." with the given verb and unit ("mean" alone for one
