@@ -382,3 +382,30 @@ func TestSummarySeedTable(t *testing.T) {
 		t.Errorf("seed table for single seeds:\n%s", b.String())
 	}
 }
+
+// The reconstruction table gives, per configuration and column of reconstructions, the mean
+// SSIM and the recovered fractions as mean ± s.d. over seeds.
+func TestSummaryReconTable(t *testing.T) {
+	base := Row{Cell: "a", Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn", Split: 1, GroupSize: 2,
+		Coefficients: "dirichlet", Alpha: 1, Shuffle: true, Seed: 1, Epochs: 1, BatchSize: 32, LR: 0.01}
+	second := base
+	second.Cell, second.Seed = "b", 2
+	base.Metrics = map[string]float64{"ica_strong_ssim": 0.8, "ica_strong_recovered30": 0.9, "ica_strong_recovered90": 0.2, "ica_strong_psnr_median": 20, "ica_corr": 0.9}
+	second.Metrics = map[string]float64{"ica_strong_ssim": 0.9, "ica_strong_recovered30": 1, "ica_strong_recovered90": 0.4, "ica_strong_psnr_median": 22, "ica_corr": 0.95}
+	var b strings.Builder
+	if err := summary(&b, "", []Row{base, second}); err != nil {
+		t.Fatal(err)
+	}
+	// 0.8 and 0.9: mean 0.85, s.d. 0.0707; 0.9 and 1: 0.95 ± 0.071; 0.2 and 0.4: 0.30 ± 0.141.
+	want := "| datamix | 1 | 2 | dirichlet | true | 2 | ica_strong | 0.850 ± 0.071 | 0.950 ± 0.071 | 0.300 ± 0.141 | 21.0 ± 1.4 |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks\n%s\n%s", want, b.String())
+	}
+	b.Reset()
+	if err := summary(&b, "", []Row{base}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Reconstructions over seeds") {
+		t.Errorf("reconstruction table for one seed:\n%s", b.String())
+	}
+}

@@ -71,6 +71,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 		"Edge FLOPs is the edge's share of the FLOPs per input.\n")
 
 	seedTable(&b, rows, base)
+	reconTable(&b, rows)
 
 	var notes []string
 	for _, r := range rows {

@@ -13,7 +13,7 @@
 //	go run ./bench/groupmatch dense [-out results/group-matching]
 //
 // measures group matching where support matching cannot work, on uploads made dense (see
-// dense.go), and writes results.csv and README.md into the output folder.
+// dense.go), and writes results.csv and table.md into the output folder.
 package main
 
 import (
