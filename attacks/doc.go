@@ -53,11 +53,13 @@
 //     weights: sources are decoded by a ridge decoder of unmixed head features. Reference:
 //     "Breaking DataMix" (2026) reports mean |corr| 0.92, 0.83 and 0.70 for scikit-learn's
 //     FastICA on pixel-mixed MNIST at k = 2, 4 and 8.
-//   - group_matching: the uploads of one group share one subspace and, exactly, one support;
-//     balanced clustering on that affinity undoes the shuffle, and ica feeds on its groups.
-//     Given nothing but the uploads. Reference: "Breaking DataMix" clusters by balanced
-//     blossom matching; Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique
-//     finding.
+//   - group_matching: the uploads of one group share one support exactly (where the inputs
+//     have zeros) and one k-dimensional subspace (always); balanced clustering on that
+//     affinity undoes the shuffle, and ica feeds on its groups. MatchGroups finds each
+//     upload's nearest neighbours and clusters on that graph, so pools of tens of thousands
+//     of uploads take seconds; the subspace affinity needs no exact zeros. Given nothing but
+//     the uploads. Reference: "Breaking DataMix" clusters by balanced blossom matching;
+//     Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique finding.
 //   - attribute: a ridge classifier on uploads predicts attributes of the dominant member
 //     (label, ink mass, dominant colour, or any attribute the dataset carries in Env.Attrs:
 //     CelebA's Male, Smiling, …). Given the head's weights at split > 0 and the coefficient

@@ -409,3 +409,19 @@ func TestSummaryReconTable(t *testing.T) {
 		t.Errorf("reconstruction table for one seed:\n%s", b.String())
 	}
 }
+
+// Rows shuffled in pools of different sizes say which in the shuffle column.
+func TestSummaryShufflePools(t *testing.T) {
+	r := Row{Cell: "a", Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn", GroupSize: 2, Coefficients: "dirichlet", Shuffle: true, ShufflePool: 500}
+	big := r
+	big.Cell, big.ShufflePool = "b", 10000
+	var b strings.Builder
+	if err := summary(&b, "", []Row{r, big}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| true, pool 500 |", "| true, pool 10000 |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}

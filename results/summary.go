@@ -50,6 +50,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", oneLineText(title))
+	pools := len(distinctPools(rows)) > 1
 	b.WriteString("| variant | split | k | coefficients | shuffle | seed | accuracy | gap (pp) | edge FLOPs | upload B/sample | download B/sample | train s |\n")
 	b.WriteString("|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
@@ -59,7 +60,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 		}
 		cells := []string{
 			cell(r.Variant), strconv.Itoa(r.Split), strconv.Itoa(r.GroupSize), cell(r.Coefficients),
-			strconv.FormatBool(r.Shuffle), strconv.FormatUint(r.Seed, 10),
+			shuffleText(r, pools), strconv.FormatUint(r.Seed, 10),
 			fmt.Sprintf("%.2f%%", 100*r.Accuracy), gap, fmt.Sprintf("%.1f%%", 100*r.EdgeFLOPsFrac),
 			strconv.FormatInt(r.UploadBytesPerSample, 10), strconv.FormatInt(r.DownloadBytesPerSample, 10),
 			fmt.Sprintf("%.1f", r.TrainSeconds),
@@ -97,6 +98,26 @@ func summary(w io.Writer, title string, rows []Row) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// distinctPools lists the shuffle pools of the shuffled rows.
+func distinctPools(rows []Row) []int {
+	var ps []int
+	for _, r := range rows {
+		if r.Shuffle && !slices.Contains(ps, r.ShufflePool) {
+			ps = append(ps, r.ShufflePool)
+		}
+	}
+	return ps
+}
+
+// shuffleText is a row's shuffle cell: true or false, with the pool ("true, pool 10000") when
+// pools says the rows shuffle in pools of different sizes.
+func shuffleText(r Row, pools bool) string {
+	if pools && r.Shuffle {
+		return "true, pool " + strconv.Itoa(r.ShufflePool)
+	}
+	return strconv.FormatBool(r.Shuffle)
 }
 
 // oneLineText replaces line breaks so that a value stays on its Markdown line.
