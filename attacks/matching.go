@@ -247,9 +247,6 @@ type neighbourGraph struct {
 	nbr      [][]neighbour
 	complete []bool
 	assigned []bool
-	// scans counts the full scans the greedy phase fell back to: refreshed lists and
-	// undecided choices of a member.
-	scans int
 }
 
 // newNeighbourGraph finds each row's m most affine other rows, computing the affinities in
@@ -301,7 +298,6 @@ func topNeighbours(m int, each func(yield func(j int, a float64))) []neighbour {
 
 // refresh recomputes row i's list over the unassigned rows: a full scan.
 func (g *neighbourGraph) refresh(i int) {
-	g.scans++
 	others := 0
 	g.nbr[i] = topNeighbours(g.m, func(yield func(j int, a float64)) {
 		for j := range g.assigned {
@@ -449,7 +445,6 @@ func (p *pairwise) grow(members []int) int {
 	if best >= 0 && (!bounded || bestScore > bound+1e-9) {
 		return best
 	}
-	g.scans++
 	best, bestScore = -1, math.Inf(-1)
 	for j, done := range g.assigned {
 		if !done {
