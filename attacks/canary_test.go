@@ -110,14 +110,32 @@ func canarySpecs(k Kind) []Spec {
 	}
 	s := base
 	s.Coefficients = CoefficientsOracle
-	return append(specs, s)
+	withheld := base
+	withheld.HeadWeights = false
+	return append(specs, s, withheld)
+}
+
+// otherHead is a network whose head answers with noise: the head of a cell whose weights the
+// attacker is not given.
+type otherHead struct {
+	Network
+	rng *rand.Rand
+}
+
+func (o otherHead) Head(x []float32, n int) ([]float32, error) {
+	out := make([]float32, n*UploadDim(o.Network))
+	for i := range out {
+		out[i] = float32(o.rng.NormFloat64())
+	}
+	return out, nil
 }
 
 // scramble replaces every secret of env that spec s does not hand the attacker (Spec.Oracles)
 // by another draw: the victims' images and labels (other test images, labels permuted), their
 // unmixed features (Gaussian noise), each group's C (fresh Dirichlet draws), the permutation
-// and with it the true grouping (a fresh shuffle of each pool) and, under fixed coefficients,
-// the edge's sampler (another fixed matrix). What the cloud observed is left as it was.
+// and with it the true grouping (a fresh shuffle of each pool), under fixed coefficients the
+// edge's sampler (another fixed matrix) and, when the spec withholds the head's weights at
+// split > 0, the head (one answering with noise). What the cloud observed is left as it was.
 func scramble(t *testing.T, env *Env, s Spec, rng *rand.Rand) {
 	c := env.Capture
 	given := s.Oracles()
@@ -154,14 +172,17 @@ func scramble(t *testing.T, env *Env, s Spec, rng *rand.Rand) {
 	if env.Sampler.Name() == "fixed" && !slices.Contains(given, OracleCoefficients) {
 		env.Sampler = fixedSampler(t, [][]float64{{0.2, 0.8}, {0.9, 0.1}})
 	}
+	if !s.HeadWeights && env.Net.Split() > 0 {
+		env.Net = otherHead{Network: env.Net, rng: rng}
+	}
 }
 
 // TestLeakCanary checks, for every attack kind in the registry, that its estimate depends only
 // on what the cloud observed and the secrets its spec hands it: with every other secret of the
 // capture replaced by a scrambled one, the estimate (Result.Estimate) stays the same bit for
-// bit, while the scores change. Each kind runs at its default setting and at each oracle
-// setting, on a pixel cell, a feature cell and a cell with a fixed, secret C; a kind must apply
-// to at least one of them.
+// bit, while the scores change. Each kind runs at its default setting, at each oracle setting
+// and with the head's weights withheld, on a pixel cell, a feature cell and a cell with a
+// fixed, secret C; a kind must apply to at least one of them.
 func TestLeakCanary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every attack twice on three cells")
@@ -170,7 +191,7 @@ func TestLeakCanary(t *testing.T) {
 		ran := false
 		for _, spec := range canarySpecs(k) {
 			for ci, cell := range canaryCells {
-				name := fmt.Sprintf("%s %v/%s", k.Name(), spec.Oracles(), cell.name)
+				name := fmt.Sprintf("%s %v head %t/%s", k.Name(), spec.Oracles(), spec.HeadWeights, cell.name)
 				seed := uint64(40 + ci)
 				env := cell.env(t, seed)
 				if ok, _ := spec.Applies(env.cell()); !ok {
