@@ -41,12 +41,6 @@ func metricAxis(m string) string {
 		return "mean |correlation| (0 to 1)"
 	case strings.HasSuffix(m, "_acc"):
 		return "accuracy (fraction)"
-	case strings.HasSuffix(m, "_recovered30"):
-		return "fraction with SSIM ≥ 0.30"
-	case strings.HasSuffix(m, "_recovered90"):
-		return "fraction with SSIM ≥ 0.90"
-	case strings.HasSuffix(m, "_psnr_median"):
-		return "median PSNR (dB)"
 	}
 	return m
 }

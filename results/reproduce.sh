@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed reproduction outputs in results/: runs each config (the paper's in
-# configs/paper/, the headline configs/mnist-k2.yaml and configs/shuffle-pool.yaml) into runs/<name>/ — finished cells are
+# configs/paper/ and the headline configs/mnist-k2.yaml) into runs/<name>/ — finished cells are
 # kept, so an interrupted regeneration resumes — then copies each run's tables, plots, image
 # grids and per-cell rows and training logs (not the checkpoints) into results/.
 #   bash results/reproduce.sh                      # all of them (≈ 50 minutes on 2 cores)
@@ -15,7 +15,7 @@ for name in "${names[@]}"; do
 	cfg=configs/paper/$name.yaml
 	dst=results/paper/$name
 	if [ "$name" = mnist-k2 ]; then cfg=configs/mnist-k2.yaml dst=results/mnist-k2; fi
-	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi
+	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi # not a paper claim
 	echo "== $name: $cfg" >&2
 	runs/runexp run -config "$cfg" -out "runs/$name"
 	rm -rf "$dst" && mkdir -p "$dst"
