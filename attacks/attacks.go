@@ -22,8 +22,11 @@ type Spec struct {
 	// HeadWeights says whether the attacker knows the edge head's weights, which it needs to
 	// turn auxiliary images into uploads at split > 0 (the strongest setting of the threat model).
 	HeadWeights bool
-	// Coefficients is the coefficient distribution the attacker assumes: "known" (the edge's
-	// own) or a sampler name (mixing.SamplerNames; dirichlet with alpha 1).
+	// Coefficients is the coefficient distribution the attacker assumes: CoefficientsKnown
+	// (the edge's distribution; under fixed coefficients, whose one matrix is the secret,
+	// Dirichlet(1) rows), CoefficientsOracle (the edge's own sampler: under fixed coefficients
+	// the secret C itself, an upper bound) or a sampler name (mixing.SamplerNames; dirichlet
+	// with alpha 1). "" means CoefficientsKnown.
 	Coefficients string
 	// Grouping is GroupingAuto or GroupingOracle (ica only).
 	Grouping string
@@ -31,6 +34,35 @@ type Spec struct {
 	Affinity string
 	// Attributes lists the attributes to infer (attribute only).
 	Attributes []string
+}
+
+// The coefficient settings of a Spec besides a sampler name.
+const (
+	// CoefficientsKnown is the edge's coefficient distribution, public like the protocol.
+	CoefficientsKnown = "known"
+	// CoefficientsOracle is the edge's own sampler, which under fixed coefficients is the
+	// secret matrix C: an oracle setting.
+	CoefficientsOracle = "oracle"
+)
+
+// The parts of the truth an oracle setting hands the attacker (Spec.Oracles).
+const (
+	OracleGrouping     = "grouping"     // the true groups: Truth.Pos (Grouping oracle)
+	OracleCoefficients = "coefficients" // the edge's own sampler: under fixed coefficients, C
+)
+
+// Oracles lists the parts of the truth spec s hands the attacker: OracleGrouping under
+// Grouping oracle, OracleCoefficients under Coefficients oracle. An attack sees no other secret
+// while it estimates.
+func (s Spec) Oracles() []string {
+	var o []string
+	if s.Grouping == GroupingOracle {
+		o = append(o, OracleGrouping)
+	}
+	if s.Coefficients == CoefficientsOracle {
+		o = append(o, OracleCoefficients)
+	}
+	return o
 }
 
 // ColumnPrefix is the prefix of the spec's metric columns.
@@ -68,17 +100,31 @@ func UploadDim(n Network) int {
 	return d
 }
 
-// Capture is what the cloud observed while serving the victims, and the edge's secrets that
-// only the scorers read. Victim i is the i-th test image; groups are consecutive victims
-// [g·K, (g+1)·K), and upload j of group g (its j-th mixture, C_g row j) is sent at position
-// Pos[g·K + j]. Without shuffling Pos is the identity. Shuffling mixes the uploads of one pool
-// (Pool consecutive victims, an evaluation batch) only.
+// Capture is one recorded exchange between the edge and the cloud while serving the victims:
+// what the cloud observed, and the edge's secrets (the truth) that only the scorers read.
 type Capture struct {
+	Observed
+	Truth
+}
+
+// Observed is what the cloud observed while serving the victims: all an attack may use of a
+// capture. Uploads (N × UploadDim) and Returns (N × ReturnDim) are in the order the cloud saw
+// them, in groups of K mixtures; shuffling mixes the uploads of one pool (Pool consecutive
+// victims, a shuffling pool) only. K, N, Pool and Shuffled are the public settings of the
+// protocol.
+type Observed struct {
 	K, N, Pool int
 	Shuffled   bool
 	// Uploads (N × UploadDim) and Returns (N × ReturnDim) in the order the cloud saw them.
 	Uploads, Returns []float32
-	// Secrets, for scoring only.
+}
+
+// Truth is the edge's side of a capture, which the cloud never sees: the scorers compare an
+// attack's estimate with it, and an attack is given a part of it only through an oracle
+// setting that names that part (Spec.Grouping oracle: Pos). Victim i is the i-th test image;
+// groups are consecutive victims [g·K, (g+1)·K), and upload j of group g (its j-th mixture,
+// C_g row j) is sent at position Pos[g·K + j]. Without shuffling Pos is the identity.
+type Truth struct {
 	Images   *datasets.Images // the N victims, with labels
 	Features []float32        // N × UploadDim: each victim's unmixed upload h(x)
 	Pos      []int            // upload position of victim i's mixture
@@ -86,18 +132,19 @@ type Capture struct {
 }
 
 // inputAt returns, for every upload position, the victim whose mixture row it carries.
-func (c *Capture) inputAt() []int {
-	inv := make([]int, c.N)
-	for i, p := range c.Pos {
+func (t *Truth) inputAt() []int {
+	inv := make([]int, len(t.Pos))
+	for i, p := range t.Pos {
 		inv[p] = i
 	}
 	return inv
 }
 
-// dominant returns the victim with the largest coefficient in the mixture of victim row i.
-func (c *Capture) dominant(i int) int {
-	g, r := i/c.K, i%c.K
-	return g*c.K + argmax(c.C[g].RawRowView(r))
+// dominant returns the victim with the largest coefficient in the mixture of victim row i
+// (groups of k).
+func (t *Truth) dominant(i, k int) int {
+	g, r := i/k, i%k
+	return g*k + argmax(t.C[g].RawRowView(r))
 }
 
 // Env is everything one attack run is given.
@@ -112,21 +159,26 @@ type Env struct {
 	// Attrs names the binary attributes the images carry in datasets.Images.Attrs (celeba's
 	// 40); nil when they have none. The attribute attack may predict any of them.
 	Attrs []string
-	// Sampler and Guard are the edge's coefficient sampler and conditioning guard; the
-	// attacker uses the sampler only when its spec says the distribution is known.
+	// Sampler and Guard are the edge's coefficient sampler and conditioning guard. The attacker
+	// draws from the sampler only as Spec.Coefficients allows: under fixed coefficients the
+	// sampler is the secret C, which only CoefficientsOracle hands over.
 	Sampler mixing.Sampler
 	Guard   mixing.Guard
 	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
 	RNG *rand.Rand
 }
 
-// Result is what an attack reports. Metrics and Notes go into the cell's results row; Recon
-// holds reconstructions for the image grid: per grid column (an attack's output), per victim,
-// an image of the input's shape in [0,1].
+// Result is what an attack reports. Estimate is what the attack concluded from what the cloud
+// observed, before anything was compared with the truth: its reconstructions, predictions or
+// groups, of a type of the kind's own (Reconstructions, Predictions, Grouping, Separation);
+// nil for a skipped attack. Metrics and Notes go into the cell's results row; Recon holds
+// reconstructions for the image grid: per grid column (an attack's output), per victim, an
+// image of the input's shape in [0,1].
 type Result struct {
-	Metrics map[string]float64
-	Notes   map[string]string
-	Recon   []ReconColumn
+	Estimate any
+	Metrics  map[string]float64
+	Notes    map[string]string
+	Recon    []ReconColumn
 }
 
 // ReconColumn is one grid column of reconstructions.
@@ -135,17 +187,21 @@ type ReconColumn struct {
 	Images map[int][]float32
 }
 
-// Run runs one attack. An attack that cannot apply to the cell (its kind's Needs: ICA at
-// k = 1, group matching without shuffling, an attack that needs the head's weights when the
-// spec withholds them) is skipped: its Notes entry says why and it reports no metrics. Errors
-// are failures of the data or the numerics, never of applicability.
+// Run runs one attack in two phases. The attack first estimates from what the cloud observed
+// (Capture.Observed, the auxiliary pool, the network as the spec allows, and the parts of the
+// truth an oracle setting names), then hands its estimate over and only then reads the truth to
+// score it: an attack cannot see a secret it is not given while it estimates. An attack that
+// cannot apply to the cell (its kind's Needs: ICA at k = 1, group matching without shuffling, an
+// attack that needs the head's weights when the spec withholds them) is skipped: its Notes entry
+// says why and it reports no metrics. Errors are failures of the data or the numerics, never of
+// applicability.
 func Run(s Spec, env *Env) (*Result, error) {
 	kind, ok := Lookup(s.Kind)
 	if !ok {
 		return nil, fmt.Errorf("attacks: unknown kind %q, want one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
 	res := &Result{Metrics: map[string]float64{}, Notes: map[string]string{}}
-	a := &attack{Spec: s, env: env, res: res, prefix: s.ColumnPrefix()}
+	a := newAttack(s, env, res)
 	if ok, why := s.Applies(env.cell()); !ok {
 		return res, a.skip("%s", why)
 	}

@@ -44,7 +44,8 @@ const KindAttribute = "attribute"
 // attribute is the attribute-inference attack: a one-vs-rest ridge classifier trained on
 // simulated uploads of auxiliary images predicts attributes of each upload's dominant member:
 // built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's Male,
-// Smiling, …), one block of outputs per attribute. Columns <name>_<attr>_acc and
+// Smiling, …), one block of outputs per attribute; its estimate is the predicted class of each
+// attribute per upload (Predictions). Columns <name>_<attr>_acc and
 // <name>_<attr>_chance (the majority-class rate on the victims scored), <attr> lower-cased
 // (AttrColumn). An attribute the dataset lacks is an error: the config is checked against the
 // data before anything trains, so it cannot be a matter of applicability. Colour on grey
@@ -85,14 +86,15 @@ func (attribute) run(a *attack) error {
 	ink := medianInk(aux)
 	n := len(dom)
 	d := len(up) / n
-	cap := a.env.Capture
 	nv := a.victims()
-	tg := newAttrTargets(usable, aux, cap.Images.Subset(seq(nv)), a.env.Classes, ink, a.env.Attrs)
+	tg := newAttrTargets(usable, aux, a.env.Classes, ink, a.env.Attrs)
 	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
 	if err != nil {
 		return err
 	}
-	a.scoreAttributes(usable, tg, clf.Predict(dense32(cap.Uploads[:nv*d], nv, d)))
+	est := tg.predict(usable, clf.Predict(dense32(a.obs.Uploads[:nv*d], nv, d)))
+	truth := a.reveal(est)
+	a.scoreAttributes(usable, est, truth.Images.Subset(seq(nv)), ink, truth)
 	a.headNote()
 	a.note("coefficients %s", desc)
 	a.note("grouping not needed (classifies each upload alone)")
@@ -131,21 +133,20 @@ func (a *attack) attributes(ch int) (usable, unusable []string, err error) {
 	return usable, unusable, nil
 }
 
-// attrTargets holds, per inferred attribute, its values on the auxiliary images and on the
-// victims, and its number of classes: the width of its block of classifier outputs.
+// attrTargets holds, per inferred attribute, its values on the auxiliary images and its number
+// of classes: the width of its block of classifier outputs.
 type attrTargets struct {
-	aux, victims [][]int
-	blocks       []int
+	aux    [][]int
+	blocks []int
 }
 
-// newAttrTargets computes the values of the attributes names on the auxiliary images and the
-// victims (attrValues, with the ink threshold of the auxiliary images).
-func newAttrTargets(names []string, aux, victims *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
+// newAttrTargets computes the values of the attributes names on the auxiliary images
+// (attrValues, with the ink threshold of the auxiliary images).
+func newAttrTargets(names []string, aux *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
 	var t attrTargets
 	for _, name := range names {
 		av, n := attrValues(name, aux, classes, ink, attrs)
-		vv, _ := attrValues(name, victims, classes, ink, attrs)
-		t.aux, t.victims = append(t.aux, av), append(t.victims, vv)
+		t.aux = append(t.aux, av)
 		t.blocks = append(t.blocks, n)
 	}
 	return t
@@ -169,23 +170,37 @@ func (t attrTargets) oneHot(dom []int) *mat.Dense {
 	return y
 }
 
-// scoreAttributes scores the classifier's predictions pred on the first victim uploads (one
-// row per upload position) against the attributes of each upload's dominant member: columns
-// <attr>_acc and <attr>_chance.
-func (a *attack) scoreAttributes(names []string, t attrTargets, pred *mat.Dense) {
-	cap := a.env.Capture
+// predict turns the classifier's outputs pred (one row per upload position) into the
+// predicted class of each attribute names: the largest output of its block.
+func (t attrTargets) predict(names []string, pred *mat.Dense) Predictions {
 	nv, _ := pred.Dims()
-	at := cap.inputAt()
+	est := Predictions{}
 	off := 0
 	for i, name := range names {
-		guess, truth := make([]int, nv), make([]int, nv)
+		guess := make([]int, nv)
 		for p := range nv {
 			guess[p] = argmax(pred.RawRowView(p)[off : off+t.blocks[i]])
-			truth[p] = t.victims[i][cap.dominant(at[p])]
 		}
+		est[name] = guess
 		off += t.blocks[i]
-		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, truth))
-		a.metric(AttrColumn(name)+"_chance", metrics.Chance(truth))
+	}
+	return est
+}
+
+// scoreAttributes scores the predictions est on the first victim uploads against the
+// attributes of each upload's dominant member among victims (the first victims, in victim
+// order): columns <attr>_acc and <attr>_chance.
+func (a *attack) scoreAttributes(names []string, est Predictions, victims *datasets.Images, ink float64, truth *Truth) {
+	at := truth.inputAt()
+	for _, name := range names {
+		vals, _ := attrValues(name, victims, a.env.Classes, ink, a.env.Attrs)
+		guess := est[name]
+		want := make([]int, len(guess))
+		for p := range guess {
+			want[p] = vals[truth.dominant(at[p], a.obs.K)]
+		}
+		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, want))
+		a.metric(AttrColumn(name)+"_chance", metrics.Chance(want))
 	}
 }
 

@@ -10,9 +10,10 @@ import (
 
 // Affinities for group matching.
 const (
-	AffinityAuto        = "auto"        // support when the uploads have exact zeros, else correlation
+	AffinityAuto        = "auto"        // support when the uploads have exact zeros, else subspace
 	AffinitySupport     = "support"     // Jaccard index of the non-zero sets
 	AffinityCorrelation = "correlation" // |Pearson correlation|
+	AffinitySubspace    = "subspace"    // a group's rows span one k-dimensional subspace (MatchGroups only)
 )
 
 // Affinity returns the n×n affinity matrix of n uploads (n × d) and the affinity used (auto
@@ -22,21 +23,16 @@ const (
 // elsewhere. Support affinity is the Jaccard index of the non-zero sets (1 within a group);
 // correlation affinity is |Pearson r|, which also rises within a group because every upload
 // carries every member. Auto picks support when at least 1% of the values are exact zeros
-// (pixel backgrounds, ReLU features), correlation otherwise.
+// (pixel backgrounds, ReLU features), correlation otherwise (MatchGroups' auto picks its
+// subspace objective instead, which is not a pairwise affinity). Affinity and
+// BalancedClusters hold the n×n matrix: MatchGroups is the same clustering for large pools.
 func Affinity(up []float32, n, d int, kind string) (*mat.SymDense, string) {
 	if len(up) != n*d {
 		panic(fmt.Sprintf("attacks: Affinity of %d values as %d×%d", len(up), n, d))
 	}
 	if kind == AffinityAuto || kind == "" {
-		zeros := 0
-		for _, v := range up {
-			if v == 0 {
-				zeros++
-			}
-		}
-		kind = AffinityCorrelation
-		if zeros*100 >= len(up) {
-			kind = AffinitySupport
+		if kind = resolveAffinity(up, kind); kind == AffinitySubspace {
+			kind = AffinityCorrelation
 		}
 	}
 	aff := mat.NewSymDense(n, nil)
@@ -49,6 +45,24 @@ func Affinity(up []float32, n, d int, kind string) (*mat.SymDense, string) {
 		panic(fmt.Sprintf("attacks: unknown affinity %q", kind))
 	}
 	return aff, kind
+}
+
+// resolveAffinity resolves AffinityAuto (or "") for the uploads up: support when at least 1%
+// of the values are exact zeros, subspace otherwise. Other kinds are returned as they are.
+func resolveAffinity(up []float32, kind string) string {
+	if kind != AffinityAuto && kind != "" {
+		return kind
+	}
+	zeros := 0
+	for _, v := range up {
+		if v == 0 {
+			zeros++
+		}
+	}
+	if zeros*100 >= len(up) {
+		return AffinitySupport
+	}
+	return AffinitySubspace
 }
 
 // supportAffinity sets aff to the Jaccard index of the non-zero sets of the n uploads (n × d),

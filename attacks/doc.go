@@ -7,12 +7,23 @@
 // a pool when shuffling is on) and every value it returns. It knows the architecture and runs
 // the body; it does not know C nor, under shuffling, the grouping. An attack may be given more:
 // the head's weights (needed to turn auxiliary images into uploads at split > 0), the
-// coefficient distribution (Spec.Coefficients "known", or an assumed sampler), the grouping
-// (an oracle upper bound). Attacks are run at their strongest setting as well as a realistic
-// one, since a defence judged against weak attacks only proves nothing. Each attack records
-// what it was given as its Notes entry ("setting: …"), and an attack that cannot apply records
-// "skipped: <why>" instead of failing. Auxiliary images come from the training split; the
-// victims are test images, so the two never overlap.
+// coefficient distribution (Spec.Coefficients "known", or an assumed sampler), and, as named
+// oracle settings that give upper bounds, the grouping (Grouping "oracle") or the edge's own
+// sampler, which under fixed coefficients is the secret C (Coefficients "oracle"). Attacks are
+// run at their strongest setting as well as a realistic one, since a defence judged against
+// weak attacks only proves nothing. Each attack records what it was given as its Notes entry
+// ("setting: …"), and an attack that cannot apply records "skipped: <why>" instead of failing.
+// Auxiliary images come from the training split; the victims are test images, so the two
+// never overlap.
+//
+// # Estimate, then score
+//
+// A Capture holds what the cloud Observed and the edge's Truth apart. An attack first
+// estimates from the observations alone (and the parts of the truth its oracle settings name),
+// then hands its estimate over — reconstructions by upload position, predictions, groups,
+// separated sources: Result.Estimate — and only then is given the truth to score it. The
+// leak-canary test runs every kind of the registry with the secrets it is not given scrambled
+// and requires identical estimates.
 //
 // # Attack kinds
 //
@@ -42,11 +53,13 @@
 //     weights: sources are decoded by a ridge decoder of unmixed head features. Reference:
 //     "Breaking DataMix" (2026) reports mean |corr| 0.92, 0.83 and 0.70 for scikit-learn's
 //     FastICA on pixel-mixed MNIST at k = 2, 4 and 8.
-//   - group_matching: the uploads of one group share one subspace and, exactly, one support;
-//     balanced clustering on that affinity undoes the shuffle, and ica feeds on its groups.
-//     Given nothing but the uploads. Reference: "Breaking DataMix" clusters by balanced
-//     blossom matching; Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique
-//     finding.
+//   - group_matching: the uploads of one group share one support exactly (where the inputs
+//     have zeros) and one k-dimensional subspace (always); balanced clustering on that
+//     affinity undoes the shuffle, and ica feeds on its groups. MatchGroups finds each
+//     upload's nearest neighbours and clusters on that graph, so pools of tens of thousands
+//     of uploads take seconds; the subspace affinity needs no exact zeros. Given nothing but
+//     the uploads. Reference: "Breaking DataMix" clusters by balanced blossom matching;
+//     Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique finding.
 //   - attribute: a ridge classifier on uploads predicts attributes of the dominant member
 //     (label, ink mass, dominant colour, or any attribute the dataset carries in Env.Attrs:
 //     CelebA's Male, Smiling, …). Given the head's weights at split > 0 and the coefficient
@@ -64,11 +77,21 @@
 // # Columns
 //
 // Metrics are named <prefix>_<metric>, the prefix being Spec.Name or the kind's DefaultName:
-// inversion_psnr, inversion_ssim, inversion_best_psnr, inversion_best_ssim; ica_corr, ica_psnr,
+// inversion_psnr, inversion_ssim and the same with inversion_best_; ica_corr, ica_psnr,
 // ica_ssim, ica_oracle_psnr, ica_oracle_ssim and the same with ica_strong_; group_match_acc,
 // group_match_ari; attr_<attribute>_acc, attr_<attribute>_chance, the attribute lower-cased
 // (AttrColumn: CelebA's Male gives attr_male_acc); output_acc, output_chance.
-// PSNR is capped at 100 dB (exact up to float32 storage) so that means stay finite.
+// Every column of reconstructions X_psnr, X_ssim comes with X_psnr_median and with
+// X_recovered30 and X_recovered90, the fractions of victims reconstructed with SSIM ≥ 0.30
+// (He et al.'s line of a recognisable reconstruction) and ≥ 0.90. PSNR is capped at 100 dB
+// (exact up to float32 storage) so that means stay finite; the cap still pulls a mean up when
+// a few reconstructions are exact, which the median resists.
+//
+// Columns that score with an oracle alignment say so: ICA's sources are matched to the
+// victims of their group by |corr| with the true unmixed uploads (the sources' order is
+// unknowable) in every ica column, and ica_oracle_… also fit scale and offset to the true
+// member; inversion_best_… score each reconstruction against the member of its group it
+// resembles most. Their notes repeat it.
 //
 // # Errors
 //

@@ -6,9 +6,9 @@ import "github.com/datamix/harness/metrics"
 const KindGroupMatching = "group_matching"
 
 // groupMatching is the group-matching attack: per pool, the shuffled uploads are clustered
-// into groups of k by their affinity (Affinity, BalancedClusters). Columns <name>_acc (the
-// fraction of groups recovered exactly) and <name>_ari (the adjusted Rand index of recovered
-// against true groups, over all uploads).
+// into groups of k by their affinity (MatchGroups). Its estimate is the recovered groups
+// (Grouping). Columns <name>_acc (the fraction of groups recovered exactly) and <name>_ari (the
+// adjusted Rand index of recovered against true groups, over all uploads).
 type groupMatching struct{}
 
 func (groupMatching) Name() string               { return KindGroupMatching }
@@ -23,50 +23,57 @@ func (groupMatching) Needs() []Need {
 	}
 }
 
+// Grouping is the estimate of group matching: the recovered groups, each a list of upload
+// positions, pool after pool, and the affinity they were found with.
+type Grouping struct {
+	Groups   [][]int
+	Affinity string
+}
+
 func (groupMatching) run(a *attack) error {
-	cap := a.env.Capture
+	obs := a.obs
 	nv := a.victims()
-	groups, used := a.recoverGroups(nv)
-	at := cap.inputAt()
-	truth := make([]int, nv)
+	est := a.recoverGroups(nv)
+
+	truth := a.reveal(est)
+	at := truth.inputAt()
+	want := make([]int, nv)
 	found := make([]int, nv)
 	exact := 0
-	for gi, g := range groups {
+	for gi, g := range est.Groups {
 		same := true
 		for _, p := range g {
 			found[p] = gi
-			truth[p] = at[p] / cap.K
-			same = same && at[p]/cap.K == at[g[0]]/cap.K
+			want[p] = at[p] / obs.K
+			same = same && at[p]/obs.K == at[g[0]]/obs.K
 		}
 		if same {
 			exact++
 		}
 	}
-	a.metric("acc", float64(exact)/float64(len(groups)))
-	a.metric("ari", metrics.ARI(truth, found))
-	a.note("%s affinity, balanced greedy clustering with swap refinement", used)
-	a.note("pools of %d shuffled uploads (k = %d), %d test victims", cap.Pool, cap.K, nv)
+	a.metric("acc", float64(exact)/float64(len(est.Groups)))
+	a.metric("ari", metrics.ARI(want, found))
+	a.note("%s affinity, %s", est.Affinity, matchingMethod)
+	a.note("pools of %d shuffled uploads (k = %d), %d test victims", obs.Pool, obs.K, nv)
 	a.note("needs no auxiliary data, no head weights, no coefficient distribution")
 	a.done()
 	return nil
 }
 
-// recoverGroups runs group matching on the first nv uploads of the capture, pool by pool, and
-// returns the recovered clusters as lists of upload positions, and the affinity used.
-func (a *attack) recoverGroups(nv int) ([][]int, string) {
-	cap := a.env.Capture
-	d := len(cap.Uploads) / cap.N
-	var out [][]int
-	used := ""
-	for lo := 0; lo < nv; lo += cap.Pool {
-		aff, kind := Affinity(cap.Uploads[lo*d:(lo+cap.Pool)*d], cap.Pool, d, a.Affinity)
-		used = kind
-		label := BalancedClusters(aff, cap.K)
-		groups := make([][]int, cap.Pool/cap.K)
-		for i, l := range label {
-			groups[l] = append(groups[l], lo+i)
+// recoverGroups runs group matching (MatchGroups) on the first nv uploads, pool by pool.
+func (a *attack) recoverGroups(nv int) Grouping {
+	obs := a.obs
+	d := len(obs.Uploads) / obs.N
+	var est Grouping
+	for lo := 0; lo < nv; lo += obs.Pool {
+		m := MatchGroups(obs.Uploads[lo*d:(lo+obs.Pool)*d], obs.Pool, d, obs.K, a.Affinity)
+		est.Affinity = m.Affinity
+		for _, g := range m.Groups {
+			for i := range g {
+				g[i] += lo
+			}
+			est.Groups = append(est.Groups, g)
 		}
-		out = append(out, groups...)
 	}
-	return out, used
+	return est
 }

@@ -13,12 +13,49 @@ import (
 // attack is one attack run in progress: the spec, what it is given, and the result it writes.
 // Its methods are the helpers every kind shares: auxiliary images and uploads, the victims
 // scored, and the bookkeeping of metrics and notes.
+//
+// A kind estimates from obs (what the cloud observed) and env (the network, the auxiliary
+// pool, the attacker's generator; env.Capture is nil), then hands its estimate to reveal, which
+// returns the truth to score it with. The truth is reachable no other way.
 type attack struct {
 	Spec
 	env     *Env
+	obs     *Observed
 	res     *Result
 	prefix  string   // the column prefix, Spec.ColumnPrefix
 	setting []string // the items of the setting note, in order
+
+	truth    *Truth // the capture's secrets: handed out once, by reveal
+	revealed bool
+	edge     mixing.Sampler // the edge's sampler, which under fixed coefficients is the secret C
+	// oraclePos is the upload position of each victim's mixture when the spec's grouping is
+	// the oracle (the true groups); nil otherwise.
+	oraclePos []int
+}
+
+// newAttack prepares the run of spec s on env, writing into res: the attack sees env without
+// its capture, the capture's observations, and the truth only as its oracle settings name it.
+func newAttack(s Spec, env *Env, res *Result) *attack {
+	view := *env
+	view.Capture = nil
+	view.Sampler = nil // reached through sampler, which applies Spec.Coefficients
+	a := &attack{Spec: s, env: &view, obs: &env.Capture.Observed, res: res, prefix: s.ColumnPrefix(),
+		truth: &env.Capture.Truth, edge: env.Sampler}
+	if slices.Contains(s.Oracles(), OracleGrouping) {
+		a.oraclePos = env.Capture.Pos
+	}
+	return a
+}
+
+// reveal records est as the attack's estimate (Result.Estimate) and returns the truth to score
+// it with. A kind calls it once, after it has estimated everything it reports.
+func (a *attack) reveal(est any) *Truth {
+	if a.revealed {
+		panic("attacks: " + a.prefix + ": the truth is revealed once")
+	}
+	a.revealed = true
+	a.res.Estimate = est
+	return a.truth
 }
 
 // metric records metric name (without the prefix) as column <prefix>_<name>.
@@ -42,9 +79,22 @@ func (a *attack) done() {
 }
 
 // sampler returns the coefficient sampler the attacker assumes, and its description.
+// "known" (or "") is the edge's distribution, public like the rest of the protocol; under
+// fixed coefficients the distribution is one secret matrix, so the attacker knows only that C
+// is fixed and assumes Dirichlet(1) rows. "oracle" is the edge's own sampler even then: the
+// secret C itself. A sampler name is an assumed distribution (dirichlet with alpha 1).
 func (a *attack) sampler() (mixing.Sampler, string, error) {
-	if a.Coefficients == "" || a.Coefficients == "known" {
-		return a.env.Sampler, a.env.Sampler.Name() + " (known)", nil
+	switch {
+	case a.Coefficients == CoefficientsOracle:
+		if a.edge.Name() == "fixed" {
+			return a.edge, "fixed (oracle: the edge's secret matrix)", nil
+		}
+		return a.edge, a.edge.Name() + " (oracle: the edge's own sampler)", nil
+	case (a.Coefficients == "" || a.Coefficients == CoefficientsKnown) && a.edge.Name() != "fixed":
+		return a.edge, a.edge.Name() + " (known)", nil
+	case a.Coefficients == "" || a.Coefficients == CoefficientsKnown:
+		s, err := mixing.NewSampler("dirichlet", 1, nil)
+		return s, "dirichlet alpha 1 (assumed: the edge's fixed matrix is its secret)", err
 	}
 	s, err := mixing.NewSampler(a.Coefficients, 1, nil)
 	if err != nil {
@@ -54,7 +104,7 @@ func (a *attack) sampler() (mixing.Sampler, string, error) {
 	if a.Coefficients == "dirichlet" {
 		desc = "dirichlet alpha 1 (assumed"
 	}
-	return s, desc + "; the edge uses " + a.env.Sampler.Name() + ")", nil
+	return s, desc + "; the edge uses " + a.edge.Name() + ")", nil
 }
 
 // headNote notes what the attack knows of the head.
@@ -72,7 +122,7 @@ func (a *attack) headNote() {
 // victims returns the number of victims the attack scores: Spec.Victims rounded down to
 // whole pools, at least one pool, at most the capture.
 func (a *attack) victims() int {
-	c := a.env.Capture
+	c := a.obs
 	n := min(a.Victims, c.N)
 	n -= n % c.Pool
 	return max(n, min(c.Pool, c.N))
@@ -110,7 +160,7 @@ func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, de
 // applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole
 // groups), the index of each upload's dominant member (largest coefficient) and the features.
 func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
-	k := a.env.Capture.K
+	k := a.obs.K
 	n := aux.N - aux.N%k
 	if n == 0 {
 		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)

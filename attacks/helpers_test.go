@@ -101,8 +101,10 @@ func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Capture{K: k, N: n, Pool: pool, Shuffled: shuffle, Uploads: up, Returns: ret,
-		Images: imgs.Subset(seq(n)), Features: feat, Pos: pos, C: cs}
+	return &Capture{
+		Observed: Observed{K: k, N: n, Pool: pool, Shuffled: shuffle, Uploads: up, Returns: ret},
+		Truth:    Truth{Images: imgs.Subset(seq(n)), Features: feat, Pos: pos, C: cs},
+	}
 }
 
 func dirichlet(t *testing.T) mixing.Sampler {

@@ -24,14 +24,16 @@ const KindICA = "ica"
 
 // ica is the ICA key-recovery attack and its stronger variant. Per group (known from the upload
 // order, given by the oracle, or recovered by group matching), FastICA separates the k uploads;
-// the strong variant uses StrongUnmix instead. Sources are scored against the members of the
-// group(s) their uploads came from, matched by the Hungarian method on |correlation| (order is
-// unknowable): <name>_corr in upload space (pixels at split 0, head features deeper); images,
-// decoded at split > 0 by a ridge decoder trained on unmixed head features of auxiliary images,
-// are scored blind (<name>_psnr, <name>_ssim: sign by skewness and min-max to [0,1] for
-// FastICA; the strong variant's sources are already in input units) and after an oracle affine
-// fit to the matched member (<name>_oracle_psnr, <name>_oracle_ssim). The strong variant's
-// columns are <name>_strong_….
+// the strong variant uses StrongUnmix instead. Its estimate (Separation) is the groups, their
+// sources and the sources' images as the attacker normalises them. Sources are scored against
+// the members of the group(s) their uploads came from, matched by the Hungarian method on
+// |correlation| with the members' true unmixed uploads (an oracle alignment: the order of the
+// sources is unknowable, and the attacker does not need it to see the images): <name>_corr in
+// upload space (pixels at split 0, head features deeper); images, decoded at split > 0 by a
+// ridge decoder trained on unmixed head features of auxiliary images, are scored blind
+// (<name>_psnr, <name>_ssim and imageColumns: sign by skewness and min-max to [0,1] for FastICA;
+// the strong variant's sources are already in input units) and after an oracle affine fit to
+// the matched member (<name>_oracle_…). The strong variant's columns are <name>_strong_….
 type ica struct{}
 
 func (ica) Name() string      { return KindICA }
@@ -45,21 +47,33 @@ func (ica) Needs() []Need {
 func (ica) Columns(Spec, int) []string {
 	var names []string
 	for _, v := range []string{"", "strong_"} {
-		names = append(names, v+"corr", v+"psnr", v+"ssim", v+"oracle_psnr", v+"oracle_ssim")
+		names = append(names, v+"corr")
+		names = append(names, imageColumns(v)...)
+		names = append(names, imageColumns(v+"oracle_")...)
 	}
 	return names
 }
 
-// run finds the groups, trains the feature decoder (split > 0), separates every group, then
-// scores and records each variant. The attacker's generator is drawn in that order: the
-// decoder's auxiliary images and fit, the convexity check (convexRows), then FastICA's
-// starting matrices group by group.
+// Separation is the estimate of the ICA attack: the groups it separated (each a list of upload
+// positions), and per group the k sources of each variant in upload space (k × d, row-major)
+// and, when the attack reports images, the image of each source as the attacker normalises
+// it (per group, per source). Strong and StrongImages are nil when the strong variant does not
+// run; the images are nil without image metrics.
+type Separation struct {
+	Groups                    [][]int
+	Plain, Strong             [][]float64
+	PlainImages, StrongImages [][][]float32
+}
+
+// run finds the groups, trains the feature decoder (split > 0), separates every group and
+// normalises each source into an image: the estimate. It then scores and records each
+// variant. The attacker's generator is drawn in that order: the decoder's auxiliary images and
+// fit, the convexity check (convexRows), then FastICA's starting matrices group by group.
 func (ica) run(a *attack) error {
-	cap := a.env.Capture
-	k := cap.K
+	k := a.obs.K
 	nv := a.victims()
 	groups, grouping := a.icaGroups(nv)
-	dec, images, err := a.featureDecoder(len(cap.Uploads) / cap.N)
+	dec, images, err := a.featureDecoder(len(a.obs.Uploads) / a.obs.N)
 	if err != nil {
 		return err
 	}
@@ -68,25 +82,33 @@ func (ica) run(a *attack) error {
 		return err
 	}
 	strong := convexRows(s, k, a.env.RNG)
-	seps, stats := a.separate(groups, strong)
-
+	est, stats := a.separate(groups, strong)
 	pixels := a.env.Net.Split() == 0
 	var norm float64 // the scale of FastICA's blind normalisation at split > 0
 	if dec != nil {
 		norm = dec.norm
 	}
-	plain := a.scoreVariant(seps, func(s separation) []float64 { return s.plain }, dec, images,
-		func(src []float64) (float64, float64) { return blindPlain(src, pixels, norm) })
-	a.recordVariant("", a.prefix, plain, images)
+	plain := dec.sourceImages(est.Plain, k)
+	var strongIm sourceImages
+	if images {
+		est.PlainImages = plain.blindImages(est.Plain, k, func(src []float64) (float64, float64) { return blindPlain(src, pixels, norm) })
+	}
+	if strong {
+		strongIm = dec.sourceImages(est.Strong, k)
+		if images {
+			// StrongUnmix's sources are in input units already: no blind rescaling.
+			est.StrongImages = strongIm.blindImages(est.Strong, k, func([]float64) (float64, float64) { return 1, 0 })
+		}
+	}
+
+	truth := a.reveal(est)
+	a.recordVariant("", a.prefix, a.scoreVariant(truth, est.Groups, est.Plain, est.PlainImages, plain))
 	a.note("%s", grouping)
 	a.note("coefficients %s", desc)
 	a.headNote()
 	a.note("FastICA parallel logcosh on %d groups of %d (%d failed, %d not converged in 200 iterations)", len(groups), k, stats.failed, stats.notConverged)
 	if strong {
-		// StrongUnmix's sources are in input units already: no blind rescaling.
-		sc := a.scoreVariant(seps, func(s separation) []float64 { return s.strong }, dec, images,
-			func([]float64) (float64, float64) { return 1, 0 })
-		a.recordVariant("strong_", a.prefix+" strong", sc, images)
+		a.recordVariant("strong_", a.prefix+" strong", a.scoreVariant(truth, est.Groups, est.Strong, est.StrongImages, strongIm))
 		a.note("strong variant: convex rows, non-negative sparse sources (groups by route: %v)", stats.routeCounts())
 	} else {
 		a.note("strong variant skipped: the assumed coefficients are not convex rows")
@@ -97,6 +119,7 @@ func (ica) run(a *attack) error {
 	case dec != nil:
 		a.note("images decoded by a ridge decoder of unmixed head features (%d auxiliary images, alpha %g)", a.Aux, dec.Alpha)
 	}
+	a.note("scoring: each source matched to a member of its group by |corr| with the true unmixed uploads (oracle alignment of the sources' order); oracle_ columns also fit scale and offset to that member")
 	a.done()
 	return nil
 }
@@ -105,10 +128,9 @@ func (ica) run(a *attack) error {
 // separates, and a note on where they come from: the upload order when the uploads are not
 // shuffled, the true groups under GroupingOracle, else group matching (recoverGroups).
 func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
-	cap := a.env.Capture
-	k := cap.K
+	k := a.obs.K
 	switch {
-	case !cap.Shuffled:
+	case !a.obs.Shuffled:
 		for lo := 0; lo < nv; lo += k {
 			groups = append(groups, []int{})
 			for p := lo; p < lo+k; p++ {
@@ -120,14 +142,14 @@ func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
 		for g := 0; g < nv/k; g++ {
 			var ps []int
 			for j := range k {
-				ps = append(ps, cap.Pos[g*k+j])
+				ps = append(ps, a.oraclePos[g*k+j])
 			}
 			groups = append(groups, ps)
 		}
 		return groups, "grouping given by an oracle (uploads are shuffled: an upper bound)"
 	}
-	groups, used := a.recoverGroups(nv)
-	return groups, "grouping recovered by group matching (" + used + " affinity)"
+	m := a.recoverGroups(nv)
+	return m.Groups, "grouping recovered by group matching (" + m.Affinity + " affinity)"
 }
 
 // featureDecoder turns sources in head-feature space into images at split > 0: a ridge decoder
@@ -187,14 +209,6 @@ func (a *attack) featureDecoder(d int) (dec *featureDecoder, images bool, err er
 	return dec, true, nil
 }
 
-// separation is what the attack made of one group: its k sources (k × d, row-major) by FastICA
-// and by the strong variant (nil when the variant does not run), and the victims they are
-// scored against.
-type separation struct {
-	plain, strong []float64
-	cands         []int
-}
-
 // separationStats counts, over all groups, FastICA's failures and runs that did not converge,
 // and the routes StrongUnmix took.
 type separationStats struct {
@@ -218,50 +232,38 @@ func (s separationStats) routeCounts() []string {
 
 // separate separates the uploads of every group (lists of upload positions) with FastICA and,
 // when strong, with StrongUnmix, which starts from FastICA's estimate when it needs one. A
-// group FastICA fails on gets zero sources. The candidates of a group are every member of
-// every true group its uploads came from: one group unless group matching mixed two up.
-func (a *attack) separate(groups [][]int, strong bool) ([]separation, separationStats) {
-	cap := a.env.Capture
-	k := cap.K
-	d := len(cap.Uploads) / cap.N
-	at := cap.inputAt()
-	var seps []separation
+// group FastICA fails on gets zero sources.
+func (a *attack) separate(groups [][]int, strong bool) (Separation, separationStats) {
+	k := a.obs.K
+	d := len(a.obs.Uploads) / a.obs.N
+	est := Separation{Groups: groups}
 	st := separationStats{routes: map[string]int{}}
 	for _, g := range groups {
 		m := make([]float64, k*d)
 		for r, p := range g {
-			for j, v := range cap.Uploads[p*d : (p+1)*d] {
+			for j, v := range a.obs.Uploads[p*d : (p+1)*d] {
 				m[r*d+j] = float64(v)
 			}
 		}
-		var cands []int
-		for _, p := range g {
-			tg := at[p] / k
-			for j := tg * k; j < (tg+1)*k; j++ {
-				if !slices.Contains(cands, j) {
-					cands = append(cands, j)
-				}
-			}
-		}
-		sep := separation{cands: cands}
+		var plain []float64
 		res, err := FastICA(m, k, d, a.env.RNG, ICAOptions{})
 		if err != nil {
 			st.failed++
-			sep.plain = make([]float64, k*d)
+			plain = make([]float64, k*d)
 		} else {
 			if !res.Converged {
 				st.notConverged++
 			}
-			sep.plain = Sources(res.Unmixing, m, k, d)
+			plain = Sources(res.Unmixing, m, k, d)
 		}
+		est.Plain = append(est.Plain, plain)
 		if strong {
 			u, route := StrongUnmix(m, k, d, res)
 			st.routes[route]++
-			sep.strong = Sources(u, m, k, d)
+			est.Strong = append(est.Strong, Sources(u, m, k, d))
 		}
-		seps = append(seps, sep)
 	}
-	return seps, st
+	return est, st
 }
 
 // sourceImages turns the sources of one variant into images: at split 0 a source is an image
@@ -272,15 +274,14 @@ type sourceImages struct {
 	proj *mat.Dense
 }
 
-// sourceImages projects the sources pick chooses from each separation through the decoder.
-func (dec *featureDecoder) sourceImages(seps []separation, pick func(separation) []float64, k int) sourceImages {
+// sourceImages projects the sources of every group (k × d each) through the decoder.
+func (dec *featureDecoder) sourceImages(sources [][]float64, k int) sourceImages {
 	if dec == nil {
 		return sourceImages{}
 	}
 	d, _ := dec.W.Dims()
-	out := mat.NewDense(len(seps)*k, d, nil)
-	for gi, s := range seps {
-		src := pick(s)
+	out := mat.NewDense(len(sources)*k, d, nil)
+	for gi, src := range sources {
 		for i := range k {
 			copy(out.RawRowView(gi*k+i), src[i*d:(i+1)*d])
 		}
@@ -308,35 +309,59 @@ func (im sourceImages) image(src []float64, row int, a, b float64) []float32 {
 	return clipImage(out)
 }
 
-// scoreVariant scores one variant, whose sources pick chooses from each separation, over all
-// groups; images says whether to score images too, and blind is the attacker's own
-// normalisation of a source, as (a, b) of a·source + b.
-func (a *attack) scoreVariant(seps []separation, pick func(separation) []float64, dec *featureDecoder, images bool,
-	blind func([]float64) (float64, float64)) *sepScore {
-	k := a.env.Capture.K
-	im := dec.sourceImages(seps, pick, k)
-	sc := newSepScore()
-	for gi, sep := range seps {
-		var image func(i int, src []float64, a, b float64) []float32
-		if images {
-			image = func(i int, src []float64, a, b float64) []float32 { return im.image(src, gi*k+i, a, b) }
+// blindImages returns, per group and source, the image of the source under the attacker's own
+// normalisation blind, as (a, b) of a·source + b.
+func (im sourceImages) blindImages(sources [][]float64, k int, blind func([]float64) (float64, float64)) [][][]float32 {
+	out := make([][][]float32, len(sources))
+	for gi, src := range sources {
+		d := len(src) / k
+		out[gi] = make([][]float32, k)
+		for i := range k {
+			s := src[i*d : (i+1)*d]
+			a, b := blind(s)
+			out[gi][i] = im.image(s, gi*k+i, a, b)
 		}
-		a.scoreGroup(sc, pick(sep), sep.cands, image, blind)
+	}
+	return out
+}
+
+// scoreVariant scores one variant, whose sources (per group, k × d) and blind images (nil
+// without image metrics) est gives, over all groups: each group's sources are matched to its
+// candidate victims (matchSources), every member of every true group its uploads came from
+// (one group unless group matching mixed two up).
+func (a *attack) scoreVariant(truth *Truth, groups [][]int, sources [][]float64, images [][][]float32, im sourceImages) *sepScore {
+	k := a.obs.K
+	at := truth.inputAt()
+	sc := newSepScore()
+	for gi, g := range groups {
+		var cands []int
+		for _, p := range g {
+			tg := at[p] / k
+			for j := tg * k; j < (tg+1)*k; j++ {
+				if !slices.Contains(cands, j) {
+					cands = append(cands, j)
+				}
+			}
+		}
+		var blind [][]float32
+		if images != nil {
+			blind = images[gi]
+		}
+		a.scoreGroup(truth, sc, sources[gi], cands, blind, func(i int, src []float64, a, b float64) []float32 {
+			return im.image(src, gi*k+i, a, b)
+		})
 	}
 	return sc
 }
 
-// recordVariant writes one variant's mean scores as metrics <infix>corr and, with images,
-// <infix>psnr, <infix>ssim, <infix>oracle_psnr and <infix>oracle_ssim, and its reconstructions
-// as the grid column title.
-func (a *attack) recordVariant(infix, title string, sc *sepScore, images bool) {
-	f := float64(sc.n)
-	a.metric(infix+"corr", sc.corr/f)
-	if images {
-		a.metric(infix+"psnr", sc.psnr/f)
-		a.metric(infix+"ssim", sc.ssim/f)
-		a.metric(infix+"oracle_psnr", sc.opsnr/f)
-		a.metric(infix+"oracle_ssim", sc.ossim/f)
+// recordVariant writes one variant's scores as metrics <infix>corr and, with images,
+// imageColumns(infix) and imageColumns(infix + "oracle_"), and its reconstructions as the grid
+// column title.
+func (a *attack) recordVariant(infix, title string, sc *sepScore) {
+	a.metric(infix+"corr", sc.corr/float64(sc.n))
+	if len(sc.blind.psnr) > 0 {
+		a.recordImages(infix, &sc.blind)
+		a.recordImages(infix+"oracle_", &sc.oracle)
 	}
 	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: sc.recon})
 }
@@ -344,10 +369,11 @@ func (a *attack) recordVariant(infix, title string, sc *sepScore, images bool) {
 // sepScore accumulates the scores of one variant of the ICA attack, and per victim the image
 // of the source best correlated with it, for the grid.
 type sepScore struct {
-	corr, psnr, ssim, opsnr, ossim float64
-	n                              int
-	recon                          map[int][]float32
-	best                           map[int]float64
+	corr          float64
+	n             int
+	blind, oracle imageScores
+	recon         map[int][]float32
+	best          map[int]float64
 }
 
 func newSepScore() *sepScore {
@@ -355,33 +381,28 @@ func newSepScore() *sepScore {
 }
 
 // scoreGroup matches the k sources (k × d) of one group to its candidate victims
-// (matchSources) and adds each matched source's |corr| and, unless image is nil, its image
-// scores to sc. image returns the image of a·(source i) + b; blind gives the attacker's own
-// (a, b), and the oracle's is the least-squares fit to the victim's unmixed upload.
-func (a *attack) scoreGroup(sc *sepScore, src []float64, cands []int,
-	image func(i int, src []float64, a, b float64) []float32, blind func([]float64) (float64, float64)) {
-	cap := a.env.Capture
-	d := len(cap.Uploads) / cap.N
+// (matchSources) and adds each matched source's |corr| and, when blind (the attacker's image of
+// each source) is not nil, its image scores to sc: blind, and after the oracle's least-squares
+// fit to the victim's unmixed upload, whose image image returns (of a·(source i) + b).
+func (a *attack) scoreGroup(truth *Truth, sc *sepScore, src []float64, cands []int, blind [][]float32,
+	image func(i int, src []float64, a, b float64) []float32) {
+	d := len(a.obs.Uploads) / a.obs.N
 	c, h, w := a.env.Net.InputShape()
-	match, corr, feats := a.matchSources(src, cands)
+	match, corr, feats := a.matchSources(truth, src, cands)
 	for i, j := range match {
 		r := corr[i]
 		sc.corr += r
 		sc.n++
-		if image == nil {
+		if blind == nil {
 			continue
 		}
 		v := cands[j]
 		s := src[i*d : (i+1)*d]
-		x := cap.Images.Row(v)
-		ba, bb := blind(s)
-		img := image(i, s, ba, bb)
-		sc.psnr += capPSNR(metrics.PSNR(x, img, 1))
-		sc.ssim += metrics.SSIM(x, img, c, h, w, 1)
+		x := truth.Images.Row(v)
+		img := blind[i]
+		sc.blind.add(x, img, c, h, w)
 		oa, ob := affineFit(s, feats[j])
-		oimg := image(i, s, oa, ob)
-		sc.opsnr += capPSNR(metrics.PSNR(x, oimg, 1))
-		sc.ossim += metrics.SSIM(x, oimg, c, h, w, 1)
+		sc.oracle.add(x, image(i, s, oa, ob), c, h, w)
 		if prev, ok := sc.best[v]; !ok || r > prev {
 			sc.best[v] = r
 			sc.recon[v] = img
@@ -393,16 +414,15 @@ func (a *attack) scoreGroup(sc *sepScore, src []float64, cands []int,
 // their unmixed uploads (Assign: the order of the sources is unknowable). It returns the
 // candidate index matched to each source, the |corr| of each match (0 where undefined), and
 // the candidates' unmixed uploads.
-func (a *attack) matchSources(src []float64, cands []int) (match []int, corr []float64, feats [][]float64) {
-	cap := a.env.Capture
-	k := cap.K
-	d := len(cap.Uploads) / cap.N
+func (a *attack) matchSources(truth *Truth, src []float64, cands []int) (match []int, corr []float64, feats [][]float64) {
+	k := a.obs.K
+	d := len(a.obs.Uploads) / a.obs.N
 	m := len(cands)
 	cost := make([]float64, k*m)
 	feats = make([][]float64, m)
 	for j, v := range cands {
 		f := make([]float64, d)
-		for t, x := range cap.Features[v*d : (v+1)*d] {
+		for t, x := range truth.Features[v*d : (v+1)*d] {
 			f[t] = float64(x)
 		}
 		feats[j] = f

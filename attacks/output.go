@@ -12,8 +12,9 @@ const KindOutput = "output"
 
 // output is the output-inference attack: a one-vs-rest ridge classifier on the values the
 // cloud returns (before de-mixing, which only the edge can do), trained on the returns of
-// simulated uploads of auxiliary images, predicts the label of each upload's dominant member.
-// Columns <name>_acc and <name>_chance.
+// simulated uploads of auxiliary images, predicts the label of each upload's dominant member;
+// its estimate is the predicted label per upload (Predictions, "label"). Columns <name>_acc
+// and <name>_chance.
 type output struct{}
 
 func (output) Name() string               { return KindOutput }
@@ -42,17 +43,20 @@ func (output) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	cap := a.env.Capture
 	nv := a.victims()
-	pred := clf.Predict(dense32(cap.Returns[:nv*rd], nv, rd))
-	at := cap.inputAt()
-	guess, truth := make([]int, nv), make([]int, nv)
+	pred := clf.Predict(dense32(a.obs.Returns[:nv*rd], nv, rd))
+	est := Predictions{AttrLabel: make([]int, nv)}
 	for p := range nv {
-		guess[p] = argmax(pred.RawRowView(p))
-		truth[p] = cap.Images.Y[cap.dominant(at[p])]
+		est[AttrLabel][p] = argmax(pred.RawRowView(p))
 	}
-	a.metric("acc", metrics.Accuracy(guess, truth))
-	a.metric("chance", metrics.Chance(truth))
+	truth := a.reveal(est)
+	at := truth.inputAt()
+	want := make([]int, nv)
+	for p := range nv {
+		want[p] = truth.Images.Y[truth.dominant(at[p], a.obs.K)]
+	}
+	a.metric("acc", metrics.Accuracy(est[AttrLabel], want))
+	a.metric("chance", metrics.Chance(want))
 	a.headNote()
 	a.note("body known (the cloud runs it)")
 	a.note("coefficients %s", desc)

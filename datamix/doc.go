@@ -30,7 +30,8 @@
 //   - [Scheme] is how the edge mixes: group size k, the coefficient sampler, the guard
 //     against ill-conditioned C, shuffling; and what serving costs the edge, the cloud and
 //     the network ([Scheme.Cost]).
-//   - [Pipeline] runs inference through the protocol, batch by batch, and reports the
+//   - [Pipeline] runs inference through the protocol, one shuffling pool per call (the network
+//     runs on it batch by batch, [Pipeline.SetBatch]), and reports the
 //     [Exchange]: what crossed the network (what an attacker sees) and the edge's secrets
 //     (for scoring attacks only). [NewPipeline] draws the secrets from a seeded generator,
 //     for experiments that must repeat; [NewCryptoPipeline] draws them from crypto/rand, as a

@@ -1,6 +1,7 @@
 package datamix
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -11,8 +12,10 @@ import (
 
 // Pipeline is DataMix inference between one edge device and one cloud: the edge runs the
 // head on groups of K inputs, mixes each group with a fresh secret C, optionally shuffles
-// the uploads of all groups of a batch together, the cloud runs the body, and the edge
-// un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail.
+// the uploads of all groups of a call together (one shuffling pool), the cloud runs the
+// body, and the edge un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail. The
+// network runs on at most SetBatch inputs at a time, so a pool may be far larger than what
+// the network holds at once.
 //
 // A Pipeline is not safe for concurrent use; it holds the graphs and buffers of one batch
 // size and rebuilds them when the batch size changes.
@@ -20,6 +23,7 @@ type Pipeline struct {
 	net    *models.Net
 	scheme Scheme
 	rng    *rand.Rand
+	batch  int // the most inputs the network runs at once; 0: a whole call
 
 	inf                  *models.Inferer
 	h, m, up, ret, zt, z []float32
@@ -55,35 +59,65 @@ type Exchange struct {
 	C                []*mat.Dense // per group of K consecutive inputs (nil when unmixed)
 }
 
-// init prepares p to run batches of the given size.
-func (p *Pipeline) init(batch int) error {
-	p.scheme.check(batch)
-	if p.inf != nil && p.inf.Batch() == batch {
-		return nil
+// SetBatch sets the most inputs the network runs at once: a call to Logits with more runs
+// head, body and tail batch after batch while it mixes, shuffles and de-mixes all of them as
+// one pool. 0, the default, runs every call at once. A call's inputs must then be a multiple
+// of n.
+func (p *Pipeline) SetBatch(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("datamix: batch %d, need ≥ 0", n))
 	}
-	inf, err := models.NewInferer(p.net, batch)
-	if err != nil {
-		return err
+	p.batch = n
+}
+
+// init prepares p to run pools of the given size through the network in batches of batch.
+func (p *Pipeline) init(pool, batch int) error {
+	p.scheme.check(pool)
+	if pool%batch != 0 {
+		panic(fmt.Sprintf("datamix: %d inputs are not whole batches of %d", pool, batch))
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
-	p.inf = inf
-	p.h, p.m, p.up = make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up)
-	p.ret, p.zt, p.z = make([]float32, batch*down), make([]float32, batch*down), make([]float32, batch*down)
+	if p.inf == nil || p.inf.Batch() != batch {
+		inf, err := models.NewInferer(p.net, batch)
+		if err != nil {
+			return err
+		}
+		p.inf = inf
+	}
+	if len(p.h) != pool*up {
+		p.h, p.m, p.up = make([]float32, pool*up), make([]float32, pool*up), make([]float32, pool*up)
+		p.ret, p.zt, p.z = make([]float32, pool*down), make([]float32, pool*down), make([]float32, pool*down)
+	}
 	return nil
 }
 
-// Logits runs one batch x (batch × InputDim, batch a multiple of K) through edge and cloud
-// and writes the logits (batch × Classes) into dst. When ex is not nil it is filled with
-// what was exchanged; its slices alias the pipeline's buffers and are valid until the next
-// call.
+// Logits runs one pool x (pool × InputDim, pool a multiple of K and of the batch size set by
+// SetBatch) through edge and cloud and writes the logits (pool × Classes) into dst: every
+// group gets a fresh C, and with shuffling the uploads of the whole pool are shuffled
+// together. When ex is not nil it is filled with what was exchanged; its slices alias the
+// pipeline's buffers and are valid until the next call.
 func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
-	batch := len(x) / p.net.InputDim()
-	if err := p.init(batch); err != nil {
+	in := p.net.InputDim()
+	batch := len(x) / in
+	run := batch
+	if p.batch > 0 && p.batch < batch {
+		run = p.batch
+	}
+	if err := p.init(batch, run); err != nil {
 		return err
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
+	// inBatches applies a stage of the network to a pool, run inputs at a time.
+	inBatches := func(stage func(*models.Inferer, []float32, []float32) error, dst, src []float32, out, in int) error {
+		for lo := 0; lo < batch; lo += run {
+			if err := stage(p.inf, dst[lo*out:(lo+run)*out], src[lo*in:(lo+run)*in]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	// Edge: head, then mix each group with a fresh C, then shuffle.
-	if err := p.inf.Head(p.h, x); err != nil {
+	if err := inBatches((*models.Inferer).Head, p.h, x, up, in); err != nil {
 		return err
 	}
 	cs, cInvs, err := p.scheme.Draw(p.rng, batch)
@@ -102,7 +136,7 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		upload = p.up
 	}
 	// Cloud: the body, on the uploads in the order they arrived.
-	if err := p.inf.Body(p.ret, upload); err != nil {
+	if err := inBatches((*models.Inferer).Body, p.ret, upload, down, up); err != nil {
 		return err
 	}
 	// Edge: un-shuffle, de-mix, tail.
@@ -118,5 +152,5 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 	if ex != nil {
 		*ex = Exchange{Uploads: upload, Returns: p.ret, Features: p.h, Perm: perm, C: cs}
 	}
-	return p.inf.Tail(dst, returned)
+	return inBatches((*models.Inferer).Tail, dst, returned, p.net.Classes, down)
 }

@@ -35,13 +35,18 @@ type AttackConfig struct {
 	// "unknown". At split 0 the head is the identity and always known.
 	Head string `yaml:"head"`
 	// Coefficients is the coefficient distribution the attacker assumes: "known" (the
-	// default: the edge's own) or dirichlet (alpha 1), uniform or gaussian.
+	// default: the edge's own distribution, public like the protocol; under mixing
+	// coefficients fixed, whose one matrix is the secret, the attacker knows only that C is
+	// fixed and assumes Dirichlet(1) rows), "oracle" (the edge's own sampler, which under
+	// fixed coefficients hands the attacker the secret C: an upper bound), or an assumed
+	// distribution: dirichlet (alpha 1), uniform or gaussian.
 	Coefficients string `yaml:"coefficients"`
 	// Grouping (ica only) is "auto" (the default: the upload order without shuffling, the
 	// groups found by group matching with it) or "oracle" (the true groups: an upper bound).
 	Grouping string `yaml:"grouping"`
-	// Affinity (group_matching and ica) is "auto" (the default), "support" or "correlation";
-	// see attacks.Affinity.
+	// Affinity (group_matching and ica) is "auto" (the default: support when the uploads
+	// have exact zeros, else subspace), "support", "correlation" or "subspace"; see
+	// attacks.MatchGroups.
 	Affinity string `yaml:"affinity"`
 	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
 	// needs 3-channel images) and, on dataset celeba, any CelebA attribute by its name in
@@ -122,8 +127,8 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 		if !slices.Contains([]string{"", "known", "unknown"}, a.Head) {
 			return fail("head", "%q, want known or unknown", a.Head)
 		}
-		if !slices.Contains([]string{"", "known", "dirichlet", "uniform", "gaussian"}, a.Coefficients) {
-			return fail("coefficients", "%q, want known, dirichlet, uniform or gaussian", a.Coefficients)
+		if !slices.Contains([]string{"", attacks.CoefficientsKnown, attacks.CoefficientsOracle, "dirichlet", "uniform", "gaussian"}, a.Coefficients) {
+			return fail("coefficients", "%q, want known, oracle, dirichlet, uniform or gaussian", a.Coefficients)
 		}
 		if a.Grouping != "" {
 			if !slices.Contains(attacks.Accepting(attacks.OptionGrouping), a.Kind) {
@@ -137,8 +142,8 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 			if !slices.Contains(attacks.Accepting(attacks.OptionAffinity), a.Kind) {
 				return fail("affinity", "given, but %s (have %s)", onlyKinds(attacks.OptionAffinity, "it"), a.Kind)
 			}
-			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation}, a.Affinity) {
-				return fail("affinity", "%q, want auto, support or correlation", a.Affinity)
+			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation, attacks.AffinitySubspace}, a.Affinity) {
+				return fail("affinity", "%q, want auto, support, correlation or subspace", a.Affinity)
 			}
 		}
 		if len(a.Attributes) > 0 && !slices.Contains(attacks.Accepting(attacks.OptionAttributes), a.Kind) {

@@ -59,7 +59,7 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 		}
 		victims = max(victims, specs[i].Victims)
 	}
-	capt, err := captureVictims(res.Net, ds.Test, victims, cfg.Train.EvalBatchSize, scheme, cellRNG(cfg.Seed, streamAttackCapture))
+	capt, err := captureVictims(res.Net, ds.Test, victims, shufflePool(cfg), cfg.Train.EvalBatchSize, scheme, cellRNG(cfg.Seed, streamAttackCapture))
 	if err != nil {
 		return err
 	}
@@ -104,24 +104,30 @@ func writeAttackFiles(dir string, res *CellResult) error {
 	return results.WriteGrid(filepath.Join(dir, AttackGridFile), res.Attacks.Grid, gridScale)
 }
 
-// captureVictims runs the first n test images (whole pools of the evaluation batch size, a
-// multiple of the group size) through the edge and cloud and records the exchange with its
-// secrets.
-func captureVictims(net *models.Net, test *datasets.Images, n, pool int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
+// captureVictims runs the first n test images, in whole shuffling pools and at least one,
+// through the edge and cloud, batch images at a time, and records the exchange with its
+// secrets. A test split smaller than one pool is one pool.
+func captureVictims(net *models.Net, test *datasets.Images, n, pool, batch int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
 	k := scheme.K
-	n = min(n, test.N)
+	n = min(max(n, pool), test.N)
 	if pool > n {
 		pool = n - n%k
+		if pool%batch != 0 {
+			batch = pool
+		}
 	}
 	if pool < k {
 		return nil, fmt.Errorf("experiments: attacks need at least one group of %d test images, have %d", k, test.N)
 	}
 	n -= n % pool
 	p := datamix.NewPipeline(net, scheme, rng)
+	p.SetBatch(batch)
 	up, down, dim := net.UploadDim(), net.DownloadDim(), test.Dim()
-	c := &attacks.Capture{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
-		Uploads: make([]float32, n*up), Returns: make([]float32, n*down), Features: make([]float32, n*up),
-		Pos: make([]int, n), Images: test.Subset(seqInts(n))}
+	c := &attacks.Capture{
+		Observed: attacks.Observed{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
+			Uploads: make([]float32, n*up), Returns: make([]float32, n*down)},
+		Truth: attacks.Truth{Features: make([]float32, n*up), Pos: make([]int, n), Images: test.Subset(seqInts(n))},
+	}
 	logits := make([]float32, pool*net.Classes)
 	var ex datamix.Exchange
 	for lo := 0; lo < n; lo += pool {

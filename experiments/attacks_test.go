@@ -211,3 +211,59 @@ func TestAttacksAndCellIDs(t *testing.T) {
 		t.Errorf("attacks after a round trip: %+v", back.Attacks)
 	}
 }
+
+// A shuffling pool of two evaluation batches: evaluation and the attacks' victims go through
+// the protocol in pools of 100, which the row and the notes report; shuffle_pool: 0 is the
+// default (the same cell), any other pool a cell of its own.
+func TestShufflePool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a network")
+	}
+	src := func(pool string) string {
+		return `name: tiny
+seed: 3
+dataset: {name: mnist, train_limit: 256, test_limit: 100}
+model: {arch: mnist-cnn, split: 0}
+mixing: {group_size: 2, shuffle: true` + pool + `}
+train: {epochs: 1, batch_size: 32, lr: 0.002, eval_batch_size: 50}
+attacks: [{kind: group_matching, victims: 50}]
+`
+	}
+	parse := func(s string) *Config {
+		cfg, err := Parse("tiny.yaml", []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	ids := map[string]string{}
+	for _, pool := range []string{"", ", shuffle_pool: 0", ", shuffle_pool: 100"} {
+		cells, err := Expand(parse(src(pool)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[pool] = cells[0].ID
+	}
+	if ids[""] != ids[", shuffle_pool: 0"] || ids[""] == ids[", shuffle_pool: 100"] {
+		t.Errorf("cell IDs %v: want 0 to be the default and 100 a cell of its own", ids)
+	}
+	rows, err := Run(parse(src(", shuffle_pool: 100")), Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[0]
+	if r.ShufflePool != 100 {
+		t.Errorf("shuffle_pool column %d, want 100", r.ShufflePool)
+	}
+	for _, topic := range []string{"attacks", "group_match"} {
+		if !strings.Contains(r.Notes[topic], "pools of 100") {
+			t.Errorf("note %s = %q, want pools of 100", topic, r.Notes[topic])
+		}
+	}
+	if acc := r.Metrics["group_match_acc"]; acc != 1 {
+		t.Errorf("group matching recovered %.3f of the groups of a pool of 100 mixed digits, want all", acc)
+	}
+}

@@ -374,6 +374,11 @@ func TestValidate(t *testing.T) {
 		{"eval batch 0", map[int]string{20: "  eval_batch_size: 0"}, nil, "x.yaml:20: train.eval_batch_size: 0, need an integer ≥ 1"},
 		{"eval batch not a multiple of k", map[int]string{20: "  eval_batch_size: 501"}, nil,
 			"x.yaml:20: train.eval_batch_size: 501, need a multiple of mixing.group_size (2): batches are mixed in whole groups"},
+		{"shuffle pool not whole batches", map[int]string{15: "  shuffle_pool: 750"}, nil,
+			"x.yaml:15: mixing.shuffle_pool: 750, need 0 (one evaluation batch) or a multiple of train.eval_batch_size (500): a pool runs through the network batch by batch"},
+		{"shuffle pool negative", map[int]string{15: "  shuffle_pool: -500"}, nil,
+			"x.yaml:15: mixing.shuffle_pool: -500, need 0 (one evaluation batch) or a multiple of train.eval_batch_size (500): a pool runs through the network batch by batch"},
+		{"shuffle pool", map[int]string{15: "  shuffle_pool: 10000"}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse("x.yaml", []byte(configText(tc.repl, tc.extra...)))

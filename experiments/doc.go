@@ -34,6 +34,8 @@
 //	  alpha: 1                  # Dirichlet concentration, finite and > 0 (dirichlet only)
 //	  matrix: [[0.7, 0.3], [0.6, 0.4]]  # k×k; required with fixed, not allowed otherwise
 //	  shuffle: true             # shuffle uploads across groups
+//	  shuffle_pool: 0           # uploads shuffled together: 0 = one evaluation batch, else a multiple
+//	                            # of train.eval_batch_size (the pool runs through the network batch by batch)
 //	  max_cond: 100             # largest accepted condition number of C, > 1
 //	train:
 //	  epochs: 2                 # ≥ 1
@@ -50,9 +52,12 @@
 //	    victims: 0              # test images attacked; 0 = 500
 //	    aux: 0                  # auxiliary training images; 0 = 2000 (or the whole training split)
 //	    head: known             # known or unknown: does the attacker know the head's weights
-//	    coefficients: known     # the distribution the attacker assumes: known, dirichlet, uniform, gaussian
+//	    coefficients: known     # the distribution the attacker assumes: known (the edge's; under fixed
+//	                            # coefficients Dirichlet(1), the matrix being secret), oracle (the edge's
+//	                            # sampler: under fixed, the secret C), dirichlet, uniform, gaussian
 //	    grouping: auto          # ica only: auto (upload order, or group matching when shuffled) or oracle
-//	    affinity: auto          # group_matching and ica: auto, support or correlation
+//	    affinity: auto          # group_matching and ica: auto (support if the uploads have exact zeros,
+//	                            # else subspace), support, correlation or subspace
 //	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
 //	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc);
 //	                            # [] = label+ink (grey), label+colour (RGB, celeba included)
@@ -108,7 +113,8 @@
 // dataset.path, which says where the data is rather than what it is: renaming an experiment
 // or moving a checkout keeps the IDs of finished cells. Every other field counts, including
 // ones the variant ignores (alpha under uniform coefficients, say), except that fields added
-// later (attacks, dataset.label) are left out when empty, so older configs keep their IDs.
+// later (attacks, dataset.label, mixing.shuffle_pool) are left out when empty or zero, so
+// older configs keep their IDs.
 //
 // # Running
 //

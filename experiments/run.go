@@ -482,7 +482,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 
 	start = time.Now()
 	p := datamix.NewPipeline(net, scheme, cellRNG(cfg.Seed, streamMixEval))
-	acc, err := Evaluate(p, ds.Test, cfg.Train.EvalBatchSize, func(done, total int) {
+	acc, err := Evaluate(p, ds.Test, shufflePool(cfg), cfg.Train.EvalBatchSize, func(done, total int) {
 		progress(Progress{Phase: "eval", Step: done, Steps: total})
 	})
 	if err != nil {
@@ -512,6 +512,15 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 // tries fail only for impossible settings.
 const guardTries = 1000
 
+// shufflePool is the number of uploads shuffled together in evaluation and attacks:
+// mixing.shuffle_pool, or one evaluation batch when it is 0.
+func shufflePool(cfg *Config) int {
+	if cfg.Mixing.ShufflePool > 0 {
+		return cfg.Mixing.ShufflePool
+	}
+	return cfg.Train.EvalBatchSize
+}
+
 // cellScheme is the mixing scheme of cell c: the configured one for a DataMix cell, the
 // unmixed network for a baseline.
 func cellScheme(c *Cell) (datamix.Scheme, error) {
@@ -536,8 +545,11 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 		TrainLimit: ds.Train.N, TestLimit: ds.Test.N, Epochs: cfg.Train.Epochs,
 		BatchSize: cfg.Train.BatchSize, LR: cfg.Train.LR,
 	}
+	if cfg.Mixing.Shuffle {
+		row.ShufflePool = shufflePool(cfg)
+	}
 	if c.Variant == VariantBaseline {
-		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle = 0, 1, "none", 0, false
+		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle, row.ShufflePool = 0, 1, "none", 0, false, 0
 	}
 	if ds.Label != "" { // celeba: which attribute the accuracy is of
 		row.Notes = map[string]string{"label": ds.Label}
@@ -626,22 +638,27 @@ func learningRate(t TrainConfig, step, total int) float64 {
 	return t.LR
 }
 
-// Evaluate returns the accuracy of p on the images, in batches of the given size (a multiple
-// of the scheme's group size). The last batch is padded with blank images whose predictions are discarded; they
-// are mixed into the last groups like any input, and de-mixing removes them exactly.
-func Evaluate(p *datamix.Pipeline, imgs *datasets.Images, batch int, progress func(done, total int)) (float64, error) {
+// Evaluate returns the accuracy of p on the images, in shuffling pools of pool images run
+// through the network batch images at a time (pool a multiple of batch, batch a multiple of the
+// scheme's group size). The last pool is padded to whole batches with blank images whose
+// predictions are discarded; they are mixed into the last groups like any input, and de-mixing
+// removes them exactly.
+func Evaluate(p *datamix.Pipeline, imgs *datasets.Images, pool, batch int, progress func(done, total int)) (float64, error) {
 	if imgs.N == 0 {
 		return 0, errors.New("experiments: empty test set")
 	}
+	p.SetBatch(batch)
 	dim, classes := imgs.Dim(), p.Net().Classes
-	x := make([]float32, batch*dim)
-	logits := make([]float32, batch*classes)
+	size := min(pool, (imgs.N+batch-1)/batch*batch)
+	x := make([]float32, size*dim)
+	logits := make([]float32, size*classes)
 	correct := 0
-	for lo := 0; lo < imgs.N; lo += batch {
-		hi := min(lo+batch, imgs.N)
+	for lo := 0; lo < imgs.N; lo += pool {
+		hi := min(lo+pool, imgs.N)
+		n := (hi - lo + batch - 1) / batch * batch
 		clear(x)
 		copy(x, imgs.X[lo*dim:hi*dim])
-		if err := p.Logits(logits, x, nil); err != nil {
+		if err := p.Logits(logits[:n*classes], x[:n*dim], nil); err != nil {
 			return 0, err
 		}
 		for i := lo; i < hi; i++ {

@@ -87,6 +87,12 @@ type MixingConfig struct {
 	// shuffling: the cloud cannot tell which uploads were mixed together; the edge keeps the
 	// permutation to undo it). Default true.
 	Shuffle bool `yaml:"shuffle"`
+	// ShufflePool is the number of uploads shuffled together: the pool from which the cloud
+	// must find each group. It must be a multiple of train.eval_batch_size, which is also how
+	// many inputs the network runs at once; 0, the default, means one evaluation batch.
+	// Evaluation and the attacks' victims go through the protocol pool by pool. A larger pool
+	// is the obvious counter-measure to group matching (attacks.MatchGroups scales to it).
+	ShufflePool int `yaml:"shuffle_pool"`
 	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
 	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
 	// (about 7 significant digits) then loses at most about 2 digits.

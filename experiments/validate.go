@@ -199,6 +199,11 @@ func (c *Config) validateTrain() error {
 		fe.Line = c.lineOf("train.eval_batch_size", "mixing.group_size")
 		return fe
 	}
+	if p := c.Mixing.ShufflePool; p < 0 || p%t.EvalBatchSize != 0 {
+		fe := c.fail(nil, "mixing.shuffle_pool", "%d, need 0 (one evaluation batch) or a multiple of train.eval_batch_size (%d): a pool runs through the network batch by batch", p, t.EvalBatchSize)
+		fe.Line = c.lineOf("mixing.shuffle_pool", "train.eval_batch_size")
+		return fe
+	}
 	return nil
 }
 

@@ -69,6 +69,9 @@ var configFields = []field{
 		}
 		return "shuffle off"
 	}},
+	{name: "shuffle_pool", value: func(r Row) string { return strconv.Itoa(r.ShufflePool) }, label: func(r Row) string {
+		return "pool " + strconv.Itoa(r.ShufflePool)
+	}},
 	{name: "defence", value: func(r Row) string { return r.Defence }, label: func(r Row) string {
 		if r.Defence == "" {
 			return "no defence"

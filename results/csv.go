@@ -74,7 +74,7 @@ func record(r Row, metrics []string) ([]string, error) {
 	i64 := func(v int64) string { return strconv.FormatInt(v, 10) }
 	rec := []string{
 		r.Cell, r.Variant, r.Dataset, r.Arch, i(r.Split), i(r.GroupSize), r.Coefficients,
-		formatFloat(r.Alpha), strconv.FormatBool(r.Shuffle), r.Defence, strconv.FormatUint(r.Seed, 10),
+		formatFloat(r.Alpha), strconv.FormatBool(r.Shuffle), i(r.ShufflePool), r.Defence, strconv.FormatUint(r.Seed, 10),
 		i(r.TrainLimit), i(r.TestLimit), i(r.Epochs), i(r.BatchSize), formatFloat(r.LR),
 		formatFloat(r.Accuracy), formatFloat(r.TrainLoss), formatFloat(r.TrainAccuracy),
 		i64(r.EdgeFLOPs), i64(r.CloudFLOPs), formatFloat(r.EdgeFLOPsFrac),
@@ -233,7 +233,7 @@ func parseRecord(p *parser, metrics []string) Row {
 	r := Row{
 		Cell: p.str(), Variant: p.str(), Dataset: p.str(), Arch: p.str(),
 		Split: p.int(), GroupSize: p.int(), Coefficients: p.str(), Alpha: p.float(),
-		Shuffle: p.bool(), Defence: p.str(), Seed: p.uint64(), TrainLimit: p.int(), TestLimit: p.int(),
+		Shuffle: p.bool(), ShufflePool: p.int(), Defence: p.str(), Seed: p.uint64(), TrainLimit: p.int(), TestLimit: p.int(),
 		Epochs: p.int(), BatchSize: p.int(), LR: p.float(), Accuracy: p.float(),
 		TrainLoss: p.float(), TrainAccuracy: p.float(), EdgeFLOPs: p.int64(),
 		CloudFLOPs: p.int64(), EdgeFLOPsFrac: p.float(), UploadBytesPerSample: p.int64(),

@@ -8,7 +8,7 @@
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2)
+all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2 shuffle-pool)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
@@ -16,6 +16,7 @@ for name in "${names[@]}"; do
 	cfg=configs/paper/$name.yaml
 	dst=results/paper/$name
 	if [ "$name" = mnist-k2 ]; then cfg=configs/mnist-k2.yaml dst=results/mnist-k2; fi
+	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi # not a paper claim
 	echo "== $name: $cfg" >&2
 	runs/runexp run -config "$cfg" -out "runs/$name"
 	rm -rf "$dst" && mkdir -p "$dst"

@@ -26,6 +26,7 @@ func sampleRows() []Row {
 	}
 	k2 := base
 	k2.Cell, k2.Variant, k2.Split, k2.GroupSize, k2.Coefficients, k2.Alpha, k2.Shuffle = "5cd7b156553c", "datamix", 1, 2, "dirichlet", 1, true
+	k2.ShufflePool = 500
 	k2.Accuracy = 0.9735
 	k2.EdgeFLOPs, k2.CloudFLOPs, k2.EdgeFLOPsFrac = 450_000, 3_550_000, 450_000.0/4_000_000
 	k2.UploadBytesPerSample, k2.DownloadBytesPerSample = 9216, 512
@@ -84,7 +85,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	wantHeader := "cell,variant,dataset,arch,split,group_size,coefficients,alpha,shuffle,defence,seed,train_limit," +
+	wantHeader := "cell,variant,dataset,arch,split,group_size,coefficients,alpha,shuffle,shuffle_pool,defence,seed,train_limit," +
 		"test_limit,epochs,batch_size,lr,accuracy,train_loss,train_accuracy,edge_flops,cloud_flops," +
 		"edge_flops_frac,upload_bytes_per_sample,download_bytes_per_sample,train_seconds,eval_seconds," +
 		"attr_acc,ica_corr,match_acc,notes"
@@ -92,7 +93,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Errorf("header\n %s\nwant\n %s", lines[0], wantHeader)
 	}
 	// The baseline has no metrics: empty fields. The shortest exact form of 0.1+0.2.
-	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,"; lines[1] != want {
+	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,0,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,"; lines[1] != want {
 		t.Errorf("baseline line\n %s\nwant\n %s", lines[1], want)
 	}
 	if !strings.HasSuffix(lines[2], `,,0.92,NaN,"{""inversion"":""skipped: no decoder, \""quoted\"", a,b""}"`) {
@@ -134,7 +135,7 @@ func TestCSVErrors(t *testing.T) {
 		{"wrong header", strings.Replace(string(b), "group_size", "k", 1), "header"},
 		{"no notes column", strings.Replace(string(b), ",notes\n", "\n", 1), "header"},
 		{"bad number", strings.Replace(string(b), ",0.9735,", ",high,", 1), `line 3: column accuracy: "high" is not a number`},
-		{"bad bool", strings.Replace(string(b), ",false,,1,", ",no,,1,", 1), `line 2: column shuffle: "no" is not true or false`},
+		{"bad bool", strings.Replace(string(b), ",false,0,,1,", ",no,0,,1,", 1), `line 2: column shuffle: "no" is not true or false`},
 		{"bad metric", strings.Replace(string(b), ",0.92,", ",x,", 1), `line 3: column ica_corr: "x" is not a number`},
 		{"short record", strings.Replace(string(b), ",12.345,0.5,,,,\n", ",12.345\n", 1), "wrong number of fields"},
 	} {
@@ -379,5 +380,48 @@ func TestSummarySeedTable(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "Over seeds") {
 		t.Errorf("seed table for single seeds:\n%s", b.String())
+	}
+}
+
+// The reconstruction table gives, per configuration and column of reconstructions, the mean
+// SSIM and the recovered fractions as mean ± s.d. over seeds.
+func TestSummaryReconTable(t *testing.T) {
+	base := Row{Cell: "a", Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn", Split: 1, GroupSize: 2,
+		Coefficients: "dirichlet", Alpha: 1, Shuffle: true, Seed: 1, Epochs: 1, BatchSize: 32, LR: 0.01}
+	second := base
+	second.Cell, second.Seed = "b", 2
+	base.Metrics = map[string]float64{"ica_strong_ssim": 0.8, "ica_strong_recovered30": 0.9, "ica_strong_recovered90": 0.2, "ica_strong_psnr_median": 20, "ica_corr": 0.9}
+	second.Metrics = map[string]float64{"ica_strong_ssim": 0.9, "ica_strong_recovered30": 1, "ica_strong_recovered90": 0.4, "ica_strong_psnr_median": 22, "ica_corr": 0.95}
+	var b strings.Builder
+	if err := summary(&b, "", []Row{base, second}); err != nil {
+		t.Fatal(err)
+	}
+	// 0.8 and 0.9: mean 0.85, s.d. 0.0707; 0.9 and 1: 0.95 ± 0.071; 0.2 and 0.4: 0.30 ± 0.141.
+	want := "| datamix | 1 | 2 | dirichlet | true | 2 | ica_strong | 0.850 ± 0.071 | 0.950 ± 0.071 | 0.300 ± 0.141 | 21.0 ± 1.4 |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks\n%s\n%s", want, b.String())
+	}
+	b.Reset()
+	if err := summary(&b, "", []Row{base}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Reconstructions over seeds") {
+		t.Errorf("reconstruction table for one seed:\n%s", b.String())
+	}
+}
+
+// Rows shuffled in pools of different sizes say which in the shuffle column.
+func TestSummaryShufflePools(t *testing.T) {
+	r := Row{Cell: "a", Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn", GroupSize: 2, Coefficients: "dirichlet", Shuffle: true, ShufflePool: 500}
+	big := r
+	big.Cell, big.ShufflePool = "b", 10000
+	var b strings.Builder
+	if err := summary(&b, "", []Row{r, big}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| true, pool 500 |", "| true, pool 10000 |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
 	}
 }

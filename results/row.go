@@ -23,6 +23,9 @@ type Row struct {
 	Coefficients string
 	Alpha        float64
 	Shuffle      bool
+	// ShufflePool is the number of uploads shuffled together (one evaluation batch unless
+	// configured otherwise); 0 without shuffling.
+	ShufflePool int
 	// Defence names the edge-side defences the cell applied on top of mixing, "" for none
 	// (the baseline and plain DataMix).
 	Defence string
@@ -60,7 +63,7 @@ func Columns() []string { return slices.Clone(columns) }
 // columns are the fixed CSV columns (see Columns).
 var columns = []string{
 	"cell", "variant", "dataset", "arch", "split", "group_size", "coefficients", "alpha",
-	"shuffle", "defence", "seed", "train_limit", "test_limit", "epochs", "batch_size", "lr", "accuracy",
+	"shuffle", "shuffle_pool", "defence", "seed", "train_limit", "test_limit", "epochs", "batch_size", "lr", "accuracy",
 	"train_loss", "train_accuracy", "edge_flops", "cloud_flops", "edge_flops_frac",
 	"upload_bytes_per_sample", "download_bytes_per_sample", "train_seconds", "eval_seconds",
 }
@@ -111,6 +114,7 @@ type rowJSON struct {
 	Coefficients           string            `json:"coefficients"`
 	Alpha                  num               `json:"alpha"`
 	Shuffle                bool              `json:"shuffle"`
+	ShufflePool            int               `json:"shuffle_pool,omitempty"`
 	Defence                string            `json:"defence,omitempty"`
 	Seed                   uint64            `json:"seed"`
 	TrainLimit             int               `json:"train_limit"`
@@ -137,7 +141,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	j := rowJSON{
 		Cell: r.Cell, Variant: r.Variant, Dataset: r.Dataset, Arch: r.Arch,
 		Split: r.Split, GroupSize: r.GroupSize, Coefficients: r.Coefficients,
-		Alpha: num(r.Alpha), Shuffle: r.Shuffle, Defence: r.Defence, Seed: r.Seed,
+		Alpha: num(r.Alpha), Shuffle: r.Shuffle, ShufflePool: r.ShufflePool, Defence: r.Defence, Seed: r.Seed,
 		TrainLimit: r.TrainLimit, TestLimit: r.TestLimit, Epochs: r.Epochs,
 		BatchSize: r.BatchSize, LR: num(r.LR), Accuracy: num(r.Accuracy),
 		TrainLoss: num(r.TrainLoss), TrainAccuracy: num(r.TrainAccuracy),
@@ -169,7 +173,7 @@ func (r *Row) UnmarshalJSON(b []byte) error {
 	*r = Row{
 		Cell: j.Cell, Variant: j.Variant, Dataset: j.Dataset, Arch: j.Arch,
 		Split: j.Split, GroupSize: j.GroupSize, Coefficients: j.Coefficients,
-		Alpha: float64(j.Alpha), Shuffle: j.Shuffle, Defence: j.Defence, Seed: j.Seed,
+		Alpha: float64(j.Alpha), Shuffle: j.Shuffle, ShufflePool: j.ShufflePool, Defence: j.Defence, Seed: j.Seed,
 		TrainLimit: j.TrainLimit, TestLimit: j.TestLimit, Epochs: j.Epochs,
 		BatchSize: j.BatchSize, LR: float64(j.LR), Accuracy: float64(j.Accuracy),
 		TrainLoss: float64(j.TrainLoss), TrainAccuracy: float64(j.TrainAccuracy),

@@ -45,6 +45,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 	base := baselineAccuracies(rows)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", oneLineText(title))
+	pools := len(distinctPools(rows)) > 1
 	b.WriteString("| variant | split | k | coefficients | shuffle | seed | accuracy | gap (pp) | edge FLOPs | upload B/sample | download B/sample | train s |\n")
 	b.WriteString("|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
@@ -54,7 +55,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 		}
 		cells := []string{
 			cell(r.Variant), strconv.Itoa(r.Split), strconv.Itoa(r.GroupSize), cell(r.Coefficients),
-			strconv.FormatBool(r.Shuffle), strconv.FormatUint(r.Seed, 10),
+			shuffleText(r, pools), strconv.FormatUint(r.Seed, 10),
 			fmt.Sprintf("%.2f%%", 100*r.Accuracy), gap, fmt.Sprintf("%.1f%%", 100*r.EdgeFLOPsFrac),
 			strconv.FormatInt(r.UploadBytesPerSample, 10), strconv.FormatInt(r.DownloadBytesPerSample, 10),
 			fmt.Sprintf("%.1f", r.TrainSeconds),
@@ -66,6 +67,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 		"Edge FLOPs is the edge's share of the FLOPs per input.\n")
 
 	seedTable(&b, rows, base)
+	reconTable(&b, rows)
 
 	var notes []string
 	for _, r := range rows {
@@ -91,6 +93,26 @@ func summary(w io.Writer, title string, rows []Row) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// distinctPools lists the shuffle pools of the shuffled rows.
+func distinctPools(rows []Row) []int {
+	var ps []int
+	for _, r := range rows {
+		if r.Shuffle && !slices.Contains(ps, r.ShufflePool) {
+			ps = append(ps, r.ShufflePool)
+		}
+	}
+	return ps
+}
+
+// shuffleText is a row's shuffle cell: true or false, with the pool ("true, pool 10000") when
+// pools says the rows shuffle in pools of different sizes.
+func shuffleText(r Row, pools bool) string {
+	if pools && r.Shuffle {
+		return "true, pool " + strconv.Itoa(r.ShufflePool)
+	}
+	return strconv.FormatBool(r.Shuffle)
 }
 
 // oneLineText replaces line breaks so that a value stays on its Markdown line.
@@ -121,11 +143,11 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 	// Configuration columns the main table does not show but that vary between groups.
 	// (Alpha counts only between DataMix groups: a baseline has none.)
 	var extra []field
-	for _, name := range []string{"dataset", "arch", "alpha", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
+	for _, name := range []string{"dataset", "arch", "alpha", "shuffle_pool", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
 		f := fieldNamed(name)
 		first := ""
 		for _, g := range groups {
-			if name == "alpha" && g.Row.Variant == baselineVariant {
+			if !showsIn(name, g.Row) {
 				continue
 			}
 			if v := f.value(g.Row); first == "" {
@@ -163,7 +185,7 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 		if len(extra) > 0 {
 			var parts []string
 			for _, f := range extra {
-				if f.name != "alpha" || r.Variant != baselineVariant {
+				if showsIn(f.name, r) {
 					parts = append(parts, f.label(r))
 				}
 			}
@@ -191,6 +213,18 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 		"interval of the mean (— with one seed). The gap is averaged over the per-seed gaps to the " +
 		"baseline of the same seed. Non-finite values (NaN, ±Inf) are left out, and a statistic " +
 		"over fewer seeds than the seeds column says is marked with its count, e.g. (n=2).\n")
+}
+
+// showsIn reports whether configuration field name means something for row r: alpha not for
+// a baseline, shuffle_pool not without shuffling.
+func showsIn(name string, r Row) bool {
+	switch name {
+	case "alpha":
+		return r.Variant != baselineVariant
+	case "shuffle_pool":
+		return r.Shuffle
+	}
+	return true
 }
 
 // meanSD formats a Stat as "mean ± s.d." with the given verb and unit ("mean" alone for one

@@ -1,0 +1,321 @@
+package attacks
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/mixing"
+)
+
+// featureNet is split 1 of a network whose head is a fixed random ReLU layer of 128 units (about
+// half of its outputs exact zeros, like post-ReLU features) and whose body is pixelNet's.
+type featureNet struct {
+	*pixelNet
+	head []float32 // 784 × featureDim
+}
+
+const featureDim = 128
+
+func newFeatureNet(rng *rand.Rand) *featureNet {
+	n := &featureNet{pixelNet: &pixelNet{c: 1, h: 28, w: 28, body: make([]float32, featureDim*pixelNetOut)},
+		head: make([]float32, 28*28*featureDim)}
+	for i := range n.body {
+		n.body[i] = float32(rng.NormFloat64() * 0.1)
+	}
+	for i := range n.head {
+		n.head[i] = float32(rng.NormFloat64() * 0.05)
+	}
+	return n
+}
+
+func (n *featureNet) Split() int         { return 1 }
+func (n *featureNet) UploadShape() []int { return []int{featureDim} }
+func (n *featureNet) Head(x []float32, k int) ([]float32, error) {
+	return relu(x, n.head, k, 28*28, featureDim), nil
+}
+func (n *featureNet) Body(m []float32, k int) ([]float32, error) {
+	return relu(m, n.body, k, featureDim, pixelNetOut), nil
+}
+
+// relu returns max(0, x·w) for k rows of x (k × in) and w (in × out).
+func relu(x, w []float32, k, in, out int) []float32 {
+	y := make([]float32, k*out)
+	for i := range k {
+		for j, v := range x[i*in : (i+1)*in] {
+			if v == 0 {
+				continue
+			}
+			row := w[j*out : (j+1)*out]
+			for o := range out {
+				y[i*out+o] += v * row[o]
+			}
+		}
+		for o := range out {
+			y[i*out+o] = max(y[i*out+o], 0)
+		}
+	}
+	return y
+}
+
+// canaryCell builds one attack environment of the leak-canary test, the same for the same
+// seed: 100 victims in one shuffled pool, k = 2.
+type canaryCell struct {
+	name string
+	env  func(t *testing.T, seed uint64) *Env
+}
+
+var canaryCells = []canaryCell{
+	{"split 0, dirichlet", func(t *testing.T, seed uint64) *Env { return pixelEnv(t, 100, 2, 100, true, seed) }},
+	{"split 1, dirichlet", func(t *testing.T, seed uint64) *Env {
+		ds := testMNIST(t)
+		rng := newRNG(seed)
+		net := newFeatureNet(rng)
+		s := dirichlet(t)
+		return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
+			Classes: 10, Sampler: s, RNG: rng}
+	}},
+	{"split 0, fixed C", func(t *testing.T, seed uint64) *Env {
+		ds := testMNIST(t)
+		rng := newRNG(seed)
+		net := newPixelNet(1, 28, 28, rng)
+		s := fixedSampler(t, [][]float64{{0.7, 0.3}, {0.6, 0.4}})
+		return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
+			Classes: 10, Sampler: s, RNG: rng}
+	}},
+}
+
+func fixedSampler(t *testing.T, m [][]float64) mixing.Sampler {
+	s, err := mixing.NewSampler("fixed", 0, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// canarySpecs lists the specs the canary runs of kind k: its default setting and every oracle
+// setting it accepts.
+func canarySpecs(k Kind) []Spec {
+	base := Spec{Kind: k.Name(), Victims: 100, Aux: 300, HeadWeights: true}
+	specs := []Spec{base}
+	if slices.Contains(k.Options(), OptionGrouping) {
+		s := base
+		s.Grouping = GroupingOracle
+		specs = append(specs, s)
+	}
+	s := base
+	s.Coefficients = CoefficientsOracle
+	withheld := base
+	withheld.HeadWeights = false
+	return append(specs, s, withheld)
+}
+
+// otherHead is a network whose head answers with noise: the head of a cell whose weights the
+// attacker is not given.
+type otherHead struct {
+	Network
+	rng *rand.Rand
+}
+
+func (o otherHead) Head(x []float32, n int) ([]float32, error) {
+	out := make([]float32, n*UploadDim(o.Network))
+	for i := range out {
+		out[i] = float32(o.rng.NormFloat64())
+	}
+	return out, nil
+}
+
+// scramble replaces every secret of env that spec s does not hand the attacker (Spec.Oracles)
+// by another draw: the victims' images and labels (other test images, labels permuted), their
+// unmixed features (Gaussian noise), each group's C (fresh Dirichlet draws), the permutation
+// and with it the true grouping (a fresh shuffle of each pool), under fixed coefficients the
+// edge's sampler (another fixed matrix) and, when the spec withholds the head's weights at
+// split > 0, the head (one answering with noise). What the cloud observed is left as it was.
+func scramble(t *testing.T, env *Env, s Spec, rng *rand.Rand) {
+	c := env.Capture
+	given := s.Oracles()
+	ds := testMNIST(t)
+	other := make([]int, c.N)
+	for i := range other {
+		other[i] = ds.Test.N - 1 - i // the last test images, never victims here
+	}
+	imgs := ds.Test.Subset(other)
+	labels := rng.Perm(c.N)
+	for i := range imgs.Y {
+		imgs.Y[i] = ds.Test.Y[other[labels[i]]]
+	}
+	c.Images = imgs
+	feat := make([]float32, len(c.Features))
+	for i := range feat {
+		feat[i] = float32(rng.NormFloat64())
+	}
+	c.Features = feat
+	cs, _, err := mixing.DrawGroups(mixing.Guard{}, dirichlet(t), rng, c.N, c.K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.C = cs
+	if !slices.Contains(given, OracleGrouping) {
+		pos := make([]int, c.N)
+		for lo := 0; lo < c.N; lo += c.Pool {
+			for i, p := range rng.Perm(c.Pool) {
+				pos[lo+i] = lo + p
+			}
+		}
+		c.Pos = pos
+	}
+	if env.Sampler.Name() == "fixed" && !slices.Contains(given, OracleCoefficients) {
+		env.Sampler = fixedSampler(t, [][]float64{{0.2, 0.8}, {0.9, 0.1}})
+	}
+	if !s.HeadWeights && env.Net.Split() > 0 {
+		env.Net = otherHead{Network: env.Net, rng: rng}
+	}
+}
+
+// TestLeakCanary checks, for every attack kind in the registry, that its estimate depends only
+// on what the cloud observed and the secrets its spec hands it: with every other secret of the
+// capture replaced by a scrambled one, the estimate (Result.Estimate) stays the same bit for
+// bit, while the scores change. Each kind runs at its default setting, at each oracle setting
+// and with the head's weights withheld, on a pixel cell, a feature cell and a cell with a
+// fixed, secret C; a kind must apply to at least one of them.
+func TestLeakCanary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every attack twice on three cells")
+	}
+	for _, k := range registry {
+		ran := false
+		for _, spec := range canarySpecs(k) {
+			for ci, cell := range canaryCells {
+				name := fmt.Sprintf("%s %v head %t/%s", k.Name(), spec.Oracles(), spec.HeadWeights, cell.name)
+				seed := uint64(40 + ci)
+				env := cell.env(t, seed)
+				if ok, _ := spec.Applies(env.cell()); !ok {
+					continue
+				}
+				if slices.Contains(spec.Oracles(), OracleCoefficients) && env.Sampler.Name() != "fixed" {
+					continue // the oracle sampler is the known distribution: the default setting
+				}
+				ran = true
+				t.Run(name, func(t *testing.T) {
+					clean, err := Run(spec, cell.env(t, seed))
+					if err != nil {
+						t.Fatal(err)
+					}
+					env := cell.env(t, seed)
+					scramble(t, env, spec, newRNG(99))
+					scrambled, err := Run(spec, env)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if clean.Estimate == nil {
+						t.Fatalf("no estimate (notes %v)", clean.Notes)
+					}
+					if !sameBits(reflect.ValueOf(clean.Estimate), reflect.ValueOf(scrambled.Estimate)) {
+						t.Errorf("the estimate changed when secrets the attacker is not given were scrambled")
+					}
+					if sameMetrics(clean.Metrics, scrambled.Metrics) {
+						t.Errorf("no score changed: the scramble did not reach the scorer (%v)", clean.Metrics)
+					}
+				})
+			}
+		}
+		if !ran {
+			t.Errorf("kind %s applies to none of the canary's cells; add one it applies to", k.Name())
+		}
+	}
+}
+
+// sameMetrics reports whether two metric maps are equal, bit for bit.
+func sameMetrics(a, b map[string]float64) bool {
+	return sameBits(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+// sameBits reports whether a and b are deeply equal, floats compared by their bits (so that NaN
+// equals NaN), unexported fields included.
+func sameBits(a, b reflect.Value) bool {
+	if a.IsValid() != b.IsValid() {
+		return false
+	}
+	if !a.IsValid() {
+		return true
+	}
+	if a.Type() != b.Type() {
+		return false
+	}
+	switch a.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return math.Float64bits(a.Float()) == math.Float64bits(b.Float())
+	case reflect.Slice:
+		if a.IsNil() != b.IsNil() {
+			return false
+		}
+		fallthrough
+	case reflect.Array:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !sameBits(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if !sameBits(a.MapIndex(k), b.MapIndex(k)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return sameBits(a.Elem(), b.Elem())
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !sameBits(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.String:
+		return a.String() == b.String()
+	}
+	panic("sameBits: cannot compare " + a.Type().String())
+}
+
+// The canary must catch a leak: an estimate that reads a secret changes when it is scrambled.
+func TestLeakCanaryCatchesALeak(t *testing.T) {
+	env := pixelEnv(t, 100, 2, 100, true, 5)
+	leaky := func(e *Env) any { return slices.Clone(e.Capture.Pos) }
+	before := leaky(env)
+	scramble(t, env, Spec{Kind: KindGroupMatching}, newRNG(99))
+	if sameBits(reflect.ValueOf(before), reflect.ValueOf(leaky(env))) {
+		t.Error("scrambling left the permutation as it was")
+	}
+	var m1, m2 mat.Dense
+	m1.CloneFrom(mat.NewDense(1, 1, []float64{math.NaN()}))
+	m2.CloneFrom(mat.NewDense(1, 1, []float64{math.NaN()}))
+	if !sameBits(reflect.ValueOf(&m1), reflect.ValueOf(&m2)) {
+		t.Error("sameBits: NaN matrices differ")
+	}
+	m2.Set(0, 0, 1)
+	if sameBits(reflect.ValueOf(&m1), reflect.ValueOf(&m2)) {
+		t.Error("sameBits: different matrices equal")
+	}
+}
