@@ -74,7 +74,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 		scheme := datamix.Scheme{K: 2, Sampler: sampler, Shuffle: true, Guard: mixing.Guard{MaxCond: 100, MaxTries: 1000}}
 		p := datamix.NewPipeline(net, scheme, rand.New(rand.NewPCG(5, uint64(batch))))
 		var calls, last int
-		acc, err := Evaluate(p, imgs, batch, func(done, total int) {
+		acc, err := Evaluate(p, imgs, batch, batch, func(done, total int) {
 			calls++
 			if total != n || done <= last || done > n {
 				t.Errorf("batch %d: progress %d/%d after %d", batch, done, total, last)

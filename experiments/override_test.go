@@ -99,7 +99,7 @@ func TestOverrideErrors(t *testing.T) {
 		{Overrides{"mixing.group_size=two"}, `-set mixing.group_size=two: mixing.group_size: "two", need an integer`},
 		{Overrides{"mixing.group_size=1.5"}, "-set mixing.group_size=1.5: mixing.group_size: 1.5, need an integer"},
 		{Overrides{"mixing.group_size="}, "-set mixing.group_size=: mixing.group_size: no value, need an integer"},
-		{Overrides{"mixing.gruop_size=2"}, "-set mixing.gruop_size=2: mixing.gruop_size: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, max_cond"},
+		{Overrides{"mixing.gruop_size=2"}, "-set mixing.gruop_size=2: mixing.gruop_size: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
 		{Overrides{"mixing=4"}, "-set mixing=4: mixing: a section, set its fields one at a time, e.g. -set mixing.group_size=…"},
 		{Overrides{"group_size"}, "-set group_size: need KEY=VALUE, e.g. mixing.group_size=4"},
 		{Overrides{"=4"}, "-set =4: need KEY=VALUE"},
