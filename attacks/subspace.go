@@ -56,7 +56,7 @@ func (s *subspace) grow(members []int) int {
 	slices.Sort(cands)
 	cands = slices.Compact(cands)
 	if len(cands) == 0 {
-			for j, done := range g.assigned {
+		for j, done := range g.assigned {
 			if !done {
 				cands = append(cands, j)
 			}
