@@ -109,9 +109,13 @@ type Env struct {
 	Pool *datasets.Images
 	// Classes is the number of labels.
 	Classes int
-	// Attrs names the binary attributes the images carry in datasets.Images.Attrs (celeba's
-	// 40); nil when they have none. The attribute attack may predict any of them.
+	// Attrs names the attributes the images carry in datasets.Images.Attrs (celeba's 40
+	// binary ones; a speech corpus's gender and speaker); nil when they have none. The
+	// attribute attack may predict any of them.
 	Attrs []string
+	// AttrClasses holds the number of values of each of Attrs (datasets.Dataset.AttrClasses);
+	// nil means every one is binary.
+	AttrClasses []int
 	// Sampler and Guard are the edge's coefficient sampler and conditioning guard; the
 	// attacker uses the sampler only when its spec says the distribution is known.
 	Sampler mixing.Sampler

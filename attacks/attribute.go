@@ -19,7 +19,8 @@ const (
 )
 
 // Attributes lists the attribute names every dataset has, in a fixed order. A dataset with
-// attributes of its own (celeba: Male, Smiling, …; Env.Attrs) adds those, by their names.
+// attributes of its own (celeba: Male, Smiling, …; a speech corpus: gender, speaker;
+// Env.Attrs) adds those, by their names.
 func Attributes() []string { return []string{AttrLabel, AttrInk, AttrColour} }
 
 // AttrColumn is the column name part of attribute a: a lower-cased, so that CelebA's Male is
@@ -43,10 +44,13 @@ const KindAttribute = "attribute"
 
 // attribute is the attribute-inference attack: a one-vs-rest ridge classifier trained on
 // simulated uploads of auxiliary images predicts attributes of each upload's dominant member:
-// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's Male,
-// Smiling, …), one block of outputs per attribute. Columns <name>_<attr>_acc and
-// <name>_<attr>_chance (the majority-class rate on the victims scored), <attr> lower-cased
-// (AttrColumn). An attribute the dataset lacks is an error: the config is checked against the
+// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's binary
+// Male, Smiling, …; a speech corpus's binary gender and its speaker identity, one class per
+// speaker), one block of outputs per attribute, as wide as the attribute has values. Columns
+// <name>_<attr>_acc and <name>_<attr>_chance (the majority-class rate on the victims scored),
+// <attr> lower-cased (AttrColumn). A multi-class attribute can be learnt only for values the
+// auxiliary images show: the notes count the victims whose value none of them has (a speaker
+// of Speech Commands' test split, which keeps speakers apart, say). An attribute the dataset lacks is an error: the config is checked against the
 // data before anything trains, so it cannot be a matter of applicability. Colour on grey
 // images is skipped here rather than as a Need: it depends on the images, and the experiment
 // config rejects it before anything runs.
@@ -87,7 +91,7 @@ func (attribute) run(a *attack) error {
 	d := len(up) / n
 	cap := a.env.Capture
 	nv := a.victims()
-	tg := newAttrTargets(usable, aux, cap.Images.Subset(seq(nv)), a.env.Classes, ink, a.env.Attrs)
+	tg := newAttrTargets(usable, aux, cap.Images.Subset(seq(nv)), a.env.Classes, ink, a.env.Attrs, a.env.AttrClasses)
 	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
 	if err != nil {
 		return err
@@ -103,6 +107,11 @@ func (attribute) run(a *attack) error {
 	}
 	if len(unusable) > 0 {
 		a.note("skipped %v: needs 3-channel images", unusable)
+	}
+	for i, name := range usable {
+		if n := tg.unseen(i); n > 0 {
+			a.note("%s: %d of %d victims have a value no auxiliary image has", name, n, nv)
+		}
 	}
 	a.note("one-vs-rest ridge classifier on %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
 	a.done()
@@ -140,15 +149,30 @@ type attrTargets struct {
 
 // newAttrTargets computes the values of the attributes names on the auxiliary images and the
 // victims (attrValues, with the ink threshold of the auxiliary images).
-func newAttrTargets(names []string, aux, victims *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
+func newAttrTargets(names []string, aux, victims *datasets.Images, classes int, ink float64, attrs []string, attrClasses []int) attrTargets {
 	var t attrTargets
 	for _, name := range names {
-		av, n := attrValues(name, aux, classes, ink, attrs)
-		vv, _ := attrValues(name, victims, classes, ink, attrs)
+		av, n := attrValues(name, aux, classes, ink, attrs, attrClasses)
+		vv, _ := attrValues(name, victims, classes, ink, attrs, attrClasses)
 		t.aux, t.victims = append(t.aux, av), append(t.victims, vv)
 		t.blocks = append(t.blocks, n)
 	}
 	return t
+}
+
+// unseen counts the victims whose value of attribute i no auxiliary image has.
+func (t attrTargets) unseen(i int) int {
+	seen := make([]bool, t.blocks[i])
+	for _, v := range t.aux[i] {
+		seen[v] = true
+	}
+	n := 0
+	for _, v := range t.victims[i] {
+		if !seen[v] {
+			n++
+		}
+	}
+	return n
 }
 
 // oneHot returns the classifier's targets for uploads whose dominant members are the
@@ -191,9 +215,10 @@ func (a *attack) scoreAttributes(names []string, t attrTargets, pred *mat.Dense)
 
 // attrValues computes attribute name for every image of s; inkThreshold is the median mean
 // intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
-// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
-// returns the values and the number of classes. The caller has checked the name (knownAttr).
-func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
+// share one definition); attrs names the dataset's own attributes, stored in s.Attrs, and
+// attrClasses their numbers of values (nil: all binary). It returns the values and the number
+// of classes. The caller has checked the name (knownAttr).
+func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string, attrClasses []int) ([]int, int) {
 	out := make([]int, s.N)
 	switch name {
 	case AttrLabel:
@@ -224,10 +249,17 @@ func attrValues(name string, s *datasets.Images, classes int, inkThreshold float
 	if j < 0 || s.Attrs == nil {
 		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
 	}
+	n := 2
+	if attrClasses != nil {
+		n = attrClasses[j]
+	}
 	for i := range s.N {
 		out[i] = int(s.Attr(i)[j])
+		if out[i] < 0 || out[i] >= n {
+			panic(fmt.Sprintf("attacks: attribute %s of image %d is %d, want 0..%d", name, i, out[i], n-1))
+		}
 	}
-	return out, 2
+	return out, n
 }
 
 // knownAttr reports whether name is a built-in attribute or one of the dataset's.
