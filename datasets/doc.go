@@ -74,8 +74,9 @@
 // that the first n (the limits) are balanced over the digits. Images.Attrs holds each
 // recording's attributes: gender (0 female, 1 male; only with speakers.csv) and speaker (the
 // index in SpeechCorpus.Speakers), named by Dataset.Attrs, with Dataset.AttrClasses giving 2
-// and the number of speakers. Every WAV is read and checked even when a limit leaves it out;
-// only the kept ones are transformed.
+// and the number of speakers. The first line of the corpus's SOURCE.txt, if any, becomes
+// Dataset.Source ("synthetic speech: …" for the espeak-ng corpus), which results carry. Every
+// WAV is read and checked even when a limit leaves it out; only the kept ones are transformed.
 //
 // Every file is opened through Open, which decompresses gzip transparently when the file starts
 // with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels

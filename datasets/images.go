@@ -69,13 +69,15 @@ func (s *Images) Subset(idx []int) *Images {
 // attributes, in the attribute file's order; a speech corpus's gender and speaker); it is nil
 // for datasets with classes only. AttrClasses holds the number of values of each (2 for a
 // binary one, the number of speakers for speaker); nil means every attribute is binary. Label
-// is the attribute the labels are (celeba), "" for the others.
+// is the attribute the labels are (celeba), "" for the others. Source describes the data in one
+// line where its files do (a speech corpus's SOURCE.txt: "synthetic speech: …"), "" otherwise.
 type Dataset struct {
 	Name        string
 	Classes     int
 	Attrs       []string
 	AttrClasses []int
 	Label       string
+	Source      string
 	Train, Test *Images
 }
 

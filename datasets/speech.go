@@ -22,6 +22,14 @@ const (
 	AttrGender  = "gender"
 )
 
+// SourceFile is an optional file of a speech corpus whose first line says what the recordings
+// are (Dataset.Source), e.g. "synthetic speech: …" for the corpus of
+// scripts/synth_spoken_digits.sh; results carry it in their notes.
+const SourceFile = "SOURCE.txt"
+
+// maxSourceLine bounds the first line of SOURCE.txt kept in Dataset.Source.
+const maxSourceLine = 200
+
 // SpeakersFile is the metadata file of a spoken-digit corpus: a comma-separated table with a
 // header line naming at least the columns speaker and gender, one line per speaker (gender
 // female or male); other columns are ignored, and lines starting with # are comments.
@@ -470,6 +478,9 @@ func loadSpeech(dir string, s Spec) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{Name: s.Name, Classes: 10, Attrs: c.Attrs(), AttrClasses: c.attrClasses()}
+	if d.Source, err = readSource(dir); err != nil {
+		return nil, err
+	}
 	for _, sp := range []struct {
 		set   **Images
 		recs  []Recording
@@ -496,6 +507,23 @@ func loadSpeech(dir string, s Spec) (*Dataset, error) {
 		}
 	}
 	return d, nil
+}
+
+// readSource returns the first line of dir/SOURCE.txt, "" when there is no such file.
+func readSource(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SourceFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("datasets: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSpace(line)
+	if len(line) > maxSourceLine {
+		line = line[:maxSourceLine] + "…"
+	}
+	return line, nil
 }
 
 // speechAttrNames returns the attribute names of the speech dataset name in dir without

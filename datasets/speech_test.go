@@ -74,6 +74,9 @@ func TestLoadSpokenDigits(t *testing.T) {
 	if !slices.Equal(d.Attrs, []string{"gender", "speaker"}) || !slices.Equal(d.AttrClasses, []int{2, 4}) {
 		t.Fatalf("attrs %v with %v classes", d.Attrs, d.AttrClasses)
 	}
+	if d.Source != speechtest.Source {
+		t.Errorf("source %q, want the first line of SOURCE.txt, %q", d.Source, speechtest.Source)
+	}
 	for i := range d.Test.N {
 		a := d.Test.Attr(i)
 		if a[0] != a[1]%2 { // speakers 0 and 2 female (0), 1 and 3 male (1)
@@ -249,5 +252,32 @@ func TestSpeechCommands(t *testing.T) {
 				t.Errorf("err %v, want one line containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestSynthesisedCorpus checks the corpus scripts/synth_spoken_digits.sh writes, when it is
+// there (data/spoken-digits at the root of the checkout): 60 speakers, 30 of each gender,
+// every speaker saying every digit 10 times, index 0 of each in the test split.
+func TestSynthesisedCorpus(t *testing.T) {
+	dir := filepath.Join("..", "data", "spoken-digits")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("%s absent (bash scripts/synth_spoken_digits.sh makes it)", dir)
+	}
+	c, err := ReadSpokenDigits(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	female := 0
+	for _, g := range c.Gender {
+		female += 1 - g
+	}
+	if len(c.Speakers) != 60 || female != 30 || len(c.Train) != 5400 || len(c.Test) != 600 {
+		t.Fatalf("%d speakers (%d female), %d training and %d test recordings; want 60 (30), 5400, 600",
+			len(c.Speakers), female, len(c.Train), len(c.Test))
+	}
+	for _, r := range c.Test {
+		if r.Index != 0 {
+			t.Fatalf("test recording %s has index %d, want 0", r.Path, r.Index)
+		}
 	}
 }

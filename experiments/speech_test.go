@@ -129,6 +129,11 @@ func TestSpeechRunTiny(t *testing.T) {
 	if len(rows) != 2 || rows[1].Variant != "datamix" || rows[1].Dataset != "spoken-digits" || rows[1].Arch != "speech-cnn" {
 		t.Fatalf("rows %+v", rows)
 	}
+	for _, r := range rows {
+		if r.Notes["data"] != speechtest.Source {
+			t.Errorf("%s row: notes %v, want data: %q (the corpus's SOURCE.txt)", r.Variant, r.Notes, speechtest.Source)
+		}
+	}
 	m := rows[1].Metrics
 	for _, col := range []string{"attr_label_acc", "attr_gender_acc", "attr_gender_chance", "attr_speaker_acc"} {
 		if v, ok := m[col]; !ok || !(v >= 0 && v <= 1) {

@@ -32,7 +32,8 @@
 # Deterministic: pitch and speed come from a fixed integer hash of (speaker, digit, index), never
 # from a clock or $RANDOM, and sox runs in repeatable mode without dither, so the same espeak-ng
 # and sox versions give byte-identical files. OUT/SHA256SUMS lists every file's digest and
-# OUT/SOURCE.txt the versions; the script prints the digest of SHA256SUMS (results/README.md
+# OUT/SOURCE.txt the versions, after a first line, "synthetic speech: …", that the reader copies
+# into every result row's notes; the script prints the digest of SHA256SUMS (results/README.md
 # records the one the committed results used). The corpus is built in OUT.tmp and moved into
 # place at the end, so an interrupted run leaves no half-written OUT.
 set -euo pipefail
@@ -124,7 +125,7 @@ xargs -P "$jobs" -L 1 bash -c 'synth_one "$@"' _ <"$jobfile"
 rm -f "$jobfile"
 
 {
-	echo "Synthetic spoken digits: espeak-ng voices in the FSDD layout, made by scripts/synth_spoken_digits.sh (REPS=$reps)."
+	echo "synthetic speech: espeak-ng spoken digits, 60 voices, FSDD layout (scripts/synth_spoken_digits.sh, REPS=$reps)"
 	espeak-ng --version
 	sox --version
 } >"$tmp/SOURCE.txt"

@@ -145,8 +145,12 @@ type Options struct {
 // SpeakerName is the name of speaker s in an FSDD corpus written here.
 func SpeakerName(s int) string { return fmt.Sprintf("spk%d", s) }
 
+// Source is the first line of the SOURCE.txt of a corpus written by WriteSpokenDigits.
+const Source = "synthetic tones: a speechtest corpus"
+
 // WriteSpokenDigits writes an FSDD-layout corpus into dir: {digit}_{speaker}_{index}.wav for
-// every digit, speaker and repetition, and speakers.csv (speaker,gender) unless NoMetadata.
+// every digit, speaker and repetition, SOURCE.txt (Source, then another line) and speakers.csv
+// (speaker,gender) unless NoMetadata.
 func WriteSpokenDigits(dir string, o Options) error {
 	rate := o.Rate
 	if rate == 0 {
@@ -167,6 +171,9 @@ func WriteSpokenDigits(dir string, o Options) error {
 				}
 			}
 		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SOURCE.txt"), []byte(Source+"\nmore lines\n"), 0o644); err != nil {
+		return err
 	}
 	if o.NoMetadata {
 		return nil
