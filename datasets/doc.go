@@ -57,7 +57,8 @@
 // spoken-digits and speech-commands (1×32×64, 10 classes: the digits) are speech corpora, read as
 // log-mel spectrograms. spoken-digits is the layout of the Free Spoken Digit Dataset and
 // AudioMNIST — one 8 kHz mono PCM WAV per utterance named {digit}_{speaker}_{index}.wav, in the
-// folder or its recordings/ subfolder — with an optional speakers.csv (columns speaker and
+// folder or its recordings/ subfolder, or in a folder per speaker below (AudioMNIST's, after
+// resampling its 48 kHz files) — with an optional speakers.csv (columns speaker and
 // gender, female or male) beside them; scripts/synth_spoken_digits.sh writes such a corpus with
 // espeak-ng. Of each speaker's recordings of a digit, the lowest tenth of the indices (rounded
 // up) is the test split (FSDD's rule), so speakers are shared between the splits and

@@ -106,8 +106,10 @@ var fsddName = regexp.MustCompile(`^([0-9])_([^_]+)_([0-9]{1,9})\.wav$`)
 // ReadSpokenDigits lists a spoken-digit corpus in the layout of the Free Spoken Digit Dataset
 // (Jackson et al., https://github.com/Jakobovski/free-spoken-digit-dataset) and AudioMNIST
 // (Becker et al., arXiv:1807.03418): one WAV file per utterance named
-// {digit}_{speaker}_{index}.wav, all in dir or in its recordings/ subfolder (as the FSDD
-// repository has them), 8 kHz mono PCM; other files are ignored. The speaker's gender comes
+// {digit}_{speaker}_{index}.wav, in dir or in its recordings/ subfolder (as the FSDD
+// repository has them), or one folder further down (AudioMNIST's data/{speaker}/), 8 kHz mono
+// PCM; other files are ignored. (AudioMNIST is recorded at 48 kHz: resample it first, e.g.
+// sox in.wav -r 8000 out.wav.) The speaker's gender comes
 // from speakers.csv (SpeakersFile) in dir when it is there. The split is FSDD's: of each
 // speaker's recordings of a digit, the lowest tenth of the indices (rounded up) is the test
 // split, the rest training — FSDD's indices 0–4 of 0–49 — so every speaker is in both splits
@@ -122,6 +124,21 @@ func ReadSpokenDigits(dir string) (*SpeechCorpus, error) {
 	if err != nil {
 		return nil, err
 	}
+	ents, err := os.ReadDir(rdir)
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	for _, e := range ents { // AudioMNIST keeps each speaker's recordings in a folder of its own
+		if e.IsDir() {
+			sub, err := wavFiles(filepath.Join(rdir, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range sub {
+				names = append(names, filepath.Join(e.Name(), n))
+			}
+		}
+	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("datasets: spoken-digits: %s: no .wav recordings named {digit}_{speaker}_{index}.wav (the FSDD layout); make the synthetic corpus with scripts/synth_spoken_digits.sh", rdir)
 	}
@@ -134,7 +151,7 @@ func ReadSpokenDigits(dir string) (*SpeechCorpus, error) {
 	var all []Recording
 	var speakerOf []string
 	for _, n := range names {
-		m := fsddName.FindStringSubmatch(n)
+		m := fsddName.FindStringSubmatch(filepath.Base(n))
 		p := filepath.Join(rdir, n)
 		if m == nil {
 			return nil, fmt.Errorf("datasets: %s: file name not of the form {digit}_{speaker}_{index}.wav", p)

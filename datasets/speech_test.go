@@ -106,7 +106,8 @@ func TestLoadSpokenDigits(t *testing.T) {
 }
 
 // TestSpokenDigitsLayouts: the recordings may sit in a recordings/ subfolder (the FSDD
-// repository), and without speakers.csv there is no gender attribute.
+// repository) or in a folder per speaker (AudioMNIST), and without speakers.csv there is no
+// gender attribute.
 func TestSpokenDigitsLayouts(t *testing.T) {
 	dir := t.TempDir()
 	if err := speechtest.WriteSpokenDigits(filepath.Join(dir, "recordings"), speechtest.Options{Speakers: 2, Reps: 2, NoMetadata: true}); err != nil {
@@ -121,6 +122,24 @@ func TestSpokenDigitsLayouts(t *testing.T) {
 	}
 	if names, _ := AttrNames("spoken-digits", dir); !slices.Equal(names, []string{"speaker"}) {
 		t.Errorf("AttrNames = %v, want [speaker]", names)
+	}
+	nested := t.TempDir() // AudioMNIST: a folder per speaker
+	for s := range 3 {
+		if err := speechtest.WriteSpokenDigits(filepath.Join(nested, fmt.Sprint(s)), speechtest.Options{Speakers: 3, Reps: 2, NoMetadata: true}); err != nil {
+			t.Fatal(err)
+		}
+		for d := range 10 { // keep speaker s only in folder s
+			for o := range 3 {
+				for i := range 2 {
+					if o != s {
+						os.Remove(filepath.Join(nested, fmt.Sprint(s), fmt.Sprintf("%d_%s_%d.wav", d, speechtest.SpeakerName(o), i)))
+					}
+				}
+			}
+		}
+	}
+	if d, err := Load(Spec{Name: "spoken-digits", Path: nested}); err != nil || d.Train.N != 30 || d.Test.N != 30 || d.AttrClasses[0] != 3 {
+		t.Errorf("nested folders: %v", err)
 	}
 	meta := spokenDigits(t, speechtest.Options{Speakers: 2, Reps: 2})
 	if names, _ := AttrNames("spoken-digits", meta); !slices.Equal(names, []string{"gender", "speaker"}) {
