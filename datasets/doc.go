@@ -71,8 +71,10 @@
 // after them). Each recording is centred in (or cut to the centre of) a 1.04 s clip and turned
 // into a 32-band log-mel spectrogram of 64 frames by MelFrontEnd on gonum's FFT (window, hop,
 // mel scale, floor and scaling are documented on MelSpec; SpokenDigitsMel and SpeechCommandsMel
-// give the two datasets' settings). Each split lists recordings class by class in turn, so
-// that the first n (the limits) are balanced over the digits. Images.Attrs holds each
+// give the two datasets' settings). Each split is in a fixed pseudo-random order (file names
+// sorted, then shuffled by a constant-seeded PCG generator), as MNIST's files come shuffled: the
+// first n (the limits) are an unbiased sample, and consecutive recordings, which DataMix mixes
+// together at evaluation, have unrelated speakers and digits. Images.Attrs holds each
 // recording's attributes: gender (0 female, 1 male; only with speakers.csv) and speaker (the
 // index in SpeechCorpus.Speakers), named by Dataset.Attrs, with Dataset.AttrClasses giving 2
 // and the number of speakers. The first line of the corpus's SOURCE.txt, if any, becomes

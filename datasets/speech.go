@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,9 +74,10 @@ type Recording struct {
 type SpeechCorpus struct {
 	Name string  // the dataset: spoken-digits or speech-commands
 	Mel  MelSpec // its front end; every recording must be at Mel.Rate
-	// Train and Test are the splits, each in interleaved class order: the i-th recording of
-	// every class (a class's recordings sorted by index, then speaker, then path) comes before
-	// the (i+1)-th of any, so that every prefix Load keeps is balanced.
+	// Train and Test are the splits, each in a fixed pseudo-random order (shuffled), as
+	// MNIST's files come: a prefix (the limits) is an unbiased sample, and consecutive
+	// recordings — which DataMix mixes together at evaluation — have unrelated speakers and
+	// digits.
 	Train, Test []Recording
 	// Speakers names every speaker with a recording, sorted.
 	Speakers []string
@@ -192,7 +194,7 @@ func ReadSpokenDigits(dir string) (*SpeechCorpus, error) {
 			train = append(train, r)
 		}
 	}
-	c.Train, c.Test = interleave(train, c.Speakers), interleave(test, c.Speakers)
+	c.Train, c.Test = shuffled(train), shuffled(test)
 	return c, nil
 }
 
@@ -338,7 +340,7 @@ func ReadSpeechCommands(dir string) (*SpeechCorpus, error) {
 			train = append(train, r)
 		}
 	}
-	c.Train, c.Test = interleave(train, c.Speakers), interleave(test, c.Speakers)
+	c.Train, c.Test = shuffled(train), shuffled(test)
 	return c, nil
 }
 
@@ -411,33 +413,13 @@ func sortedUnique(s []string) []string {
 	return slices.Compact(out)
 }
 
-// interleave orders recordings class by class in turn: per class sorted by index, speaker
-// name and path, then the first of every class, the second of every class, and so on.
-func interleave(recs []Recording, speakers []string) []Recording {
-	byClass := map[int][]Recording{}
-	var classes []int
-	for _, r := range recs {
-		if _, ok := byClass[r.Label]; !ok {
-			classes = append(classes, r.Label)
-		}
-		byClass[r.Label] = append(byClass[r.Label], r)
-	}
-	slices.Sort(classes)
-	longest := 0
-	for _, c := range classes {
-		slices.SortFunc(byClass[c], func(a, b Recording) int {
-			return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(speakers[a.Speaker], speakers[b.Speaker]), cmp.Compare(a.Path, b.Path))
-		})
-		longest = max(longest, len(byClass[c]))
-	}
-	out := make([]Recording, 0, len(recs))
-	for i := range longest {
-		for _, c := range classes {
-			if i < len(byClass[c]) {
-				out = append(out, byClass[c][i])
-			}
-		}
-	}
+// shuffled returns recs sorted by path and then permuted by a PCG generator with a constant
+// seed: the same order for the same files, wherever they are read.
+func shuffled(recs []Recording) []Recording {
+	out := slices.Clone(recs)
+	slices.SortFunc(out, func(a, b Recording) int { return cmp.Compare(a.Path, b.Path) })
+	rng := rand.New(rand.NewPCG(0x5eed, 0xd191)) // arbitrary constants: the order is part of the format
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 

@@ -22,8 +22,8 @@ func spokenDigits(t *testing.T, o speechtest.Options) string {
 }
 
 // TestReadSpokenDigitsSplit: FSDD's split (the lowest tenth of each speaker's indices of a
-// digit is the test split), speakers sorted, gender from speakers.csv, and the interleaved
-// order: every prefix of ten holds each digit once.
+// digit is the test split), speakers sorted, gender from speakers.csv, and a fixed shuffled
+// order.
 func TestReadSpokenDigitsSplit(t *testing.T) {
 	dir := spokenDigits(t, speechtest.Options{Speakers: 3, Reps: 12, Seed: 1})
 	c, err := ReadSpokenDigits(dir)
@@ -42,18 +42,31 @@ func TestReadSpokenDigitsSplit(t *testing.T) {
 			t.Fatalf("test recording %s has index %d, want 0 or 1", r.Path, r.Index)
 		}
 	}
-	for i, set := range [][]Recording{c.Train, c.Test} {
-		for start := 0; start+10 <= len(set); start += 10 {
-			for j, r := range set[start : start+10] {
-				if r.Label != j {
-					t.Fatalf("split %d: recording %d has digit %d, want %d (interleaved order)", i, start+j, r.Label, j)
-				}
-			}
+	// The order: fixed (a second reading, from another folder, lists the same files in the
+	// same order), and shuffled — the first 30 training recordings are not in file order and
+	// hold several speakers and digits (all 30 from one speaker or digit: about 3·(1/3)²⁹ and
+	// 10·(1/10)²⁹ for a uniform shuffle).
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	again, err := ReadSpokenDigits(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.Train {
+		if filepath.Base(c.Train[i].Path) != filepath.Base(again.Train[i].Path) {
+			t.Fatalf("training recording %d: %s, then %s from another folder", i, c.Train[i].Path, again.Train[i].Path)
 		}
 	}
-	// Within a digit: index first, then speaker.
-	if r := c.Train[10]; r.Label != 0 || r.Index != 2 || c.Speakers[r.Speaker] != "spk1" {
-		t.Errorf("training recording 10: %+v, want digit 0, index 2 of spk1", r)
+	speakers, digits := map[int]bool{}, map[int]bool{}
+	sorted := true
+	for i, r := range c.Train[:30] {
+		speakers[r.Speaker], digits[r.Label] = true, true
+		sorted = sorted && (i == 0 || c.Train[i-1].Path < r.Path)
+	}
+	if sorted || len(speakers) < 2 || len(digits) < 2 {
+		t.Errorf("first 30 training recordings: sorted %v, %d speakers, %d digits: not shuffled", sorted, len(speakers), len(digits))
 	}
 	if c.Attrs()[0] != AttrGender || c.Attrs()[1] != AttrSpeaker {
 		t.Errorf("attrs %v", c.Attrs())
@@ -77,13 +90,17 @@ func TestLoadSpokenDigits(t *testing.T) {
 	if d.Source != speechtest.Source {
 		t.Errorf("source %q, want the first line of SOURCE.txt, %q", d.Source, speechtest.Source)
 	}
+	corpus, err := ReadSpokenDigits(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range d.Test.N {
-		a := d.Test.Attr(i)
+		a, r := d.Test.Attr(i), corpus.Test[i]
 		if a[0] != a[1]%2 { // speakers 0 and 2 female (0), 1 and 3 male (1)
 			t.Fatalf("test %d: gender %d for speaker %d", i, a[0], a[1])
 		}
-		if d.Test.Y[i] != i%10 {
-			t.Fatalf("test %d: label %d, want %d", i, d.Test.Y[i], i%10)
+		if d.Test.Y[i] != r.Label || int(a[1]) != r.Speaker || !strings.HasPrefix(filepath.Base(r.Path), fmt.Sprintf("%d_spk%d_", r.Label, r.Speaker)) {
+			t.Fatalf("test %d: label %d, speaker %d, want those of %s", i, d.Test.Y[i], a[1], r.Path)
 		}
 	}
 	for _, v := range d.Train.X {
@@ -233,10 +250,15 @@ func TestSpeechCommands(t *testing.T) {
 	if !slices.Equal(d.Attrs, []string{"speaker"}) || !slices.Equal(d.AttrClasses, []int{3}) {
 		t.Fatalf("attrs %v %v, want [speaker] with 3 speakers", d.Attrs, d.AttrClasses)
 	}
+	count := make([]int, 10)
 	for i := range d.Test.N {
-		if d.Test.Attr(i)[0] != 0 || d.Test.Y[i] != i%10 {
-			t.Fatalf("test %d: speaker %d, label %d", i, d.Test.Attr(i)[0], d.Test.Y[i])
+		if d.Test.Attr(i)[0] != 0 {
+			t.Fatalf("test %d: speaker %d, want 0 (the only one on the testing list)", i, d.Test.Attr(i)[0])
 		}
+		count[d.Test.Y[i]]++
+	}
+	if slices.Min(count) != 2 || slices.Max(count) != 2 {
+		t.Errorf("test labels per digit %v, want 2 each", count)
 	}
 	for _, c := range []struct {
 		name string

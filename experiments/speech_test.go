@@ -140,9 +140,11 @@ func TestSpeechRunTiny(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want a rate", col, v, ok)
 		}
 	}
-	// The first 40 test recordings: index 0 of every digit for each of the 4 speakers.
-	if c := m["attr_speaker_chance"]; c != 0.25 {
-		t.Errorf("attr_speaker_chance = %v, want 0.25", c)
+	// The 40 victims are the whole test split: 10 recordings of each of the 4 speakers. The
+	// truth is each upload's dominant member, and at k = 2 a victim dominates at most the 2
+	// uploads of its group: the majority rate is between 1/4 and 20/40.
+	if c := m["attr_speaker_chance"]; !(c >= 0.25 && c <= 0.5) {
+		t.Errorf("attr_speaker_chance = %v, want in [0.25, 0.5]", c)
 	}
 	if f := rows[1].EdgeFLOPsFrac; !(f > 0.06 && f < 0.07) {
 		t.Errorf("edge FLOPs share %v at split 1, want ≈ 6.4%% (+ mixing)", f)
