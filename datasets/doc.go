@@ -66,7 +66,9 @@
 // folder per word of 16 kHz mono WAVs named {speaker}_nohash_{n}.wav, of which the ten digit
 // words zero … nine are read; the test split is testing_list.txt, training every digit
 // recording on neither list, and validation_list.txt is left out; its speakers are disjoint
-// between splits. ReadSpokenDigits and ReadSpeechCommands list a corpus (SpeechCorpus) without
+// between splits. (Neither FSDD, AudioMNIST nor Speech Commands could be downloaded where this
+// package was written: the readers are tested on synthetic folders of their layouts and on
+// the espeak-ng corpus.) ReadSpokenDigits and ReadSpeechCommands list a corpus (SpeechCorpus) without
 // reading audio; ReadWAV reads one file (strictly: mono integer PCM, whole chunks, nothing
 // after them). Each recording is centred in (or cut to the centre of) a 1.04 s clip and turned
 // into a 32-band log-mel spectrogram of 64 frames by MelFrontEnd on gonum's FFT (window, hop,
