@@ -43,9 +43,11 @@ const (
 	SpeechCommandsValidationList = "validation_list.txt"
 )
 
-// DigitWords are the Speech Commands words of the ten digits, in digit order: the classes of
-// dataset speech-commands.
-var DigitWords = [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+// DigitWords returns the Speech Commands words of the ten digits, in digit order: the classes
+// of dataset speech-commands.
+func DigitWords() [10]string {
+	return [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+}
 
 // SpokenDigitsMel is the front end of dataset spoken-digits (8 kHz recordings, as the Free
 // Spoken Digit Dataset has them): 32 ms windows (256 samples) every 16 ms (128), 64 frames
@@ -295,7 +297,7 @@ func ReadSpeechCommands(dir string) (*SpeechCorpus, error) {
 	var speakerOf []string
 	var isTest []bool
 	found := map[string]bool{}
-	for label, word := range DigitWords {
+	for label, word := range DigitWords() {
 		wdir := filepath.Join(dir, word)
 		if fi, err := os.Stat(wdir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("datasets: speech-commands: %s: no such folder (Speech Commands keeps each word's recordings in a folder of its name)", wdir)
@@ -374,7 +376,7 @@ func readSCList(dir, name string, inList map[string]listEntry) error {
 		if !ok || strings.Contains(file, "/") {
 			return fmt.Errorf("datasets: %s:%d: %q, want word/file.wav", p, line, truncate(entry))
 		}
-		if !slices.Contains(DigitWords[:], word) {
+		if words := DigitWords(); !slices.Contains(words[:], word) {
 			continue
 		}
 		if prev, dup := inList[entry]; dup {
