@@ -54,7 +54,7 @@ func fashionMNISTDir(env, system string) (string, error) {
 			return "", err
 		}
 		if len(m) > 0 {
-			return "", fmt.Errorf("datasets: fashion-mnist: %s=%s lacks %s: put them there (from https://github.com/zalandoresearch/fashion-mnist), or unset %s to read %s", FashionMNISTEnv, env, strings.Join(m, ", "), FashionMNISTEnv, FashionMNISTDebianDir)
+			return "", fmt.Errorf("datasets: fashion-mnist: %s=%s lacks %s: put them there (from https://github.com/zalandoresearch/fashion-mnist), or unset %s to read %s", FashionMNISTEnv, env, strings.Join(m, ", "), FashionMNISTEnv, system)
 		}
 		return env, nil
 	}
