@@ -156,9 +156,13 @@ type Env struct {
 	Pool *datasets.Images
 	// Classes is the number of labels.
 	Classes int
-	// Attrs names the binary attributes the images carry in datasets.Images.Attrs (celeba's
-	// 40); nil when they have none. The attribute attack may predict any of them.
+	// Attrs names the attributes the images carry in datasets.Images.Attrs (celeba's 40
+	// binary ones; a speech corpus's gender and speaker); nil when they have none. The
+	// attribute attack may predict any of them.
 	Attrs []string
+	// AttrClasses holds the number of values of each of Attrs (datasets.Dataset.AttrClasses);
+	// nil means every one is binary.
+	AttrClasses []int
 	// Sampler and Guard are the edge's coefficient sampler and conditioning guard. The attacker
 	// draws from the sampler only as Spec.Coefficients allows: under fixed coefficients the
 	// sampler is the secret C, which only CoefficientsOracle hands over.

@@ -43,11 +43,14 @@ const KindAttribute = "attribute"
 
 // attribute is the attribute-inference attack: a one-vs-rest ridge classifier trained on
 // simulated uploads of auxiliary images predicts attributes of each upload's dominant member:
-// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's Male,
-// Smiling, …), one block of outputs per attribute; its estimate is the predicted class of each
+// built-in ones (label, ink, colour) or ones the dataset carries (Env.Attrs: CelebA's binary
+// Male, Smiling, …; a speech corpus's binary gender and its speaker identity, one class per
+// speaker), one block of outputs per attribute, as wide as the attribute has values; its estimate is the predicted class of each
 // attribute per upload (Predictions). Columns <name>_<attr>_acc and
 // <name>_<attr>_chance (the majority-class rate on the victims scored), <attr> lower-cased
-// (AttrColumn). An attribute the dataset lacks is an error: the config is checked against the
+// (AttrColumn). A multi-class attribute can be learnt only for values the auxiliary images
+// show: the notes count the victims whose value none of them has (a speaker of Speech
+// Commands' test split, which keeps speakers apart, say). An attribute the dataset lacks is an error: the config is checked against the
 // data before anything trains, so it cannot be a matter of applicability. Colour on grey
 // images is skipped here rather than as a Need: it depends on the images, and the experiment
 // config rejects it before anything runs.
@@ -87,14 +90,14 @@ func (attribute) run(a *attack) error {
 	n := len(dom)
 	d := len(up) / n
 	nv := a.victims()
-	tg := newAttrTargets(usable, aux, a.env.Classes, ink, a.env.Attrs)
+	tg := newAttrTargets(usable, aux, a.env.Classes, ink, a.env.Attrs, a.env.AttrClasses)
 	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
 	if err != nil {
 		return err
 	}
 	est := tg.predict(usable, clf.Predict(dense32(a.obs.Uploads[:nv*d], nv, d)))
 	truth := a.reveal(est)
-	a.scoreAttributes(usable, est, truth.Images.Subset(seq(nv)), ink, truth)
+	a.scoreAttributes(usable, est, truth.Images.Subset(seq(nv)), ink, truth, tg)
 	a.headNote()
 	a.note("coefficients %s", desc)
 	a.note("grouping not needed (classifies each upload alone)")
@@ -142,14 +145,29 @@ type attrTargets struct {
 
 // newAttrTargets computes the values of the attributes names on the auxiliary images
 // (attrValues, with the ink threshold of the auxiliary images).
-func newAttrTargets(names []string, aux *datasets.Images, classes int, ink float64, attrs []string) attrTargets {
+func newAttrTargets(names []string, aux *datasets.Images, classes int, ink float64, attrs []string, attrClasses []int) attrTargets {
 	var t attrTargets
 	for _, name := range names {
-		av, n := attrValues(name, aux, classes, ink, attrs)
+		av, n := attrValues(name, aux, classes, ink, attrs, attrClasses)
 		t.aux = append(t.aux, av)
 		t.blocks = append(t.blocks, n)
 	}
 	return t
+}
+
+// unseen counts the values in vals (of attribute i) that no auxiliary image has.
+func (t attrTargets) unseen(i int, vals []int) int {
+	seen := make([]bool, t.blocks[i])
+	for _, v := range t.aux[i] {
+		seen[v] = true
+	}
+	n := 0
+	for _, v := range vals {
+		if !seen[v] {
+			n++
+		}
+	}
+	return n
 }
 
 // oneHot returns the classifier's targets for uploads whose dominant members are the
@@ -189,11 +207,15 @@ func (t attrTargets) predict(names []string, pred *mat.Dense) Predictions {
 
 // scoreAttributes scores the predictions est on the first victim uploads against the
 // attributes of each upload's dominant member among victims (the first victims, in victim
-// order): columns <attr>_acc and <attr>_chance.
-func (a *attack) scoreAttributes(names []string, est Predictions, victims *datasets.Images, ink float64, truth *Truth) {
+// order): columns <attr>_acc and <attr>_chance, and a note of the victims whose value no
+// auxiliary image of tg has.
+func (a *attack) scoreAttributes(names []string, est Predictions, victims *datasets.Images, ink float64, truth *Truth, tg attrTargets) {
 	at := truth.inputAt()
-	for _, name := range names {
-		vals, _ := attrValues(name, victims, a.env.Classes, ink, a.env.Attrs)
+	for i, name := range names {
+		vals, _ := attrValues(name, victims, a.env.Classes, ink, a.env.Attrs, a.env.AttrClasses)
+		if n := tg.unseen(i, vals); n > 0 {
+			a.note("%s: %d of %d victims have a value no auxiliary image has", name, n, victims.N)
+		}
 		guess := est[name]
 		want := make([]int, len(guess))
 		for p := range guess {
@@ -206,9 +228,10 @@ func (a *attack) scoreAttributes(names []string, est Predictions, victims *datas
 
 // attrValues computes attribute name for every image of s; inkThreshold is the median mean
 // intensity that splits "ink" (computed on the auxiliary images, so that attacker and scorer
-// share one definition); attrs names the dataset's own attributes, stored in s.Attrs. It
-// returns the values and the number of classes. The caller has checked the name (knownAttr).
-func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string) ([]int, int) {
+// share one definition); attrs names the dataset's own attributes, stored in s.Attrs, and
+// attrClasses their numbers of values (nil: all binary). It returns the values and the number
+// of classes. The caller has checked the name (knownAttr).
+func attrValues(name string, s *datasets.Images, classes int, inkThreshold float64, attrs []string, attrClasses []int) ([]int, int) {
 	out := make([]int, s.N)
 	switch name {
 	case AttrLabel:
@@ -239,10 +262,17 @@ func attrValues(name string, s *datasets.Images, classes int, inkThreshold float
 	if j < 0 || s.Attrs == nil {
 		panic(fmt.Sprintf("attacks: unknown attribute %q", name))
 	}
+	n := 2
+	if attrClasses != nil {
+		n = attrClasses[j]
+	}
 	for i := range s.N {
 		out[i] = int(s.Attr(i)[j])
+		if out[i] < 0 || out[i] >= n {
+			panic(fmt.Sprintf("attacks: attribute %s of image %d is %d, want 0..%d", name, i, out[i], n-1))
+		}
 	}
-	return out, 2
+	return out, n
 }
 
 // knownAttr reports whether name is a built-in attribute or one of the dataset's.

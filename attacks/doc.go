@@ -62,7 +62,9 @@
 //     Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique finding.
 //   - attribute: a ridge classifier on uploads predicts attributes of the dominant member
 //     (label, ink mass, dominant colour, or any attribute the dataset carries in Env.Attrs:
-//     CelebA's Male, Smiling, …). Given the head's weights at split > 0 and the coefficient
+//     CelebA's binary Male, Smiling, …; a speech corpus's binary gender and multi-class
+//     speaker identity, Env.AttrClasses giving each one's number of values). Given the head's
+//     weights at split > 0 and the coefficient
 //     distribution. DataMix's paper names such attributes (the colour of a cat) as private;
 //     there is no published figure to compare with, so accuracy is read against chance.
 //   - output: a ridge classifier on returned values predicts the dominant member's label:

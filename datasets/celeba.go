@@ -418,11 +418,13 @@ func loadCelebA(dir string, s Spec) (*Dataset, error) {
 		}
 		na := len(attrs.Names)
 		im.Y = make([]int, im.N)
-		im.Attrs = make([]int8, im.N*na)
+		im.Attrs = make([]int32, im.N*na)
 		for o, i := range sp.idx {
 			row := attrs.Values[i*na : (i+1)*na]
 			im.Y[o] = int(row[li])
-			copy(im.Attrs[o*na:], row)
+			for j, v := range row {
+				im.Attrs[o*na+j] = int32(v)
+			}
 		}
 		*sp.set = im
 	}

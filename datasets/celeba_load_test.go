@@ -78,7 +78,11 @@ func TestLoadCelebASplits(t *testing.T) {
 					t.Errorf("labels %v, want %v (attribute %s)", im.Y, want, c.label)
 				}
 				for o, i := range sp.idx {
-					if want := c.f.Values[i*40 : (i+1)*40]; !slices.Equal(im.Attr(o), want) {
+					want := make([]int32, 40)
+					for j, v := range c.f.Values[i*40 : (i+1)*40] {
+						want[j] = int32(v)
+					}
+					if !slices.Equal(im.Attr(o), want) {
 						t.Fatalf("image %d: attributes %v, want %v", o, im.Attr(o), want)
 					}
 				}

@@ -1,5 +1,6 @@
-// Package datasets reads the image datasets the harness trains and attacks on, in their standard
-// distributed formats, and provides real MNIST as an embedded default.
+// Package datasets reads the datasets the harness trains and attacks on, in their standard
+// distributed formats — images, and spoken digits turned into log-mel spectrogram images — and
+// provides real MNIST as an embedded default.
 //
 // # Concept
 //
@@ -20,7 +21,12 @@
 //
 //	train-images-idx3-ubyte  train-labels-idx1-ubyte  t10k-images-idx3-ubyte  t10k-labels-idx1-ubyte
 //
-// each optionally with a .gz suffix (the raw file is preferred when both exist).
+// each optionally with a .gz suffix (the raw file is preferred when both exist). Fashion-MNIST
+// (Xiao, Rasul and Vollgraf, arXiv:1708.07747, 2017) with an empty Path is read from the folder
+// FashionMNISTDir finds: the one the environment variable DATAMIX_FASHION_MNIST_DIR names, else
+// /usr/share/datasets/fashion-mnist, where Debian's package dataset-fashion-mnist installs the
+// upstream release's four .gz files (`apt-get install dataset-fashion-mnist`); when neither
+// holds them the error says which package to install or which files to put where.
 //
 // cifar10 and cifar100 (3×32×32, 10 and 100 classes) are the CIFAR binary versions (Krizhevsky,
 // https://www.cs.toronto.edu/~kriz/cifar.html): fixed-size records of label byte(s) followed by
@@ -48,6 +54,35 @@
 // LoadCelebA reads the folder without a split or label, every image in attribute-file order
 // (CelebAOptions.Size, Limit), and CelebAAttrNames reads only the attribute names.
 //
+// spoken-digits and speech-commands (1×32×64, 10 classes: the digits) are speech corpora, read as
+// log-mel spectrograms. spoken-digits is the layout of the Free Spoken Digit Dataset and
+// AudioMNIST — one 8 kHz mono PCM WAV per utterance named {digit}_{speaker}_{index}.wav, in the
+// folder or its recordings/ subfolder, or in a folder per speaker below (AudioMNIST's, after
+// resampling its 48 kHz files) — with an optional speakers.csv (columns speaker and
+// gender, female or male) beside them; scripts/synth_spoken_digits.sh writes such a corpus with
+// espeak-ng. Of each speaker's recordings of a digit, the lowest tenth of the indices (rounded
+// up) is the test split (FSDD's rule), so speakers are shared between the splits and
+// utterances are not. speech-commands is Speech Commands (Warden, arXiv:1804.03209, 2018): a
+// folder per word of 16 kHz mono WAVs named {speaker}_nohash_{n}.wav, of which the ten digit
+// words zero … nine are read; the test split is testing_list.txt, training every digit
+// recording on neither list, and validation_list.txt is left out; its speakers are disjoint
+// between splits. (Neither FSDD, AudioMNIST nor Speech Commands could be downloaded where this
+// package was written: the readers are tested on synthetic folders of their layouts and on
+// the espeak-ng corpus.) ReadSpokenDigits and ReadSpeechCommands list a corpus (SpeechCorpus) without
+// reading audio; ReadWAV reads one file (strictly: mono integer PCM, whole chunks, nothing
+// after them). Each recording is centred in (or cut to the centre of) a 1.04 s clip and turned
+// into a 32-band log-mel spectrogram of 64 frames by MelFrontEnd on gonum's FFT (window, hop,
+// mel scale, floor and scaling are documented on MelSpec; SpokenDigitsMel and SpeechCommandsMel
+// give the two datasets' settings). Each split is in a fixed pseudo-random order (file names
+// sorted, then shuffled by a constant-seeded PCG generator), as MNIST's files come shuffled: the
+// first n (the limits) are an unbiased sample, and consecutive recordings, which DataMix mixes
+// together at evaluation, have unrelated speakers and digits. Images.Attrs holds each
+// recording's attributes: gender (0 female, 1 male; only with speakers.csv) and speaker (the
+// index in SpeechCorpus.Speakers), named by Dataset.Attrs, with Dataset.AttrClasses giving 2
+// and the number of speakers. The first line of the corpus's SOURCE.txt, if any, becomes
+// Dataset.Source ("synthetic speech: …" for the espeak-ng corpus), which results carry. Every
+// WAV is read and checked even when a limit leaves it out; only the kept ones are transformed.
+//
 // Every file is opened through Open, which decompresses gzip transparently when the file starts
 // with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels
 // and ReadCIFAR work on any io.Reader.
@@ -59,7 +94,10 @@
 // size, an image/label count mismatch, a label out of range, a CIFAR file whose size is not a whole
 // number of records, trailing data after what an IDX header declares, a limit larger than the split,
 // a CelebA label that is not an attribute of the file, a CelebA image the partition file does not
-// list, a malformed line of a CelebA text file (the error gives the file and line).
+// list, a malformed line of a CelebA text file (the error gives the file and line), a missing
+// Fashion-MNIST install, a WAV that is not mono integer PCM, is truncated or has the wrong sample
+// rate, a speech folder with no recordings, a recording name not of its layout's form, a
+// malformed speakers.csv or Speech Commands list line.
 // Each is one line that starts with "datasets: " and names the file, e.g.
 //
 //	datasets: /x/train-images-idx3-ubyte.gz: truncated: header says 60000 images of 28x28, file holds 1234 bytes of pixels

@@ -5,18 +5,19 @@ import "fmt"
 // Images is a labelled image set. X holds N images of C×H×W pixels, row-major (image, channel,
 // row, column), as float32 scaled to [0,1] by pixel/255 (computed in float32). Y holds the N labels,
 // or is nil for a set read from an images-only file (see ReadIDXImages). Attrs holds, for a
-// dataset with binary attributes (celeba), the N × len(Dataset.Attrs) values, row-major, 1
-// present and 0 absent; it is nil for the others.
+// dataset with attributes (celeba, the speech datasets), the N × len(Dataset.Attrs) values,
+// row-major, attribute j's in 0 … Dataset.AttrClasses[j]−1 (for a binary attribute such as
+// CelebA's, 1 present and 0 absent); it is nil for the others.
 type Images struct {
 	X          []float32
 	Y          []int
-	Attrs      []int8
+	Attrs      []int32
 	N, C, H, W int
 }
 
 // Attr returns the attribute values of image i (a sub-slice of Attrs, nil when the set has
 // none). It panics if i is not in [0, N).
-func (s *Images) Attr(i int) []int8 {
+func (s *Images) Attr(i int) []int32 {
 	if i < 0 || i >= s.N {
 		panic(fmt.Sprintf("datasets: row %d out of range [0, %d)", i, s.N))
 	}
@@ -51,7 +52,7 @@ func (s *Images) Subset(idx []int) *Images {
 	na := 0
 	if s.Attrs != nil {
 		na = len(s.Attrs) / max(s.N, 1)
-		out.Attrs = make([]int8, len(idx)*na)
+		out.Attrs = make([]int32, len(idx)*na)
 	}
 	for j, i := range idx {
 		copy(out.X[j*d:(j+1)*d], s.Row(i))
@@ -64,14 +65,19 @@ func (s *Images) Subset(idx []int) *Images {
 }
 
 // Dataset is a named dataset split into a training and a test set; labels lie in [0, Classes).
-// Attrs names the binary attributes each image carries in Images.Attrs (the 40 CelebA
-// attributes, in the attribute file's order); it is nil for datasets with classes only. Label
-// is the attribute the labels are (celeba), "" for the others.
+// Attrs names the attributes each image carries in Images.Attrs (the 40 binary CelebA
+// attributes, in the attribute file's order; a speech corpus's gender and speaker); it is nil
+// for datasets with classes only. AttrClasses holds the number of values of each (2 for a
+// binary one, the number of speakers for speaker); nil means every attribute is binary. Label
+// is the attribute the labels are (celeba), "" for the others. Source describes the data in one
+// line where its files do (a speech corpus's SOURCE.txt: "synthetic speech: …"), "" otherwise.
 type Dataset struct {
 	Name        string
 	Classes     int
 	Attrs       []string
+	AttrClasses []int
 	Label       string
+	Source      string
 	Train, Test *Images
 }
 

@@ -12,7 +12,8 @@ import (
 // Spec selects a dataset and how much of it to load.
 //
 // Name is one of Names. Path is the dataset's folder (see the package documentation for the layout
-// of each); "" means the embedded default, which only mnist has (see EmbeddedMNISTDir).
+// of each); "" means the embedded default for mnist (see EmbeddedMNISTDir) and the installed
+// files for fashion-mnist (see FashionMNISTDir); the other datasets need a path.
 // TrainLimit and TestLimit cap the number of examples kept from each split: 0 means all, n > 0
 // keeps the first n examples in file order (deterministic: no sampling), and n larger than the split
 // is an error. The whole of every file is read and checked whatever the limits, so a corrupt file
@@ -51,11 +52,16 @@ func Load(s Spec) (*Dataset, error) {
 	}
 	dir := s.Path
 	if dir == "" {
-		if s.Name != "mnist" {
-			return nil, fmt.Errorf("datasets: %s: no path given, and only mnist has an embedded default", s.Name)
-		}
 		var err error
-		if dir, err = EmbeddedMNISTDir(); err != nil {
+		switch s.Name {
+		case "mnist":
+			dir, err = EmbeddedMNISTDir()
+		case "fashion-mnist":
+			dir, err = FashionMNISTDir()
+		default:
+			err = fmt.Errorf("datasets: %s: no path given, and only mnist and fashion-mnist have a default", s.Name)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +103,8 @@ func Load(s Spec) (*Dataset, error) {
 		}
 	case "celeba":
 		return loadCelebA(dir, s)
+	case "spoken-digits", "speech-commands":
+		return loadSpeech(dir, s)
 	default:
 		return nil, fmt.Errorf("datasets: %s: no reader for this dataset", s.Name)
 	}

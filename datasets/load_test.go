@@ -165,9 +165,9 @@ func TestLoadSpecErrors(t *testing.T) {
 		spec Spec
 		want string
 	}{
-		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100, celeba`},
+		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands`},
 		{"negative limit", Spec{Name: "mnist", Path: dir, TrainLimit: -1}, "datasets: mnist: limits train -1, test 0, need ≥ 0 (0 means all)"},
-		{"no default", Spec{Name: "cifar10"}, "datasets: cifar10: no path given, and only mnist has an embedded default"},
+		{"no default", Spec{Name: "cifar10"}, "datasets: cifar10: no path given, and only mnist and fashion-mnist have a default"},
 		{"missing dir", Spec{Name: "cifar100", Path: filepath.Join(dir, "nope")}, "datasets: cifar100: " + filepath.Join(dir, "nope") + ": no such directory"},
 		{"not a dir", Spec{Name: "mnist", Path: notDir}, "datasets: mnist: " + notDir + " is not a directory"},
 	}

@@ -49,10 +49,12 @@ type AttackConfig struct {
 	// attacks.MatchGroups.
 	Affinity string `yaml:"affinity"`
 	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
-	// needs 3-channel images) and, on dataset celeba, any CelebA attribute by its name in
+	// needs 3-channel images); on dataset celeba, any CelebA attribute by its name in
 	// list_attr_celeba.txt (Male, Smiling, Eyeglasses, …), reported lower-cased in the columns
-	// (attr_male_acc). Empty (the default) means label and ink for grey images, label and
-	// colour for colour images (celeba included).
+	// (attr_male_acc); on the speech datasets, speaker (the speaker's identity, one class per
+	// speaker) and, on spoken-digits with speakers.csv, gender. Empty (the default) means label
+	// and ink for grey images (spectrograms included), label and colour for colour images
+	// (celeba included).
 	Attributes []string `yaml:"attributes,omitempty"`
 }
 
@@ -89,9 +91,9 @@ func (a AttackConfig) spec() attacks.Spec {
 // letters, digits and '_'): it becomes part of a column name.
 var celebaAttr = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
-// validateAttacks checks the attacks: list of one resolved config; celebaAttrs are the
-// attribute names of the celeba folder (nil for other datasets).
-func (c *Config) validateAttacks(celebaAttrs []string) error {
+// validateAttacks checks the attacks: list of one resolved config; dsAttrs are the names of
+// the attributes the dataset carries (datasets.AttrNames; nil for datasets with classes only).
+func (c *Config) validateAttacks(dsAttrs []string) error {
 	used := map[string]int{} // metric column → the attack writing it
 	for i, a := range c.Attacks {
 		fail := func(field, format string, args ...any) error {
@@ -154,11 +156,18 @@ func (c *Config) validateAttacks(celebaAttrs []string) error {
 			builtin := slices.Contains(attacks.Attributes(), at)
 			switch {
 			case builtin:
-			case c.Dataset.Name != "celeba":
-				return fail("attributes", "%q, want one of %s (attributes such as Male need dataset celeba)", at, strings.Join(attacks.Attributes(), ", "))
-			case !celebaAttr.MatchString(at) || !slices.Contains(celebaAttrs, at):
+			case len(dsAttrs) == 0:
+				return fail("attributes", "%q, want one of %s (attributes such as Male need dataset celeba; gender and speaker a speech dataset)", at, strings.Join(attacks.Attributes(), ", "))
+			case c.Dataset.Name == "celeba" && (!celebaAttr.MatchString(at) || !slices.Contains(dsAttrs, at)):
 				return fail("attributes", "%q, want %s or an attribute of the CelebA folder %s: %s (line 2 of its %s)",
-					at, strings.Join(attacks.Attributes(), ", "), c.Dataset.Path, strings.Join(celebaAttrs, ", "), datasets.CelebAAttrFile)
+					at, strings.Join(attacks.Attributes(), ", "), c.Dataset.Path, strings.Join(dsAttrs, ", "), datasets.CelebAAttrFile)
+			case !slices.Contains(dsAttrs, at):
+				hint := ""
+				if at == datasets.AttrGender {
+					hint = fmt.Sprintf(" (gender needs the corpus's %s)", datasets.SpeakersFile)
+				}
+				return fail("attributes", "%q, want %s or an attribute of dataset %s in %s: %s%s",
+					at, strings.Join(attacks.Attributes(), ", "), c.Dataset.Name, c.Dataset.Path, strings.Join(dsAttrs, ", "), hint)
 			}
 			if at == attacks.AttrColour && ch != 3 {
 				return fail("attributes", "colour needs 3-channel images, dataset %s has %d", c.Dataset.Name, ch)

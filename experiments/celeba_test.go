@@ -41,7 +41,7 @@ func TestCelebAConfigErrors(t *testing.T) {
 		{"unknown attack attribute", celebaConfig(dir, "", "attacks:\n  - kind: attribute\n    attributes: [Male, Smilling]\n"),
 			`tiny.yaml:9: attacks[0].attributes: "Smilling", want label, ink, colour or an attribute of the CelebA folder ` + dir + ": 5_o_Clock_Shadow, "},
 		{"celeba attribute on mnist", "name: x\nattacks:\n  - {kind: attribute, attributes: [Male]}\n",
-			`tiny.yaml:3: attacks[0].attributes: "Male", want one of label, ink, colour (attributes such as Male need dataset celeba)`},
+			`tiny.yaml:3: attacks[0].attributes: "Male", want one of label, ink, colour (attributes such as Male need dataset celeba; gender and speaker a speech dataset)`},
 		{"attribute twice", celebaConfig(dir, "", "attacks: [{kind: attribute, attributes: [Male, label, Male]}]\n"),
 			`attacks[0].attributes: "Male" and "Male" both give columns attr_male_acc; list each attribute once`},
 	} {

@@ -18,15 +18,17 @@
 //	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
 //	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
 //	dataset:
-//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba (datasets.Names)
-//	  path: ""                  # "" = the embedded MNIST (mnist only); else a file or directory that
-//	                            # must exist; relative paths are resolved against the config file's directory
+//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands (datasets.Names)
+//	  path: ""                  # "" = the embedded MNIST (mnist), the installed Fashion-MNIST (fashion-mnist:
+//	                            # $DATAMIX_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist); else a file
+//	                            # or directory that must exist; relative paths are resolved against the config
+//	                            # file's directory
 //	  train_limit: 0            # use the first N training examples; 0 = all
 //	  test_limit: 0             # use the first N test examples; 0 = all
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
-//	  arch: mnist-cnn           # mnist-cnn, cifar-cnn (models.Names); its input shape must equal the dataset's
+//	  arch: mnist-cnn           # mnist-cnn, cifar-cnn, speech-cnn (models.Names); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
@@ -59,8 +61,9 @@
 //	    affinity: auto          # group_matching and ica: auto (support if the uploads have exact zeros,
 //	                            # else subspace), support, correlation or subspace
 //	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
-//	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc);
-//	                            # [] = label+ink (grey), label+colour (RGB, celeba included)
+//	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc), on the speech
+//	                            # datasets speaker (one class per speaker) and gender (spoken-digits with
+//	                            # speakers.csv); [] = label+ink (grey), label+colour (RGB, celeba included)
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  model.split: [0, 1]
@@ -98,6 +101,13 @@
 // With baseline: true, one baseline cell is added per distinct combination of the fields a
 // baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
 // cell that needs it. Two datamix cells with the same ID are an error.
+//
+// A fashion-mnist dataset with path "" is read from the folder DATAMIX_FASHION_MNIST_DIR names,
+// else from Debian's package dataset-fashion-mnist; Validate checks that one of them holds the
+// four files and otherwise says, with the config line, what to install or where to put which
+// files. The speech datasets spoken-digits and speech-commands (1×32×64 log-mel spectrograms,
+// for speech-cnn) are read from their folder; Validate names their attributes (speaker, and
+// gender when a spoken-digit corpus has speakers.csv) without reading audio.
 //
 // A celeba dataset (3×32×32, for cifar-cnn) is CelebA in its distributed layout; see the
 // datasets package for the files and the train/test split. Validate reads the attribute names

@@ -554,6 +554,12 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	if ds.Label != "" { // celeba: which attribute the accuracy is of
 		row.Notes = map[string]string{"label": ds.Label}
 	}
+	if ds.Source != "" { // what the data is, where its files say (synthetic speech)
+		if row.Notes == nil {
+			row.Notes = map[string]string{}
+		}
+		row.Notes["data"] = ds.Source
+	}
 	return row
 }
 

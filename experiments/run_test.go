@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/results"
 )
 
@@ -135,8 +136,11 @@ func TestRunDivergence(t *testing.T) {
 }
 
 // TestConfigsRunTiny runs every committed config in configs/ and configs/paper/ in tiny mode
-// (Config.Tiny). A celeba config whose folder is absent (CelebA cannot be downloaded here) runs
-// on a synthetic CelebA of the tiny sizes instead; every other config runs on its own data.
+// (Config.Tiny). A config whose data is absent runs on synthetic files of the tiny sizes
+// instead: a celeba config without its folder (CelebA cannot be downloaded here) on a
+// synthetic CelebA, a spoken-digits config without the espeak-ng corpus on a corpus of tones,
+// a fashion-mnist config without the Debian package on synthetic IDX files; every other config
+// runs on its own data.
 // Every cell must come back, in order, with the settings it asked for and numbers in their
 // ranges (checkTinyRow).
 func TestConfigsRunTiny(t *testing.T) {
@@ -158,11 +162,24 @@ func TestConfigsRunTiny(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cfg.Dataset; d.Name == "celeba" {
+			switch d := cfg.Dataset; d.Name {
+			case "celeba":
 				if _, err := os.Stat(d.Path); errors.Is(err, os.ErrNotExist) {
 					cfg.Tiny() // the sizes the synthetic folder must hold
 					cfg.Dataset.Path = syntheticCelebA(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
 					t.Logf("%s is absent: running on a synthetic CelebA", d.Path)
+				}
+			case "spoken-digits":
+				if _, err := os.Stat(d.Path); errors.Is(err, os.ErrNotExist) {
+					cfg.Tiny()
+					cfg.Dataset.Path = syntheticSpokenDigits(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
+					t.Logf("%s is absent (scripts/synth_spoken_digits.sh makes it): running on a synthetic corpus of tones", d.Path)
+				}
+			case "fashion-mnist":
+				if _, err := datasets.FashionMNISTDir(); d.Path == "" && err != nil {
+					cfg.Tiny()
+					t.Setenv(datasets.FashionMNISTEnv, syntheticIDX(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit))
+					t.Logf("real Fashion-MNIST absent (%v): running on synthetic IDX files", err)
 				}
 			}
 			if err := cfg.Validate(); err != nil {

@@ -40,7 +40,8 @@ type DatasetConfig struct {
 	// Name is one of datasets.Names(). Default "mnist".
 	Name string `yaml:"name"`
 	// Path is the dataset's directory or file in its distributed format. "" (the default)
-	// selects the MNIST copy embedded in the build and is allowed only for mnist. A relative
+	// selects the MNIST copy embedded in the build for mnist and the installed files for
+	// fashion-mnist (datasets.FashionMNISTDir), and is not allowed for the others. A relative
 	// path is resolved against the directory of the config file, never the working directory.
 	Path string `yaml:"path"`
 	// TrainLimit and TestLimit cap the number of training and test examples used (the first

@@ -38,7 +38,7 @@ func (c *Config) validateFields() error {
 	if err := c.validateName(); err != nil {
 		return err
 	}
-	celebaAttrs, err := c.validateDataset()
+	dsAttrs, err := c.validateDataset()
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (c *Config) validateFields() error {
 	if err := c.validateTrain(); err != nil {
 		return err
 	}
-	return c.validateAttacks(celebaAttrs)
+	return c.validateAttacks(dsAttrs)
 }
 
 // validateName checks that the experiment has a name usable as a directory name.
@@ -66,17 +66,26 @@ func (c *Config) validateName() error {
 }
 
 // validateDataset checks the dataset section: a known name, a path that exists (or none, for
-// the embedded MNIST), a label only for celeba and one its folder has, and the limits. It
-// returns the attribute names of a celeba folder, read from its attribute file's header so
-// that a misspelt label or attack attribute is reported before anything loads; nil for
-// other datasets.
-func (c *Config) validateDataset() (celebaAttrs []string, err error) {
+// the embedded MNIST and the installed Fashion-MNIST), a label only for celeba and one its
+// folder has, and the limits. It returns the names of the attributes the dataset carries
+// (datasets.AttrNames: a celeba folder's, read from its attribute file's header, a speech
+// corpus's speaker and gender), so that a misspelt label or attack attribute is reported
+// before anything loads; nil for datasets with classes only.
+func (c *Config) validateDataset() (dsAttrs []string, err error) {
 	d := c.Dataset
 	if !slices.Contains(datasets.Names(), d.Name) {
 		return nil, c.fail(nil, "dataset.name", "%q, want one of %s", d.Name, strings.Join(datasets.Names(), ", "))
 	}
 	if d.Path == "" {
-		if d.Name != "mnist" {
+		switch d.Name {
+		case "mnist":
+		case "fashion-mnist":
+			if _, err := datasets.FashionMNISTDir(); err != nil {
+				fe := c.fail(err, "dataset.path", "%v", err)
+				fe.Line = c.lineOf("dataset.path", "dataset.name")
+				return nil, fe
+			}
+		default:
 			return nil, c.fail(nil, "dataset.path", "missing, dataset %s is read from disk (only mnist is embedded)", d.Name)
 		}
 	} else if _, err := os.Stat(d.Path); err != nil {
@@ -86,12 +95,13 @@ func (c *Config) validateDataset() (celebaAttrs []string, err error) {
 		}
 		return nil, c.fail(err, "dataset.path", "%q: %v", d.Path, err)
 	}
-	if d.Name == "celeba" {
-		names, err := datasets.CelebAAttrNames(d.Path)
-		if err != nil {
+	if d.Path != "" {
+		if dsAttrs, err = datasets.AttrNames(d.Name, d.Path); err != nil {
 			return nil, c.fail(err, "dataset.path", "%v", err)
 		}
-		celebaAttrs = names
+	}
+	if d.Name == "celeba" {
+		names := dsAttrs
 		label := cmp.Or(d.Label, datasets.DefaultCelebALabel)
 		if !slices.Contains(names, label) {
 			return nil, c.fail(nil, "dataset.label", "%q is not an attribute of the CelebA folder %s, want one of %s (line 2 of its %s)",
@@ -106,7 +116,7 @@ func (c *Config) validateDataset() (celebaAttrs []string, err error) {
 	if d.TestLimit < 0 {
 		return nil, c.fail(nil, "dataset.test_limit", "%d, need an integer ≥ 0 (0 = all)", d.TestLimit)
 	}
-	return celebaAttrs, nil
+	return dsAttrs, nil
 }
 
 // validateModel checks the model section: a known architecture whose input shape is the

@@ -63,6 +63,17 @@ var archs = map[string]Arch{
 			{{Kind: Dense, Out: 256}},
 		},
 	},
+	"speech-cnn": {
+		Name: "speech-cnn",
+		Doc:  "conv3x3(16)-pool | conv3x3(32)-pool | conv3x3(64)-pool | fc128 | fc(classes); small keyword-spotting CNN for 1x32x64 log-mel spectrograms (32 mel bands x 64 frames)",
+		C:    1, H: 32, W: 64,
+		Blocks: [][]Layer{
+			{{Kind: Conv, Out: 16, Kernel: 3}, {Kind: Pool}},
+			{{Kind: Conv, Out: 32, Kernel: 3}, {Kind: Pool}},
+			{{Kind: Conv, Out: 64, Kernel: 3}, {Kind: Pool}},
+			{{Kind: Dense, Out: 128}},
+		},
+	},
 }
 
 // DefaultArch is the architecture used when a config names none.

@@ -8,6 +8,8 @@
 //
 //	mnist-cnn  28×28×1   conv5x5(16)-pool | conv5x5(32)-pool | fc128 | fc(classes)
 //	cifar-cnn  32×32×3   conv3x3(32)-pool | conv3x3(64)-pool | conv3x3(128)-pool | fc256 | fc(classes)
+//	speech-cnn 1×32×64   conv3x3(16)-pool | conv3x3(32)-pool | conv3x3(64)-pool | fc128 | fc(classes)
+//	                     (log-mel spectrograms: 32 mel bands × 64 frames, see datasets.MelSpec)
 //
 // Convolutions use stride 1 and "same" padding and are followed by ReLU; pools are 2×2 max
 // with stride 2; hidden dense layers are followed by ReLU.

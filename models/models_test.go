@@ -45,6 +45,11 @@ func TestFLOPsSplitSum(t *testing.T) {
 	// conv5x5 16→32 @14²: 2·6272·400 + 2·6272 = 5030144; pool: 1568·3 = 4704;
 	// fc 1568→128 + ReLU: 2·1568·128 + 256 = 401664; fc 128→10: 2·128·10 + 10 = 2570.
 	const mnistTotal = 652288 + 9408 + 5030144 + 4704 + 401664 + 2570
+	// speech-cnn on 1×32×64: conv3x3 1→16 @32×64: 2·32768·9 + 2·32768 = 655360; pool:
+	// 8192·3 = 24576; conv3x3 16→32 @16×32: 2·16384·144 + 2·16384 = 4751360; pool: 4096·3 =
+	// 12288; conv3x3 32→64 @8×16: 2·8192·288 + 2·8192 = 4734976; pool: 2048·3 = 6144;
+	// fc 2048→128 + ReLU: 2·2048·128 + 256 = 524544; fc 128→10: 2570.
+	const speechTotal = 655360 + 24576 + 4751360 + 12288 + 4734976 + 6144 + 524544 + 2570
 	for _, name := range Names() {
 		a, _ := Lookup(name)
 		var total int64 = -1
@@ -64,6 +69,9 @@ func TestFLOPsSplitSum(t *testing.T) {
 		}
 		if name == "mnist-cnn" && total != mnistTotal {
 			t.Errorf("mnist-cnn total FLOPs %d, want %d", total, mnistTotal)
+		}
+		if name == "speech-cnn" && total != speechTotal {
+			t.Errorf("speech-cnn total FLOPs %d, want %d", total, speechTotal)
 		}
 	}
 }

@@ -6,12 +6,26 @@
 # checkpoints) into results/.
 #   bash results/reproduce.sh                      # all of them (≈ 50 minutes on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
+# The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
+# DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
+# makes first with scripts/synth_spoken_digits.sh (espeak-ng and sox) when data/spoken-digits is
+# absent, and otherwise checks against its SHA256SUMS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2 shuffle-pool)
+all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
+	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
+for name in "${names[@]}"; do
+	if [ "$name" = synthetic-spoken-digits ]; then
+		if [ -d data/spoken-digits ]; then
+			(cd data/spoken-digits && sha256sum --quiet -c SHA256SUMS)
+		else
+			bash scripts/synth_spoken_digits.sh data/spoken-digits
+		fi
+	fi
+done
 for name in "${names[@]}"; do
 	cfg=configs/paper/$name.yaml
 	dst=results/paper/$name
@@ -28,7 +42,7 @@ for name in "${names[@]}"; do
 		id=$(basename "$cell")
 		mkdir -p "$dst/cells/$id"
 		for f in row.json epochs.csv attacks.png; do
-			[ -f "$cell$f" ] && cp "$cell$f" "$dst/cells/$id/"
+			if [ -f "$cell$f" ]; then cp "$cell$f" "$dst/cells/$id/"; fi
 		done
 	done
 done
