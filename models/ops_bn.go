@@ -35,13 +35,16 @@ func (m bnMode) String() string { return [...]string{"train", "running", "batch"
 //
 // The convolution is convOp's (ops_conv.go): each sample is copied into a zero-bordered padded
 // image and multiplied in place as an implicit im2row matrix (gemm.MulPatches), stride s by
-// stepping the window corners s apart; the output comes pixel-major and is transposed to NCHW
-// while its per-channel sums are taken (float64). The weight gradient is an implicit im2col
-// product (gemm.MulRowsA) whose rows must be runs of consecutive values, so for stride s the
-// input is split into s² phase images (every s-th row and column from each offset), where
-// stride-s windows become runs. The input gradient is, at stride 1, the padded gradient
-// convolved with the flipped kernel (gemm.MulPatches), and at stride 2 the product of the
-// gradient with w followed by a scatter-add of the patches (col2im).
+// stepping the window corners s apart; the output comes pixel-major and is transposed into
+// channel planes. Everything per value — the statistics' sums, the normalisation with shortcut
+// and ReLU, the gradient sums and the gradient at the normalisation's input, each an affine
+// function per channel — runs plane by plane in internal/bnorm's AVX2 loops. The weight
+// gradient is an implicit im2col product (gemm.MulRowsA) whose rows must be runs of
+// consecutive values, so for stride s the input is split into s² phase images (every s-th row
+// and column from each offset), where stride-s windows become runs. The input gradient is, at
+// stride 1, the padded gradient convolved with the flipped kernel (gemm.MulPatches), and at
+// stride 2 the product of the gradient with w followed by a scatter-add of the patches
+// (col2im).
 //
 // Reductions are in a fixed order whatever the core count: the batch statistics and the
 // batch-norm gradient sums per sample (float64), then over samples in order; the weight
