@@ -3,11 +3,11 @@
 # configs/paper/ and the headline configs/mnist-k2.yaml) into runs/<name>/ — finished cells are
 # kept, so an interrupted regeneration resumes — then copies each run's tables, plots, image
 # grids and per-cell rows and training logs (not the checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 50 minutes on 2 cores)
+#   bash results/reproduce.sh                      # all of them (≈ 2 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2)
+all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2 mnist-resnet8)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp

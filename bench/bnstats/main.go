@@ -6,7 +6,7 @@
 // checkpoint is the cell's — and once with every evaluation batch's own statistics (the head's
 // batch norms over the batch of inputs, the body's over the batch of shuffled, mixed uploads).
 //
-//	go run ./bench/bnstats runs/mnist-resnet8-k2
+//	go run ./bench/bnstats runs/mnist-resnet8
 //
 // It prints a Markdown table per cell and, per variant and group size, the mean ± s.d. over
 // the cells. It needs the checkpoints (cells/<id>/model.ckpt), which results/ does not keep:
