@@ -26,8 +26,9 @@ type resBlockOp struct {
 	needDX bool
 
 	out     *tensor.Dense
-	h1, dh1 []float32 // the first unit's output and (backward) its gradient
-	grads   []float32 // packed gradients (resBlockBwdOp)
+	h1, dh1 []float32   // the first unit's output and (backward) its gradient
+	hw      [][]float32 // running statistics: per worker, one sample's h
+	grads   []float32   // packed gradients (resBlockBwdOp)
 }
 
 func newResBlockOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, stats [4][]float32) *resBlockOp {
@@ -70,29 +71,37 @@ func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
 	u1, u2 := op.u1, op.u2
 	if op.out == nil {
 		op.out = newF32(u2.outShape()...)
-		op.h1 = make([]float32, u1.n*u1.outSize())
+		if u1.mode != bnRunning {
+			op.h1 = make([]float32, u1.n*u1.outSize())
+		}
+	}
+	if n := workers(); len(op.hw) < n {
+		op.hw = append(op.hw, make([][]float32, n-len(op.hw))...)
 	}
 	x, w1, g1, b1 := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3])
 	w2, g2, b2, y := f32(vals[4]), f32(vals[5]), f32(vals[6]), f32(op.out)
 	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
-	running := u1.mode == bnRunning
 	u1.prepare(w1, g1, b1)
 	u2.prepare(w2, g2, b2)
-	parallel(u1.n, func(wk, s int) { u1.convSample(wk, s, x[s*in:(s+1)*in], op.h1[s*mid:(s+1)*mid], nil, nil) })
-	if !running {
-		u1.finishStats(g1, b1)
+	if u1.mode == bnRunning {
+		// No batch statistics: each sample runs through the whole block at once, its h in
+		// the worker's scratch (in cache) rather than in a batch-sized buffer.
+		parallel(u1.n, func(wk, s int) {
+			hs := scratch(&op.hw[wk], mid)
+			u1.convSample(wk, s, x[s*in:(s+1)*in], hs, nil, nil)
+			u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
+		})
+		return op.out, nil
 	}
+	parallel(u1.n, func(wk, s int) { u1.convSample(wk, s, x[s*in:(s+1)*in], op.h1[s*mid:(s+1)*mid], nil, nil) })
+	u1.finishStats(g1, b1)
 	parallel(u1.n, func(wk, s int) {
 		hs := op.h1[s*mid : (s+1)*mid]
-		if !running {
-			u1.normSample(s, hs, nil, nil)
-		}
+		u1.normSample(s, hs, nil, nil)
 		u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
 	})
-	if !running {
-		u2.finishStats(g2, b2)
-		parallel(u1.n, func(_, s int) { u2.normSample(s, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short) })
-	}
+	u2.finishStats(g2, b2)
+	parallel(u1.n, func(_, s int) { u2.normSample(s, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short) })
 	return op.out, nil
 }
 
