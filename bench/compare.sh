@@ -9,6 +9,8 @@
 #   train/cifar-resnet20, train/cifar-resnet20-k2, infer/cifar-resnet20-batch500:
 #                     the same three for the residual networks with batch norm (training
 #                     mode in training, running statistics in inference)   target ≥ 2× PyTorch
+#   infer/mnist-resnet8-batch64  inference at batch 64, where PyTorch is far faster per image
+#                     than at batch 500                                     target ≥ 2× PyTorch
 #
 # Go: models.BenchmarkTrainStep and models.BenchmarkInfer, compiled once. PyTorch:
 # bench/torch_reference.py with Debian's python3-torch. Three comparisons, each run for ROUNDS
@@ -112,7 +114,7 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 	END {
 		target["train/baseline"] = 1.2; target["train/datamix-k2"] = 1.2; target["infer/batch500"] = 1.5
 		ncases = split("train/baseline train/datamix-k2 infer/batch500 " \
-			"train/mnist-resnet8 train/mnist-resnet8-k2 infer/mnist-resnet8-batch500 " \
+			"train/mnist-resnet8 train/mnist-resnet8-k2 infer/mnist-resnet8-batch500 infer/mnist-resnet8-batch64 " \
 			"train/cifar-resnet20 train/cifar-resnet20-k2 infer/cifar-resnet20-batch500", order, " ")
 		for (k = 4; k <= ncases; k++) target[order[k]] = 2.0
 		title[1] = "1. threads = cores (" cores "), samples/s (the targets)"

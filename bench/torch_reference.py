@@ -4,7 +4,8 @@
 Cases (the Go benchmarks' names):
   train/baseline, train/datamix-k2, infer/batch500: the harness's mnist-cnn,
     conv5x5(16, pad 2)-ReLU-maxpool2 | conv5x5(32, pad 2)-ReLU-maxpool2 | fc128-ReLU | fc10;
-  train/mnist-resnet8[-k2], infer/mnist-resnet8-batch500: ResNet-8 for 1x28x28 inputs;
+  train/mnist-resnet8[-k2], infer/mnist-resnet8-batch500, infer/mnist-resnet8-batch64: ResNet-8
+    for 1x28x28 inputs;
   train/cifar-resnet20[-k2], infer/cifar-resnet20-batch500: ResNet-20 for 3x32x32 inputs.
 The ResNets are the harness's (models/arch_resnet.go): He et al.'s CIFAR ResNets, a 3x3 stem
 convolution to 16 channels, basic blocks (conv3x3-BN-ReLU-conv3x3-BN + shortcut, ReLU) in
@@ -15,7 +16,8 @@ Training is one step at batch 64: float32, Adam lr 1e-3, cross-entropy, batch no
 mode. "-k2" (and datamix-k2) inserts the same in-graph mixing as the Go trainer at split 1: the
 head output is multiplied by a 64x64 block-diagonal C of 2x2 blocks, the body output by C^-1.
 "batch500" is evaluation as models.BenchmarkInfer runs it: the forward pass of the whole network
-at batch 500 without autograd (batch norms in evaluation mode). Prints one line per case:
+at batch 500 (the harness's evaluation batch) without autograd (batch norms in evaluation mode);
+"batch64" the same at batch 64. Prints one line per case:
 "<case> <samples/s>". Threads = the machine's cores (TORCH_THREADS overrides, for diagnosis
 only: the targets are defined with threads = cores). With TORCH_RATE=cpu the number printed is
 samples per second of the process's CPU time instead of wall time (steadier on a machine shared
@@ -154,6 +156,13 @@ def cases(name, net, shape, seconds):
     def infer500():
         net(x500)
     bench("infer/batch500" if name == "" else f"infer/{name}-batch500", infer500, seconds, batch=500)
+    if name == "mnist-resnet8":  # PyTorch runs this net far faster per image at batch 64 than 500
+        x64 = torch.rand(64, *shape)
+
+        @torch.no_grad()
+        def infer64():
+            net(x64)
+        bench(f"infer/{name}-batch64", infer64, seconds, batch=64)
 
 
 def main():
