@@ -481,7 +481,10 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 	trainSeconds := time.Since(start).Seconds()
 
 	start = time.Now()
-	p := datamix.NewPipeline(net, scheme, cellRNG(cfg.Seed, streamMixEval))
+	p, err := c.EvalPipeline(net)
+	if err != nil {
+		return nil, err
+	}
 	acc, err := Evaluate(p, ds.Test, shufflePool(cfg), cfg.Train.EvalBatchSize, func(done, total int) {
 		progress(Progress{Phase: "eval", Step: done, Steps: total})
 	})
@@ -505,6 +508,18 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 		return nil, err
 	}
 	return res, nil
+}
+
+// EvalPipeline is the pipeline cell c evaluates net through: the cell's scheme (the
+// configured mixing for a DataMix cell, none for a baseline) with its secrets drawn from the
+// cell's seeded evaluation stream. Evaluating the cell's reloaded checkpoint through it
+// repeats the cell's evaluation exactly.
+func (c *Cell) EvalPipeline(net *models.Net) (*datamix.Pipeline, error) {
+	scheme, err := cellScheme(c)
+	if err != nil {
+		return nil, err
+	}
+	return datamix.NewPipeline(net, scheme, cellRNG(c.Config.Seed, streamMixEval)), nil
 }
 
 // guardTries bounds the resampling of ill-conditioned coefficient matrices. For Dirichlet(1)

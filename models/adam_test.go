@@ -54,15 +54,20 @@ func TestAdamMatchesGorgonia(t *testing.T) {
 }
 
 // TestTrainerReproducible checks that training is bit-for-bit repeatable for a seed and does
-// not depend on the number of cores, with and without mixing.
+// not depend on the number of cores, with and without mixing, for a plain CNN and a residual
+// network (whose batch norms' running statistics are compared too).
 func TestTrainerReproducible(t *testing.T) {
 	const batch, steps = 16, 3
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, mixed := range []bool{false, true} {
+	for _, c := range []struct {
+		arch  string
+		mixed bool
+	}{{"mnist-cnn", false}, {"mnist-cnn", true}, {"mnist-resnet8", false}, {"mnist-resnet8", true}} {
+		mixed := c.mixed
 		var ref []float32
 		for _, procs := range []int{1, 2, 1, 3} {
 			runtime.GOMAXPROCS(procs)
-			n := mustNet(t, "mnist-cnn", 1, 4)
+			n := mustNet(t, c.arch, 1, 4)
 			tr, err := NewTrainer(n, batch, mixed, 1e-3)
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +84,7 @@ func TestTrainerReproducible(t *testing.T) {
 				}
 			}
 			var got []float32
-			for _, p := range n.params {
+			for _, p := range append(n.params[:len(n.params):len(n.params)], n.stats...) {
 				got = append(got, p.Data().([]float32)...)
 			}
 			if ref == nil {
@@ -88,7 +93,7 @@ func TestTrainerReproducible(t *testing.T) {
 			}
 			for i := range ref {
 				if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
-					t.Fatalf("mixed=%v GOMAXPROCS %d: weight %d = %v, first run %v", mixed, procs, i, got[i], ref[i])
+					t.Fatalf("%s mixed=%v GOMAXPROCS %d: value %d = %v, first run %v", c.arch, mixed, procs, i, got[i], ref[i])
 				}
 			}
 		}

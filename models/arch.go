@@ -11,18 +11,27 @@ type LayerKind int
 
 // The layer kinds an architecture is built from.
 const (
-	Conv  LayerKind = iota // 2-D convolution, stride 1, "same" padding, followed by ReLU
-	Pool                   // 2×2 max-pool, stride 2
-	Dense                  // fully connected layer, followed by ReLU unless it is the classifier
+	Conv     LayerKind = iota // 2-D convolution, stride 1, "same" padding, followed by ReLU
+	Pool                      // 2×2 max-pool, stride 2
+	Dense                     // fully connected layer, followed by ReLU unless it is the classifier
+	ConvBN                    // convolution without bias, then batch normalisation and ReLU (arch_resnet.go)
+	Residual                  // basic residual block with batch normalisation (arch_resnet.go)
+	GAP                       // global average pooling: (C,H,W) → (C)
 )
 
-// Layer is one layer of an architecture. For Conv, Out is the number of output channels
-// and Kernel the (square) kernel size; for Dense, Out is the number of units; Pool uses neither.
+// Layer is one layer of an architecture. For Conv and ConvBN, Out is the number of output
+// channels and Kernel the (square) kernel size; for Residual, Out is the number of output
+// channels (its two convolutions are 3×3); for Dense, Out is the number of units; Pool and GAP
+// use neither. Stride applies to ConvBN and Residual (0 means 1).
 type Layer struct {
 	Kind   LayerKind
 	Out    int
 	Kernel int
+	Stride int
 }
+
+// stride is the layer's stride, 1 unless set.
+func (l Layer) stride() int { return max(l.Stride, 1) }
 
 // Arch describes a CNN as a list of blocks followed by a classifier. A split point s puts
 // blocks [0,s) in the edge head, blocks [s,len(Blocks)) in the cloud body and the classifier
@@ -36,6 +45,9 @@ type Arch struct {
 	// Blocks are the splittable blocks; the classifier (one Dense layer with one output per
 	// class) is added after them.
 	Blocks [][]Layer
+	// Tail lists the layers the edge tail runs before the classifier (e.g. global average
+	// pooling); usually none.
+	Tail []Layer
 }
 
 // MaxSplit is the largest valid split point: the cloud body keeps at least one block.
@@ -74,6 +86,10 @@ var archs = map[string]Arch{
 			{{Kind: Dense, Out: 128}},
 		},
 	},
+	"mnist-resnet8":  resnet("mnist-resnet8", 1, 28, 1),
+	"mnist-resnet20": resnet("mnist-resnet20", 1, 28, 3),
+	"cifar-resnet8":  resnet("cifar-resnet8", 3, 32, 1),
+	"cifar-resnet20": resnet("cifar-resnet20", 3, 32, 3),
 }
 
 // DefaultArch is the architecture used when a config names none.

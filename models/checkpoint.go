@@ -10,9 +10,13 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"gorgonia.org/tensor"
 )
 
-// checkpointMagic opens every checkpoint file; the version changes with the layout.
+// checkpointMagic opens every checkpoint file; the version changes with the layout. Networks
+// with batch norms add their running statistics after the weights, listed under "stats" in
+// the header; without, the file is as it always was, so every earlier checkpoint still loads.
 const checkpointMagic = "DATAMIX-CHECKPOINT v1\n"
 
 type ckptHeader struct {
@@ -20,6 +24,7 @@ type ckptHeader struct {
 	Classes int         `json:"classes"`
 	Split   int         `json:"split"`
 	Params  []ckptParam `json:"params"`
+	Stats   []ckptParam `json:"stats,omitempty"`
 }
 
 type ckptParam struct {
@@ -27,14 +32,17 @@ type ckptParam struct {
 	Shape []int  `json:"shape"`
 }
 
-// Save writes the net's architecture name, class count, split and weights: a text magic line,
-// a JSON header line, the weights as little-endian float32 in header order, and a CRC-32 of
-// the weights.
+// Save writes the net's architecture name, class count, split, weights and batch norms'
+// running statistics: a text magic line, a JSON header line, the weights and then the running
+// statistics as little-endian float32 in header order, and a CRC-32 of those values.
 func (n *Net) Save(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	h := ckptHeader{Arch: n.Arch.Name, Classes: n.Classes, Split: n.Split}
 	for i, p := range n.params {
 		h.Params = append(h.Params, ckptParam{Name: n.names[i], Shape: []int(p.Shape())})
+	}
+	for i, p := range n.stats {
+		h.Stats = append(h.Stats, ckptParam{Name: n.statsNames[i], Shape: []int(p.Shape())})
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
@@ -46,7 +54,7 @@ func (n *Net) Save(w io.Writer) error {
 	crc := crc32.NewIEEE()
 	out := io.MultiWriter(bw, crc)
 	buf := make([]byte, 4)
-	for _, p := range n.params {
+	for _, p := range append(n.params[:len(n.params):len(n.params)], n.stats...) {
 		for _, v := range p.Data().([]float32) {
 			binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
 			out.Write(buf)
@@ -91,20 +99,33 @@ func Load(r io.Reader, name string) (*Net, error) {
 	if len(h.Params) != len(n.params) {
 		return nil, fmt.Errorf("models: %s: %d weight tensors, %s has %d", name, len(h.Params), arch.Name, len(n.params))
 	}
+	if len(h.Stats) != len(n.stats) {
+		return nil, fmt.Errorf("models: %s: %d running-statistics tensors, %s has %d", name, len(h.Stats), arch.Name, len(n.stats))
+	}
 	crc := crc32.NewIEEE()
 	in := io.TeeReader(br, crc)
 	buf := make([]byte, 4)
-	for i, p := range h.Params {
-		want := []int(n.params[i].Shape())
-		if !slices.Equal(p.Shape, want) {
-			return nil, fmt.Errorf("models: %s: weight %s has shape %v, want %v", name, p.Name, p.Shape, want)
+	read := func(what string, p ckptParam, t *tensor.Dense) error {
+		if want := []int(t.Shape()); !slices.Equal(p.Shape, want) {
+			return fmt.Errorf("models: %s: %s %s has shape %v, want %v", name, what, p.Name, p.Shape, want)
 		}
-		data := n.params[i].Data().([]float32)
+		data := t.Data().([]float32)
 		for j := range data {
 			if _, err := io.ReadFull(in, buf); err != nil {
-				return nil, fmt.Errorf("models: %s: truncated in weight %s", name, p.Name)
+				return fmt.Errorf("models: %s: truncated in %s %s", name, what, p.Name)
 			}
 			data[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf))
+		}
+		return nil
+	}
+	for i, p := range h.Params {
+		if err := read("weight", p, n.params[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range h.Stats {
+		if err := read("running statistics", p, n.stats[i]); err != nil {
+			return nil, err
 		}
 	}
 	sum := crc.Sum32()

@@ -6,13 +6,25 @@
 // the blocks in the body, and the classifier in the tail, which stays on the edge so the cloud
 // never sees predictions. Split 0 uploads raw pixels. Known architectures:
 //
-//	mnist-cnn  28×28×1   conv5x5(16)-pool | conv5x5(32)-pool | fc128 | fc(classes)
-//	cifar-cnn  32×32×3   conv3x3(32)-pool | conv3x3(64)-pool | conv3x3(128)-pool | fc256 | fc(classes)
-//	speech-cnn 1×32×64   conv3x3(16)-pool | conv3x3(32)-pool | conv3x3(64)-pool | fc128 | fc(classes)
-//	                     (log-mel spectrograms: 32 mel bands × 64 frames, see datasets.MelSpec)
+//	mnist-cnn       28×28×1  conv5x5(16)-pool | conv5x5(32)-pool | fc128 | fc(classes)
+//	cifar-cnn       32×32×3  conv3x3(32)-pool | conv3x3(64)-pool | conv3x3(128)-pool | fc256 | fc(classes)
+//	mnist-resnet8   28×28×1  conv3x3(16)-BN | res(16) | res(32,/2) | res(64,/2) | GAP+fc(classes)
+//	mnist-resnet20  28×28×1  conv3x3(16)-BN | 3×res(16) | 3×res(32, first /2) | 3×res(64, first /2) | GAP+fc
+//	cifar-resnet8, cifar-resnet20: the same for 32×32×3
+//	speech-cnn      1×32×64  conv3x3(16)-pool | conv3x3(32)-pool | conv3x3(64)-pool | fc128 | fc(classes)
+//	                         (log-mel spectrograms: 32 mel bands × 64 frames, see datasets.MelSpec)
 //
-// Convolutions use stride 1 and "same" padding and are followed by ReLU; pools are 2×2 max
-// with stride 2; hidden dense layers are followed by ReLU.
+// In the plain CNNs convolutions use stride 1 and "same" padding and are followed by ReLU;
+// pools are 2×2 max with stride 2; hidden dense layers are followed by ReLU. The residual
+// networks are He et al.'s CIFAR ResNets (arch_resnet.go): batch-normalised convolutions
+// without bias, basic blocks with option-A shortcuts, each block a split point, and global
+// average pooling in the edge tail.
+//
+// Batch normalisation (bn.go) normalises each training batch with its own statistics — in a
+// mixed trainer the body's batch norms see the batch of mixtures — and keeps running
+// estimates, which inference uses (RunningStats, the default; Net.WithBNStats switches an
+// inference net to each batch's own statistics, BatchStats) and checkpoints store. Each input's
+// prediction then depends on that input alone, as without batch norms.
 //
 // A Net owns the weights (seeded He initialisation: gorgonia's initialisers seed from the
 // clock). A Trainer runs mixing-aware training steps: with mixing it computes
@@ -23,10 +35,11 @@
 // part, UploadDim and DownloadDim the values crossing the network per sample. Save and Load
 // write and read checkpoints; a reloaded net gives bit-identical predictions.
 //
-// Speed: the layers are custom gorgonia ops (ops_conv.go, ops_dense.go, ops_loss.go) — a
-// fused convolution+bias+ReLU(+max-pool) computed as an implicit im2row product, dense and
-// matrix-product ops, a fused softmax cross-entropy — with hand-written gradients checked
-// against finite differences, multiplying with internal/gemm's AVX2/FMA kernels (pure Go
+// Speed: the layers are custom gorgonia ops (ops_conv.go, ops_dense.go, ops_loss.go,
+// ops_bn.go, ops_res.go, ops_gap.go) — a fused convolution+bias+ReLU(+max-pool) computed as an
+// implicit im2row product, a batch-normalised convolution (any stride), a whole residual block,
+// global average pooling, dense and matrix-product ops, a fused softmax cross-entropy — with
+// hand-written gradients checked against finite differences, multiplying with internal/gemm's AVX2/FMA kernels (pure Go
 // elsewhere or with the purego build tag), plus an in-place Adam that matches gorgonia's bit
 // for bit. Ops use all cores (GOMAXPROCS) with a fixed split of every sum, so results are
 // bit-for-bit reproducible for a seed and build whatever the core count. bench/README.md has

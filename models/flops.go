@@ -2,7 +2,9 @@ package models
 
 // Cost is the analytic cost of one sample's inference. FLOPs count a multiply-add as two
 // operations (the usual convention, e.g. in the DataMix paper's edge/cloud split), a bias add,
-// a ReLU or a max-pool comparison as one.
+// a ReLU, a max-pool comparison or a residual addition as one. A batch norm in inference is one
+// scale and one shift per value (two); global average pooling one operation per input value
+// (the adds and the final scaling).
 type Cost struct {
 	Head, Body, Tail int64
 }
@@ -26,6 +28,16 @@ func layerFLOPs(p layerPlan) int64 {
 			f += outs // ReLU
 		}
 		return f
+	case ConvBN:
+		outs := int64(prod(p.out))
+		return outs * (2*int64(p.in[0]*p.Kernel*p.Kernel) + 3) // multiply-adds, BN, ReLU
+	case Residual:
+		outs, kk := int64(prod(p.out)), int64(p.Kernel*p.Kernel)
+		conv1 := outs * (2*int64(p.in[0])*kk + 3) // multiply-adds, BN, ReLU
+		conv2 := outs * (2*int64(p.Out)*kk + 4)   // multiply-adds, BN, shortcut add, ReLU
+		return conv1 + conv2
+	case GAP:
+		return int64(prod(p.in))
 	}
 	return 0
 }

@@ -19,7 +19,7 @@ func (n *Net) newStage(batch, from, to int) (*stage, error) {
 	s := &stage{g: G.NewGraph()}
 	ws := n.graphParams(s.g)
 	x, xT := input(s.g, "in", batch, n.blockIn(from))
-	out, err := n.forward(x, ws, from, to, false)
+	out, err := n.forward(x, ws, from, to, false, &build{stats: n.bnStats})
 	if err != nil {
 		return nil, err
 	}

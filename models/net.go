@@ -14,8 +14,15 @@ type layerPlan struct {
 	block int   // index of the block, or -1 for the classifier
 	in    []int // (C,H,W) for 4-D activations, (D) for flat ones
 	out   []int
-	w, b  int // indices of the weight and bias in Net.params, -1 if none
+	w, b  int // Conv, Dense: indices of the weight and bias in Net.params, -1 if none
+	// ConvBN, Residual: indices in Net.params of each convolution's weight, then its batch
+	// norm's scale γ and shift β (w, γ, β for ConvBN; w1, γ1, β1, w2, γ2, β2 for Residual), and
+	// in Net.stats of each batch norm's running mean and variance.
+	ps, rs []int
 }
+
+// weighted says whether the layer has trainable weights.
+func (p layerPlan) weighted() bool { return p.w >= 0 || len(p.ps) > 0 }
 
 // Net is a CNN of a known architecture with its weights, cut at a split point into an edge head
 // (blocks [0,Split)), a cloud body (blocks [Split,len(Blocks))) and an edge tail (the classifier).
@@ -29,18 +36,29 @@ type Net struct {
 	plan   []layerPlan
 	params []*tensor.Dense
 	names  []string
+	// stats are the batch norms' running means and variances (statsNames name them): state
+	// that training updates and inference reads, saved in checkpoints, not trained.
+	stats      []*tensor.Dense
+	statsNames []string
+	bnStats    BNStats // which statistics inference graphs normalise with (WithBNStats)
 }
 
 // New builds a network of architecture arch with one output per class, cut at split, and
 // initialises its weights from rng: He-normal (He et al. 2015, std √(2/fan_in)) for layers
-// followed by ReLU, LeCun-normal (std √(1/fan_in)) for the classifier, zero biases.
-// gorgonia's own initialisers seed from the clock, so they are not used.
+// followed by ReLU and for the convolutions of batch-normalised layers, LeCun-normal (std
+// √(1/fan_in)) for the classifier, zero biases; batch norms start as the identity (γ = 1,
+// β = 0, running mean 0 and variance 1, as in PyTorch). gorgonia's own initialisers seed from
+// the clock, so they are not used.
 func New(arch Arch, classes, split int, rng *rand.Rand) (*Net, error) {
 	n, err := alloc(arch, classes, split)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range n.plan {
+		if len(p.ps) > 0 {
+			n.initBN(p, rng)
+			continue
+		}
 		if p.w < 0 {
 			continue
 		}
@@ -80,6 +98,9 @@ func alloc(arch Arch, classes, split int) (*Net, error) {
 		case Dense:
 			wShape = []int{prod(p.in), p.Out}
 			bShape = []int{1, p.Out}
+		case ConvBN, Residual:
+			n.allocBN(i)
+			continue
 		default:
 			continue
 		}
@@ -107,6 +128,11 @@ func planLayers(a Arch, classes int) []layerPlan {
 			out = []int{in[0], in[1] / 2, in[2] / 2}
 		case Dense:
 			out = []int{l.Out}
+		case ConvBN, Residual:
+			s := l.stride()
+			out = []int{l.Out, (in[1]-1)/s + 1, (in[2]-1)/s + 1}
+		case GAP:
+			out = []int{in[0]}
 		}
 		plan = append(plan, layerPlan{Layer: l, block: block, in: in, out: out})
 		shape = out
@@ -116,11 +142,14 @@ func planLayers(a Arch, classes int) []layerPlan {
 			add(l, b)
 		}
 	}
+	for _, l := range a.Tail {
+		add(l, -1)
+	}
 	add(Layer{Kind: Dense, Out: classes}, -1)
 	return plan
 }
 
-// blockIn returns the per-sample input shape of block b; b = len(Blocks) is the classifier.
+// blockIn returns the per-sample input shape of block b; b = len(Blocks) is the edge tail.
 func (n *Net) blockIn(b int) []int {
 	for _, p := range n.plan {
 		if p.block == b || (b == len(n.Arch.Blocks) && p.block < 0) {
@@ -143,7 +172,8 @@ func (n *Net) DownloadDim() int { return prod(n.blockIn(len(n.Arch.Blocks))) }
 // UploadShape is the per-sample shape of an upload: (C,H,W) or (D).
 func (n *Net) UploadShape() []int { return append([]int(nil), n.blockIn(n.Split)...) }
 
-// NumParams is the number of trainable scalars.
+// NumParams is the number of trainable scalars (batch norms' running statistics are not
+// trained and not counted).
 func (n *Net) NumParams() int {
 	s := 0
 	for _, p := range n.params {

@@ -23,6 +23,7 @@ type Trainer struct {
 	opt     adam
 	weights [][]float32 // the net's weights, updated in place
 	grads   []*G.Node   // their gradient nodes, in the same order
+	bns     []*bnConv   // the batch norms, whose running statistics each step updates
 
 	x, y, mix, demix *tensor.Dense
 	cost, logits     *G.Node
@@ -45,13 +46,14 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	nb := len(n.Arch.Blocks)
 	var logits *G.Node
 	var err error
+	b := &build{train: true}
 	if mixed {
 		mix, mixT := input(t.g, "C", batch, []int{batch})
 		demix, demixT := input(t.g, "Cinv", batch, []int{batch})
 		t.mix, t.demix = mixT, demixT
-		logits, err = n.mixedForward(x, ws, mix, demix)
+		logits, err = n.mixedForward(x, ws, mix, demix, b)
 	} else {
-		logits, err = n.forward(x, ws, 0, nb+1, false)
+		logits, err = n.forward(x, ws, 0, nb+1, false, b)
 	}
 	if err != nil {
 		return nil, err
@@ -64,7 +66,7 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("models: gradient: %w", err)
 	}
-	t.cost, t.logits, t.grads = cost, logits, grads
+	t.cost, t.logits, t.grads, t.bns = cost, logits, grads, b.bns
 	for _, p := range n.params {
 		t.weights = append(t.weights, p.Data().([]float32))
 	}
@@ -74,9 +76,9 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 }
 
 // mixedForward builds tail(Cinv · body(C · head(x))) where C and Cinv are (batch,batch) nodes.
-func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node) (*G.Node, error) {
+func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node, b *build) (*G.Node, error) {
 	nb := len(n.Arch.Blocks)
-	h, err := n.forward(x, ws, 0, n.Split, false)
+	h, err := n.forward(x, ws, 0, n.Split, false, b)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +91,7 @@ func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node) (*G.Node
 	if err != nil {
 		return nil, err
 	}
-	z, err := n.forward(m, ws, n.Split, nb, n.Split > 0)
+	z, err := n.forward(m, ws, n.Split, nb, n.Split > 0, b)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node) (*G.Node
 	if z, err = matMul(demix, z, false, false, false, true); err != nil {
 		return nil, err
 	}
-	return n.forward(z, ws, nb, nb+1, true)
+	return n.forward(z, ws, nb, nb+1, true, b)
 }
 
 // Batch is the trainer's batch size.
@@ -108,8 +110,10 @@ func (t *Trainer) Batch() int { return t.batch }
 // Step runs one optimisation step on x (batch × InputDim values) with integer labels. For a
 // mixed trainer, mix and demix are the batch × batch block-diagonal C and C⁻¹ (row-major);
 // for an unmixed one they must be nil. It returns the batch's mean loss and the number of
-// correctly classified samples. A non-finite loss is an error and leaves the weights as they
-// were before the step.
+// correctly classified samples. Batch norms normalise with the batch's statistics (the mixed
+// batch's in the body of a mixed trainer) and, after the step, move their running statistics
+// towards them. A non-finite loss is an error and leaves the weights and running statistics as
+// they were before the step.
 func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32) (loss float64, correct int, err error) {
 	if len(x) != t.batch*t.net.InputDim() || len(labels) != t.batch {
 		panic(fmt.Sprintf("models: step with %d values and %d labels, want %d and %d", len(x), len(labels), t.batch*t.net.InputDim(), t.batch))
@@ -139,6 +143,9 @@ func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32) (loss fl
 		gs[i] = f32(g.Value())
 	}
 	t.opt.step(t.weights, gs)
+	for _, u := range t.bns {
+		u.commit()
+	}
 	return loss, correct, nil
 }
 

@@ -4,7 +4,7 @@
 # kept, so an interrupted regeneration resumes — then copies each run's tables, attack ×
 # defence matrix, plots, image grids and per-cell rows and training logs (not the
 # checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 50 minutes on 2 cores)
+#   bash results/reproduce.sh                      # all of them (≈ 3 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
@@ -13,7 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
-	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool)
+	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool
+	mnist-resnet8)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp

@@ -51,6 +51,7 @@ func TestConcurrentRunRefused(t *testing.T) {
 	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, a.Process.Pid)
 	before := listing(t, out)
 
 	b := exec.Command(os.Args[0], args...)
@@ -58,6 +59,7 @@ func TestConcurrentRunRefused(t *testing.T) {
 	var outB, errB bytes.Buffer
 	b.Stdout, b.Stderr = &outB, &errB
 	err := b.Run()
+	after := listing(t, out) // before the first run resumes and writes on
 	a.Process.Signal(syscall.SIGCONT)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("second run: %v, want exit status 1", err)
@@ -67,7 +69,7 @@ func TestConcurrentRunRefused(t *testing.T) {
 	if !strings.HasPrefix(msg, want) || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "run -config "+cfg) {
 		t.Errorf("second run's stderr %q, want one line starting %q and naming the first's command", msg, want)
 	}
-	if after := listing(t, out); after != before {
+	if after != before {
 		t.Errorf("the refused run changed the directory:\nbefore %s\nafter  %s", before, after)
 	}
 
@@ -81,6 +83,24 @@ func TestConcurrentRunRefused(t *testing.T) {
 	if err != nil || strings.Count(string(csv), "\n") != 13 {
 		t.Errorf("results.csv: %v, %d lines, want a header and 12 rows", err, strings.Count(string(csv), "\n"))
 	}
+}
+
+// waitStopped waits until process pid is stopped (state T in /proc/pid/stat): a signal is
+// delivered asynchronously, and a listing taken before then may catch a file being written.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatalf("process %d: %v", pid, err)
+		}
+		// The state follows the command name, which is in parentheses and may hold spaces.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && len(b) > i+2 && b[i+2] == 'T' {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop within 10 s", pid)
 }
 
 // listing describes the files under dir: path, size and modification time.

@@ -1,0 +1,232 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	"github.com/datamix/harness/internal/bnorm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// resBlockOp is a basic residual block with batch normalisation (He et al. 2016, Fig. 2 left;
+// arch_resnet.go) as one op: inputs x (N,C,H,W), w1 (O,C,3,3), γ1, β1 (O), w2 (O,O,3,3), γ2, β2
+// (O); output (N,O,Ho,Wo):
+//
+//	h = ReLU(BN₁(conv₁(x)))        conv₁ with stride s
+//	y = ReLU(BN₂(conv₂(h)) + P(x))  P the shortcut: the identity, or option A when s > 1 or O ≠ C
+//
+// Two bnConv units do the work (ops_bn.go). One op rather than one per layer because the block's
+// input feeds two paths: the backward op writes both gradients into one buffer, where
+// gorgonia would add two separately allocated tensors, and the second convolution of each
+// sample runs right after its first batch norm, while the sample is in cache.
+type resBlockOp struct {
+	u1, u2 *bnConv
+	short  *shortcut
+	needDX bool
+
+	out     *tensor.Dense
+	h1, dh1 []float32   // the first unit's output and (backward) its gradient
+	hw      [][]float32 // running statistics: per worker, one sample's h
+	grads   []float32   // packed gradients (resBlockBwdOp)
+}
+
+func newResBlockOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, stats [4][]float32) *resBlockOp {
+	n, c, h, w := x[0], x[1], x[2], x[3]
+	u1 := newBNConv(n, c, h, w, o, k, s, true, mode, stats[0], stats[1])
+	u2 := newBNConv(n, o, u1.ho, u1.wo, o, k, 1, true, mode, stats[2], stats[3])
+	if (o-c)%2 != 0 || o < c {
+		panic(fmt.Sprintf("models: residual block %d → %d channels: the option-A shortcut pads evenly", c, o))
+	}
+	return &resBlockOp{u1: u1, u2: u2, needDX: needDX, short: newShortcut(c, h, w, s, o, u1.ho, u1.wo)}
+}
+
+func (op *resBlockOp) Arity() int { return 7 }
+func (op *resBlockOp) Type() hm.Type {
+	return hm.NewFnType(tensorT(4), tensorT(4), tensorT(1), tensorT(1), tensorT(4), tensorT(1), tensorT(1), tensorT(4))
+}
+func (op *resBlockOp) ReturnsPtr() bool     { return true }
+func (op *resBlockOp) CallsExtern() bool    { return false }
+func (op *resBlockOp) OverwritesInput() int { return -1 }
+func (op *resBlockOp) WriteHash(h hash)     { fmt.Fprint(h, op.String()) }
+func (op *resBlockOp) Hashcode() uint32     { return hashOf(op) }
+func (op *resBlockOp) DiffWRT(int) []bool {
+	return []bool{op.needDX, true, true, true, true, true, true}
+}
+func (op *resBlockOp) String() string {
+	return fmt.Sprintf("resBlock(%v|%v,dx %v)", op.u1, op.u2, op.needDX)
+}
+
+func (op *resBlockOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	u1, u2 := op.u1, op.u2
+	want := []tensor.Shape{{u1.n, u1.c, u1.h, u1.w}, {u1.o, u1.c, u1.k, u1.k}, {u1.o}, {u1.o},
+		{u2.o, u2.c, u2.k, u2.k}, {u2.o}, {u2.o}}
+	if err := checkShapes(op, in, want); err != nil {
+		return nil, err
+	}
+	return tensor.Shape(u2.outShape()), nil
+}
+
+func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
+	u1, u2 := op.u1, op.u2
+	if op.out == nil {
+		op.out = newF32(u2.outShape()...)
+		if u1.mode != bnRunning {
+			op.h1 = make([]float32, u1.n*u1.outSize())
+		}
+	}
+	if n := workers(); len(op.hw) < n {
+		op.hw = append(op.hw, make([][]float32, n-len(op.hw))...)
+	}
+	x, w1, g1, b1 := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3])
+	w2, g2, b2, y := f32(vals[4]), f32(vals[5]), f32(vals[6]), f32(op.out)
+	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
+	u1.prepare(w1, g1, b1)
+	u2.prepare(w2, g2, b2)
+	if u1.mode == bnRunning {
+		// No batch statistics: each sample runs through the whole block at once, its h in
+		// the worker's scratch (in cache) rather than in a batch-sized buffer.
+		parallel(u1.n, func(wk, s int) {
+			hs := scratch(&op.hw[wk], mid)
+			u1.convSample(wk, s, x[s*in:(s+1)*in], hs, nil, nil)
+			u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
+		})
+		return op.out, nil
+	}
+	parallel(u1.n, func(wk, s int) { u1.convSample(wk, s, x[s*in:(s+1)*in], op.h1[s*mid:(s+1)*mid], nil, nil) })
+	u1.finishStats(g1, b1)
+	parallel(u1.n, func(wk, s int) {
+		hs := op.h1[s*mid : (s+1)*mid]
+		u1.normSample(s, hs, nil, nil)
+		u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
+	})
+	u2.finishStats(g2, b2)
+	parallel(u1.n, func(_, s int) { u2.normSample(s, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short) })
+	return op.out, nil
+}
+
+func (op *resBlockOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.u1.mode != bnTrain {
+		return nil, fmt.Errorf("models: %v: only training graphs are differentiated", op)
+	}
+	bwd, err := G.ApplyOp(&resBlockBwdOp{op}, in[0], in[1], in[4], out, grad)
+	if err != nil {
+		return nil, err
+	}
+	return unpackParts(bwd, in, op.DiffWRT(0), []string{"dX", "dW1", "dγ1", "dβ1", "dW2", "dγ2", "dβ2"}, 1)
+}
+
+// resBlockBwdOp computes a resBlockOp's gradients from (x, w1, w2, y, dy) into one packed
+// vector dW1 | dγ1 | dβ1 | dW2 | dγ2 | dβ2 | dX: the second unit's backward pass (batch-norm
+// sums, then per chunk of samples its convolution's gradients and the gradient at h), then the
+// first unit's, and the shortcut's gradient added to dX.
+type resBlockBwdOp struct{ f *resBlockOp }
+
+func (op *resBlockBwdOp) Arity() int { return 5 }
+func (op *resBlockBwdOp) Type() hm.Type {
+	return hm.NewFnType(tensorT(4), tensorT(4), tensorT(4), tensorT(4), tensorT(4), tensorT(1))
+}
+func (op *resBlockBwdOp) ReturnsPtr() bool     { return true }
+func (op *resBlockBwdOp) CallsExtern() bool    { return false }
+func (op *resBlockBwdOp) OverwritesInput() int { return -1 }
+func (op *resBlockBwdOp) WriteHash(h hash)     { fmt.Fprint(h, op.String()) }
+func (op *resBlockBwdOp) Hashcode() uint32     { return hashOf(op) }
+func (op *resBlockBwdOp) String() string       { return "grad:" + op.f.String() }
+
+func (op *resBlockBwdOp) size() int {
+	u1, u2 := op.f.u1, op.f.u2
+	n := u1.o*u1.ckk() + 2*u1.o + u2.o*u2.ckk() + 2*u2.o
+	if op.f.needDX {
+		n += u1.n * u1.inSize()
+	}
+	return n
+}
+
+func (op *resBlockBwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.size()}, nil
+}
+
+func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
+	f := op.f
+	u1, u2, needDX := f.u1, f.u2, f.needDX
+	x, w1, w2, y, dy := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3]), f32(vals[4])
+	if f.grads == nil {
+		f.grads = make([]float32, op.size())
+		f.dh1 = make([]float32, len(f.h1))
+	}
+	g := f.grads
+	n1, n2 := u1.o*u1.ckk(), u2.o*u2.ckk()
+	dW1, dG1, dB1 := g[:n1], g[n1:n1+u1.o], g[n1+u1.o:n1+2*u1.o]
+	g = g[n1+2*u1.o:]
+	dW2, dG2, dB2, dX := g[:n2], g[n2:n2+u2.o], g[n2+u2.o:n2+2*u2.o], g[n2+2*u2.o:]
+	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
+	chunks := min(reduceChunks, u1.n)
+
+	// Second unit: y = ReLU(BN₂(conv₂(h)) + P(x)).
+	u2.prepareGrads(w2, true)
+	parallel(u2.n, func(_, s int) { u2.gradSums(s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out]) })
+	u2.finishGradSums()
+	parallel(chunks, func(wk, ch int) {
+		da := scratch(&u2.scratch(wk).act, u2.ho*u2.wo*u2.o)
+		lo, hi := chunkRange(u2.n, chunks, ch)
+		for s := lo; s < hi; s++ {
+			u2.preNormGrad(da, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
+			u2.convGrads(wk, da, f.h1[s*mid:(s+1)*mid], w2, u2.partW[ch], b2f(s != lo), f.dh1[s*mid:(s+1)*mid])
+		}
+	})
+	u2.reduceW(dW2, chunks)
+	copy(dG2, u2.dGamma)
+	copy(dB2, u2.dBeta)
+
+	// First unit: h = ReLU(BN₁(conv₁(x))); then the shortcut's share of dX.
+	u1.prepareGrads(w1, needDX)
+	parallel(u1.n, func(_, s int) { u1.gradSums(s, f.dh1[s*mid:(s+1)*mid], f.h1[s*mid:(s+1)*mid]) })
+	u1.finishGradSums()
+	parallel(chunks, func(wk, ch int) {
+		da := scratch(&u1.scratch(wk).act, u1.ho*u1.wo*u1.o)
+		lo, hi := chunkRange(u1.n, chunks, ch)
+		for s := lo; s < hi; s++ {
+			var dxs []float32
+			if needDX {
+				dxs = dX[s*in : (s+1)*in]
+			}
+			u1.preNormGrad(da, s, f.dh1[s*mid:(s+1)*mid], f.h1[s*mid:(s+1)*mid])
+			u1.convGrads(wk, da, x[s*in:(s+1)*in], w1, u1.partW[ch], b2f(s != lo), dxs)
+			if needDX {
+				f.short.addGrad(dxs, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], u2.ho*u2.wo)
+			}
+		}
+	})
+	u1.reduceW(dW1, chunks)
+	copy(dG1, u1.dGamma)
+	copy(dB1, u1.dBeta)
+	return tensor.New(tensor.WithShape(len(f.grads)), tensor.WithBacking(f.grads)), nil
+}
+
+// addGrad adds the shortcut's gradient to one sample's input gradient dx: the output gradient
+// dy where the block's output y is positive (the final ReLU), routed back through P.
+func (sc *shortcut) addGrad(dx, dy, y []float32, P int) {
+	hw := sc.h * sc.w
+	for ci := range sc.c {
+		o := ci + sc.off
+		d, ys, plane := dy[o*P:(o+1)*P], y[o*P:(o+1)*P], dx[ci*hw:(ci+1)*hw]
+		if sc.s == 1 {
+			bnorm.AddMasked(plane, d, ys)
+			continue
+		}
+		for p, q := range sc.idx {
+			if ys[p] > 0 {
+				plane[q] += d[p]
+			}
+		}
+	}
+}
+
+// b2f is 1 for true and 0 for false: the beta of a product that adds to (true) or overwrites
+// (false) its output.
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
+}
