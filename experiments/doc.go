@@ -28,8 +28,7 @@
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
-//	  arch: mnist-cnn           # 28×28×1: mnist-cnn, mnist-resnet8, mnist-resnet20; 32×32×3: cifar-cnn, cifar-resnet8, cifar-resnet20;
-//	                            # 1×32×64 (log-mel): speech-cnn
+//	  arch: mnist-cnn           # mnist-cnn, mnist-resnet8, mnist-resnet20 (28×28×1); cifar-cnn, cifar-resnet8, cifar-resnet20 (32×32×3); speech-cnn (1×32×64)
 //	                            # (models.Names); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
 //	mixing:
