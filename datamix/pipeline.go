@@ -5,14 +5,16 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 )
 
 // Pipeline is DataMix inference between one edge device and one cloud: the edge runs the
-// head on groups of K inputs, mixes each group with a fresh secret C, optionally shuffles
-// the uploads of all groups of a batch together, the cloud runs the body, and the edge
-// un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail.
+// head on groups of K inputs, applies the scheme's before-mix defences, mixes each group with
+// a fresh secret C, applies the after-mix defences, optionally shuffles the uploads of all
+// groups of a batch (or of each pool of Scheme.Pool uploads) together, the cloud runs the
+// body, and the edge un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail.
 //
 // A Pipeline is not safe for concurrent use; it holds the graphs and buffers of one batch
 // size and rebuilds them when the batch size changes.
@@ -21,8 +23,9 @@ type Pipeline struct {
 	scheme Scheme
 	rng    *rand.Rand
 
-	inf                  *models.Inferer
-	h, m, up, ret, zt, z []float32
+	inf                      *models.Inferer
+	h, hd, m, up, ret, zt, z []float32
+	draws                    []float32 // the defences' random inputs
 }
 
 // NewPipeline returns a Pipeline whose secrets (each group's C and the shuffle of the
@@ -46,11 +49,12 @@ func (p *Pipeline) Net() *models.Net { return p.net }
 func (p *Pipeline) Scheme() Scheme { return p.scheme }
 
 // Exchange is what crossed the network for one batch, as the cloud saw it: the uploads in
-// upload order (shuffled if shuffling is on) and the values the cloud returned, plus the
-// edge's secrets, for scoring attacks only: an attacker never gets them.
+// upload order (shuffled if shuffling is on), defences applied (quantised uploads as the
+// cloud decodes them), and the values the cloud returned, plus the edge's secrets, for
+// scoring attacks only: an attacker never gets them.
 type Exchange struct {
 	Uploads, Returns []float32    // batch × UploadDim, batch × DownloadDim, in upload order
-	Features         []float32    // batch × UploadDim: the unmixed head output, in input order
+	Features         []float32    // batch × UploadDim: the head output, in input order, before mixing and defences
 	Perm             []int        // upload position of input row i (nil without shuffling)
 	C                []*mat.Dense // per group of K consecutive inputs (nil when unmixed)
 }
@@ -67,7 +71,7 @@ func (p *Pipeline) init(batch int) error {
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
 	p.inf = inf
-	p.h, p.m, p.up = make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up)
+	p.h, p.hd, p.m, p.up = make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up)
 	p.ret, p.zt, p.z = make([]float32, batch*down), make([]float32, batch*down), make([]float32, batch*down)
 	return nil
 }
@@ -82,7 +86,8 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		return err
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
-	// Edge: head, then mix each group with a fresh C, then shuffle.
+	// Edge: head, before-mix defences, mix each group with a fresh C, after-mix defences,
+	// shuffle. The C's are drawn first, then the defences' random inputs, then the shuffle.
 	if err := p.inf.Head(p.h, x); err != nil {
 		return err
 	}
@@ -90,14 +95,28 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 	if err != nil {
 		return err
 	}
-	upload := p.h
+	defs := p.scheme.Defences
+	features := p.h
+	if defs.Has(defence.BeforeMix) {
+		copy(p.hd, p.h)
+		defs.Apply(defence.BeforeMix, p.hd, up, p.rng, &p.draws)
+		features = p.hd
+	}
+	upload := features
 	if p.scheme.Mixed() {
-		mixing.MixBatch(p.m, cs, p.h, up)
+		mixing.MixBatch(p.m, cs, features, up)
 		upload = p.m
+	}
+	if defs.Has(defence.AfterMix) {
+		if &upload[0] == &p.h[0] { // keep the head output intact for the exchange
+			copy(p.m, upload)
+			upload = p.m
+		}
+		defs.Apply(defence.AfterMix, upload, up, p.rng, &p.draws)
 	}
 	var perm []int
 	if p.scheme.Shuffle {
-		perm = mixing.Permutation(p.rng, batch)
+		perm = p.permutation(batch)
 		mixing.Shuffle(p.up, upload, up, perm)
 		upload = p.up
 	}
@@ -119,4 +138,22 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		*ex = Exchange{Uploads: upload, Returns: p.ret, Features: p.h, Perm: perm, C: cs}
 	}
 	return p.inf.Tail(dst, returned)
+}
+
+// permutation draws the shuffle of a batch: one permutation of the whole batch, or with
+// Scheme.Pool set, one per pool of consecutive uploads (the last pool holding the rest), so
+// that uploads move only within their pool. It returns the upload position of every row.
+func (p *Pipeline) permutation(batch int) []int {
+	pool := p.scheme.Pool
+	if pool == 0 || pool >= batch {
+		return mixing.Permutation(p.rng, batch)
+	}
+	perm := make([]int, batch)
+	for lo := 0; lo < batch; lo += pool {
+		hi := min(lo+pool, batch)
+		for i, q := range mixing.Permutation(p.rng, hi-lo) {
+			perm[lo+i] = lo + q
+		}
+	}
+	return perm
 }
