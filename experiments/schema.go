@@ -19,6 +19,10 @@ type Config struct {
 	Model ModelConfig `yaml:"model"`
 	// Mixing says how each group of inputs is mixed before upload.
 	Mixing MixingConfig `yaml:"mixing"`
+	// Defences lists the edge-side defences applied on top of mixing in every DataMix cell,
+	// in training and inference (see DefenceConfig and package defence), in this order at
+	// each stage. Empty, the default, applies none. A baseline has none.
+	Defences []DefenceConfig `yaml:"defences,omitempty"`
 	// Train holds the optimisation settings.
 	Train TrainConfig `yaml:"train"`
 	// Baseline adds, per distinct dataset/arch/train/seed combination, a cell that trains the
@@ -87,6 +91,10 @@ type MixingConfig struct {
 	// shuffling: the cloud cannot tell which uploads were mixed together; the edge keeps the
 	// permutation to undo it). Default true.
 	Shuffle bool `yaml:"shuffle"`
+	// ShufflePool is the number of consecutive uploads shuffled together: a multiple of
+	// GroupSize that divides train.eval_batch_size. 0, the default, shuffles each evaluation
+	// batch as one pool. A smaller pool leaves group matching fewer candidates.
+	ShufflePool int `yaml:"shuffle_pool,omitempty"`
 	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
 	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
 	// (about 7 significant digits) then loses at most about 2 digits.
