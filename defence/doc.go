@@ -14,13 +14,13 @@
 //
 // The defences, their default stage and what they cost per uploaded value:
 //
-//	kind      transform (per row of d values: one input's features or one upload)      stage       edge FLOPs
-//	gaussian  y = x + s·σ(x)·e,  e ~ N(0, 1)                                           after_mix   6
-//	laplace   y = x + s·σ(x)·e,  e ~ Laplace with variance 1 (scale 1/√2)              after_mix   6
-//	offset    y = x + s·σ(x)·u,  u ~ Uniform[0, 1): dense, non-negative offsets          before_mix  6
-//	mask      y = x·m/(1−p),     m ~ Bernoulli(1−p): dropout at the split layer         before_mix  2
-//	quantise  y = lo + Δ·round((x−lo)/Δ),  Δ = (hi−lo)/(2^b−1): b-bit uploads           after_mix   5 (+2 on the cloud)
-//	nopeek    loss + w·dCor(X, H) in training; nothing at inference                     training    0
+//	kind      transform (per row of d values: one input's features or one upload)  stage       edge FLOPs
+//	gaussian  y = x + s·σ(x)·e,  e ~ N(0, 1)                                       after_mix   6
+//	laplace   y = x + s·σ(x)·e,  e ~ Laplace with variance 1 (scale 1/√2)          after_mix   6
+//	offset    y = x + s·σ(x)·u,  u ~ Uniform[0, 1): dense, non-negative offsets    before_mix  6
+//	mask      y = x·m/(1−p),  m ~ Bernoulli(1−p): dropout at the split layer       before_mix  2
+//	quantise  y = lo + Δ·round((x−lo)/Δ),  Δ = (hi−lo)/(2^b−1): b-bit uploads      after_mix   5 (+2 on the cloud)
+//	nopeek    loss + w·dCor(X, H) in training; nothing at inference                training    0
 //
 // σ(x) is the standard deviation of the row's own d values (population form, 1/d): the
 // spread is estimated from the very tensor being defended, one row at a time, so the noise
