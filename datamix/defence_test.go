@@ -121,34 +121,6 @@ func TestMaskBeforeMixing(t *testing.T) {
 	}
 }
 
-// TestShufflePool: with Scheme.Pool set, every upload stays within its pool of consecutive
-// uploads, each pool is a permutation of itself, and a last, shorter pool takes the rest.
-func TestShufflePool(t *testing.T) {
-	net := testNet(t, 0)
-	const batch, pool = 20, 8 // pools 0–7, 8–15 and a last one of 4
-	x := testImages(batch, net.InputDim(), 3)
-	s := dirichletScheme(t, 2)
-	s.Shuffle, s.Pool = true, pool
-	ex := exchange(t, net, s, x)
-	seen := make([]bool, batch)
-	moved := 0
-	for i, p := range ex.Perm {
-		if p/pool != i/pool {
-			t.Fatalf("row %d went to upload position %d, outside its pool of %d", i, p, pool)
-		}
-		if seen[p] {
-			t.Fatalf("position %d used twice", p)
-		}
-		seen[p] = true
-		if p != i {
-			moved++
-		}
-	}
-	if moved == 0 {
-		t.Error("nothing was shuffled")
-	}
-}
-
 // TestCostWithDefences: defences add their FLOPs per uploaded value to the edge (and
 // quantisation its decoding to the cloud), and quantisation sets the upload's bytes.
 func TestCostWithDefences(t *testing.T) {

@@ -28,7 +28,7 @@
 // # In this package
 //
 //   - [Scheme] is how the edge mixes: group size k, the coefficient sampler, the guard
-//     against ill-conditioned C, shuffling and its pool size, the edge-side defences applied
+//     against ill-conditioned C, shuffling, the edge-side defences applied
 //     on top of mixing (package defence: noise, offsets, masking, quantisation, the NoPeek
 //     penalty; the Scheme's documentation lists where each acts); and what serving costs
 //     the edge, the cloud and the network, defences included ([Scheme.Cost]).

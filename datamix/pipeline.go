@@ -11,10 +11,10 @@ import (
 )
 
 // Pipeline is DataMix inference between one edge device and one cloud: the edge runs the
-// head on groups of K inputs, applies the scheme's before-mix defences, mixes each group with
-// a fresh secret C, applies the after-mix defences, optionally shuffles the uploads of all
-// groups of a batch (or of each pool of Scheme.Pool uploads) together, the cloud runs the
-// body, and the edge un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail.
+// head on groups of K inputs, mixes each group with a fresh secret C, optionally shuffles
+// the uploads of all groups of a batch together, the cloud runs the body, and the edge
+// un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail. The scheme's defences act on
+// the edge at their stages: before mixing on the head's output, after mixing on the uploads.
 //
 // A Pipeline is not safe for concurrent use; it holds the graphs and buffers of one batch
 // size and rebuilds them when the batch size changes.
@@ -23,9 +23,10 @@ type Pipeline struct {
 	scheme Scheme
 	rng    *rand.Rand
 
-	inf                      *models.Inferer
-	h, hd, m, up, ret, zt, z []float32
-	draws                    []float32 // the defences' random inputs
+	inf                  *models.Inferer
+	h, m, up, ret, zt, z []float32
+
+	defended, draws []float32 // the features after the before-mix defences; their random inputs
 }
 
 // NewPipeline returns a Pipeline whose secrets (each group's C and the shuffle of the
@@ -49,12 +50,13 @@ func (p *Pipeline) Net() *models.Net { return p.net }
 func (p *Pipeline) Scheme() Scheme { return p.scheme }
 
 // Exchange is what crossed the network for one batch, as the cloud saw it: the uploads in
-// upload order (shuffled if shuffling is on), defences applied (quantised uploads as the
-// cloud decodes them), and the values the cloud returned, plus the edge's secrets, for
-// scoring attacks only: an attacker never gets them.
+// upload order (shuffled if shuffling is on; defences applied, quantised uploads as the cloud
+// decodes them) and the values the cloud returned, plus the edge's secrets, for scoring
+// attacks only: an attacker never gets them. Features are the head's output before any
+// defence.
 type Exchange struct {
 	Uploads, Returns []float32    // batch × UploadDim, batch × DownloadDim, in upload order
-	Features         []float32    // batch × UploadDim: the head output, in input order, before mixing and defences
+	Features         []float32    // batch × UploadDim: the unmixed head output, in input order
 	Perm             []int        // upload position of input row i (nil without shuffling)
 	C                []*mat.Dense // per group of K consecutive inputs (nil when unmixed)
 }
@@ -71,7 +73,7 @@ func (p *Pipeline) init(batch int) error {
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
 	p.inf = inf
-	p.h, p.hd, p.m, p.up = make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up)
+	p.h, p.m, p.up = make([]float32, batch*up), make([]float32, batch*up), make([]float32, batch*up)
 	p.ret, p.zt, p.z = make([]float32, batch*down), make([]float32, batch*down), make([]float32, batch*down)
 	return nil
 }
@@ -86,8 +88,7 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		return err
 	}
 	up, down := p.net.UploadDim(), p.net.DownloadDim()
-	// Edge: head, before-mix defences, mix each group with a fresh C, after-mix defences,
-	// shuffle. The C's are drawn first, then the defences' random inputs, then the shuffle.
+	// Edge: head, then mix each group with a fresh C, then shuffle.
 	if err := p.inf.Head(p.h, x); err != nil {
 		return err
 	}
@@ -95,28 +96,15 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 	if err != nil {
 		return err
 	}
-	defs := p.scheme.Defences
-	features := p.h
-	if defs.Has(defence.BeforeMix) {
-		copy(p.hd, p.h)
-		defs.Apply(defence.BeforeMix, p.hd, up, p.rng, &p.draws)
-		features = p.hd
-	}
-	upload := features
+	upload := p.defend(defence.BeforeMix, p.h)
 	if p.scheme.Mixed() {
-		mixing.MixBatch(p.m, cs, features, up)
+		mixing.MixBatch(p.m, cs, upload, up)
 		upload = p.m
 	}
-	if defs.Has(defence.AfterMix) {
-		if &upload[0] == &p.h[0] { // keep the head output intact for the exchange
-			copy(p.m, upload)
-			upload = p.m
-		}
-		defs.Apply(defence.AfterMix, upload, up, p.rng, &p.draws)
-	}
+	upload = p.defend(defence.AfterMix, upload)
 	var perm []int
 	if p.scheme.Shuffle {
-		perm = p.permutation(batch)
+		perm = mixing.Permutation(p.rng, batch)
 		mixing.Shuffle(p.up, upload, up, perm)
 		upload = p.up
 	}
@@ -140,20 +128,22 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 	return p.inf.Tail(dst, returned)
 }
 
-// permutation draws the shuffle of a batch: one permutation of the whole batch, or with
-// Scheme.Pool set, one per pool of consecutive uploads (the last pool holding the rest), so
-// that uploads move only within their pool. It returns the upload position of every row.
-func (p *Pipeline) permutation(batch int) []int {
-	pool := p.scheme.Pool
-	if pool == 0 || pool >= batch {
-		return mixing.Permutation(p.rng, batch)
+// defend applies the scheme's defences of stage st to rows (batch × UploadDim), drawing their
+// random inputs after the batch's C's and before its shuffle, and returns the defended rows:
+// rows itself when the stage has none, else rows defended in place — or a defended copy when
+// rows is the head's output, which the exchange reports as it was.
+func (p *Pipeline) defend(st defence.Stage, rows []float32) []float32 {
+	defs := p.scheme.Defences
+	if !defs.Has(st) {
+		return rows
 	}
-	perm := make([]int, batch)
-	for lo := 0; lo < batch; lo += pool {
-		hi := min(lo+pool, batch)
-		for i, q := range mixing.Permutation(p.rng, hi-lo) {
-			perm[lo+i] = lo + q
+	if &rows[0] == &p.h[0] {
+		if len(p.defended) != len(rows) {
+			p.defended = make([]float32, len(rows))
 		}
+		copy(p.defended, rows)
+		rows = p.defended
 	}
-	return perm
+	defs.Apply(st, rows, p.net.UploadDim(), p.rng, &p.draws)
+	return rows
 }

@@ -13,29 +13,31 @@ import (
 
 // Scheme is how an edge device mixes: the group size K, the coefficient Sampler that draws
 // each group's secret C, the Guard that rejects ill-conditioned draws, whether the uploads of
-// many groups are shuffled together and in pools of how many, and the edge-side Defences
-// applied on top of mixing. It is a value: the pipeline, mixing-aware training, the cost
-// accounting and the attacks' simulation of uploads all read the same one.
+// many groups are shuffled together, and the edge-side Defences applied on top of mixing. It
+// is a value: the pipeline, mixing-aware training, the cost accounting and the attacks'
+// simulation of uploads all read the same one.
 //
 // A nil Sampler is the unmixed network (the baseline): no C is drawn and K must be 1. K = 1
 // with a simplex sampler (dirichlet, uniform) draws C = [1]: plain split inference.
 //
 // # Defences
 //
-// Each defence (package defence) acts at a stage of the protocol, and the edge applies them
-// in the order listed, stage by stage:
+// Each defence (package defence) acts at a stage of the protocol; the edge applies them in
+// the order listed, stage by stage:
 //
-//		head ─▶ before_mix defences ─▶ C· ─▶ after_mix defences ─▶ shuffle ─▶ upload
+//	head ─▶ before_mix defences ─▶ C· ─▶ after_mix defences ─▶ shuffle ─▶ upload
 //
-//	  - gaussian, laplace: additive noise of standard deviation s·σ, σ the row's own spread
-//	    (default after mixing: on every upload);
-//	  - offset: dense non-negative offsets up to s·σ (default before mixing: on every input's
-//	    features), which leave no exact zero for group matching to match on;
-//	  - mask: dropout at the split layer, in training and inference (default before mixing);
-//	  - quantise: b-bit uploads (after mixing, last: it is the wire format), which also cut
-//	    the upload bytes;
-//	  - nopeek: a distance-correlation penalty between a batch's inputs and head outputs, in
-//	    training only.
+// The kinds and their default stages:
+//
+//   - gaussian, laplace: additive noise of standard deviation s·σ, σ the row's own spread
+//     (after mixing: on every upload);
+//   - offset: dense non-negative offsets up to s·σ (before mixing: on every input's
+//     features), which leave no exact zero for group matching to match on;
+//   - mask: dropout at the split layer, in training and inference (before mixing);
+//   - quantise: b-bit uploads (after mixing, last: it is the wire format), which also cut
+//     the upload bytes;
+//   - nopeek: a distance-correlation penalty between a batch's inputs and head outputs, in
+//     training only.
 //
 // Training builds the same transforms into its graph (Trainer), so the network learns through
 // what it is served with; Cost adds what they cost the edge, the cloud and the wire.
@@ -44,10 +46,6 @@ type Scheme struct {
 	Sampler mixing.Sampler
 	Guard   mixing.Guard
 	Shuffle bool
-	// Pool is the number of consecutive uploads shuffled together (a multiple of K); 0 means
-	// the whole batch a Pipeline call serves. A batch that is not a whole number of pools
-	// ends with a shorter one.
-	Pool int
 	// Defences are applied on the edge in this order at their stages (see above).
 	Defences defence.Stack
 }
@@ -62,9 +60,6 @@ func (s Scheme) check(batch int) {
 	}
 	if !s.Mixed() && s.K != 1 {
 		panic(fmt.Sprintf("datamix: group size %d without a coefficient sampler", s.K))
-	}
-	if s.Pool < 0 || s.Pool%s.K != 0 {
-		panic(fmt.Sprintf("datamix: shuffling pool %d is not a multiple of group size %d", s.Pool, s.K))
 	}
 }
 

@@ -104,40 +104,34 @@ func writeAttackFiles(dir string, res *CellResult) error {
 	return results.WriteGrid(filepath.Join(dir, AttackGridFile), res.Attacks.Grid, gridScale)
 }
 
-// captureVictims runs the first n test images (whole batches of the evaluation batch size, a
-// multiple of the group size, or fewer when the test set is smaller) through the edge and
-// cloud and records the exchange with its secrets. The capture's pools are the scheme's
-// shuffling pools (Scheme.Pool), or the batches when it pools a whole batch.
-func captureVictims(net *models.Net, test *datasets.Images, n, batch int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
+// captureVictims runs the first n test images (whole pools of the evaluation batch size, a
+// multiple of the group size) through the edge and cloud and records the exchange with its
+// secrets.
+func captureVictims(net *models.Net, test *datasets.Images, n, pool int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
 	k := scheme.K
 	n = min(n, test.N)
-	if batch > n {
-		batch = n - n%k
+	if pool > n {
+		pool = n - n%k
 	}
-	if batch < k {
+	if pool < k {
 		return nil, fmt.Errorf("experiments: attacks need at least one group of %d test images, have %d", k, test.N)
 	}
-	pool := batch
-	if scheme.Pool > 0 && scheme.Pool < batch {
-		pool = scheme.Pool
-		batch -= batch % pool // a multiple of the pool, as an evaluation batch is
-	}
-	n -= n % batch
+	n -= n % pool
 	p := datamix.NewPipeline(net, scheme, rng)
 	up, down, dim := net.UploadDim(), net.DownloadDim(), test.Dim()
 	c := &attacks.Capture{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
 		Uploads: make([]float32, n*up), Returns: make([]float32, n*down), Features: make([]float32, n*up),
 		Pos: make([]int, n), Images: test.Subset(seqInts(n))}
-	logits := make([]float32, batch*net.Classes)
+	logits := make([]float32, pool*net.Classes)
 	var ex datamix.Exchange
-	for lo := 0; lo < n; lo += batch {
-		if err := p.Logits(logits, test.X[lo*dim:(lo+batch)*dim], &ex); err != nil {
+	for lo := 0; lo < n; lo += pool {
+		if err := p.Logits(logits, test.X[lo*dim:(lo+pool)*dim], &ex); err != nil {
 			return nil, err
 		}
 		copy(c.Uploads[lo*up:], ex.Uploads)
 		copy(c.Returns[lo*down:], ex.Returns)
 		copy(c.Features[lo*up:], ex.Features)
-		for i := range batch {
+		for i := range pool {
 			c.Pos[lo+i] = lo + i
 			if ex.Perm != nil {
 				c.Pos[lo+i] = lo + ex.Perm[i]

@@ -14,10 +14,10 @@ import (
 var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true}
 
 // idOmitEmpty are fields added after cells were first run: the canonical form leaves them
-// out when empty (an empty list or string, a zero number), so that configs written before
-// them keep their cell IDs. dataset.label is empty only for datasets without attributes
-// (Expand fills in celeba's default).
-var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "defences": true, "mixing.shuffle_pool": true}
+// out when empty (an empty list or string), so that configs written before them keep their
+// cell IDs. dataset.label is empty only for datasets without attributes (Expand fills in
+// celeba's default).
+var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "defences": true}
 
 // cellID is the first 12 hex digits of the SHA-256 of the cell's canonical form.
 func cellID(c *Config, variant string) string {
@@ -37,22 +37,13 @@ func canonical(b *strings.Builder, v reflect.Value, path string) {
 			if path != "" {
 				p = path + "." + f.name
 			}
-			if fv := v.Field(f.index); !idExcluded[p] && !(idOmitEmpty[p] && isEmpty(fv)) {
+			if fv := v.Field(f.index); !idExcluded[p] && !(idOmitEmpty[p] && fv.Len() == 0) {
 				canonical(b, fv, p)
 			}
 		}
 		return
 	}
 	b.WriteString(path + "=" + canonicalValue(v) + "\n")
-}
-
-// isEmpty reports whether v is an empty list or string or a zero number: a field
-// idOmitEmpty leaves out.
-func isEmpty(v reflect.Value) bool {
-	if v.Kind() == reflect.Slice {
-		return v.Len() == 0
-	}
-	return v.IsZero()
 }
 
 // canonicalValue formats one field value for the canonical form.

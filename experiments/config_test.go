@@ -117,7 +117,7 @@ func TestLoadFileErrors(t *testing.T) {
 		name, path, want string
 	}{
 		{"unknown key", "testdata/unknown_key.yaml",
-			"testdata/unknown_key.yaml:7: mixing.grup_size: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
+			"testdata/unknown_key.yaml:7: mixing.grup_size: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, max_cond"},
 		{"bad sweep path", "testdata/bad_sweep_path.yaml",
 			"testdata/bad_sweep_path.yaml:6: sweep: model.splits: no such field, model has arch, split"},
 		{"missing file", "testdata/no-such-file.yaml",
@@ -182,7 +182,7 @@ func TestParseErrors(t *testing.T) {
 		{"int for bool", "name: a\nmixing: {shuffle: 1}\n", "x.yaml:2: mixing.shuffle: 1, need true or false"},
 		{"list for string", "name: [a]\n", "x.yaml:1: name: a list, need a string"},
 		{"scalar for section", "name: a\nmixing: 3\n",
-			"x.yaml:2: mixing: 3, need a mapping of fields (group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond)"},
+			"x.yaml:2: mixing: 3, need a mapping of fields (group_size, coefficients, alpha, matrix, shuffle, max_cond)"},
 		{"key with no value", "name: a\nseed:\n", "x.yaml:2: seed: no value, need an integer ≥ 0 (leave the key out to use the default)"},
 		{"matrix not a list", "name: a\nmixing: {matrix: 1}\n",
 			"x.yaml:2: mixing.matrix: 1, need a matrix (a list of rows, each a list of numbers)"},
@@ -201,7 +201,7 @@ func TestParseErrors(t *testing.T) {
 		{"sweep value of the wrong type", "name: a\nsweep:\n  seed: [1, 2]\n  mixing.group_size:\n    - 2\n    - two\n",
 			`x.yaml:6: sweep: mixing.group_size: "two", need an integer`},
 		{"sweep section with an unknown key", "name: a\nsweep:\n  mixing: [{group_size: 2}, {k: 4}]\n",
-			"x.yaml:3: sweep: mixing.k: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
+			"x.yaml:3: sweep: mixing.k: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, max_cond"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse("x.yaml", []byte(tc.yaml))
@@ -243,7 +243,7 @@ mixing:
 		t.Errorf("aliases and merges decoded wrong: %+v", publicFields(c))
 	}
 	_, err = Parse("x.yaml", []byte("name: a\nmixing:\n  <<: {k: 4}\n"))
-	if want := "x.yaml:3: mixing.k: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"; err == nil || err.Error() != want {
+	if want := "x.yaml:3: mixing.k: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, max_cond"; err == nil || err.Error() != want {
 		t.Errorf("merged unknown key: error %v, want %s", err, want)
 	}
 	// A row of 1000 entries, a matrix of 1000 such rows, a sweep over 1000 such matrices:

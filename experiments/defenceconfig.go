@@ -187,20 +187,6 @@ func (c *Config) resolveDefenceStages() {
 	}
 }
 
-// defenceLabel is the cell's defences as results.Row.Defence shows them: the defences'
-// labels joined by " + " (defence.Stack.Label), and the shuffling pool when it is set, since
-// a smaller pool is a weaker shuffle: "gaussian σ=0.5 + pool 100". "" for none.
-func (c *Config) defenceLabel(s defence.Stack) string {
-	label := s.Label()
-	if p := c.Mixing.ShufflePool; p > 0 && c.Mixing.Shuffle {
-		if label != "" {
-			label += " + "
-		}
-		label += fmt.Sprintf("pool %d", p)
-	}
-	return label
-}
-
 // defenceLine returns the file line of field of the i-th defence ("" for the entry itself):
 // the line of the swept value when the defences list is swept, else the line in the file
 // when the file's entry is still the config's; 0 when unknown.

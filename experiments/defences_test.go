@@ -44,21 +44,11 @@ train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
 			"defences[1].kind: gaussian after mixing comes after quantise (defences[0]), which must be the last after_mix defence"},
 		{"nopeek at split 0", "defences: [{kind: nopeek, weight: 1}]\nsweep: {model.split: [1, 0]}\n",
 			"tiny.yaml:6: sweep cell {model.split: 0}: defences[0].kind: nopeek at model.split 0 is meaningless: the head is empty"},
-		{"shuffle pool not a multiple of k", "mixing: {group_size: 2, shuffle_pool: 25}\n",
-			"mixing.shuffle_pool: 25, need a multiple of mixing.group_size (2)"},
-		{"shuffle pool without shuffling", "sweep: {mixing: [{shuffle: false, shuffle_pool: 10}]}\n",
-			"mixing.shuffle_pool: 10, but mixing.shuffle is false"},
-		{"shuffle pool not dividing the batch", "sweep: {mixing.shuffle_pool: [10, 20]}\n",
-			"tiny.yaml:5: sweep cell {mixing.shuffle_pool: 20}: train.eval_batch_size: 50, need a multiple of mixing.shuffle_pool (20)"},
 		{"swept defence", "sweep:\n  defences:\n    - [{kind: mask, rate: 0.5}]\n    - [{kind: mask, rate: 1.5}]\n",
 			"tiny.yaml:9: sweep cell {defences: [{kind: mask, rate: 1.5}]}: defences[0].rate: 1.5"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			src := head + c.extra
-			if strings.HasPrefix(c.extra, "mixing:") {
-				src = strings.Replace(head, "mixing: {group_size: 2}\n", c.extra, 1)
-			}
-			cfg, err := Parse("tiny.yaml", []byte(src))
+			cfg, err := Parse("tiny.yaml", []byte(head+c.extra))
 			if err == nil {
 				err = cfg.Validate()
 			}
@@ -84,12 +74,12 @@ func TestDefencesAndCellIDs(t *testing.T) {
 		}
 		return cells
 	}
-	none, empty := ids(""), ids("defences: []\nsweep: {mixing.shuffle_pool: [0]}\n")
+	none, empty := ids(""), ids("defences: []\n")
 	noisy := ids("defences: [{kind: gaussian, scale: 0.5}]\n")
 	named := ids("defences: [{kind: gaussian, scale: 0.5, stage: after_mix}]\n")
 	before := ids("defences: [{kind: gaussian, scale: 0.5, stage: before_mix}]\n")
 	if none[1].ID != empty[1].ID {
-		t.Errorf("an empty defences list or a zero pool changed the ID: %s vs %s", empty[1].ID, none[1].ID)
+		t.Errorf("an empty defences list changed the ID: %s vs %s", empty[1].ID, none[1].ID)
 	}
 	if noisy[0].ID != none[0].ID || len(noisy[0].Config.Defences) != 0 {
 		t.Errorf("the baseline changed with a defence: %s vs %s, defences %v", noisy[0].ID, none[0].ID, noisy[0].Config.Defences)
@@ -117,20 +107,16 @@ sweep:
     - [{kind: gaussian, scale: 0.5}, {kind: laplace, scale: 0.2, stage: before_mix}]
     - [{kind: offset, scale: 1}, {kind: mask, rate: 0.3}]
     - [{kind: nopeek, weight: 10}, {kind: quantise, bits: 4}]
-  mixing.shuffle_pool: [0, 10]
 `)
 	rows, err := Run(cfg, Options{Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 8 {
-		t.Fatalf("%d rows, want 8", len(rows))
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4", len(rows))
 	}
 	plain := rows[0]
-	want := []string{"", "pool 10",
-		"gaussian σ=0.5 + laplace σ=0.2 (before mix)", "gaussian σ=0.5 + laplace σ=0.2 (before mix) + pool 10",
-		"offset 1 + mask 0.3", "offset 1 + mask 0.3 + pool 10",
-		"nopeek 10 + quant 4 bit", "nopeek 10 + quant 4 bit + pool 10"}
+	want := []string{"", "gaussian σ=0.5 + laplace σ=0.2 (before mix)", "offset 1 + mask 0.3", "nopeek 10 + quant 4 bit"}
 	for i, r := range rows {
 		if r.Defence != want[i] {
 			t.Errorf("row %d: defence %q, want %q", i, r.Defence, want[i])
@@ -138,22 +124,19 @@ sweep:
 		if r.Accuracy < 0 || r.Accuracy > 1 {
 			t.Errorf("row %d: accuracy %v", i, r.Accuracy)
 		}
-		if i >= 2 && !strings.Contains(r.Notes["inversion"], "edge defences known and simulated") {
+		if i >= 1 && !strings.Contains(r.Notes["inversion"], "edge defences known and simulated") {
 			t.Errorf("row %d: inversion note %q does not say the defences were simulated", i, r.Notes["inversion"])
 		}
 	}
-	if !strings.Contains(rows[1].Notes["attacks"], "pools of 10 uploads") {
-		t.Errorf("pool 10: attacks note %q", rows[1].Notes["attacks"])
-	}
 	// Noise costs 6 FLOPs per uploaded value on the edge, twice; the mask 2 and the offset 6.
 	d := int64(16 * 14 * 14)
-	if got := rows[2].EdgeFLOPs - plain.EdgeFLOPs; got != 12*d {
+	if got := rows[1].EdgeFLOPs - plain.EdgeFLOPs; got != 12*d {
 		t.Errorf("noise cell pays %d more edge FLOPs, want %d", got, 12*d)
 	}
-	if got := rows[4].EdgeFLOPs - plain.EdgeFLOPs; got != 8*d {
+	if got := rows[2].EdgeFLOPs - plain.EdgeFLOPs; got != 8*d {
 		t.Errorf("offset+mask cell pays %d more edge FLOPs, want %d", got, 8*d)
 	}
-	q := rows[6]
+	q := rows[3]
 	if q.UploadBytesPerSample != d/2+8 || plain.UploadBytesPerSample != 4*d {
 		t.Errorf("upload bytes %d (4 bit) and %d (float32), want %d and %d", q.UploadBytesPerSample, plain.UploadBytesPerSample, d/2+8, 4*d)
 	}

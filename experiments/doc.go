@@ -35,8 +35,6 @@
 //	  matrix: [[0.7, 0.3], [0.6, 0.4]]  # k×k; required with fixed, not allowed otherwise
 //	  shuffle: true             # shuffle uploads across groups
 //	  max_cond: 100             # largest accepted condition number of C, > 1
-//	  shuffle_pool: 0           # consecutive uploads shuffled together: a multiple of group_size that
-//	                            # divides train.eval_batch_size; 0 = each evaluation batch is one pool
 //	defences:                   # optional: edge-side defences on top of mixing (DefenceConfig, package defence)
 //	  - kind: gaussian          # gaussian, laplace, offset, mask, quantise, nopeek; required. Each reads
 //	                            # exactly one strength, required; the others must be left out:

@@ -452,7 +452,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 		return nil, fmt.Errorf("experiments: stopped after evaluation: %w", err)
 	}
 	row := baseRow(c, ds)
-	row.Defence = cfg.defenceLabel(scheme.Defences)
+	row.Defence = scheme.Defences.Label()
 	if res.nopeekDCor >= 0 {
 		if row.Notes == nil {
 			row.Notes = map[string]string{}
@@ -494,7 +494,7 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
-	return datamix.Scheme{K: m.GroupSize, Sampler: sampler, Shuffle: m.Shuffle, Pool: m.ShufflePool,
+	return datamix.Scheme{K: m.GroupSize, Sampler: sampler, Shuffle: m.Shuffle,
 		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Defences: defs}, nil
 }
 

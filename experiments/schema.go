@@ -91,10 +91,6 @@ type MixingConfig struct {
 	// shuffling: the cloud cannot tell which uploads were mixed together; the edge keeps the
 	// permutation to undo it). Default true.
 	Shuffle bool `yaml:"shuffle"`
-	// ShufflePool is the number of consecutive uploads shuffled together: a multiple of
-	// GroupSize that divides train.eval_batch_size. 0, the default, shuffles each evaluation
-	// batch as one pool. A smaller pool leaves group matching fewer candidates.
-	ShufflePool int `yaml:"shuffle_pool,omitempty"`
 	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
 	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
 	// (about 7 significant digits) then loses at most about 2 digits.

@@ -498,7 +498,7 @@ func TestExpandZipErrors(t *testing.T) {
 			"x.yaml:3: sweep: zip: a list, need a mapping from field paths to lists of equal length, e.g. {mixing.group_size: [3, 6], train.batch_size: [48, 96]}"},
 		{"unknown field",
 			"name: z\nsweep:\n  zip:\n    mixing.groupsize: [1]\n",
-			"x.yaml:4: sweep: zip: mixing.groupsize: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
+			"x.yaml:4: sweep: zip: mixing.groupsize: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, max_cond"},
 		{"nested zip",
 			"name: z\nsweep:\n  zip:\n    zip: {seed: [1]}\n",
 			"x.yaml:4: sweep: zip: zip inside zip, need field paths"},

@@ -150,16 +150,7 @@ func (c *Config) validateMixing() error {
 	if !(m.MaxCond > 1) {
 		return c.fail(nil, "mixing.max_cond", "%s, need a number > 1", fmtFloat(m.MaxCond))
 	}
-	switch p := m.ShufflePool; {
-	case p < 0:
-		return c.fail(nil, "mixing.shuffle_pool", "%d, need an integer ≥ 0 (0 = each evaluation batch is one pool)", p)
-	case p > 0 && !m.Shuffle:
-		return c.fail(nil, "mixing.shuffle_pool", "%d, but mixing.shuffle is false: there is nothing to pool", p)
-	case p%k != 0:
-		fe := c.fail(nil, "mixing.shuffle_pool", "%d, need a multiple of mixing.group_size (%d): a pool holds whole groups", p, k)
-		fe.Line = c.lineOf("mixing.shuffle_pool", "mixing.group_size")
-		return fe
-	}
+
 	switch {
 	case m.Coefficients == "fixed" && m.Matrix == nil:
 		fe := c.fail(nil, "mixing.matrix", "missing, coefficients: fixed needs a %d×%d matrix (group_size × group_size)", k, k)
@@ -210,11 +201,6 @@ func (c *Config) validateTrain() error {
 	if t.EvalBatchSize%k != 0 {
 		fe := c.fail(nil, "train.eval_batch_size", "%d, need a multiple of mixing.group_size (%d): batches are mixed in whole groups", t.EvalBatchSize, k)
 		fe.Line = c.lineOf("train.eval_batch_size", "mixing.group_size")
-		return fe
-	}
-	if p := c.Mixing.ShufflePool; p > 0 && t.EvalBatchSize%p != 0 {
-		fe := c.fail(nil, "train.eval_batch_size", "%d, need a multiple of mixing.shuffle_pool (%d): an evaluation batch is shuffled in whole pools", t.EvalBatchSize, p)
-		fe.Line = c.lineOf("train.eval_batch_size", "mixing.shuffle_pool")
 		return fe
 	}
 	return nil
