@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 )
 
@@ -168,6 +169,10 @@ type Env struct {
 	// sampler is the secret C, which only CoefficientsOracle hands over.
 	Sampler mixing.Sampler
 	Guard   mixing.Guard
+	// Defences are the edge's defences (package defence). The attacker knows the mechanism
+	// and its strength, not its random draws: its simulated uploads get the same defences,
+	// at the same stages, with draws of its own.
+	Defences defence.Stack
 	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
 	RNG *rand.Rand
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 )
 
@@ -56,6 +57,12 @@ func (a *attack) reveal(est any) *Truth {
 	a.revealed = true
 	a.res.Estimate = est
 	return a.truth
+}
+
+// defenceNote is the item of the setting note of an attack that simulated uploads under the
+// edge's defences.
+func defenceNote(defs defence.Stack) string {
+	return "edge defences known and simulated on the auxiliary uploads: " + defs.Label()
 }
 
 // metric records metric name (without the prefix) as column <prefix>_<name>.
@@ -156,9 +163,10 @@ func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, de
 }
 
 // simulate turns auxiliary images into what the attacker believes uploads look like: head
-// features, mixed in groups of k with coefficients from the assumed sampler (the edge's guard
-// applied). It returns the uploads (n × UploadDim, group order, n rounded down to whole
-// groups), the index of each upload's dominant member (largest coefficient) and the features.
+// features, the edge's before-mix defences, mixed in groups of k with coefficients from the
+// assumed sampler (the edge's guard applied), the edge's after-mix defences. It returns the
+// uploads (n × UploadDim, group order, n rounded down to whole groups), the index of each
+// upload's dominant member (largest coefficient) and the features (before any defence).
 func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
 	k := a.obs.K
 	n := aux.N - aux.N%k
@@ -175,7 +183,18 @@ func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32,
 		return nil, nil, nil, err
 	}
 	up = make([]float32, n*d)
-	mixing.MixBatch(up, cs, feat, d)
+	defs := a.env.Defences
+	if len(defs) > 0 && !slices.Contains(a.setting, defenceNote(defs)) {
+		a.note("%s", defenceNote(defs))
+	}
+	var draws []float32
+	src := feat
+	if defs.Has(defence.BeforeMix) {
+		src = slices.Clone(feat)
+		defs.Apply(defence.BeforeMix, src, d, a.env.RNG, &draws)
+	}
+	mixing.MixBatch(up, cs, src, d)
+	defs.Apply(defence.AfterMix, up, d, a.env.RNG, &draws)
 	dom = make([]int, n)
 	for g, c := range cs {
 		for r := range k {

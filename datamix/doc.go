@@ -28,8 +28,10 @@
 // # In this package
 //
 //   - [Scheme] is how the edge mixes: group size k, the coefficient sampler, the guard
-//     against ill-conditioned C, shuffling; and what serving costs the edge, the cloud and
-//     the network ([Scheme.Cost]).
+//     against ill-conditioned C, shuffling, the edge-side defences applied
+//     on top of mixing (package defence: noise, offsets, masking, quantisation, the NoPeek
+//     penalty; the Scheme's documentation lists where each acts); and what serving costs
+//     the edge, the cloud and the network, defences included ([Scheme.Cost]).
 //   - [Pipeline] runs inference through the protocol, one shuffling pool per call (the network
 //     runs on it batch by batch, [Pipeline.SetBatch]), and reports the
 //     [Exchange]: what crossed the network (what an attacker sees) and the edge's secrets
@@ -39,8 +41,16 @@
 //   - [Trainer] is mixing-aware training: the per-step draw of C around a training graph.
 //
 // The matrix primitives (samplers, guard, mix, de-mix, shuffle) live in package mixing; the
-// networks and their head/body/tail split in package models. This package imports only those
-// two.
+// defences' transforms in package defence; the networks and their head/body/tail split in
+// package models. This package imports only those three.
+//
+// # Defences act the same way in training and inference
+//
+// The Pipeline applies a scheme's defences with package defence's kernels at their stages —
+// before mixing on each input's features, after mixing on each upload — so the Exchange's
+// uploads are what the cloud really receives (quantised uploads as it decodes them); the
+// Trainer hands the same defences to models.NewTrainer, which builds the same kernels into
+// the training graph, with fresh draws every step. A NoPeek defence acts in training only.
 //
 // # What the cloud can learn
 //

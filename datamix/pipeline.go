@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 )
@@ -15,7 +16,7 @@ import (
 // the uploads of all groups of a call together (one shuffling pool), the cloud runs the
 // body, and the edge un-shuffles, de-mixes with C⁻¹ (in float64) and runs the tail. The
 // network runs on at most SetBatch inputs at a time, so a pool may be far larger than what
-// the network holds at once.
+// the network holds at once. The scheme's defences act on the edge at their stages: before mixing on the head's output, after mixing on the uploads.
 //
 // A Pipeline is not safe for concurrent use; it holds the graphs and buffers of one batch
 // size and rebuilds them when the batch size changes.
@@ -27,6 +28,8 @@ type Pipeline struct {
 
 	inf                  *models.Inferer
 	h, m, up, ret, zt, z []float32
+
+	defended, draws []float32 // the features after the before-mix defences; their random inputs
 }
 
 // NewPipeline returns a Pipeline whose secrets (each group's C and the shuffle of the
@@ -50,8 +53,10 @@ func (p *Pipeline) Net() *models.Net { return p.net }
 func (p *Pipeline) Scheme() Scheme { return p.scheme }
 
 // Exchange is what crossed the network for one batch, as the cloud saw it: the uploads in
-// upload order (shuffled if shuffling is on) and the values the cloud returned, plus the
-// edge's secrets, for scoring attacks only: an attacker never gets them.
+// upload order (shuffled if shuffling is on; defences applied, quantised uploads as the cloud
+// decodes them) and the values the cloud returned, plus the edge's secrets, for scoring
+// attacks only: an attacker never gets them. Features are the head's output before any
+// defence.
 type Exchange struct {
 	Uploads, Returns []float32    // batch × UploadDim, batch × DownloadDim, in upload order
 	Features         []float32    // batch × UploadDim: the unmixed head output, in input order
@@ -124,11 +129,12 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 	if err != nil {
 		return err
 	}
-	upload := p.h
+	upload := p.defend(defence.BeforeMix, p.h)
 	if p.scheme.Mixed() {
-		mixing.MixBatch(p.m, cs, p.h, up)
+		mixing.MixBatch(p.m, cs, upload, up)
 		upload = p.m
 	}
+	upload = p.defend(defence.AfterMix, upload)
 	var perm []int
 	if p.scheme.Shuffle {
 		perm = mixing.Permutation(p.rng, batch)
@@ -153,4 +159,24 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		*ex = Exchange{Uploads: upload, Returns: p.ret, Features: p.h, Perm: perm, C: cs}
 	}
 	return inBatches((*models.Inferer).Tail, dst, returned, p.net.Classes, down)
+}
+
+// defend applies the scheme's defences of stage st to rows (batch × UploadDim), drawing their
+// random inputs after the batch's C's and before its shuffle, and returns the defended rows:
+// rows itself when the stage has none, else rows defended in place — or a defended copy when
+// rows is the head's output, which the exchange reports as it was.
+func (p *Pipeline) defend(st defence.Stage, rows []float32) []float32 {
+	defs := p.scheme.Defences
+	if !defs.Has(st) {
+		return rows
+	}
+	if &rows[0] == &p.h[0] {
+		if len(p.defended) != len(rows) {
+			p.defended = make([]float32, len(rows))
+		}
+		copy(p.defended, rows)
+		rows = p.defended
+	}
+	defs.Apply(st, rows, p.net.UploadDim(), p.rng, &p.draws)
+	return rows
 }

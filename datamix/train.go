@@ -12,7 +12,9 @@ import (
 // end to end, so that the network learns to classify through mixing and de-mixing, which a
 // non-linear body does not commute with. Under an unmixed scheme it trains the plain network
 // tail(body(head(X))). Shuffling plays no part in training: it permutes the uploads and the
-// edge undoes it exactly.
+// edge undoes it exactly. The scheme's defences sit in the training graph at their stages
+// (models.NewTrainer), with fresh random draws every step, so the network learns through the
+// transforms inference applies; a NoPeek defence adds its penalty to the loss.
 //
 // A Trainer is not safe for concurrent use.
 type Trainer struct {
@@ -20,18 +22,24 @@ type Trainer struct {
 	scheme Scheme
 	rng    *rand.Rand
 
-	mix, demix []float32 // batch × batch block-diagonal C and C⁻¹ of the current step
+	mix, demix []float32   // batch × batch block-diagonal C and C⁻¹ of the current step
+	draws      [][]float32 // the random defences' draws of the current step
 }
 
 // NewTrainer builds a trainer of net at the given batch size (a multiple of s.K) with Adam at
 // learning rate lr (models.NewTrainer). rng draws the coefficient matrices of every step.
 func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand) (*Trainer, error) {
 	s.check(batch)
-	tr, err := models.NewTrainer(net, batch, s.Mixed(), lr)
+	tr, err := models.NewTrainer(net, batch, s.Mixed(), lr, s.Defences...)
 	if err != nil {
 		return nil, err
 	}
 	t := &Trainer{tr: tr, scheme: s, rng: rng}
+	for _, d := range s.Defences {
+		if d.Form().Random() {
+			t.draws = append(t.draws, make([]float32, batch*net.UploadDim()))
+		}
+	}
 	if s.Mixed() {
 		t.mix, t.demix = make([]float32, batch*batch), make([]float32, batch*batch)
 	}
@@ -41,10 +49,10 @@ func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand
 // SetLR sets the learning rate of the following steps; Adam's moment estimates are kept.
 func (t *Trainer) SetLR(lr float64) { t.tr.SetLR(lr) }
 
-// Step draws this step's secrets and runs one optimisation step on x (batch × InputDim) with
-// integer labels. It returns the batch's mean loss and the number of correctly classified
-// inputs. A non-finite loss or a coefficient draw the guard rejects is an error, and leaves
-// the weights as they were.
+// Step draws this step's secrets (the C's, then the defences' random inputs in their order)
+// and runs one optimisation step on x (batch × InputDim) with integer labels. It returns the
+// batch's mean cross-entropy and the number of correctly classified inputs. A non-finite loss
+// or a coefficient draw the guard rejects is an error, and leaves the weights as they were.
 func (t *Trainer) Step(x []float32, labels []int) (loss float64, correct int, err error) {
 	if t.scheme.Mixed() {
 		cs, cInvs, err := t.scheme.Draw(t.rng, t.tr.Batch())
@@ -54,5 +62,16 @@ func (t *Trainer) Step(x []float32, labels []int) (loss float64, correct int, er
 		mixing.BlockDiag(t.mix, cs)
 		mixing.BlockDiag(t.demix, cInvs)
 	}
-	return t.tr.Step(x, labels, t.mix, t.demix)
+	i := 0
+	for _, d := range t.scheme.Defences {
+		if d.Form().Random() {
+			d.Draw(t.draws[i], t.rng)
+			i++
+		}
+	}
+	return t.tr.Step(x, labels, t.mix, t.demix, t.draws...)
 }
+
+// Penalty is the distance correlation dCor(X, H) of the last step's batch, measured by a
+// NoPeek defence (0 without one).
+func (t *Trainer) Penalty() float64 { return t.tr.Penalty() }

@@ -17,7 +17,7 @@ var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, 
 // out when empty (an empty list or string, a zero number), so that configs written before
 // them keep their cell IDs. dataset.label is empty only for datasets without attributes
 // (Expand fills in celeba's default); mixing.shuffle_pool is 0 for one evaluation batch.
-var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "mixing.shuffle_pool": true}
+var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "mixing.shuffle_pool": true, "defences": true}
 
 // cellID is the first 12 hex digits of the SHA-256 of the cell's canonical form.
 func cellID(c *Config, variant string) string {

@@ -40,6 +40,18 @@
 //	  shuffle_pool: 0           # uploads shuffled together: 0 = one evaluation batch, else a multiple
 //	                            # of train.eval_batch_size (the pool runs through the network batch by batch)
 //	  max_cond: 100             # largest accepted condition number of C, > 1
+//	defences:                   # optional: edge-side defences on top of mixing (DefenceConfig, package defence)
+//	  - kind: gaussian          # gaussian, laplace, offset, mask, quantise, nopeek; required. Each reads
+//	                            # exactly one strength, required; the others must be left out:
+//	    scale: 0.5              # gaussian, laplace: noise s.d.; offset: largest offset; both in units of
+//	                            # the s.d. of the row they are added to (an input's features, an upload); > 0
+//	    rate: 0.3               # mask: fraction of values zeroed (kept ones scaled by 1/(1−rate)); 0 < rate < 1
+//	    bits: 8                 # quantise: bits per uploaded value, 1 … 16; at most once, last after mixing
+//	    weight: 1               # nopeek: weight of dCor(inputs, head outputs) in the training loss; > 0;
+//	                            # at most once; not at model.split 0 (no head to train)
+//	    stage: after_mix        # before_mix or after_mix; "" = the kind's own (after_mix: gaussian, laplace,
+//	                            # quantise; before_mix: offset, mask; nopeek trains only); only gaussian,
+//	                            # laplace, offset and mask may choose. Cells' resolved configs name it
 //	train:
 //	  epochs: 2                 # ≥ 1
 //	  batch_size: 64            # ≥ 1 and a multiple of group_size (batches are mixed in whole groups)
@@ -67,6 +79,7 @@
 //	                            # speakers.csv); [] = label+ink (grey), label+colour (RGB, celeba included)
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
+//	  defences: [[], [{kind: mask, rate: 0.3}]]   # a list field is swept as whole lists
 //	  model.split: [0, 1]
 //	  zip:                      # optional: paired lists of equal length, one axis of the product
 //	    train.lr: [0.001, 0.002]

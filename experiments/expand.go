@@ -293,6 +293,7 @@ func (c *Config) decodeCell(tree *yaml.Node, info *cellInfo) (*Config, error) {
 	if err := cfg.validateFields(); err != nil {
 		return nil, err
 	}
+	cfg.resolveDefenceStages()
 	if cfg.Dataset.Name == "celeba" && cfg.Dataset.Label == "" {
 		// The default made explicit, so that leaving the label out and naming it give one ID.
 		cfg.Dataset.Label = datasets.DefaultCelebALabel
@@ -372,7 +373,8 @@ func merge(dst, src *yaml.Node, depth int) error {
 func baselineOf(c *Config) *Config {
 	b := *c
 	b.Model.Split = 0
-	b.Attacks = nil // attacks target the mixed uploads of DataMix cells only
+	b.Attacks = nil  // attacks target the mixed uploads of DataMix cells only
+	b.Defences = nil // the baseline is the undefended, unsplit network
 	d := Defaults()
 	b.Mixing = MixingConfig{
 		GroupSize:    1,

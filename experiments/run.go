@@ -447,6 +447,8 @@ type CellResult struct {
 	Epochs []EpochStats
 	// Attacks holds what the config's attacks produced besides their columns (attacks.go).
 	Attacks *AttackReport
+
+	nopeekDCor float64 // mean dCor of the last epoch under a NoPeek defence; −1 without
 }
 
 // RunCell trains and evaluates one cell on ds. A baseline cell trains the network unsplit and
@@ -473,7 +475,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 		return nil, err
 	}
 
-	res := &CellResult{Net: net}
+	res := &CellResult{Net: net, nopeekDCor: -1}
 	start := time.Now()
 	if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
 		return nil, err
@@ -495,6 +497,13 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 		return nil, fmt.Errorf("experiments: stopped after evaluation: %w", err)
 	}
 	row := baseRow(c, ds)
+	row.Defence = scheme.Defences.Label()
+	if res.nopeekDCor >= 0 {
+		if row.Notes == nil {
+			row.Notes = map[string]string{}
+		}
+		row.Notes["nopeek"] = fmt.Sprintf("mean dCor(inputs, head outputs) over the last epoch's batches: %.4f", res.nopeekDCor)
+	}
 	row.Accuracy = acc
 	row.TrainSeconds = trainSeconds
 	row.EvalSeconds = time.Since(start).Seconds()
@@ -547,8 +556,12 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
+	defs, err := c.Config.defences()
+	if err != nil {
+		return datamix.Scheme{}, err
+	}
 	return datamix.Scheme{K: m.GroupSize, Sampler: sampler, Shuffle: m.Shuffle,
-		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}}, nil
+		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Defences: defs}, nil
 }
 
 func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
@@ -613,7 +626,7 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 	for epoch := 1; epoch <= cfg.Train.Epochs; epoch++ {
 		start := time.Now()
 		order := dataRNG.Perm(ds.Train.N)
-		var sumLoss float64
+		var sumLoss, sumDCor float64
 		var correct, seen int
 		for s := 0; s < steps; s++ {
 			if err := ctx.Err(); err != nil {
@@ -639,6 +652,7 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 			}
 			sumLoss += loss
+			sumDCor += tr.Penalty()
 			correct += c
 			seen += batch
 			progress(Progress{Phase: "train", Epoch: epoch, Epochs: cfg.Train.Epochs,
@@ -647,6 +661,9 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 		}
 		res.Epochs = append(res.Epochs, EpochStats{Epoch: epoch, Loss: sumLoss / float64(steps),
 			Accuracy: float64(correct) / float64(seen), Seconds: time.Since(start).Seconds()})
+		if scheme.Defences.NoPeekWeight() > 0 {
+			res.nopeekDCor = sumDCor / float64(steps)
+		}
 	}
 	return nil
 }

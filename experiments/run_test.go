@@ -135,14 +135,84 @@ func TestRunDivergence(t *testing.T) {
 	}
 }
 
+// maxTinyCells bounds the cells one config runs in TestConfigsRunTiny: a larger sweep runs a
+// covering subset of itself (coverSweep), so that the suite stays within minutes (a tiny cell
+// takes about half a second of CPU with attacks).
+const maxTinyCells = 60
+
+// coverSweep replaces c's sweep by one zip group in which every swept field takes each of its
+// values at least once: position j takes value j mod n of every axis of n values, and the
+// fields of c's own zip group stay paired. It has as many cells as the longest axis, each a
+// cell of the full sweep.
+func coverSweep(c *Config) {
+	var groups [][]Axis
+	n := 0
+	for _, ax := range c.Sweep {
+		g := []Axis{ax}
+		if ax.Key == ZipKey {
+			g = ax.Zip
+		}
+		groups = append(groups, g)
+		n = max(n, len(g[0].Values))
+	}
+	zip := Axis{Key: ZipKey}
+	for _, g := range groups {
+		for _, f := range g {
+			cover := Axis{Key: f.Key}
+			for j := range n {
+				cover.Values = append(cover.Values, f.Values[j%len(f.Values)])
+			}
+			zip.Zip = append(zip.Zip, cover)
+		}
+	}
+	c.Sweep = Sweep{zip}
+}
+
+// TestCoverSweep: the covering subset of a sweep holds every value of every swept field, in
+// cells of the full sweep, with zipped fields still paired.
+func TestCoverSweep(t *testing.T) {
+	cfg := tinyConfig(t, "sweep:\n  zip: {model.split: [0, 1, 1], train.batch_size: [32, 64, 32]}\n  mixing.group_size: [1, 2]\n  seed: [1, 2, 3, 4]\n")
+	full, err := Expand(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, c := range full {
+		ids[c.ID] = true
+	}
+	coverSweep(cfg)
+	cells, err := Expand(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) != 4 {
+		t.Fatalf("%d cells, want 4 (the longest axis)", len(cells))
+	}
+	seen := map[string]bool{}
+	for _, c := range cells {
+		if !ids[c.ID] {
+			t.Errorf("cell %v is not a cell of the full sweep", c)
+		}
+		k := c.Config
+		seen[fmt.Sprint("split", k.Model.Split, "batch", k.Train.BatchSize)] = true
+		seen[fmt.Sprint("k", k.Mixing.GroupSize)] = true
+		seen[fmt.Sprint("seed", k.Seed)] = true
+	}
+	for _, want := range []string{"split0batch32", "split1batch64", "split1batch32", "k1", "k2", "seed1", "seed2", "seed3", "seed4"} {
+		if !seen[want] {
+			t.Errorf("no covering cell has %s (have %v)", want, seen)
+		}
+	}
+}
+
 // TestConfigsRunTiny runs every committed config in configs/ and configs/paper/ in tiny mode
-// (Config.Tiny). A config whose data is absent runs on synthetic files of the tiny sizes
+// (Config.Tiny); a config of more than maxTinyCells cells runs its covering subset
+// (coverSweep). A config whose data is absent runs on synthetic files of the tiny sizes
 // instead: a celeba config without its folder (CelebA cannot be downloaded here) on a
 // synthetic CelebA, a spoken-digits config without the espeak-ng corpus on a corpus of tones,
 // a fashion-mnist config without the Debian package on synthetic IDX files; every other config
-// runs on its own data.
-// Every cell must come back, in order, with the settings it asked for and numbers in their
-// ranges (checkTinyRow).
+// runs on its own data. Every cell must come back, in order, with the settings it asked for
+// and numbers in their ranges (checkTinyRow).
 func TestConfigsRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
@@ -182,12 +252,16 @@ func TestConfigsRunTiny(t *testing.T) {
 					t.Logf("real Fashion-MNIST absent (%v): running on synthetic IDX files", err)
 				}
 			}
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			cfg.Tiny()
 			cells, err := Expand(cfg)
 			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cells) > maxTinyCells {
+				coverSweep(cfg)
+				t.Logf("%d cells: running a covering subset", len(cells))
+			}
+			cfg.Tiny()
+			if cells, err = Expand(cfg); err != nil {
 				t.Fatal(err)
 			}
 			rows, err := Run(cfg, Options{Out: t.TempDir()})

@@ -19,6 +19,10 @@ type Config struct {
 	Model ModelConfig `yaml:"model"`
 	// Mixing says how each group of inputs is mixed before upload.
 	Mixing MixingConfig `yaml:"mixing"`
+	// Defences lists the edge-side defences applied on top of mixing in every DataMix cell,
+	// in training and inference (see DefenceConfig and package defence), in this order at
+	// each stage. Empty, the default, applies none. A baseline has none.
+	Defences []DefenceConfig `yaml:"defences,omitempty"`
 	// Train holds the optimisation settings.
 	Train TrainConfig `yaml:"train"`
 	// Baseline adds, per distinct dataset/arch/train/seed combination, a cell that trains the

@@ -48,6 +48,9 @@ func (c *Config) validateFields() error {
 	if err := c.validateMixing(); err != nil {
 		return err
 	}
+	if err := c.validateDefences(); err != nil {
+		return err
+	}
 	if err := c.validateTrain(); err != nil {
 		return err
 	}
@@ -157,6 +160,7 @@ func (c *Config) validateMixing() error {
 	if !(m.MaxCond > 1) {
 		return c.fail(nil, "mixing.max_cond", "%s, need a number > 1", fmtFloat(m.MaxCond))
 	}
+
 	switch {
 	case m.Coefficients == "fixed" && m.Matrix == nil:
 		fe := c.fail(nil, "mixing.matrix", "missing, coefficients: fixed needs a %d×%d matrix (group_size × group_size)", k, k)

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/datamix/harness/defence"
 )
 
 // Trainer runs training steps of a Net at a fixed batch size on one gorgonia graph. A mixed
@@ -27,12 +29,22 @@ type Trainer struct {
 
 	x, y, mix, demix *tensor.Dense
 	cost, logits     *G.Node
+
+	draws   []*tensor.Dense // the random inputs of the edge defences that take them
+	xent    *G.Node         // the cross-entropy part of cost (cost itself when no penalty)
+	penalty *dcorOp         // the NoPeek penalty, nil without
 }
 
 // NewTrainer builds the training graph for n at the given batch size with an Adam optimiser
 // (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8, gorgonia's defaults, computed as gorgonia's
 // AdamSolver does: adam.go) at learning rate lr. The loss is the mean softmax cross-entropy.
-func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
+//
+// defs are edge-side defences (package defence) trained through: each transform sits in the
+// graph at its stage — on the head's output before mixing, or on the mixtures after it — as
+// an op over the same kernel inference applies, and a NoPeek defence adds w·dCor(X, H) of the
+// batch's inputs and head outputs to the loss. Defences whose transform is random take their
+// draws as inputs of every Step, in the order of defs.
+func NewTrainer(n *Net, batch int, mixed bool, lr float64, defs ...defence.Defence) (*Trainer, error) {
 	if batch < 1 {
 		panic(fmt.Sprintf("models: batch %d", batch))
 	}
@@ -46,14 +58,21 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	nb := len(n.Arch.Blocks)
 	var logits *G.Node
 	var err error
-	b := &build{train: true}
-	if mixed {
-		mix, mixT := input(t.g, "C", batch, []int{batch})
-		demix, demixT := input(t.g, "Cinv", batch, []int{batch})
-		t.mix, t.demix = mixT, demixT
-		logits, err = n.mixedForward(x, ws, mix, demix, b)
-	} else {
-		logits, err = n.forward(x, ws, 0, nb+1, false, b)
+	bld := &build{train: true}
+	switch {
+	case mixed || len(defs) > 0:
+		var mix, demix *G.Node
+		if mixed {
+			var mixT, demixT *tensor.Dense
+			mix, mixT = input(t.g, "C", batch, []int{batch})
+			demix, demixT = input(t.g, "Cinv", batch, []int{batch})
+			t.mix, t.demix = mixT, demixT
+		}
+		edge := t.edgeInputs(defs)
+		logits, err = n.mixedForward(x, ws, mix, demix, edge, bld)
+		t.penalty = edge.penalty
+	default:
+		logits, err = n.forward(x, ws, 0, nb+1, false, bld)
 	}
 	if err != nil {
 		return nil, err
@@ -62,11 +81,17 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.xent = cost
+	if t.penalty != nil {
+		if cost, err = G.Add(cost, t.penalty.node); err != nil {
+			return nil, err
+		}
+	}
 	grads, err := G.Grad(cost, ws...)
 	if err != nil {
 		return nil, fmt.Errorf("models: gradient: %w", err)
 	}
-	t.cost, t.logits, t.grads, t.bns = cost, logits, grads, b.bns
+	t.cost, t.logits, t.grads, t.bns = cost, logits, grads, bld.bns
 	for _, p := range n.params {
 		t.weights = append(t.weights, p.Data().([]float32))
 	}
@@ -75,8 +100,53 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	return t, nil
 }
 
-// mixedForward builds tail(Cinv · body(C · head(x))) where C and Cinv are (batch,batch) nodes.
-func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node, b *build) (*G.Node, error) {
+// edgeGraph is what the edge defences of a training graph need while it is built: the
+// defences, the input node of each random one's draws, and the NoPeek op once built.
+type edgeGraph struct {
+	defs    []defence.Defence
+	draws   []*G.Node // per defence: its draws' input node, nil when it takes none
+	penalty *dcorOp
+}
+
+// edgeInputs makes the input nodes of the draws of the random defences of defs.
+func (t *Trainer) edgeInputs(defs []defence.Defence) *edgeGraph {
+	e := &edgeGraph{defs: defs, draws: make([]*G.Node, len(defs))}
+	for i, d := range defs {
+		if d.Form().Random() {
+			node, buf := input(t.g, fmt.Sprintf("draws%d", i), t.batch, []int{t.net.UploadDim()})
+			e.draws[i] = node
+			t.draws = append(t.draws, buf)
+		}
+	}
+	return e
+}
+
+// apply adds the transforms of the defences of stage st to the (batch, D) node v, in order;
+// needDX says whether v depends on the weights.
+func (e *edgeGraph) apply(st defence.Stage, v *G.Node, needDX bool) (*G.Node, error) {
+	for i, d := range e.defs {
+		if d.Stage() != st {
+			continue
+		}
+		s := v.Shape()
+		op := &edgeOp{form: d.Form(), n: s[0], d: s[1], needDX: needDX}
+		in := []*G.Node{v}
+		if e.draws[i] != nil {
+			in = append(in, e.draws[i])
+		}
+		var err error
+		if v, err = G.ApplyOp(op, in...); err != nil {
+			return nil, fmt.Errorf("models: defence %s: %w", d.Label(), err)
+		}
+	}
+	return v, nil
+}
+
+// mixedForward builds tail(Cinv · body(after(C · before(head(x))))) where C and Cinv are
+// (batch,batch) nodes and before and after the edge defences of those stages (edge may hold
+// none); a nil C and Cinv leave out mixing and de-mixing. A NoPeek defence adds its penalty
+// node on x and head(x) to edge.
+func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node, edge *edgeGraph, b *build) (*G.Node, error) {
 	nb := len(n.Arch.Blocks)
 	h, err := n.forward(x, ws, 0, n.Split, false, b)
 	if err != nil {
@@ -85,21 +155,46 @@ func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node, b *build
 	if h, err = flat(h); err != nil {
 		return nil, err
 	}
-	// The mixing matrices are data: no gradient for them. The head's output needs one unless
-	// the head is empty (split 0).
-	m, err := matMul(mix, h, false, false, false, n.Split > 0)
-	if err != nil {
+	// The head's output needs a gradient unless the head is empty (split 0).
+	headGrad := n.Split > 0
+	if w := defence.Stack(edge.defs).NoPeekWeight(); w > 0 {
+		if !headGrad {
+			return nil, fmt.Errorf("models: a NoPeek penalty at split 0: the head is empty, H = X")
+		}
+		xf, err := flat(x)
+		if err != nil {
+			return nil, err
+		}
+		s := h.Shape()
+		edge.penalty = newDCorOp(s[0], xf.Shape()[1], s[1], w)
+		if edge.penalty.node, err = G.ApplyOp(edge.penalty, xf, h); err != nil {
+			return nil, err
+		}
+	}
+	if h, err = edge.apply(defence.BeforeMix, h, headGrad); err != nil {
 		return nil, err
 	}
-	z, err := n.forward(m, ws, n.Split, nb, n.Split > 0, b)
+	// The mixing matrices are data: no gradient for them.
+	m := h
+	if mix != nil {
+		if m, err = matMul(mix, h, false, false, false, headGrad); err != nil {
+			return nil, err
+		}
+	}
+	if m, err = edge.apply(defence.AfterMix, m, headGrad); err != nil {
+		return nil, err
+	}
+	z, err := n.forward(m, ws, n.Split, nb, headGrad, b)
 	if err != nil {
 		return nil, err
 	}
 	if z, err = flat(z); err != nil {
 		return nil, err
 	}
-	if z, err = matMul(demix, z, false, false, false, true); err != nil {
-		return nil, err
+	if demix != nil {
+		if z, err = matMul(demix, z, false, false, false, true); err != nil {
+			return nil, err
+		}
 	}
 	return n.forward(z, ws, nb, nb+1, true, b)
 }
@@ -109,17 +204,22 @@ func (t *Trainer) Batch() int { return t.batch }
 
 // Step runs one optimisation step on x (batch × InputDim values) with integer labels. For a
 // mixed trainer, mix and demix are the batch × batch block-diagonal C and C⁻¹ (row-major);
-// for an unmixed one they must be nil. It returns the batch's mean loss and the number of
-// correctly classified samples. Batch norms normalise with the batch's statistics (the mixed
-// batch's in the body of a mixed trainer) and, after the step, move their running statistics
-// towards them. A non-finite loss is an error and leaves the weights and running statistics as
-// they were before the step.
-func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32) (loss float64, correct int, err error) {
+// for an unmixed one they must be nil. draws are the random inputs of the trainer's random
+// defences (batch × UploadDim each, in the order NewTrainer got them; see defence.Defence.Draw).
+// It returns the batch's mean cross-entropy (without a NoPeek penalty, which Penalty reports)
+// and the number of correctly classified samples. Batch norms normalise with the batch's
+// statistics (the mixed batch's in the body of a mixed trainer) and, after the step, move
+// their running statistics towards them. A non-finite loss is an error and leaves the weights
+// and running statistics as they were before the step.
+func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32, draws ...[]float32) (loss float64, correct int, err error) {
 	if len(x) != t.batch*t.net.InputDim() || len(labels) != t.batch {
 		panic(fmt.Sprintf("models: step with %d values and %d labels, want %d and %d", len(x), len(labels), t.batch*t.net.InputDim(), t.batch))
 	}
 	if t.mixed != (mix != nil) || t.mixed != (demix != nil) {
 		panic("models: mixing matrices given to an unmixed trainer or missing for a mixed one")
+	}
+	if len(draws) != len(t.draws) {
+		panic(fmt.Sprintf("models: step with %d sets of defence draws, want %d", len(draws), len(t.draws)))
 	}
 	copy(t.x.Data().([]float32), x)
 	if err := oneHot(t.y.Data().([]float32), labels, t.net.Classes); err != nil {
@@ -129,13 +229,21 @@ func (t *Trainer) Step(x []float32, labels []int, mix, demix []float32) (loss fl
 		copy(t.mix.Data().([]float32), mix)
 		copy(t.demix.Data().([]float32), demix)
 	}
+	for i, d := range draws {
+		dst := t.draws[i].Data().([]float32)
+		if len(d) != len(dst) {
+			panic(fmt.Sprintf("models: defence draws %d hold %d values, want %d", i, len(d), len(dst)))
+		}
+		copy(dst, d)
+	}
 	defer t.vm.Reset()
 	if err := t.vm.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("models: training step: %w", err)
 	}
-	loss = float64(t.cost.Value().Data().(float32))
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, 0, fmt.Errorf("models: training loss is %v (diverged); lower train.lr or check the mixing condition bound", loss)
+	total := float64(t.cost.Value().Data().(float32))
+	loss = float64(t.xent.Value().Data().(float32))
+	if math.IsNaN(total) || math.IsInf(total, 0) {
+		return total, 0, fmt.Errorf("models: training loss is %v (diverged); lower train.lr or check the mixing condition bound", total)
 	}
 	correct = countCorrect(t.logits.Value().Data().([]float32), labels, t.net.Classes)
 	gs := make([][]float32, len(t.grads))
@@ -180,6 +288,15 @@ func Argmax(v []float32) int {
 		}
 	}
 	return best
+}
+
+// Penalty is the distance correlation dCor(X, H) of the last step's batch (unweighted), or 0
+// for a trainer without a NoPeek defence.
+func (t *Trainer) Penalty() float64 {
+	if t.penalty == nil {
+		return 0
+	}
+	return t.penalty.st.value
 }
 
 // SetLR sets the learning rate used by the following steps (for a schedule such as cosine
