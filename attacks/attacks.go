@@ -31,6 +31,17 @@ type Spec struct {
 	Affinity string
 	// Attributes lists the attributes to infer (attribute only).
 	Attributes []string
+	// Epochs is the number of training epochs of the attacker's decoder (decoder, and rmle
+	// with Init "decoder"); 0 means DefaultEpochs.
+	Epochs int
+	// Iterations is the number of optimisation steps of rmle; 0 means DefaultIterations.
+	Iterations int
+	// Init is where rmle starts: InitGrey (the default, "" too) or InitDecoder.
+	Init string
+	// ShadowEpochs is the number of epochs the shadow head and tail are trained through the
+	// frozen body when the head's weights are withheld at split > 0 (decoder, rmle); 0 means
+	// DefaultShadowEpochs.
+	ShadowEpochs int
 }
 
 // ColumnPrefix is the prefix of the spec's metric columns.
@@ -118,6 +129,9 @@ type Env struct {
 	Guard   mixing.Guard
 	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
 	RNG *rand.Rand
+	// Learner trains the attacker's own networks (decoders, shadow models) and inverts heads
+	// by optimisation; the decoder and rmle kinds need it and are skipped without one.
+	Learner Learner
 }
 
 // Result is what an attack reports. Metrics and Notes go into the cell's results row; Recon

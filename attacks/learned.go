@@ -1,0 +1,316 @@
+package attacks
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/metrics"
+	"github.com/datamix/harness/mixing"
+)
+
+// This file holds what the gradient-trained attacks (decoder.go, rmle.go) share: the
+// interfaces through which they reach networks (the Learner, which package experiments
+// implements on package models), the white-box head they invert (the edge's own or a shadow
+// of it), the separation of mixed uploads into member features, and their scoring.
+
+// Learner trains and runs the attacker's own networks. The attacks package does not import
+// gorgonia: package experiments implements a Learner on package models (decoders, shadow
+// models, inversion by optimisation) and passes it in Env.
+type Learner interface {
+	// TrainDecoder trains an inverse network from n inputs x (n × prod(shape), shape the
+	// per-sample shape: an upload's (C,H,W) or (D)) to the n images y (n × C·H·W, in [0,1],
+	// of the network's input shape). Its draws come from rng.
+	TrainDecoder(x []float32, shape []int, y []float32, n int, o DecoderOptions, rng *rand.Rand) (Decoder, error)
+	// Head is the edge's head as a white box: only an attack whose spec knows the head's
+	// weights may call it (at split 0 the head is the identity, known to everyone).
+	Head() (WhiteBox, error)
+	// Shadow trains a shadow model through the frozen body: a head and tail of the network's
+	// architecture, freshly initialised, fitted to n labelled images x (n × C·H·W) with the
+	// cloud's body in between and its weights held fixed, and returns its head. It is what a
+	// cloud that does not know the head can build from the body it runs (He, Zhang and Lee,
+	// ACSAC 2019: the query-free attack).
+	Shadow(x []float32, labels []int, n int, o ShadowOptions, rng *rand.Rand) (WhiteBox, error)
+}
+
+// Decoder maps inputs of the shape it was trained on to images.
+type Decoder interface {
+	// Decode maps n inputs (n × the input size) to n images (n × C·H·W) in [0,1].
+	Decode(x []float32, n int) ([]float32, error)
+}
+
+// WhiteBox is a head whose weights the attacker holds.
+type WhiteBox interface {
+	// Head maps n images (n × C·H·W) to their head outputs (n × UploadDim).
+	Head(x []float32, n int) ([]float32, error)
+	// Invert returns n images in [0,1] whose head outputs approach the n targets
+	// (n × UploadDim), by optimisation from init (n × C·H·W): rMLE, InvertOptions.
+	Invert(targets []float32, n int, init []float32, o InvertOptions) ([]float32, error)
+}
+
+// DecoderOptions says how a Learner trains a decoder: Epochs passes over the data in batches
+// of Batch with Adam at learning rate LR (decayed to 0 by a cosine), Width channels at the
+// image's resolution.
+type DecoderOptions struct {
+	Epochs, Batch, Width int
+	LR                   float64
+}
+
+// InvertOptions says how a WhiteBox inverts: Iterations Adam steps at initial learning rate
+// LR (decayed to 0 by a cosine), minimising Σ‖head(x) − t‖²/D + TV · total variation(x)/P
+// (D values per head output, P pixels per image) over images x in [0,1].
+type InvertOptions struct {
+	Iterations int
+	LR, TV     float64
+}
+
+// ShadowOptions says how a Learner trains a shadow model: Epochs passes in batches of Batch
+// with Adam at learning rate LR; with K > 1, mixing-aware as the edge trains (each group of K
+// consecutive images of a batch mixed with a C from Sampler under Guard, de-mixed after the
+// body), since the real body was trained on mixtures.
+type ShadowOptions struct {
+	Epochs, Batch int
+	LR            float64
+	K             int
+	Sampler       mixing.Sampler
+	Guard         mixing.Guard
+}
+
+// Defaults of the gradient-trained attacks, chosen so that one DataMix cell's attacks take a
+// few minutes on two cores (attacks/README.md has the measurements behind them).
+const (
+	// DefaultEpochs is the decoder's training epochs over the auxiliary images.
+	DefaultEpochs = 20
+	// DefaultIterations is rMLE's Adam steps per image.
+	DefaultIterations = 300
+	// DefaultShadowEpochs is the shadow model's training epochs over the auxiliary images.
+	DefaultShadowEpochs = 20
+)
+
+// Settings of the learners that are not configurable.
+const (
+	decoderWidth = 16   // channels at the image's resolution
+	decoderBatch = 32   // samples per step
+	decoderLR    = 2e-3 // Adam's initial learning rate
+	rmleLR       = 0.05 // Adam's initial step on pixels in [0,1]
+	// rmleTV weighs the total variation per pixel against the squared feature distance per
+	// value.
+	rmleTV      = 0.01
+	shadowBatch = 64   // as the edge trains (train.batch_size's default)
+	shadowLR    = 1e-3 // as the edge trains
+)
+
+// Starting points of rmle.
+const (
+	InitGrey    = "grey"    // every pixel 0.5
+	InitDecoder = "decoder" // the image a decoder trained on the white box's features gives
+)
+
+// orDefault returns v, or def when v is 0.
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// learner returns the environment's Learner, or an error naming the kind that needs it.
+func (a *attack) learner() (Learner, error) {
+	if a.env.Learner == nil {
+		return nil, fmt.Errorf("%s needs a Learner in its Env to train networks", a.Kind)
+	}
+	return a.env.Learner, nil
+}
+
+// whiteBox returns the head the attack inverts through and notes which: the edge's own when
+// the spec knows its weights or at split 0, where it is the identity; otherwise a shadow head
+// trained through the frozen body on the labelled auxiliary images, mixing-aware with the
+// assumed coefficients (s, desc).
+func (a *attack) whiteBox(l Learner, aux *datasets.Images, s mixing.Sampler, desc string) (WhiteBox, error) {
+	if a.env.Net.Split() == 0 || a.HeadWeights {
+		a.headNote()
+		return l.Head()
+	}
+	o := ShadowOptions{Epochs: orDefault(a.ShadowEpochs, DefaultShadowEpochs), Batch: shadowBatch, LR: shadowLR,
+		K: a.env.Capture.K, Sampler: s, Guard: a.env.Guard}
+	o.Batch = max(o.Batch-o.Batch%o.K, o.K)
+	n := aux.N - aux.N%o.Batch
+	if n == 0 {
+		return nil, fmt.Errorf("%d auxiliary images, fewer than one batch of %d to train a shadow model on", aux.N, o.Batch)
+	}
+	wb, err := l.Shadow(aux.X[:n*aux.Dim()], aux.Y[:n], n, o, a.env.RNG)
+	if err != nil {
+		return nil, err
+	}
+	mix := "unmixed (k = 1)"
+	if o.K > 1 {
+		mix = "mixing-aware with coefficients " + desc
+	}
+	a.note("head weights unknown: shadow head and tail trained through the frozen body on %d labelled auxiliary images (%d epochs, %s)", n, o.Epochs, mix)
+	return wb, nil
+}
+
+// decoderOptions are the options of the attack's decoders.
+func (a *attack) decoderOptions() DecoderOptions {
+	return DecoderOptions{Epochs: orDefault(a.Epochs, DefaultEpochs), Batch: decoderBatch, Width: decoderWidth, LR: decoderLR}
+}
+
+// learnedFeatureDecoder trains a decoder of the white box's unmixed features of the auxiliary
+// images, for member features separated from mixed uploads and for rmle's decoder start; it
+// returns the features too.
+func (a *attack) learnedFeatureDecoder(l Learner, wb WhiteBox, aux *datasets.Images) (Decoder, []float32, error) {
+	feat, err := wb.Head(aux.X, aux.N)
+	if err != nil {
+		return nil, nil, err
+	}
+	dec, err := l.TrainDecoder(feat, a.env.Net.UploadShape(), aux.X, aux.N, a.decoderOptions(), a.env.RNG)
+	return dec, feat, err
+}
+
+// members are the member features separated from the mixed uploads of every group among the
+// first nv uploads: per group its k sources (k × d, row-major, in feature units) and the
+// victims they are scored against.
+type members struct {
+	seps []separation
+	src  func(separation) []float64
+}
+
+// separateMembers finds the groups (icaGroups: the upload order, or group matching under
+// shuffling) and separates each: with the strong variant when the assumed coefficient rows
+// are convex (its sources are in feature units), else with FastICA, each source rescaled
+// blindly (blindPlain, norm the median norm of the white box's auxiliary features). It notes
+// how.
+func (a *attack) separateMembers(nv int, s mixing.Sampler, auxFeat []float32, nAux int) members {
+	groups, how := a.icaGroups(nv)
+	strong := convexRows(s, a.env.Capture.K, a.env.RNG)
+	seps, _ := a.separate(groups, strong)
+	a.note("%s", how)
+	if strong {
+		a.note("member features separated by the strong ICA variant (convex coefficient rows)")
+		return members{seps: seps, src: func(s separation) []float64 { return s.strong }}
+	}
+	d := len(auxFeat) / nAux
+	norms := make([]float64, nAux)
+	for i := range nAux {
+		var ss float64
+		for _, v := range auxFeat[i*d : (i+1)*d] {
+			ss += float64(v) * float64(v)
+		}
+		norms[i] = math.Sqrt(ss)
+	}
+	slices.Sort(norms)
+	pixels := a.env.Net.Split() == 0
+	k := a.env.Capture.K
+	for gi := range seps {
+		src := seps[gi].plain
+		for i := range k {
+			row := src[i*d : (i+1)*d]
+			sa, sb := blindPlain(row, pixels, norms[nAux/2])
+			for j, v := range row {
+				row[j] = sa*v + sb
+			}
+		}
+	}
+	a.note("member features separated by FastICA (the assumed coefficients are not convex rows), rescaled blindly")
+	return members{seps: seps, src: func(s separation) []float64 { return s.plain }}
+}
+
+// flat returns every group's sources as float32 rows, group after group.
+func (m members) flat() []float32 {
+	var out []float32
+	for _, s := range m.seps {
+		for _, v := range m.src(s) {
+			out = append(out, float32(v))
+		}
+	}
+	return out
+}
+
+// imageScore accumulates PSNR and SSIM of reconstructions, and the images for the grid.
+type imageScore struct {
+	psnr, ssim float64
+	n          int
+	recon      map[int][]float32
+}
+
+// addScore adds the PSNR and SSIM of img against victim v's image to sc and returns them,
+// keeping the first image per victim for the grid.
+func (a *attack) addScore(sc *imageScore, v int, img []float32) (psnr, ssim float64) {
+	c, h, w := a.env.Net.InputShape()
+	x := a.env.Capture.Images.Row(v)
+	psnr, ssim = capPSNR(metrics.PSNR(x, img, 1)), metrics.SSIM(x, img, c, h, w, 1)
+	sc.psnr += psnr
+	sc.ssim += ssim
+	sc.n++
+	if _, ok := sc.recon[v]; !ok {
+		sc.recon[v] = img
+	}
+	return psnr, ssim
+}
+
+// scoreMembers scores images reconstructed from separated member features (imgs: one per
+// source, group after group) against the victims each source is matched to: the Hungarian
+// matching on |correlation| between sources and the victims' unmixed uploads that ica uses, an
+// oracle alignment for scoring only (which recovered image is which victim does not change
+// what the attacker holds). It records <infix>psnr and <infix>ssim and the grid column title.
+func (a *attack) scoreMembers(m members, imgs []float32, infix, title string) {
+	k := a.env.Capture.K
+	dim := len(imgs) / (len(m.seps) * k)
+	sc := &imageScore{recon: map[int][]float32{}}
+	for gi, s := range m.seps {
+		match, _, _ := a.matchSources(m.src(s), s.cands)
+		for i, j := range match {
+			a.addScore(sc, s.cands[j], clip32(imgs[(gi*k+i)*dim:(gi*k+i+1)*dim]))
+		}
+	}
+	a.metric(infix+"psnr", sc.psnr/float64(sc.n))
+	a.metric(infix+"ssim", sc.ssim/float64(sc.n))
+	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: sc.recon})
+}
+
+// scoreUploads scores images reconstructed from the first nv uploads (imgs: one per upload
+// position) against each upload's dominant member (<infix>psnr, <infix>ssim) and, when best,
+// against the member of its group each metric likes best (<infix>best_psnr,
+// <infix>best_ssim), and records the grid column title.
+func (a *attack) scoreUploads(imgs []float32, nv int, best bool, infix, title string) {
+	cap := a.env.Capture
+	dim := len(imgs) / nv
+	at := cap.inputAt()
+	c, h, w := a.env.Net.InputShape()
+	sc := &imageScore{recon: map[int][]float32{}}
+	var bestPSNR, bestSSIM float64
+	for p := range nv {
+		img := clip32(imgs[p*dim : (p+1)*dim])
+		i := at[p]
+		dp, ds := a.addScore(sc, cap.dominant(i), img)
+		sc.recon[i] = img
+		bp, bs := dp, ds
+		g := i / cap.K
+		for j := g * cap.K; j < (g+1)*cap.K; j++ {
+			m := cap.Images.Row(j)
+			bp = max(bp, capPSNR(metrics.PSNR(m, img, 1)))
+			bs = max(bs, metrics.SSIM(m, img, c, h, w, 1))
+		}
+		bestPSNR += bp
+		bestSSIM += bs
+	}
+	f := float64(nv)
+	a.metric(infix+"psnr", sc.psnr/f)
+	a.metric(infix+"ssim", sc.ssim/f)
+	if best {
+		a.metric(infix+"best_psnr", bestPSNR/f)
+		a.metric(infix+"best_ssim", bestSSIM/f)
+	}
+	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: sc.recon})
+}
+
+// clip32 returns a copy of v clipped to [0,1].
+func clip32(v []float32) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = min(max(x, 0), 1)
+	}
+	return out
+}
