@@ -5,8 +5,10 @@
 #   train/baseline    training step, mnist-cnn, batch 64, Adam         target ≥ 1.2× PyTorch
 #   train/datamix-k2  the same with in-graph mixing, k = 2              target ≥ 1.2× PyTorch
 #   infer/batch500    forward pass of the whole network, batch 500      target ≥ 1.5× PyTorch
+#   train/decoder     training step of the attacks' inverse network     target ≥ 2× PyTorch
+#                     (split-1 uploads 16×14×14 → 28×28 digits, batch 64, Adam, squared error)
 #
-# Go: models.BenchmarkTrainStep and models.BenchmarkInfer, compiled once. PyTorch:
+# Go: models.BenchmarkTrainStep, models.BenchmarkInfer and models.BenchmarkDecoderStep, compiled once. PyTorch:
 # bench/torch_reference.py with Debian's python3-torch. Three comparisons, each run for ROUNDS
 # rounds that alternate Go and PyTorch (the order flips every round); every figure is the
 # median over rounds, so load from other jobs on a shared machine hits both sides alike:
@@ -42,12 +44,13 @@ fi
 
 # go_bench CPUS prints "<case> <samples/s> <samples per CPU-second>" for each benchmark.
 go_bench() {
-	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer)$' \
+	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer|DecoderStep)$' \
 		-test.benchtime "${secs}s" -test.cpu "$1") >"$tmp/go.out" 2>&1 || { cat "$tmp/go.out" >&2; return 1; }
 	# A benchmark line: name[-GOMAXPROCS], iterations, then value/unit pairs in any order.
 	awk '/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
 		sub(/^TrainStep\//, "train/", name); sub(/^Infer\//, "infer/", name)
+		sub(/^DecoderStep$/, "train/decoder", name)
 		rate = ""; cpu = ""; ns = ""
 		for (i = 3; i < NF; i++) {
 			if ($(i+1) == "samples/s") rate = $i
@@ -107,7 +110,8 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 	{ v[$1, $2, $3] = v[$1, $2, $3] " " $4 }
 	END {
 		target["train/baseline"] = 1.2; target["train/datamix-k2"] = 1.2; target["infer/batch500"] = 1.5
-		split("train/baseline train/datamix-k2 infer/batch500", order, " ")
+		target["train/decoder"] = 2
+		ncase = split("train/baseline train/datamix-k2 infer/batch500 train/decoder", order, " ")
 		title[1] = "1. threads = cores (" cores "), samples/s (the targets)"
 		title[2] = "2. one thread each, samples/s"
 		title[3] = "3. one thread each, samples per CPU-second"
@@ -116,7 +120,7 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 			print title[m]
 			if (have_torch == 1) printf "%-18s %10s %10s %7s %7s  %s\n", "case", "ours", "pytorch", "ratio", "target", "status"
 			else printf "%-18s %10s\n", "case", "ours"
-			for (k = 1; k <= 3; k++) {
+			for (k = 1; k <= ncase; k++) {
 				c = order[k]
 				if (!(("go", m, c) in v)) { printf "%-18s %10s\n", c, "missing"; bad = 1; continue }
 				ours = median(v["go", m, c])

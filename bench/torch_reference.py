@@ -6,7 +6,10 @@ conv5x5(32, pad 2)-ReLU-maxpool2 | fc128-ReLU | fc10, float32, batch 64, Adam lr
 cross-entropy. "datamix-k2" inserts the same in-graph mixing as the Go trainer: the head output
 (after block 1) is multiplied by a 64x64 block-diagonal C of 2x2 blocks, the body output by
 C^-1. "infer/batch500" is evaluation as models.BenchmarkInfer runs it: the forward pass of the
-whole network at batch 500 without autograd. Prints one line per case: "<case> <samples/s>".
+whole network at batch 500 without autograd. "train/decoder" is models.BenchmarkDecoderStep:
+one training step of the attacks' inverse network for split-1 uploads, conv3x3(16->32)-ReLU |
+nearest upsample x2 | conv3x3(32->16)-ReLU | conv3x3(16->1)-sigmoid, mean squared error, Adam
+lr 1e-3, batch 64. Prints one line per case: "<case> <samples/s>".
 Threads = the machine's cores (TORCH_THREADS overrides, for diagnosis only: the targets are
 defined with threads = cores). With TORCH_RATE=cpu the number printed is samples per second of
 the process's CPU time instead of wall time (steadier on a machine shared with other jobs).
@@ -42,6 +45,22 @@ class Net(nn.Module):
         if demix is not None:
             z = demix @ z
         return self.f2(z)  # tail
+
+
+class Decoder(nn.Module):
+    """models.NewDecoder([16, 14, 14], 1, 28, 28, width 16)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(16, 32, 3, padding=1)
+        self.c2 = nn.Conv2d(32, 16, 3, padding=1)
+        self.c3 = nn.Conv2d(16, 1, 3, padding=1)
+
+    def forward(self, h):
+        z = F.relu(self.c1(h))
+        z = F.interpolate(z, scale_factor=2, mode="nearest")
+        z = F.relu(self.c2(z))
+        return torch.sigmoid(self.c3(z))
 
 
 def block_diag(k):
@@ -91,6 +110,18 @@ def main():
     def infer():
         net(x)
     bench("infer/baseline", infer, seconds)
+
+    dec = Decoder()
+    dopt = torch.optim.Adam(dec.parameters(), lr=1e-3)
+    hd = torch.relu(torch.randn(BATCH, 16, 14, 14))
+    yd = torch.rand(BATCH, 1, 28, 28)
+
+    def train_decoder():
+        dopt.zero_grad()
+        loss = F.mse_loss(dec(hd), yd)
+        loss.backward()
+        dopt.step()
+    bench("train/decoder", train_decoder, seconds)
 
     x500 = torch.rand(500, 1, 28, 28)
 
