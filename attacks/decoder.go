@@ -8,7 +8,8 @@ const KindDecoder = "decoder"
 // MNIST without mixing). A convolutional decoder with nearest-neighbour upsampling and a
 // sigmoid output (models.Decoder) is trained by the Learner on auxiliary images turned into
 // uploads as the edge does — through the head when its weights are known, else through a
-// shadow head trained on the frozen body — in two modes:
+// shadow head trained on the frozen body, the real uploads then rescaled per channel into the
+// shadow's units (shadowBox) — in two modes:
 //
 //   - from a single upload (what mixing hides): the decoder maps a mixed upload to its
 //     dominant member, trained on auxiliary uploads mixed with the assumed coefficients;
@@ -70,7 +71,7 @@ func (decoder) run(a *attack) error {
 	cap := a.env.Capture
 	nv := a.victims()
 	d := len(cap.Uploads) / cap.N
-	imgs, err := dec.Decode(cap.Uploads[:nv*d], nv)
+	imgs, err := dec.Decode(inUnitsOf(wb, cap.Uploads[:nv*d]), nv)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (decoder) run(a *attack) error {
 			return err
 		}
 		m := a.separateMembers(nv, s, feat, aux.N)
-		imgs, err := fdec.Decode(m.flat(), len(m.seps)*cap.K)
+		imgs, err := fdec.Decode(inUnitsOf(wb, m.flat()), len(m.seps)*cap.K)
 		if err != nil {
 			return err
 		}

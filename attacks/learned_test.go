@@ -2,6 +2,7 @@ package attacks
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -164,6 +165,35 @@ func TestLearnedKindsNeedALearner(t *testing.T) {
 		env := pixelEnv(t, 200, 1, 200, false, 1)
 		if _, err := Run(Spec{Kind: kind, Victims: 200, Aux: 500, HeadWeights: true}, env); err == nil || !strings.Contains(err.Error(), "Learner") {
 			t.Errorf("%s without a Learner: error %v, want one naming the Learner", kind, err)
+		}
+	}
+}
+
+// channelScale brings uploads whose channels are the shadow's times per-channel factors back
+// to the shadow's scale.
+func TestChannelScale(t *testing.T) {
+	const n, ch, per = 5, 3, 4
+	rng := newRNG(3)
+	shadow := make([]float32, n*ch*per)
+	for i := range shadow {
+		shadow[i] = float32(rng.Float64())
+	}
+	factor := []float32{2, 0.5, 10}
+	real := make([]float32, len(shadow))
+	for i, v := range shadow {
+		real[i] = v * factor[(i%(ch*per))/per]
+	}
+	sc := channelScale(shadow, n, real, n, []int{ch, 2, 2})
+	for j, f := range sc {
+		// 1e-6: float32 round-off of one product and a square root.
+		if want := 1 / factor[j/per]; math.Abs(float64(f-want)) > 1e-6*float64(want) {
+			t.Errorf("factor of value %d = %v, want %v", j, f, want)
+		}
+	}
+	b := &shadowBox{scale: sc}
+	for i, v := range b.align(real) {
+		if math.Abs(float64(v-shadow[i])) > 1e-5 {
+			t.Fatalf("aligned value %d = %v, shadow's %v", i, v, shadow[i])
 		}
 	}
 }

@@ -7,7 +7,8 @@ const KindRMLE = "rmle"
 // regularised maximum-likelihood estimation; SSIM 0.997 after the first convolution and 0.60
 // after the second ReLU on MNIST without mixing). Given a head it can differentiate — the
 // edge's own when its weights are known, else a shadow head trained through the frozen body
-// (§4.4, the query-free attack: 0.74 and 0.50) — and a target head output t, it looks for the
+// (§4.4, the query-free attack: 0.74 and 0.50; the targets are then rescaled per channel into
+// the shadow's units, see shadowBox) — and a target head output t, it looks for the
 // image x in [0,1] that minimises ‖head(x) − t‖²/D + λ·TV(x)/P by Adam from a grey start
 // (or, with init: decoder, from the image a decoder of the head's features gives). The target
 // is the upload itself at k = 1 and, at k ≥ 2, each member feature the strong ICA variant (or
@@ -70,7 +71,7 @@ func (rmle) run(a *attack) error {
 		if err != nil {
 			return err
 		}
-		if init, err = dec.Decode(targets, n); err != nil {
+		if init, err = dec.Decode(inUnitsOf(wb, targets), n); err != nil {
 			return err
 		}
 		a.note("start: a decoder of the head's features (%d epochs on %d auxiliary images)", a.decoderOptions().Epochs, aux.N)
