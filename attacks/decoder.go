@@ -3,9 +3,9 @@ package attacks
 // KindDecoder is the learned non-linear inversion: an inverse network from uploads to images.
 const KindDecoder = "decoder"
 
-// decoder is the learned non-linear inversion attack (He, Zhang and Lee, ACSAC 2019, §4.3:
-// an inverse network, SSIM 0.99 after the first convolution and 0.80 after the second ReLU on
-// MNIST without mixing). A convolutional decoder with nearest-neighbour upsampling and a
+// decoder is the learned non-linear inversion attack (He, Zhang and Lee, ACSAC 2019,
+// black-box setting: an inverse network, SSIM 0.99 after the first convolution and 0.80 after
+// the second ReLU on MNIST without mixing). A convolutional decoder with nearest-neighbour upsampling and a
 // sigmoid output (models.Decoder) is trained by the Learner on auxiliary images turned into
 // uploads as the edge does — through the head when its weights are known, else through a
 // shadow head trained on the frozen body, the real uploads then rescaled per channel into the

@@ -3,12 +3,12 @@ package attacks
 // KindRMLE is white-box inversion by optimisation: regularised maximum-likelihood estimation.
 const KindRMLE = "rmle"
 
-// rmle is the white-box optimisation inversion of He, Zhang and Lee (ACSAC 2019, §4.1:
-// regularised maximum-likelihood estimation; SSIM 0.997 after the first convolution and 0.60
-// after the second ReLU on MNIST without mixing). Given a head it can differentiate — the
-// edge's own when its weights are known, else a shadow head trained through the frozen body
-// (§4.4, the query-free attack: 0.74 and 0.50; the targets are then rescaled per channel into
-// the shadow's units, see shadowBox) — and a target head output t, it looks for the
+// rmle is the white-box optimisation inversion of He, Zhang and Lee (ACSAC 2019, white-box
+// setting: regularised maximum-likelihood estimation; SSIM 0.997 after the first convolution
+// and 0.60 after the second ReLU on MNIST without mixing). Given a head it can differentiate —
+// the edge's own when its weights are known, else a shadow head trained through the frozen
+// body (their query-free attack: 0.74 and 0.50; the targets are then rescaled per channel
+// into the shadow's units, see shadowBox) — and a target head output t, it looks for the
 // image x in [0,1] that minimises ‖head(x) − t‖²/D + λ·TV(x)/P by Adam from a grey start
 // (or, with init: decoder, from the image a decoder of the head's features gives). The target
 // is the upload itself at k = 1 and, at k ≥ 2, each member feature the strong ICA variant (or

@@ -12,8 +12,8 @@ import (
 // Decoder is an inverse network: it maps tensors that a network computed from images (the
 // uploads of a split network, or head features) back to the images, with a sigmoid output in
 // (0,1). It is the learned inversion of He, Zhang and Lee ("Model inversion attacks against
-// collaborative inference", ACSAC 2019, §4.3), trained on auxiliary images with a
-// squared-error loss.
+// collaborative inference", ACSAC 2019: their black-box attack's inverse network), trained on
+// auxiliary images with a squared-error loss.
 //
 // Layers, for an input of shape (c, h, w) with h·2^u = H and w·2^u = W (the image is C×H×W),
 // each convolution 3×3 with same padding:

@@ -10,8 +10,8 @@ import (
 
 // Inverter reconstructs images from what a Net's head made of them by optimisation: the
 // regularised maximum-likelihood estimation (rMLE) of He, Zhang and Lee ("Model inversion
-// attacks against collaborative inference", ACSAC 2019, §4.1), for an attacker that knows the
-// head's weights (white box). For a batch of targets t_n (head outputs) it minimises over
+// attacks against collaborative inference", ACSAC 2019: their white-box attack), for an
+// attacker that knows the head's weights. For a batch of targets t_n (head outputs) it minimises over
 // images x_n ∈ [0,1]^(C×H×W)
 //
 //	L = Σ_n ‖head(x_n) − t_n‖² / D + λ · TV(x_n) / P

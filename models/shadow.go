@@ -9,8 +9,8 @@ import (
 // classes and split whose body holds a copy of n's body weights and whose head and tail are
 // freshly initialised from rng as New initialises them. It is the model of the query-free
 // attack of He, Zhang and Lee ("Model inversion attacks against collaborative inference",
-// ACSAC 2019, §4.4): a cloud that runs the body and knows the architecture, but not the
-// edge's head, trains a head and tail of its own through the frozen body (NewShadowTrainer)
+// ACSAC 2019): a cloud that runs the body and knows the architecture, but not the edge's
+// head, trains a head and tail of its own through the frozen body (NewShadowTrainer)
 // and then inverts the real uploads through its head, which the frozen body forces to speak
 // the real head's language. The copy shares no tensor with n, so the two may be used at once.
 func (n *Net) Shadow(rng *rand.Rand) (*Net, error) {
