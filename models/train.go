@@ -33,6 +33,12 @@ type Trainer struct {
 // (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8, gorgonia's defaults, computed as gorgonia's
 // AdamSolver does: adam.go) at learning rate lr. The loss is the mean softmax cross-entropy.
 func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
+	return newTrainer(n, batch, mixed, lr, nil)
+}
+
+// newTrainer builds a trainer that updates the weights of the layers frozen does not name
+// (every layer when frozen is nil); the others keep their values but pass gradients through.
+func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan) bool) (*Trainer, error) {
 	if batch < 1 {
 		panic(fmt.Sprintf("models: batch %d", batch))
 	}
@@ -62,17 +68,44 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	grads, err := G.Grad(cost, ws...)
+	train := n.trainable(frozen) // indices of the weights to update
+	wrt := make(G.Nodes, len(train))
+	for i, j := range train {
+		wrt[i] = ws[j]
+		t.weights = append(t.weights, n.params[j].Data().([]float32))
+	}
+	grads, err := G.Grad(cost, wrt...)
 	if err != nil {
 		return nil, fmt.Errorf("models: gradient: %w", err)
 	}
 	t.cost, t.logits, t.grads, t.bns = cost, logits, grads, b.bns
-	for _, p := range n.params {
-		t.weights = append(t.weights, p.Data().([]float32))
-	}
 	t.vm = G.NewTapeMachine(t.g)
 	t.opt = adam{lr: lr}
 	return t, nil
+}
+
+// trainable returns the indices in n.params of the weights of the layers frozen does not name,
+// in parameter order: every weight when frozen is nil.
+func (n *Net) trainable(frozen func(layerPlan) bool) []int {
+	keep := make([]bool, len(n.params))
+	for _, p := range n.plan {
+		if frozen != nil && frozen(p) {
+			continue
+		}
+		if p.w >= 0 {
+			keep[p.w], keep[p.b] = true, true
+		}
+		for _, i := range p.ps {
+			keep[i] = true
+		}
+	}
+	var idx []int
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // mixedForward builds tail(Cinv · body(C · head(x))) where C and Cinv are (batch,batch) nodes.
