@@ -28,9 +28,9 @@
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
 //	model:
-//	  arch: mnist-cnn           # 28×28×1: mnist-cnn, mnist-resnet8, mnist-resnet20; 32×32×3: cifar-cnn, cifar-resnet8, cifar-resnet20;
-//	                            # 1×32×64 (log-mel): speech-cnn
-//	                            # (models.Names); its input shape must equal the dataset's
+//	  arch: mnist-cnn           # mnist-cnn, mnist-resnet8, mnist-resnet20, cifar-cnn, cifar-resnet8, cifar-resnet20, speech-cnn
+//	                            # (models.Names; inputs 28×28×1 for mnist-*, 32×32×3 for cifar-*, 1×32×64 log-mel
+//	                            # for speech-cnn); its input shape must equal the dataset's
 //	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
