@@ -35,6 +35,17 @@ type Spec struct {
 	Affinity string
 	// Attributes lists the attributes to infer (attribute only).
 	Attributes []string
+	// Epochs is the number of training epochs of the attacker's decoder (decoder, and rmle
+	// with Init "decoder"); 0 means DefaultEpochs.
+	Epochs int
+	// Iterations is the number of optimisation steps of rmle; 0 means DefaultIterations.
+	Iterations int
+	// Init is where rmle starts: InitGrey (the default, "" too) or InitDecoder.
+	Init string
+	// ShadowEpochs is the number of epochs the shadow head and tail are trained through the
+	// frozen body when the head's weights are withheld at split > 0 (decoder, rmle); 0 means
+	// DefaultShadowEpochs.
+	ShadowEpochs int
 }
 
 // The coefficient settings of a Spec besides a sampler name.
@@ -175,11 +186,15 @@ type Env struct {
 	Defences defence.Stack
 	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
 	RNG *rand.Rand
+	// Learner trains the attacker's own networks (decoders, shadow models) and inverts heads
+	// by optimisation; the decoder and rmle kinds need it and are skipped without one.
+	Learner Learner
 }
 
 // Result is what an attack reports. Estimate is what the attack concluded from what the cloud
 // observed, before anything was compared with the truth: its reconstructions, predictions or
-// groups, of a type of the kind's own (Reconstructions, Predictions, Grouping, Separation);
+// groups, of a type of the kind's own (Reconstructions, Predictions, Grouping, Separation,
+// DecoderEstimate);
 // nil for a skipped attack. Metrics and Notes go into the cell's results row; Recon holds
 // reconstructions for the image grid: per grid column (an attack's output), per victim, an
 // image of the input's shape in [0,1].

@@ -75,9 +75,13 @@ func TestKindsInRegistryOrder(t *testing.T) {
 
 func TestAcceptingOptions(t *testing.T) {
 	for o, want := range map[Option][]string{
-		OptionGrouping:   {KindICA},
-		OptionAffinity:   {KindGroupMatching, KindICA},
+		OptionGrouping:   {KindDecoder, KindICA, KindRMLE},
+		OptionAffinity:   {KindDecoder, KindGroupMatching, KindICA, KindRMLE},
 		OptionAttributes: {KindAttribute},
+		OptionEpochs:     {KindDecoder, KindRMLE},
+		OptionIterations: {KindRMLE},
+		OptionInit:       {KindRMLE},
+		OptionShadow:     {KindDecoder, KindRMLE},
 	} {
 		if got := Accepting(o); !slices.Equal(got, want) {
 			t.Errorf("Accepting(%s) = %v, want %v", o, got, want)
@@ -103,6 +107,8 @@ func TestApplies(t *testing.T) {
 		{"group matching", Spec{Kind: KindGroupMatching}, Cell{Split: 1, K: 4, Shuffled: true}, ""},
 		{"output without head", Spec{Kind: KindOutput}, Cell{Split: 1, K: 2}, "head's weights"},
 		{"attribute without head", Spec{Kind: KindAttribute}, Cell{Split: 1, K: 2}, "head's weights"},
+		{"decoder without head: a shadow head", Spec{Kind: KindDecoder}, Cell{Split: 2, K: 1}, ""},
+		{"rmle without head: a shadow head", Spec{Kind: KindRMLE}, Cell{Split: 1, K: 4, Shuffled: true}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ok, why := c.spec.Applies(c.cell)

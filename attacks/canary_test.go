@@ -71,23 +71,101 @@ type canaryCell struct {
 }
 
 var canaryCells = []canaryCell{
-	{"split 0, dirichlet", func(t *testing.T, seed uint64) *Env { return pixelEnv(t, 100, 2, 100, true, seed) }},
+	{"split 0, dirichlet", func(t *testing.T, seed uint64) *Env {
+		return withCanaryLearner(pixelEnv(t, 100, 2, 100, true, seed))
+	}},
 	{"split 1, dirichlet", func(t *testing.T, seed uint64) *Env {
 		ds := testMNIST(t)
 		rng := newRNG(seed)
 		net := newFeatureNet(rng)
 		s := dirichlet(t)
-		return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
-			Classes: 10, Sampler: s, RNG: rng}
+		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
+			Classes: 10, Sampler: s, RNG: rng})
 	}},
 	{"split 0, fixed C", func(t *testing.T, seed uint64) *Env {
 		ds := testMNIST(t)
 		rng := newRNG(seed)
 		net := newPixelNet(1, 28, 28, rng)
 		s := fixedSampler(t, [][]float64{{0.7, 0.3}, {0.6, 0.4}})
-		return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
-			Classes: 10, Sampler: s, RNG: rng}
+		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
+			Classes: 10, Sampler: s, RNG: rng})
 	}},
+}
+
+// withCanaryLearner gives env a canaryLearner over env itself, so that the learner's head is
+// whatever head env has when the attack runs: after scramble, a withheld head answers with
+// noise and is no white box.
+func withCanaryLearner(env *Env) *Env {
+	env.Learner = &canaryLearner{env: env}
+	return env
+}
+
+// canaryLearner is the Learner of the canary's cells, in plain Go at both splits: decoders
+// are ridge regressions (ridgeLearner's), Head is a white box over the env's own head (the
+// identity at split 0, featureNet's ReLU layer at split 1) and fails for any other, and Shadow
+// is a stand-in that never reads the real head: a fresh random ReLU layer drawn from the
+// generator it is given, so that a shadow attack is as deterministic as the real one.
+type canaryLearner struct {
+	ridgeLearner
+	env *Env
+}
+
+func (l *canaryLearner) Head() (WhiteBox, error) {
+	switch n := l.env.Net.(type) {
+	case *pixelNet:
+		return identityBox{}, nil
+	case *featureNet:
+		return reluBox{w: n.head, in: n.c * n.h * n.w, out: featureDim}, nil
+	}
+	return nil, fmt.Errorf("the head of %T is not given to the attacker", l.env.Net)
+}
+
+func (l *canaryLearner) Shadow(x []float32, _ []int, n int, _ ShadowOptions, rng *rand.Rand) (WhiteBox, error) {
+	b := reluBox{in: len(x) / n, out: UploadDim(l.env.Net)}
+	b.w = make([]float32, b.in*b.out)
+	for i := range b.w {
+		b.w[i] = float32(rng.NormFloat64() * 0.05)
+	}
+	return b, nil
+}
+
+// reluBox is a white box over the ReLU layer max(0, x·W), W in × out: featureNet's head or a
+// shadow's stand-in. Invert takes projected gradient steps of reluStep on ½‖relu(x·W) − t‖²,
+// whose gradient is (m ⊙ (relu(x·W) − t))·Wᵀ, m the units with x·W > 0, clipping x to [0,1].
+type reluBox struct {
+	w       []float32
+	in, out int
+}
+
+// reluStep is below 2/σ_max(W)² for featureNet's head (σ_max ≈ 0.05·(√784 + √128) ≈ 2), so
+// the steps descend.
+const reluStep = 0.2
+
+func (b reluBox) Head(x []float32, n int) ([]float32, error) {
+	return relu(x, b.w, n, b.in, b.out), nil
+}
+
+func (b reluBox) Invert(t []float32, n int, init []float32, o InvertOptions) ([]float32, error) {
+	x := slices.Clone(init)
+	for range o.Iterations {
+		y := relu(x, b.w, n, b.in, b.out)
+		for i := range n {
+			r := y[i*b.out : (i+1)*b.out]
+			for u, v := range r {
+				if v > 0 {
+					r[u] = v - t[i*b.out+u]
+				}
+			}
+			for j := range b.in {
+				var g float32
+				for u, v := range b.w[j*b.out : (j+1)*b.out] {
+					g += v * r[u]
+				}
+				x[i*b.in+j] = min(max(x[i*b.in+j]-reluStep*g, 0), 1)
+			}
+		}
+	}
+	return x, nil
 }
 
 func fixedSampler(t *testing.T, m [][]float64) mixing.Sampler {
@@ -101,7 +179,8 @@ func fixedSampler(t *testing.T, m [][]float64) mixing.Sampler {
 // canarySpecs lists the specs the canary runs of kind k: its default setting and every oracle
 // setting it accepts.
 func canarySpecs(k Kind) []Spec {
-	base := Spec{Kind: k.Name(), Victims: 100, Aux: 300, HeadWeights: true}
+	// Few steps and epochs keep the gradient-trained kinds quick; the other kinds ignore them.
+	base := Spec{Kind: k.Name(), Victims: 100, Aux: 300, HeadWeights: true, Epochs: 1, Iterations: 20, ShadowEpochs: 1}
 	specs := []Spec{base}
 	if slices.Contains(k.Options(), OptionGrouping) {
 		s := base

@@ -71,10 +71,34 @@
 //     what the cloud learns of the prediction DataMix returns mixed. Given the head's weights
 //     at split > 0 (to simulate uploads) and the body, which the cloud runs. Read against
 //     chance.
+//   - decoder: learned non-linear inversion, a convolutional inverse network (nearest-neighbour
+//     upsampling, sigmoid output, squared-error loss) trained on auxiliary images turned into
+//     uploads as the edge does. Two modes: from a single upload to its dominant member (what
+//     mixing hides), and, at k ≥ 2, from each member feature the strong ICA variant separates
+//     from a group (what mixing fails to hide). Given the head's weights (or, with the head
+//     withheld at split > 0, a shadow head: see below), the coefficient distribution, and for
+//     the second mode the grouping as ica. Reference: He, Zhang and Lee (ACSAC 2019) report an
+//     inverse network on MNIST without mixing at SSIM 0.99 after the first convolution and
+//     0.80 after the second ReLU.
+//   - rmle: white-box inversion by optimisation (regularised maximum-likelihood estimation):
+//     from a grey start (or a decoder's output), Adam on the image in [0,1] minimises the
+//     squared distance of its head output to a target plus a total-variation prior. The
+//     target is the upload at k = 1 and each separated member feature at k ≥ 2. Given the
+//     head's weights or a shadow head, and the grouping at k ≥ 2. Reference: He, Zhang and
+//     Lee report SSIM 0.997 after the first convolution and 0.60 after the second ReLU.
 //
-// All learners are closed-form ridge regressions (FitRidge) on gonum, with the strength chosen
+// With the head withheld (Spec.HeadWeights false) at split > 0, decoder and rmle run He, Zhang
+// and Lee's query-free shadow-model attack: the cloud, which knows the architecture and runs
+// the body, trains a head and tail of its own through the frozen body on its labelled
+// auxiliary images (mixing-aware when k > 1) and inverts the real uploads through that shadow
+// head. They report SSIM 0.74 after the first convolution and 0.50 after the second ReLU.
+// The other kinds that need the head's weights are skipped instead.
+//
+// The closed-form learners are ridge regressions (FitRidge) on gonum, with the strength chosen
 // on held-out auxiliary rows: strong enough to show leakage, cheap enough to run in every cell.
-// The package does not import gorgonia; it reaches the network through the Network interface.
+// The package does not import gorgonia; it reaches the network through the Network interface
+// and trains networks of its own (decoders, shadow models, inversion by optimisation) through
+// the Learner interface, which package experiments implements on package models.
 //
 // # Columns
 //
@@ -82,8 +106,9 @@
 // inversion_psnr, inversion_ssim and the same with inversion_best_; ica_corr, ica_psnr,
 // ica_ssim, ica_oracle_psnr, ica_oracle_ssim and the same with ica_strong_; group_match_acc,
 // group_match_ari; attr_<attribute>_acc, attr_<attribute>_chance, the attribute lower-cased
-// (AttrColumn: CelebA's Male gives attr_male_acc); output_acc, output_chance.
-// Every column of reconstructions X_psnr, X_ssim comes with X_psnr_median and with
+// (AttrColumn: CelebA's Male gives attr_male_acc); output_acc, output_chance; decoder_psnr,
+// decoder_ssim and the same with decoder_best_ and, at k ≥ 2, decoder_sep_; rmle_psnr,
+// rmle_ssim. Every column of reconstructions X_psnr, X_ssim comes with X_psnr_median and with
 // X_recovered30 and X_recovered90, the fractions of victims reconstructed with SSIM ≥ 0.30
 // (He et al.'s line of a recognisable reconstruction) and ≥ 0.90. PSNR is capped at 100 dB
 // (exact up to float32 storage) so that means stay finite; the cap still pulls a mean up when
@@ -92,8 +117,10 @@
 // Columns that score with an oracle alignment say so: ICA's sources are matched to the
 // victims of their group by |corr| with the true unmixed uploads (the sources' order is
 // unknowable) in every ica column, and ica_oracle_… also fit scale and offset to the true
-// member; inversion_best_… score each reconstruction against the member of its group it
-// resembles most. Their notes repeat it.
+// member; the separated-member columns of decoder (decoder_sep_…) and rmle (at k ≥ 2) match
+// each recovered image to a victim the same way; inversion_best_… and decoder_best_… score
+// each reconstruction against the member of its group it resembles most. Their notes repeat
+// it.
 //
 // # Errors
 //

@@ -168,12 +168,17 @@ func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, de
 // uploads (n × UploadDim, group order, n rounded down to whole groups), the index of each
 // upload's dominant member (largest coefficient) and the features (before any defence).
 func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
+	return a.simulateWith(a.env.Net.Head, aux, s)
+}
+
+// simulateWith is simulate through the given head: the edge's, or a shadow of it.
+func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
 	k := a.obs.K
 	n := aux.N - aux.N%k
 	if n == 0 {
 		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
 	}
-	feat, err = a.env.Net.Head(aux.X[:n*aux.Dim()], n)
+	feat, err = head(aux.X[:n*aux.Dim()], n)
 	if err != nil {
 		return nil, nil, nil, err
 	}

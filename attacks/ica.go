@@ -58,7 +58,9 @@ func (ica) Columns(Spec, int) []string {
 // positions), and per group the k sources of each variant in upload space (k × d, row-major)
 // and, when the attack reports images, the image of each source as the attacker normalises
 // it (per group, per source). Strong and StrongImages are nil when the strong variant does not
-// run; the images are nil without image metrics.
+// run; the images are nil without image metrics. At k ≥ 2 it is also rmle's estimate and the
+// decoder's Members, which hold the images they recover from the variant they invert only
+// (the strong one where it runs, else FastICA's).
 type Separation struct {
 	Groups                    [][]int
 	Plain, Strong             [][]float64
@@ -334,15 +336,7 @@ func (a *attack) scoreVariant(truth *Truth, groups [][]int, sources [][]float64,
 	at := truth.inputAt()
 	sc := newSepScore()
 	for gi, g := range groups {
-		var cands []int
-		for _, p := range g {
-			tg := at[p] / k
-			for j := tg * k; j < (tg+1)*k; j++ {
-				if !slices.Contains(cands, j) {
-					cands = append(cands, j)
-				}
-			}
-		}
+		cands := groupCandidates(at, g, k)
 		var blind [][]float32
 		if images != nil {
 			blind = images[gi]
@@ -352,6 +346,22 @@ func (a *attack) scoreVariant(truth *Truth, groups [][]int, sources [][]float64,
 		})
 	}
 	return sc
+}
+
+// groupCandidates returns the victims a separated group (upload positions g) is scored
+// against: every member of every true group its uploads came from (at: the victim behind each
+// upload position, Truth.inputAt), in the order first met.
+func groupCandidates(at, g []int, k int) []int {
+	var cands []int
+	for _, p := range g {
+		tg := at[p] / k
+		for j := tg * k; j < (tg+1)*k; j++ {
+			if !slices.Contains(cands, j) {
+				cands = append(cands, j)
+			}
+		}
+	}
+	return cands
 }
 
 // recordVariant writes one variant's scores as metrics <infix>corr and, with images,

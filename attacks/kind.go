@@ -7,7 +7,7 @@ import (
 
 // registry lists every attack kind, in the order Kinds gives them. Each kind lives in a file
 // of its own; adding one is that file and one entry here (README.md, "Adding an attack kind").
-var registry = []Kind{inversion{}, ica{}, groupMatching{}, attribute{}, output{}}
+var registry = []Kind{inversion{}, ica{}, groupMatching{}, attribute{}, output{}, decoder{}, rmle{}}
 
 // Kind is one kind of attack: what it is called, the columns it writes, what it needs of a
 // cell and which optional settings it reads, and the attack itself. Run looks a Spec's kind up
@@ -81,9 +81,13 @@ type Option string
 
 // The optional Spec fields.
 const (
-	OptionGrouping   Option = "grouping"   // Spec.Grouping
-	OptionAffinity   Option = "affinity"   // Spec.Affinity
-	OptionAttributes Option = "attributes" // Spec.Attributes
+	OptionGrouping   Option = "grouping"      // Spec.Grouping
+	OptionAffinity   Option = "affinity"      // Spec.Affinity
+	OptionAttributes Option = "attributes"    // Spec.Attributes
+	OptionEpochs     Option = "epochs"        // Spec.Epochs
+	OptionIterations Option = "iterations"    // Spec.Iterations
+	OptionInit       Option = "init"          // Spec.Init
+	OptionShadow     Option = "shadow_epochs" // Spec.ShadowEpochs
 )
 
 // Accepting returns the names of the kinds that read option o, sorted.

@@ -11,8 +11,10 @@
 #                     mode in training, running statistics in inference)   target ≥ 2× PyTorch
 #   infer/mnist-resnet8-batch64  inference at batch 64, where PyTorch is far faster per image
 #                     than at batch 500                                     target ≥ 2× PyTorch
+#   train/decoder     training step of the attacks' inverse network     target ≥ 2× PyTorch
+#                     (split-1 uploads 16×14×14 → 28×28 digits, batch 64, Adam, squared error)
 #
-# Go: models.BenchmarkTrainStep and models.BenchmarkInfer, compiled once. PyTorch:
+# Go: models.BenchmarkTrainStep, models.BenchmarkInfer and models.BenchmarkDecoderStep, compiled once. PyTorch:
 # bench/torch_reference.py with Debian's python3-torch. Three comparisons, each run for ROUNDS
 # rounds that alternate Go and PyTorch (the order flips every round); every figure is the
 # median over rounds, so load from other jobs on a shared machine hits both sides alike:
@@ -48,12 +50,13 @@ fi
 
 # go_bench CPUS prints "<case> <samples/s> <samples per CPU-second>" for each benchmark.
 go_bench() {
-	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer)$' \
+	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer|DecoderStep)$' \
 		-test.benchtime "${secs}s" -test.cpu "$1") >"$tmp/go.out" 2>&1 || { cat "$tmp/go.out" >&2; return 1; }
 	# A benchmark line: name[-GOMAXPROCS], iterations, then value/unit pairs in any order.
 	awk '/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
 		sub(/^TrainStep\//, "train/", name); sub(/^Infer\//, "infer/", name)
+		sub(/^DecoderStep$/, "train/decoder", name)
 		rate = ""; cpu = ""; ns = ""
 		for (i = 3; i < NF; i++) {
 			if ($(i+1) == "samples/s") rate = $i
@@ -115,7 +118,7 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 		target["train/baseline"] = 1.2; target["train/datamix-k2"] = 1.2; target["infer/batch500"] = 1.5
 		ncases = split("train/baseline train/datamix-k2 infer/batch500 " \
 			"train/mnist-resnet8 train/mnist-resnet8-k2 infer/mnist-resnet8-batch500 infer/mnist-resnet8-batch64 " \
-			"train/cifar-resnet20 train/cifar-resnet20-k2 infer/cifar-resnet20-batch500", order, " ")
+			"train/cifar-resnet20 train/cifar-resnet20-k2 infer/cifar-resnet20-batch500 train/decoder", order, " ")
 		for (k = 4; k <= ncases; k++) target[order[k]] = 2.0
 		title[1] = "1. threads = cores (" cores "), samples/s (the targets)"
 		title[2] = "2. one thread each, samples/s"

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""PyTorch reference for the Go benchmarks (models.BenchmarkTrainStep, models.BenchmarkInfer).
+"""PyTorch reference for the Go benchmarks (models.BenchmarkTrainStep, models.BenchmarkInfer,
+models.BenchmarkDecoderStep).
 
 Cases (the Go benchmarks' names):
   train/baseline, train/datamix-k2, infer/batch500: the harness's mnist-cnn,
     conv5x5(16, pad 2)-ReLU-maxpool2 | conv5x5(32, pad 2)-ReLU-maxpool2 | fc128-ReLU | fc10;
   train/mnist-resnet8[-k2], infer/mnist-resnet8-batch500, infer/mnist-resnet8-batch64: ResNet-8
     for 1x28x28 inputs;
-  train/cifar-resnet20[-k2], infer/cifar-resnet20-batch500: ResNet-20 for 3x32x32 inputs.
+  train/cifar-resnet20[-k2], infer/cifar-resnet20-batch500: ResNet-20 for 3x32x32 inputs;
+  train/decoder: models.BenchmarkDecoderStep, one training step of the attacks' inverse network
+    for split-1 uploads of mnist-cnn, conv3x3(16->32)-ReLU | nearest upsample x2 |
+    conv3x3(32->16)-ReLU | conv3x3(16->1)-sigmoid, mean squared error, Adam lr 1e-3, batch 64.
 The ResNets are the harness's (models/arch_resnet.go): He et al.'s CIFAR ResNets, a 3x3 stem
 convolution to 16 channels, basic blocks (conv3x3-BN-ReLU-conv3x3-BN + shortcut, ReLU) in
 stages of 16, 32 and 64 channels, option-A shortcuts (subsample and zero-pad the channels, as
@@ -104,6 +108,22 @@ class ResNet(nn.Module):
         return self.fc(z.mean((2, 3)))  # tail
 
 
+class Decoder(nn.Module):
+    """models.NewDecoder([16, 14, 14], 1, 28, 28, width 16)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(16, 32, 3, padding=1)
+        self.c2 = nn.Conv2d(32, 16, 3, padding=1)
+        self.c3 = nn.Conv2d(16, 1, 3, padding=1)
+
+    def forward(self, h):
+        z = F.relu(self.c1(h))
+        z = F.interpolate(z, scale_factor=2, mode="nearest")
+        z = F.relu(self.c2(z))
+        return torch.sigmoid(self.c3(z))
+
+
 def block_diag(k):
     blocks, inv = [], []
     for _ in range(BATCH // k):
@@ -165,6 +185,21 @@ def cases(name, net, shape, seconds):
         bench(f"infer/{name}-batch64", infer64, seconds, batch=64)
 
 
+def decoder_case(seconds):
+    """Benchmarks one training step of the attacks' decoder on split-1 uploads of mnist-cnn."""
+    dec = Decoder()
+    opt = torch.optim.Adam(dec.parameters(), lr=1e-3)
+    h = torch.relu(torch.randn(BATCH, 16, 14, 14))
+    y = torch.rand(BATCH, 1, 28, 28)
+
+    def step():
+        opt.zero_grad()
+        loss = F.mse_loss(dec(h), y)
+        loss.backward()
+        opt.step()
+    bench("train/decoder", step, seconds)
+
+
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count())))
@@ -172,6 +207,7 @@ def main():
     cases("", Net(), (1, 28, 28), seconds)
     cases("mnist-resnet8", ResNet(1, 1), (1, 28, 28), seconds)
     cases("cifar-resnet20", ResNet(3, 3), (3, 32, 32), seconds)
+    decoder_case(seconds)
 
 
 if __name__ == "__main__":

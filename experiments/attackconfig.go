@@ -56,6 +56,19 @@ type AttackConfig struct {
 	// and ink for grey images (spectrograms included), label and colour for colour images
 	// (celeba included).
 	Attributes []string `yaml:"attributes,omitempty"`
+	// Epochs (decoder, and rmle with init: decoder) is the number of training epochs of the
+	// attacker's decoder over the auxiliary images; 0 means attacks.DefaultEpochs.
+	Epochs int `yaml:"epochs,omitempty"`
+	// Iterations (rmle only) is the number of Adam steps per image; 0 means
+	// attacks.DefaultIterations.
+	Iterations int `yaml:"iterations,omitempty"`
+	// Init (rmle only) is where the optimisation starts: "grey" (the default) or "decoder"
+	// (the output of a decoder trained on the head's features).
+	Init string `yaml:"init,omitempty"`
+	// ShadowEpochs (decoder and rmle) is the number of epochs the shadow head and tail are
+	// trained through the frozen body when head is unknown at split > 0; 0 means
+	// attacks.DefaultShadowEpochs.
+	ShadowEpochs int `yaml:"shadow_epochs,omitempty"`
 }
 
 // Defaults of the attack settings whose zero value stands for them.
@@ -64,6 +77,10 @@ const (
 	DefaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
 )
 
+// maxAttackSteps bounds the epochs and iterations of an attack: a typo of a few digits too
+// many would otherwise run for days.
+const maxAttackSteps = 100000
+
 // attackName is the pattern of an attack's column prefix.
 var attackName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
@@ -71,7 +88,8 @@ var attackName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 func (a AttackConfig) spec() attacks.Spec {
 	s := attacks.Spec{Kind: a.Kind, Name: a.Name, Victims: a.Victims, Aux: a.Aux,
 		HeadWeights: a.Head != "unknown", Coefficients: a.Coefficients, Grouping: a.Grouping,
-		Affinity: a.Affinity, Attributes: a.Attributes}
+		Affinity: a.Affinity, Attributes: a.Attributes, Epochs: a.Epochs, Iterations: a.Iterations,
+		Init: a.Init, ShadowEpochs: a.ShadowEpochs}
 	if s.Victims == 0 {
 		s.Victims = DefaultAttackVictims
 	}
@@ -146,6 +164,30 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			}
 			if !slices.Contains([]string{attacks.AffinityAuto, attacks.AffinitySupport, attacks.AffinityCorrelation, attacks.AffinitySubspace}, a.Affinity) {
 				return fail("affinity", "%q, want auto, support, correlation or subspace", a.Affinity)
+			}
+		}
+		for _, n := range []struct {
+			o   attacks.Option
+			v   int
+			def int
+		}{{attacks.OptionEpochs, a.Epochs, attacks.DefaultEpochs}, {attacks.OptionIterations, a.Iterations, attacks.DefaultIterations},
+			{attacks.OptionShadow, a.ShadowEpochs, attacks.DefaultShadowEpochs}} {
+			if n.v == 0 {
+				continue
+			}
+			if !slices.Contains(attacks.Accepting(n.o), a.Kind) {
+				return fail(string(n.o), "given, but %s (have %s)", onlyKinds(n.o, "it"), a.Kind)
+			}
+			if n.v < 0 || n.v > maxAttackSteps {
+				return fail(string(n.o), "%d, need an integer from 0 to %d (0 = %d)", n.v, maxAttackSteps, n.def)
+			}
+		}
+		if a.Init != "" {
+			if !slices.Contains(attacks.Accepting(attacks.OptionInit), a.Kind) {
+				return fail("init", "given, but %s (have %s)", onlyKinds(attacks.OptionInit, "it"), a.Kind)
+			}
+			if a.Init != attacks.InitGrey && a.Init != attacks.InitDecoder {
+				return fail("init", "%q, want grey or decoder", a.Init)
 			}
 		}
 		if len(a.Attributes) > 0 && !slices.Contains(attacks.Accepting(attacks.OptionAttributes), a.Kind) {

@@ -79,7 +79,8 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 		}
 		progress(Progress{Phase: "attack", Step: i, Steps: len(specs)})
 		out, err := attacks.Run(s, &attacks.Env{Net: net, Capture: capt, Pool: ds.Train, Classes: ds.Classes, Attrs: ds.Attrs, AttrClasses: ds.AttrClasses,
-			Sampler: scheme.Sampler, Guard: scheme.Guard, Defences: scheme.Defences, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i))})
+			Sampler: scheme.Sampler, Guard: scheme.Guard, Defences: scheme.Defences, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)),
+			Learner: &attackLearner{net: res.Net}})
 		if err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func TestAttackConfigValidation(t *testing.T) {
 		{"overlapping prefixes", "[{kind: ica}, {kind: ica, name: ica_oracle}]", "attacks[1].name: column ica_oracle_psnr is also written by attacks[0]"},
 		{"bad name", "[{kind: ica, name: Bad-Name}]", `attacks[0].name: "Bad-Name", need lowercase`},
 		{"aux beyond train_limit", "[{kind: inversion, aux: 300}]", "attacks[0].aux: 300 auxiliary images, but dataset.train_limit keeps only 256"},
-		{"grouping on the wrong kind", "[{kind: inversion, grouping: oracle}]", "attacks[0].grouping: given, but only kind ica uses it"},
+		{"grouping on the wrong kind", "[{kind: inversion, grouping: oracle}]", "attacks[0].grouping: given, but only kinds decoder, ica and rmle use it"},
 		{"bad grouping", "[{kind: ica, grouping: psychic}]", `attacks[0].grouping: "psychic", want auto or oracle`},
 		{"colour on grey images", "[{kind: attribute, attributes: [colour]}]", "colour needs 3-channel images"},
 		{"bad head", "[{kind: output, head: maybe}]", `attacks[0].head: "maybe", want known or unknown`},

@@ -19,6 +19,10 @@ var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, 
 // (Expand fills in celeba's default); mixing.shuffle_pool is 0 for one evaluation batch.
 var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "mixing.shuffle_pool": true, "defences": true}
 
+// entryOmitZero are fields of list entries (attacks) added after cells with such entries were
+// first run: the canonical form leaves them out when zero, so that those cells keep their IDs.
+var entryOmitZero = map[string]bool{"epochs": true, "iterations": true, "init": true, "shadow_epochs": true}
+
 // cellID is the first 12 hex digits of the SHA-256 of the cell's canonical form.
 func cellID(c *Config, variant string) string {
 	var b strings.Builder
@@ -77,7 +81,9 @@ func canonicalValue(v reflect.Value) string {
 	case reflect.Struct: // an entry of a list of sections (attacks): {field=value,…}
 		var parts []string
 		for _, f := range yamlFields(v.Type()) {
-			parts = append(parts, f.name+"="+canonicalValue(v.Field(f.index)))
+			if fv := v.Field(f.index); !(entryOmitZero[f.name] && fv.IsZero()) {
+				parts = append(parts, f.name+"="+canonicalValue(fv))
+			}
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	}

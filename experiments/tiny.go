@@ -1,5 +1,11 @@
 package experiments
 
+import (
+	"slices"
+
+	"github.com/datamix/harness/attacks"
+)
+
 // The sizes of a tiny run (see Config.Tiny): enough for a few training steps and an
 // evaluation, so that every path of a config runs in seconds.
 const (
@@ -25,5 +31,16 @@ func (c *Config) Tiny() {
 		s := c.Attacks[i].spec()
 		c.Attacks[i].Aux = min(s.Aux, c.Dataset.TrainLimit)
 		c.Attacks[i].Victims = min(s.Victims, c.Dataset.TestLimit)
+		// A few steps of the attacker's own training: every path runs, in seconds.
+		for _, o := range []struct {
+			opt attacks.Option
+			v   *int
+			max int
+		}{{attacks.OptionEpochs, &c.Attacks[i].Epochs, 1}, {attacks.OptionIterations, &c.Attacks[i].Iterations, 5},
+			{attacks.OptionShadow, &c.Attacks[i].ShadowEpochs, 1}} {
+			if slices.Contains(attacks.Accepting(o.opt), c.Attacks[i].Kind) {
+				*o.v = o.max
+			}
+		}
 	}
 }

@@ -35,13 +35,25 @@
 // part, UploadDim and DownloadDim the values crossing the network per sample. Save and Load
 // write and read checkpoints; a reloaded net gives bit-identical predictions.
 //
+// The attacker's networks live here too (package attacks reaches them through package
+// experiments): a Decoder is an inverse network from uploads (or any C×H×W or flat tensor)
+// to images — 3×3 convolutions, nearest-neighbour upsampling, a sigmoid output — trained on a
+// squared error (DecoderTrainer, Fit); an Inverter reconstructs images from head outputs by
+// optimisation, Adam on the image through the head's input gradients with a total-variation
+// prior (rMLE); Net.Shadow and NewShadowTrainer build and train a shadow model whose head and
+// tail learn through a frozen copy of another net's body (residual and batch-normalised bodies
+// included, with their running statistics). He, Zhang and Lee ("Model inversion attacks
+// against collaborative inference", ACSAC 2019) describe the three attacks.
+//
 // Speed: the layers are custom gorgonia ops (ops_conv.go, ops_dense.go, ops_loss.go,
-// ops_bn.go, ops_res.go, ops_gap.go) — a fused convolution+bias+ReLU(+max-pool) computed as an
-// implicit im2row product, a batch-normalised convolution (any stride), a whole residual block,
-// global average pooling, dense and matrix-product ops, a fused softmax cross-entropy — with
-// hand-written gradients checked against finite differences, multiplying with internal/gemm's AVX2/FMA kernels (pure Go
-// elsewhere or with the purego build tag), plus an in-place Adam that matches gorgonia's bit
-// for bit. Ops use all cores (GOMAXPROCS) with a fixed split of every sum, so results are
+// ops_bn.go, ops_res.go, ops_gap.go, ops_image.go) — a fused convolution+bias+ReLU(+max-pool)
+// computed as an implicit im2row product (sigmoid or no activation for the decoder), a
+// batch-normalised convolution (any stride), a whole residual block, global average pooling,
+// dense and matrix-product ops, a fused softmax cross-entropy, upsampling, squared error and
+// total variation — with hand-written gradients checked against finite differences,
+// multiplying with internal/gemm's AVX2/FMA kernels (pure Go elsewhere or with the purego
+// build tag), plus an in-place Adam that matches gorgonia's bit for bit. Ops use all cores
+// (GOMAXPROCS) with a fixed split of every sum, so results are
 // bit-for-bit reproducible for a seed and build whatever the core count. bench/README.md has
 // the figures against PyTorch.
 //

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/datamix/harness/internal/gemm"
@@ -17,6 +18,9 @@ import (
 //
 //	a[n,o,i,j] = max(0, b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c,i+u−pad,j+v−pad])
 //	y = a, or with pool y[n,o,i,j] = max over the 2×2 window of a at (2i,2j)
+//
+// Unpooled, the ReLU may be replaced by a sigmoid or by nothing (activation; the decoder's
+// layers, decoder.go).
 //
 // A pooled map of odd size drops its last row and column, as gorgonia's MaxPool2D does. Bias,
 // ReLU and pooling are one pass over the convolution's output (internal/maxpool, AVX2), which
@@ -34,8 +38,9 @@ type convOp struct {
 	n, c, h, w int // input shape
 	o, k, pad  int // output channels, kernel size, zero padding (k/2)
 	pool       bool
-	needDX     bool // compute the input gradient (false when the input is data)
-	needArg    bool // keep the pool's argmax for a backward pass (set by SymDiff)
+	act        activation // after the bias: ReLU (the networks' layers); sigmoid or none unpooled only
+	needDX     bool       // compute the input gradient (false when the input is data)
+	needArg    bool       // keep the pool's argmax for a backward pass (set by SymDiff)
 
 	st *convState
 }
@@ -70,11 +75,20 @@ type convScratch struct {
 }
 
 func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
+	return newConvActOp(xShape, o, k, pool, actReLU, needDX)
+}
+
+// newConvActOp is newConvOp with another activation than ReLU: sigmoid or none, without
+// pooling (the decoder's layers, decoder.go).
+func newConvActOp(xShape tensor.Shape, o, k int, pool bool, act activation, needDX bool) *convOp {
 	if k%2 == 0 {
 		panic(fmt.Sprintf("models: conv kernel %d: only odd sizes have same padding", k))
 	}
+	if pool && act != actReLU {
+		panic("models: a pooled convolution is followed by ReLU")
+	}
 	op := &convOp{n: xShape[0], c: xShape[1], h: xShape[2], w: xShape[3], o: o, k: k, pad: k / 2,
-		pool: pool, needDX: needDX, st: new(convState)}
+		pool: pool, act: act, needDX: needDX, st: new(convState)}
 	st := op.st
 	for i := range op.h {
 		for j := range op.w {
@@ -142,7 +156,7 @@ func (op *convOp) WriteHash(h hash)     { fmt.Fprint(h, op.String()) }
 func (op *convOp) Hashcode() uint32     { return hashOf(op) }
 func (op *convOp) DiffWRT(int) []bool   { return []bool{op.needDX, true, true} }
 func (op *convOp) String() string {
-	return fmt.Sprintf("convReLU%v(%d,%dx%d,pad %d,pool %v,dx %v)", tensor.Shape{op.n, op.c, op.h, op.w}, op.o, op.k, op.k, op.pad, op.pool, op.needDX)
+	return fmt.Sprintf("conv%v%v(%d,%dx%d,pad %d,pool %v,dx %v)", op.act, tensor.Shape{op.n, op.c, op.h, op.w}, op.o, op.k, op.k, op.pad, op.pool, op.needDX)
 }
 
 func (op *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -191,7 +205,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 				}
 			}
 		} else {
-			op.biasReLU(y[s*out:(s+1)*out], act, b)
+			op.biasAct(y[s*out:(s+1)*out], act, b)
 		}
 	})
 	return st.out, nil
@@ -209,13 +223,22 @@ func (op *convOp) fillPadded(img, x []float32) {
 	}
 }
 
-// biasReLU writes y[o][pixel] = max(0, act[pixel][o]+bias[o]).
-func (op *convOp) biasReLU(y, act, b []float32) {
+// biasAct writes y[o][pixel] = f(act[pixel][o]+bias[o]), f the op's activation.
+func (op *convOp) biasAct(y, act, b []float32) {
 	hw := op.h * op.w
+	if op.act == actReLU { // the networks' layers: one loop without the activation's switch
+		for q := range hw {
+			a := act[q*op.o : (q+1)*op.o]
+			for o, v := range a {
+				y[o*hw+q] = max(v+b[o], 0)
+			}
+		}
+		return
+	}
 	for q := range hw {
 		a := act[q*op.o : (q+1)*op.o]
 		for o, v := range a {
-			y[o*hw+q] = max(v+b[o], 0)
+			y[o*hw+q] = op.act.apply(v + b[o])
 		}
 	}
 }
@@ -463,20 +486,34 @@ func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg [
 // preActGrad writes one sample's gradient at the convolution's output before bias and ReLU,
 // pixel-major (g[pixel][o]), and adds its per-channel sums to db: dy routed to each window's
 // maximum when pooled, zero where the ReLU output is 0 (the ReLU's derivative at 0 is taken
-// as 0).
+// as 0); unpooled, dy times the derivative of the op's activation, read off its output.
 func (op *convOp) preActGrad(g, db, y, dy []float32, arg []int32) {
 	hw, o := op.h*op.w, op.o
 	if !op.pool {
 		for c := range o {
 			var sum float32
 			ys, ds := y[c*hw:(c+1)*hw], dy[c*hw:(c+1)*hw]
-			for q, v := range ys {
-				d := ds[q]
-				if v <= 0 {
-					d = 0
+			switch op.act {
+			case actReLU:
+				for q, v := range ys {
+					d := ds[q]
+					if v <= 0 {
+						d = 0
+					}
+					g[q*o+c] = d
+					sum += d
 				}
-				g[q*o+c] = d
-				sum += d
+			case actSigmoid:
+				for q, v := range ys {
+					d := ds[q] * v * (1 - v)
+					g[q*o+c] = d
+					sum += d
+				}
+			default:
+				for q, d := range ds {
+					g[q*o+c] = d
+					sum += d
+				}
 			}
 			db[c] += sum
 		}
@@ -499,6 +536,36 @@ func (op *convOp) preActGrad(g, db, y, dy []float32, arg []int32) {
 		}
 		db[c] += sum
 	}
+}
+
+// activation is the function a convolution applies after its bias.
+type activation int
+
+const (
+	actReLU    activation = iota // max(0, a)
+	actSigmoid                   // 1 / (1 + exp(−a)): outputs in (0,1), the decoder's images
+	actNone                      // a
+)
+
+func (f activation) String() string {
+	switch f {
+	case actSigmoid:
+		return "Sigmoid"
+	case actNone:
+		return "Linear"
+	}
+	return "ReLU"
+}
+
+// apply returns f(a).
+func (f activation) apply(a float32) float32 {
+	switch f {
+	case actSigmoid:
+		return float32(1 / (1 + math.Exp(-float64(a))))
+	case actNone:
+		return a
+	}
+	return max(a, 0)
 }
 
 func growWork(w []convScratch) []convScratch {

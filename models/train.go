@@ -45,6 +45,12 @@ type Trainer struct {
 // batch's inputs and head outputs to the loss. Defences whose transform is random take their
 // draws as inputs of every Step, in the order of defs.
 func NewTrainer(n *Net, batch int, mixed bool, lr float64, defs ...defence.Defence) (*Trainer, error) {
+	return newTrainer(n, batch, mixed, lr, nil, defs...)
+}
+
+// newTrainer builds a trainer that updates the weights of the layers frozen does not name
+// (every layer when frozen is nil); the others keep their values but pass gradients through.
+func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan) bool, defs ...defence.Defence) (*Trainer, error) {
 	if batch < 1 {
 		panic(fmt.Sprintf("models: batch %d", batch))
 	}
@@ -87,17 +93,44 @@ func NewTrainer(n *Net, batch int, mixed bool, lr float64, defs ...defence.Defen
 			return nil, err
 		}
 	}
-	grads, err := G.Grad(cost, ws...)
+	train := n.trainable(frozen) // indices of the weights to update
+	wrt := make(G.Nodes, len(train))
+	for i, j := range train {
+		wrt[i] = ws[j]
+		t.weights = append(t.weights, n.params[j].Data().([]float32))
+	}
+	grads, err := G.Grad(cost, wrt...)
 	if err != nil {
 		return nil, fmt.Errorf("models: gradient: %w", err)
 	}
 	t.cost, t.logits, t.grads, t.bns = cost, logits, grads, bld.bns
-	for _, p := range n.params {
-		t.weights = append(t.weights, p.Data().([]float32))
-	}
 	t.vm = G.NewTapeMachine(t.g)
 	t.opt = adam{lr: lr}
 	return t, nil
+}
+
+// trainable returns the indices in n.params of the weights of the layers frozen does not name,
+// in parameter order: every weight when frozen is nil.
+func (n *Net) trainable(frozen func(layerPlan) bool) []int {
+	keep := make([]bool, len(n.params))
+	for _, p := range n.plan {
+		if frozen != nil && frozen(p) {
+			continue
+		}
+		if p.w >= 0 {
+			keep[p.w], keep[p.b] = true, true
+		}
+		for _, i := range p.ps {
+			keep[i] = true
+		}
+	}
+	var idx []int
+	for i, k := range keep {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // edgeGraph is what the edge defences of a training graph need while it is built: the

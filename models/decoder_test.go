@@ -1,0 +1,337 @@
+package models
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/datamix/harness/datasets"
+)
+
+var (
+	digitsOnce sync.Once
+	digits     *datasets.Dataset
+	digitsErr  error
+)
+
+// testDigits loads the first 1000 training and 200 test images of the embedded MNIST once.
+func testDigits(t testing.TB) *datasets.Dataset {
+	t.Helper()
+	digitsOnce.Do(func() {
+		digits, digitsErr = datasets.Load(datasets.Spec{Name: "mnist", TrainLimit: 1000, TestLimit: 200})
+	})
+	if digitsErr != nil {
+		t.Fatal(digitsErr)
+	}
+	return digits
+}
+
+// TestDecoderShapes builds a decoder for the upload of every architecture at every split and
+// for a flat input, and checks the layer plan and the decoded shape and range.
+func TestDecoderShapes(t *testing.T) {
+	type shape struct {
+		in      []int
+		c, h, w int
+	}
+	cases := []shape{{[]int{100}, 1, 28, 28}, {[]int{50}, 3, 6, 10}}
+	for _, name := range Names() {
+		a, _ := Lookup(name)
+		for s := 0; s <= a.MaxSplit(); s++ {
+			cases = append(cases, shape{mustNet(t, name, s, 1).UploadShape(), a.C, a.H, a.W})
+		}
+	}
+	for _, c := range cases {
+		d, err := NewDecoder(c.in, c.c, c.h, c.w, 4, newRNG(1))
+		if err != nil {
+			t.Fatalf("%v → %d×%d×%d: %v", c.in, c.c, c.h, c.w, err)
+		}
+		const n = 3
+		x := randVals(2, n*d.InDim(), 1)
+		y, err := d.Decode(x, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(y) != n*c.c*c.h*c.w {
+			t.Fatalf("%v: decoded %d values, want %d", c.in, len(y), n*c.c*c.h*c.w)
+		}
+		for _, v := range y {
+			if !(v > 0 && v < 1) {
+				t.Fatalf("%v: decoded value %v outside the sigmoid's (0,1)", c.in, v)
+			}
+		}
+		last := d.layers[len(d.layers)-1]
+		if last.act != actSigmoid || !slices.Equal(last.out, []int{c.c, c.h, c.w}) {
+			t.Fatalf("%v: last layer %+v", c.in, last)
+		}
+	}
+	if _, err := NewDecoder([]int{16, 5, 5}, 1, 28, 28, 4, newRNG(1)); err == nil {
+		t.Error("a 5×5 input decoded to 28×28: want an error (28 is not 5 times a power of two)")
+	}
+}
+
+// TestDecoderLearns trains a decoder of the split-1 uploads of a random mnist-cnn on 800
+// digits and checks that it decodes 200 held-out digits with a mean squared error well below
+// that of the best constant guess, the mean training image.
+func TestDecoderLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a decoder")
+	}
+	ds := testDigits(t)
+	net := mustNet(t, "mnist-cnn", 1, 3)
+	const nTrain, nTest = 800, 200
+	feat := make([]float32, ds.Train.N*net.UploadDim())
+	f, err := NewInferer(net, ds.Train.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Head(feat, ds.Train.X); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDecoder(net.UploadShape(), 1, 28, 28, 8, newRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, px := net.UploadDim(), net.InputDim()
+	if _, err := d.Fit(feat[:nTrain*up], ds.Train.X[:nTrain*px], nTrain, DecoderFit{Epochs: 4, Batch: 32, LR: 2e-3}, newRNG(5)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Decode(feat[nTrain*up:(nTrain+nTest)*up], nTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := make([]float64, px)
+	for i := range nTrain {
+		for j, v := range ds.Train.X[i*px : (i+1)*px] {
+			mean[j] += float64(v) / nTrain
+		}
+	}
+	var mse, base float64
+	for i := range nTest {
+		x := ds.Train.X[(nTrain+i)*px : (nTrain+i+1)*px]
+		for j, v := range x {
+			mse += math.Pow(float64(got[i*px+j]-v), 2)
+			base += math.Pow(mean[j]-float64(v), 2)
+		}
+	}
+	// The mean image leaves MSE ≈ 0.07 on MNIST; a decoder that learnt nothing scores that or
+	// worse, and one that sees the strokes through the features far better.
+	if mse > 0.5*base {
+		t.Errorf("held-out decoder MSE %.4f, the mean image's %.4f: want below half", mse/float64(nTest*px), base/float64(nTest*px))
+	}
+	t.Logf("held-out MSE %.4f (mean image %.4f)", mse/float64(nTest*px), base/float64(nTest*px))
+}
+
+// TestInverterSplit0 inverts the identity head (split 0) without a prior: the optimum is the
+// target image itself, which the decaying learning rate reaches to well below a grey level.
+func TestInverterSplit0(t *testing.T) {
+	net := mustNet(t, "mnist-cnn", 0, 1)
+	const batch = 4
+	ds := testDigits(t)
+	target := ds.Test.X[:batch*net.InputDim()]
+	v, err := NewInverter(net, batch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, len(target))
+	for i := range x {
+		x[i] = 0.5
+	}
+	loss, err := v.Invert(x, target, 300, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range target {
+		// 2e-3: Adam's last steps are lr·(1+cos(π·299/300))/2 ≈ 7e-6 long; what is left is
+		// the error the decayed steps did not remove, far below 1/255.
+		if d := math.Abs(float64(x[i] - want)); d > 2e-3 {
+			t.Fatalf("pixel %d = %v, target %v (objective %g)", i, x[i], want, loss)
+		}
+	}
+}
+
+// TestInverterSplit1 inverts a random mnist-cnn's split-1 head: the feature distance falls to
+// a tenth of the grey start's, the images stay in [0,1], and the prior keeps them smoother
+// than the same inversion without it.
+func TestInverterSplit1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("optimises images")
+	}
+	net := mustNet(t, "mnist-cnn", 1, 2)
+	const batch = 8
+	ds := testDigits(t)
+	f, err := NewInferer(net, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := make([]float32, batch*net.UploadDim())
+	if err := f.Head(target, ds.Test.X[:batch*net.InputDim()]); err != nil {
+		t.Fatal(err)
+	}
+	dist := func(x []float32) float64 {
+		h := make([]float32, len(target))
+		if err := f.Head(h, x); err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for i, v := range h {
+			s += math.Pow(float64(v-target[i]), 2)
+		}
+		return s
+	}
+	tv := func(x []float32) float64 {
+		var s float64
+		tvOp{n: batch, c: 1, h: 28, w: 28, eps: TVEps}.terms(x, func(_, _, _ int, _, _, t float64) { s += t })
+		return s
+	}
+	grey := make([]float32, batch*net.InputDim())
+	for j := range grey {
+		grey[j] = 0.5
+	}
+	var tvs [2]float64
+	for i, lambda := range []float64{0, 0.5} {
+		v, err := NewInverter(net, batch, lambda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := slices.Clone(grey)
+		if _, err := v.Invert(x, target, 150, 0.05); err != nil {
+			t.Fatal(err)
+		}
+		if d0, d := dist(grey), dist(x); d > 0.1*d0 {
+			t.Errorf("λ %g: feature distance %g after 150 steps, %g at the grey start: want a tenth", lambda, d, d0)
+		}
+		for _, p := range x {
+			if p < 0 || p > 1 {
+				t.Fatalf("λ %g: pixel %v outside [0,1]", lambda, p)
+			}
+		}
+		tvs[i] = tv(x)
+	}
+	if tvs[1] >= tvs[0] {
+		t.Errorf("total variation %g with the prior, %g without: want less", tvs[1], tvs[0])
+	}
+}
+
+// TestInverterBatchNormHead checks that rMLE through a batch-normalised head is refused with
+// an error (its inference mode has no input gradient), while the residual nets' split 0, whose
+// head is the identity, inverts.
+func TestInverterBatchNormHead(t *testing.T) {
+	if _, err := NewInverter(mustNet(t, "mnist-resnet8", 1, 1), 2, 0); err == nil || !strings.Contains(err.Error(), "batch normalisation") {
+		t.Errorf("mnist-resnet8 at split 1: error %v, want one naming batch normalisation", err)
+	}
+	if _, err := NewInverter(mustNet(t, "mnist-resnet8", 0, 1), 2, 0); err != nil {
+		t.Errorf("mnist-resnet8 at split 0: %v", err)
+	}
+}
+
+// TestShadowTrainer checks that a shadow model starts with the body's weights (and, in the
+// residual networks, the body's batch-norm running statistics) and fresh head and tail
+// weights, and that its trainer moves the head and tail and leaves the body's weights alone,
+// with mixing and without.
+func TestShadowTrainer(t *testing.T) {
+	layerParams := func(p layerPlan) []int {
+		if p.w >= 0 {
+			return []int{p.w, p.b}
+		}
+		return p.ps
+	}
+	for _, arch := range []string{"mnist-cnn", "mnist-resnet8"} {
+		for _, mixed := range []bool{false, true} {
+			real := mustNet(t, arch, 1, 1)
+			// One training step moves the real net's running statistics off their start.
+			rt, err := NewTrainer(real, 4, false, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, y := randomBatch(newRNG(2), real, 4)
+			if _, _, err := rt.Step(x, y, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			s, err := real.Shadow(newRNG(9))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range s.plan {
+				for _, i := range p.rs {
+					same := slices.Equal(s.stats[i].Data().([]float32), real.stats[i].Data().([]float32))
+					if same != s.inBody(p) {
+						t.Errorf("%s: running statistics %d of layer %v (block %d) copied: %v", arch, i, p.Layer, p.block, same)
+					}
+				}
+			}
+			before := make([][]float32, len(s.params))
+			for i, p := range s.params {
+				before[i] = slices.Clone(p.Data().([]float32))
+			}
+			tr, err := NewShadowTrainer(s, 4, mixed, 1e-2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := newRNG(3)
+			x, y = randomBatch(rng, s, 4)
+			var mix, demix []float32
+			if mixed {
+				mix, demix, _ = blockDiag2(rng, 4)
+			}
+			if _, _, err := tr.Step(x, y, mix, demix); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range s.plan {
+				for _, i := range layerParams(p) {
+					now := s.params[i].Data().([]float32)
+					moved := !slices.Equal(now, before[i])
+					realW := real.params[i].Data().([]float32)
+					if s.inBody(p) {
+						if moved || !slices.Equal(now, realW) {
+							t.Errorf("%s, mixed %v: body layer %v, parameter %d changed", arch, mixed, p.Layer, i)
+						}
+						continue
+					}
+					if !moved {
+						t.Errorf("%s, mixed %v: head or tail layer %v (block %d), parameter %d did not move", arch, mixed, p.Layer, p.block, i)
+					}
+					if slices.Equal(now, realW) {
+						t.Errorf("%s, mixed %v: layer %v, parameter %d holds the real network's weights", arch, mixed, p.Layer, i)
+					}
+				}
+			}
+		}
+	}
+	if _, err := NewShadowTrainer(mustNet(t, "mnist-cnn", 0, 1), 4, false, 1e-3); err == nil {
+		t.Error("a shadow trainer at split 0: want an error")
+	}
+}
+
+// BenchmarkDecoderStep is one training step of the decoder of mnist-cnn's split-1 uploads
+// (16×14×14 → 1×28×28, width 16) at batch 64: bench/compare.sh compares it with the same
+// decoder in PyTorch (bench/torch_reference.py).
+func BenchmarkDecoderStep(b *testing.B) {
+	const batch = 64
+	d, err := NewDecoder([]int{16, 14, 14}, 1, 28, 28, 16, newRNG(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewDecoderTrainer(d, batch, 1e-3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := newRNG(2)
+	x := make([]float32, batch*d.InDim())
+	for i := range x {
+		x[i] = max(float32(rng.NormFloat64()), 0)
+	}
+	y := make([]float32, batch*d.OutDim())
+	for i := range y {
+		y[i] = rng.Float32()
+	}
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Step(x, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRates(b, batch, cpu0)
+}

@@ -1,0 +1,134 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Inverter reconstructs images from what a Net's head made of them by optimisation: the
+// regularised maximum-likelihood estimation (rMLE) of He, Zhang and Lee ("Model inversion
+// attacks against collaborative inference", ACSAC 2019: their white-box attack), for an
+// attacker that knows the head's weights. For a batch of targets t_n (head outputs) it minimises over
+// images x_n ∈ [0,1]^(C×H×W)
+//
+//	L = Σ_n ‖head(x_n) − t_n‖² / D + λ · TV(x_n) / P
+//
+// (D values per head output, P pixels per image, TV the smoothed total variation of tvOp)
+// with Adam, the images projected back onto [0,1] after every step. The gradient with respect
+// to the images is the head's input gradient: the same fused ops as training, run backwards to
+// their input. Each image's terms involve only that image, so a batch is n independent
+// problems solved at once.
+//
+// An Inverter shares the Net's weights and is not safe for concurrent use.
+type Inverter struct {
+	net   *Net
+	batch int
+
+	g      *G.ExprGraph
+	vm     G.VM
+	x, t   *tensor.Dense
+	cost   *G.Node
+	grad   *G.Node
+	lambda float64
+}
+
+// TVEps is the smoothing of the total variation prior, √(a² + b² + ε²) per pixel: a
+// difference of 0.01 between neighbouring pixels in [0,1] is below what 8-bit images resolve
+// (1/255 ≈ 0.004 per step, a few steps), so the prior is the plain total variation wherever
+// an edge is visible.
+const TVEps = 0.01
+
+// NewInverter builds the rMLE graph of n's head at the given batch size with total-variation
+// weight lambda ≥ 0. A head with batch normalisation (the residual networks at split > 0) is
+// an error: its batch norms normalise with their running statistics at inference, and that
+// mode has no input gradient yet.
+func NewInverter(n *Net, batch int, lambda float64) (*Inverter, error) {
+	if batch < 1 || lambda < 0 || math.IsNaN(lambda) {
+		panic(fmt.Sprintf("models: inverter batch %d, lambda %v", batch, lambda))
+	}
+	for _, p := range n.plan {
+		if p.block >= 0 && p.block < n.Split && (p.Kind == ConvBN || p.Kind == Residual) {
+			return nil, fmt.Errorf("models: rMLE through a head with batch normalisation (%s at split %d) is not implemented", n.Arch.Name, n.Split)
+		}
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	v := &Inverter{net: n, batch: batch, g: G.NewGraph(), lambda: lambda}
+	ws := n.graphParams(v.g)
+	a := n.Arch
+	x, xT := input(v.g, "x", batch, []int{a.C, a.H, a.W})
+	t, tT := input(v.g, "target", batch, []int{n.UploadDim()})
+	h, err := n.forward(x, ws, 0, n.Split, true, &build{stats: n.bnStats})
+	if err != nil {
+		return nil, err
+	}
+	if h, err = flat(h); err != nil {
+		return nil, err
+	}
+	d, p := n.UploadDim(), a.C*a.H*a.W
+	cost, err := G.ApplyOp(sqErrOp{shape: tensor.Shape{batch, d}, scale: 1 / float64(d)}, h, t)
+	if err != nil {
+		return nil, err
+	}
+	if lambda > 0 {
+		tv, err := G.ApplyOp(tvOp{n: batch, c: a.C, h: a.H, w: a.W, scale: lambda / float64(p), eps: TVEps}, x)
+		if err != nil {
+			return nil, err
+		}
+		if cost, err = G.Add(cost, tv); err != nil {
+			return nil, err
+		}
+	}
+	grads, err := G.Grad(cost, x)
+	if err != nil {
+		return nil, fmt.Errorf("models: inverter gradient: %w", err)
+	}
+	v.x, v.t, v.cost, v.grad = xT, tT, cost, grads[0]
+	v.vm = G.NewTapeMachine(v.g)
+	return v, nil
+}
+
+// Batch is the inverter's batch size.
+func (v *Inverter) Batch() int { return v.batch }
+
+// Invert runs iters Adam steps (Kingma and Ba's defaults, adam.go) from the images in x
+// (batch × C·H·W, overwritten with the result) towards the head outputs target
+// (batch × UploadDim). The learning rate starts at lr and decays to 0 along half a cosine, so
+// that the last steps settle instead of oscillating by lr. It returns the mean over the batch
+// of the final objective (feature distance plus prior). A non-finite objective is an error.
+func (v *Inverter) Invert(x, target []float32, iters int, lr float64) (float64, error) {
+	in, tt := v.x.Data().([]float32), v.t.Data().([]float32)
+	if len(x) != len(in) || len(target) != len(tt) {
+		panic(fmt.Sprintf("models: invert %d values towards %d, want %d and %d", len(x), len(target), len(in), len(tt)))
+	}
+	copy(in, x)
+	copy(tt, target)
+	opt := adam{lr: lr}
+	var loss float64
+	for it := 0; it <= iters; it++ {
+		if err := v.vm.RunAll(); err != nil {
+			v.vm.Reset()
+			return 0, fmt.Errorf("models: invert: %w", err)
+		}
+		loss = float64(v.cost.Value().Data().(float32)) / float64(v.batch)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			v.vm.Reset()
+			return loss, fmt.Errorf("models: inversion objective is %v at step %d", loss, it)
+		}
+		if it == iters { // the objective of the result, no step after it
+			v.vm.Reset()
+			break
+		}
+		opt.lr = lr * 0.5 * (1 + math.Cos(math.Pi*float64(it)/float64(iters)))
+		opt.step([][]float32{in}, [][]float32{f32(v.grad.Value())})
+		for i, p := range in {
+			in[i] = min(max(p, 0), 1)
+		}
+		v.vm.Reset()
+	}
+	copy(x, in)
+	return loss, nil
+}
