@@ -196,7 +196,7 @@ func (f figure) size() (w, h vg.Length) {
 	if sw > 0 {
 		w += sideGap + sw
 	}
-	h = 2*figMargin + titleHeight(f.titleLines(w-2*figMargin)) + max(gh+f.belowHeight(), sh)
+	h = 2*figMargin + titleHeight(f.titleLines(w-2*figMargin)) + max(gh, sh) + f.belowHeight()
 	return w, h
 }
 
@@ -220,11 +220,13 @@ func (f figure) draw(dc draw.Canvas) {
 		f.drawPanels(draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
 			Min: vg.Point{X: left, Y: top - gh}, Max: vg.Point{X: left + gw, Y: top}}})
 	}
-	placed, _, _ := f.placeSide()
+	placed, _, sh := f.placeSide()
 	for _, p := range placed {
 		p.b.draw(dc, left+gw+sideGap, top-p.off)
 	}
-	y := top - gh
+	// The blocks below start under the panels and under the right-hand column, whichever
+	// reaches lower: a wide line of them (a key's heading) must not run into the column.
+	y := top - max(gh, sh)
 	for _, b := range f.below {
 		y -= blockGap
 		b.draw(dc, left, y)

@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -396,7 +397,9 @@ func setY(p *plot.Plot, r yRange, b bounds) {
 	p.Y.Tick.Marker = boundedTicks{b}
 }
 
-// boundedTicks are gonum's default ticks less those outside the bounds.
+// boundedTicks are gonum's default ticks less those outside the bounds, labelled with as many
+// decimals as it takes to tell the labelled ones apart (gonum's labels of a narrow range, such
+// as 91.56 to 91.68, can all read "92").
 type boundedTicks struct{ b bounds }
 
 func (t boundedTicks) Ticks(lo, hi float64) []plot.Tick {
@@ -406,7 +409,51 @@ func (t boundedTicks) Ticks(lo, hi float64) []plot.Tick {
 			out = append(out, tk)
 		}
 	}
-	return out
+	return distinctLabels(out)
+}
+
+// distinctLabels relabels the labelled ticks with the fewest decimals (up to 6) that give
+// distinct labels, when gonum's labels repeat; otherwise it returns ticks as they are.
+func distinctLabels(ticks []plot.Tick) []plot.Tick {
+	distinct := func(label func(float64) string) bool {
+		seen := map[string]bool{}
+		for _, tk := range ticks {
+			if tk.IsMinor() {
+				continue
+			}
+			l := label(tk.Value)
+			if seen[l] {
+				return false
+			}
+			seen[l] = true
+		}
+		return true
+	}
+	if distinct(func(v float64) string { return ticksLabel(ticks, v) }) {
+		return ticks
+	}
+	for d := 0; d <= 6; d++ {
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', d, 64) }
+		if distinct(f) {
+			for i := range ticks {
+				if !ticks[i].IsMinor() {
+					ticks[i].Label = f(ticks[i].Value)
+				}
+			}
+			return ticks
+		}
+	}
+	return ticks
+}
+
+// ticksLabel is the label ticks give value v.
+func ticksLabel(ticks []plot.Tick, v float64) string {
+	for _, tk := range ticks {
+		if tk.Value == v {
+			return tk.Label
+		}
+	}
+	return ""
 }
 
 // coincideTol is how close, as a fraction of a panel's y span, two lines must be at every x to

@@ -159,3 +159,21 @@ func TestAccuracyAxisBound(t *testing.T) {
 		t.Errorf("the panel has a legend of width %v over its data", r.Size().X)
 	}
 }
+
+// TestTickLabelsDistinct: the labelled ticks of a narrow accuracy range read differently.
+func TestTickLabelsDistinct(t *testing.T) {
+	ticks := boundedTicks{percentBounds}.Ticks(91.55, 91.69)
+	seen := map[string]bool{}
+	for _, tk := range ticks {
+		if tk.IsMinor() {
+			continue
+		}
+		if seen[tk.Label] {
+			t.Fatalf("label %q repeats in %v", tk.Label, ticks)
+		}
+		seen[tk.Label] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("%d labelled ticks in %v", len(seen), ticks)
+	}
+}
