@@ -100,27 +100,7 @@ func supportAffinity(aff *mat.SymDense, up []float32, n, d int) {
 // correlationAffinity sets aff to the |Pearson correlation| of the n uploads (n × d): the Gram
 // matrix of the centred rows scaled to unit norm.
 func correlationAffinity(aff *mat.SymDense, up []float32, n, d int) {
-	z := mat.NewDense(n, d, nil)
-	for i := range n {
-		row := up[i*d : (i+1)*d]
-		var m float64
-		for _, v := range row {
-			m += float64(v)
-		}
-		m /= float64(d)
-		var ss float64
-		dst := z.RawRowView(i)
-		for j, v := range row {
-			dst[j] = float64(v) - m
-			ss += dst[j] * dst[j]
-		}
-		if ss > 0 {
-			s := 1 / math.Sqrt(ss)
-			for j := range dst {
-				dst[j] *= s
-			}
-		}
-	}
+	z := newCorrRows(up, n, d).z
 	g := gram(z)
 	for i := range n {
 		for j := i; j < n; j++ {
