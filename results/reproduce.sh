@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Regenerates the committed reproduction outputs in results/: runs each config (the paper's in
-# configs/paper/, the headline configs/mnist-k2.yaml and configs/attacks-learned.yaml) into
+# configs/paper/, the headline configs/mnist-k2.yaml, configs/shuffle-pool.yaml and
+# configs/attacks-learned.yaml) into
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
 # logs (not the checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 3.5 hours on 2 cores)
+#   bash results/reproduce.sh                      # all of them (≈ 4.5 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
 # makes first with scripts/synth_spoken_digits.sh (espeak-ng and sox) when data/spoken-digits is
-# absent, and otherwise checks against its SHA256SUMS.
+# absent, and otherwise checks against its SHA256SUMS. results/group-matching/ is a benchmark's
+# output: bash bench/groupmatch.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
