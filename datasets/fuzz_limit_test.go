@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -97,6 +98,7 @@ func FuzzReadCIFARLimited(f *testing.F) {
 	f.Add(cifarRecords(CIFAR100, []byte{3, 19}, []byte{99, 0}), uint16(1), true, uint8(255))
 	f.Add(cifarRecords(CIFAR10, nil, []byte{1, 11}), uint16(1), false, uint8(9))
 	f.Add(cifarRecords(CIFAR10, nil, []byte{4})[:2000], uint16(0), false, uint8(1))
+	f.Add(cifarRecords(CIFAR10, nil, []byte{1, 2}), uint16(0), false, uint8(7)) // keeps none of a valid file
 	f.Fuzz(func(t *testing.T, in []byte, keep uint16, hundred bool, chunk uint8) {
 		format := CIFAR10
 		if hundred {
@@ -112,7 +114,7 @@ func FuzzReadCIFARLimited(f *testing.F) {
 			return
 		}
 		k := min(int(keep), len(full.y))
-		if !reflect.DeepEqual(lim.y, full.y[:k]) || !bytes.Equal(lim.pix, full.pix[:k*cifarPixels]) {
+		if !slices.Equal(lim.y, full.y[:k]) || !bytes.Equal(lim.pix, full.pix[:k*cifarPixels]) {
 			t.Fatalf("limit %d: kept %d records, not the full read's first %d", keep, len(lim.y), k)
 		}
 	})
@@ -146,8 +148,8 @@ func FuzzReadCelebAAttrsLimited(f *testing.F) {
 				k = int(limit)
 			}
 			n := len(full.Names)
-			if !reflect.DeepEqual(lim.Names, full.Names) || !reflect.DeepEqual(lim.Files, full.Files[:k]) ||
-				!reflect.DeepEqual(lim.Lines, full.Lines[:k]) || !bytes.Equal(int8Bytes(lim.Values), int8Bytes(full.Values[:k*n])) {
+			if !reflect.DeepEqual(lim.Names, full.Names) || !slices.Equal(lim.Files, full.Files[:k]) ||
+				!slices.Equal(lim.Lines, full.Lines[:k]) || !bytes.Equal(int8Bytes(lim.Values), int8Bytes(full.Values[:k*n])) {
 				t.Fatalf("limit %d: kept %v, not the first %d of %v", limit, lim.Files, k, full.Files)
 			}
 		}
