@@ -232,8 +232,9 @@ diff <(results "$tmp/whole/results.csv") <(results "$out/results.csv") >"$tmp/di
 say "merged results.csv = the unsharded run's ($(($(wc -l <"$out/results.csv") - 1)) rows, wall-clock columns aside)"
 
 # 4. A task that reaches its time limit (1 minute): SIGTERM to the batch shell, which is
-# runexp, 30 s before it (slurmctld checks time limits every 30 s or so, so it comes 30 to 60
-# s after the start); runexp writes the finished cells and exits 130. Without the signal the
+# runexp, 50 s before it (slurmctld checks time limits every 30 s or so, so it comes 10 to 40
+# s after the start, leaving runexp at least 20 s to write its finished cells and exit 130; a
+# lead of 30 s, signalled as late as 58 s in, was sometimes too short). Without the signal the
 # task would run into its time limit (TIMEOUT).
 cat >configs/test/slurm-long.yaml <<'YAML'
 # deploy/test_slurm.sh: 120 cells of about 1.5 s, far more than fit in a minute.
@@ -245,7 +246,7 @@ sweep:
          21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40]
   mixing.group_size: [1, 2, 4]
 YAML
-long=$(sbatch --parsable --array=0 --cpus-per-task=1 --time=1 --signal=B:TERM@30 \
+long=$(sbatch --parsable --array=0 --cpus-per-task=1 --time=1 --signal=B:TERM@50 \
 	--export=ALL,CONFIG=configs/test/slurm-long.yaml,OUT=runs/slurm-long,SHARDS=1 deploy/slurm/sweep.sbatch)
 jobs+=("$long")
 await 150 "${long}_0"
