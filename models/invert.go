@@ -42,16 +42,17 @@ type Inverter struct {
 const TVEps = 0.01
 
 // NewInverter builds the rMLE graph of n's head at the given batch size with total-variation
-// weight lambda ≥ 0. A head with batch normalisation (the residual networks at split > 0) is
-// an error: its batch norms normalise with their running statistics at inference, and that
-// mode has no input gradient yet.
+// weight lambda ≥ 0. A head with batch normalisation (the residual networks at split > 0)
+// normalises with its running statistics, as at inference, where each batch norm is a fixed
+// affine map per channel; a net set to evaluate with batch statistics (WithBNStats) is an
+// error there, since its uploads then depend on the whole batch.
 func NewInverter(n *Net, batch int, lambda float64) (*Inverter, error) {
 	if batch < 1 || lambda < 0 || math.IsNaN(lambda) {
 		panic(fmt.Sprintf("models: inverter batch %d, lambda %v", batch, lambda))
 	}
 	for _, p := range n.plan {
-		if p.block >= 0 && p.block < n.Split && (p.Kind == ConvBN || p.Kind == Residual) {
-			return nil, fmt.Errorf("models: rMLE through a head with batch normalisation (%s at split %d) is not implemented", n.Arch.Name, n.Split)
+		if p.block >= 0 && p.block < n.Split && (p.Kind == ConvBN || p.Kind == Residual) && n.bnStats == BatchStats {
+			return nil, fmt.Errorf("models: rMLE through a head that normalises with batch statistics (%s at split %d) is not implemented; use running statistics", n.Arch.Name, n.Split)
 		}
 	}
 	buildMu.Lock()

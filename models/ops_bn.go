@@ -340,9 +340,19 @@ func (u *bnConv) finishGradSums() {
 
 // preNormGrad writes sample s's gradient at the convolution's output (NCHW) into da:
 // da = γ/σ · (g − Σg/M − â·Σ(g·â)/M), â = (a−μ)/σ, M the number of values per channel in the
-// batch; per channel an affine function of g and a, k·g + c1·a + c0.
+// batch; per channel an affine function of g and a, k·g + c1·a + c0. With running statistics
+// the normalisation is a fixed affine map per channel and da = γ/σ · g.
 func (u *bnConv) preNormGrad(da []float32, s int, dys, ys []float32) {
 	P := u.ho * u.wo
+	if u.mode == bnRunning {
+		for o := range u.o {
+			pl := func(v []float32) []float32 { return v[o*P : (o+1)*P] }
+			// c1 = 0: the pre-normalisation values (not kept at inference) do not enter, and
+			// ys, finite, stands in for them.
+			bnorm.AffineGrad(pl(da), pl(dys), pl(ys), pl(ys), u.relu, u.sc[o], 0, 0)
+		}
+		return
+	}
 	m := float64(u.n * P)
 	as := u.a[s*u.outSize() : (s+1)*u.outSize()]
 	for o := range u.o {
@@ -355,16 +365,18 @@ func (u *bnConv) preNormGrad(da []float32, s int, dys, ys []float32) {
 	}
 }
 
-// convGrads adds sample s's weight gradient to the chunk's dWᵀ (beta 0: overwrite, for the
-// chunk's first sample) and, when dxs is not nil, writes its input gradient, from the gradient
-// da at the convolution's output (NCHW).
+// convGrads adds sample s's weight gradient to the chunk's dWᵀ pw (beta 0: overwrite, for
+// the chunk's first sample; pw nil: no weight gradient) and, when dxs is not nil, writes its
+// input gradient, from the gradient da at the convolution's output (NCHW).
 func (u *bnConv) convGrads(wk int, da []float32, xs []float32, wt []float32, pw []float32, beta float32, dxs []float32) {
 	ws := u.scratch(wk)
 	P := u.ho * u.wo
-	ws.gT.ResetWhole(P, u.o)
-	ws.gT.Pack(true, da, P)
-	rows := u.phaseImage(ws, xs)
-	gemm.MulRowsA(rows, u.rowOffs, gemm.Segments{Count: u.ho, Len: u.wo, Stride: u.wq}, &ws.gT, beta, pw, u.o)
+	if pw != nil {
+		ws.gT.ResetWhole(P, u.o)
+		ws.gT.Pack(true, da, P)
+		rows := u.phaseImage(ws, xs)
+		gemm.MulRowsA(rows, u.rowOffs, gemm.Segments{Count: u.ho, Len: u.wo, Stride: u.wq}, &ws.gT, beta, pw, u.o)
+	}
 	if dxs == nil {
 		return
 	}
@@ -496,8 +508,11 @@ func (op *convBNOp) CallsExtern() bool    { return false }
 func (op *convBNOp) OverwritesInput() int { return -1 }
 func (op *convBNOp) WriteHash(h hash)     { fmt.Fprint(h, op.String()) }
 func (op *convBNOp) Hashcode() uint32     { return hashOf(op) }
-func (op *convBNOp) DiffWRT(int) []bool   { return []bool{op.needDX, true, true, true} }
-func (op *convBNOp) String() string       { return fmt.Sprintf("convBN%v(dx %v)", op.u, op.needDX) }
+func (op *convBNOp) DiffWRT(int) []bool {
+	w := op.u.mode == bnTrain
+	return []bool{op.needDX, w, w, w}
+}
+func (op *convBNOp) String() string { return fmt.Sprintf("convBN%v(dx %v)", op.u, op.needDX) }
 
 func (op *convBNOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	u := op.u
@@ -534,15 +549,18 @@ func (op *convBNOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.out, nil
 }
 
+// SymDiff differentiates a training graph with respect to the weights (and the input when
+// needDX), and an inference graph with running statistics with respect to its input only
+// (what inversion by optimisation needs); batch statistics at inference are not differentiated.
 func (op *convBNOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if op.u.mode != bnTrain {
-		return nil, fmt.Errorf("models: %v: only training graphs are differentiated", op)
+	if op.u.mode == bnBatch || op.u.mode == bnRunning && !op.needDX {
+		return nil, fmt.Errorf("models: %v: only training graphs, and the input of inference graphs with running statistics, are differentiated", op)
 	}
 	bwd, err := G.ApplyOp(&convBNBwdOp{op}, in[0], in[1], out, grad)
 	if err != nil {
 		return nil, err
 	}
-	return unpackParts(bwd, in, []bool{op.needDX, true, true, true}, []string{"dX", "dW", "dγ", "dβ"}, 1)
+	return unpackParts(bwd, in, op.DiffWRT(0), []string{"dX", "dW", "dγ", "dβ"}, 1)
 }
 
 // unpackParts hands out a packed gradient as one node per input, shaped like it: the inputs'
@@ -575,7 +593,7 @@ func unpackParts(bwd *G.Node, in G.Nodes, need []bool, names []string, first int
 // convBNBwdOp computes a convBNOp's gradients from (x, w, y, dy) into one packed vector
 // dW | dγ | dβ | dX (dX only when needed), in three phases over the samples: the batch-norm
 // sums, then per chunk of samples the gradient at the convolution's output and the
-// convolution's gradients.
+// convolution's gradients. With running statistics it computes dX alone, in one phase.
 type convBNBwdOp struct{ f *convBNOp }
 
 func (op *convBNBwdOp) Arity() int { return 4 }
@@ -591,7 +609,10 @@ func (op *convBNBwdOp) String() string       { return "grad:" + op.f.String() }
 
 func (op *convBNBwdOp) size() int {
 	u := op.f.u
-	n := u.o*u.ckk() + 2*u.o
+	n := 0
+	if u.mode == bnTrain {
+		n = u.o*u.ckk() + 2*u.o
+	}
 	if op.f.needDX {
 		n += u.n * u.inSize()
 	}
@@ -606,10 +627,18 @@ func (op *convBNBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	u, needDX := op.f.u, op.f.needDX
 	x, wt, y, dy := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3])
 	grads := op.f.gradBuf(op.size())
-	nw := u.o * u.ckk()
-	dW, dGamma, dBeta, dX := grads[:nw], grads[nw:nw+u.o], grads[nw+u.o:nw+2*u.o], grads[nw+2*u.o:]
 	in, out := u.inSize(), u.outSize()
 	u.prepareGrads(wt, needDX)
+	if u.mode == bnRunning { // dX alone (SymDiff asks for nothing else)
+		parallel(u.n, func(wk, s int) {
+			da := scratch(&u.scratch(wk).act, u.ho*u.wo*u.o)
+			u.preNormGrad(da, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
+			u.convGrads(wk, da, x[s*in:(s+1)*in], wt, nil, 0, grads[s*in:(s+1)*in])
+		})
+		return tensor.New(tensor.WithShape(len(grads)), tensor.WithBacking(grads)), nil
+	}
+	nw := u.o * u.ckk()
+	dW, dGamma, dBeta, dX := grads[:nw], grads[nw:nw+u.o], grads[nw+u.o:nw+2*u.o], grads[nw+2*u.o:]
 	parallel(u.n, func(_, s int) { u.gradSums(s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out]) })
 	u.finishGradSums()
 	copy(dGamma, u.dGamma)

@@ -313,6 +313,70 @@ func TestBNInference(t *testing.T) {
 	})
 }
 
+// runningStats returns o running means and variances (positive) drawn from seed.
+func runningStats(seed uint64, o int) (mean, variance []float32) {
+	mean, variance = randVals(seed, o, 1), randVals(seed+1, o, 1)
+	for i, v := range variance {
+		variance[i] = v*v + 0.1
+	}
+	return mean, variance
+}
+
+// TestBNRunningInputGradient checks the input gradient of the batch-norm ops in inference mode
+// with running statistics (what inversion by optimisation through a residual head runs)
+// against central differences, and that nothing else is differentiated there.
+func TestBNRunningInputGradient(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		n, c, h, w, o int
+		k, s          int
+	}{
+		{"conv3 stride 1", 3, 2, 6, 5, 4, 3, 1},
+		{"conv3 stride 2 odd size", 3, 2, 7, 5, 4, 3, 2},
+		{"conv3 stride 2, 9 samples", 9, 1, 6, 6, 3, 3, 2},
+	} {
+		oc := convBNCase(tc.name, tc.n, tc.c, tc.h, tc.w, tc.o, tc.k, tc.s, true)
+		mean, variance := runningStats(71, tc.o)
+		oc.wrt = []bool{true, false, false, false}
+		oc.build = func(in []*G.Node) (*G.Node, error) {
+			return G.ApplyOp(newConvBNOp(in[0].Shape(), tc.o, tc.k, tc.s, bnRunning, true, mean, variance), in...)
+		}
+		oc.ref = func(in [][]float64) []float64 {
+			return convBNRef(in[0], in[1], in[2], in[3], to64(mean), to64(variance), tc.n, tc.c, tc.h, tc.w, tc.o, tc.k, tc.s, true)
+		}
+		t.Run("convBN "+tc.name, oc.check)
+	}
+	for _, tc := range []struct {
+		name          string
+		n, c, h, w, o int
+		s             int
+	}{
+		{"identity shortcut", 3, 4, 5, 6, 4, 1},
+		{"stride 2, channels doubled (option A)", 3, 2, 7, 6, 4, 2},
+		{"identity, 9 samples", 9, 2, 4, 4, 2, 1},
+	} {
+		oc := resBlockCase(tc.name, tc.n, tc.c, tc.h, tc.w, tc.o, tc.s, true)
+		var st [4][]float32
+		st[0], st[1] = runningStats(72, tc.o)
+		st[2], st[3] = runningStats(74, tc.o)
+		oc.wrt = []bool{true, false, false, false, false, false, false}
+		oc.build = func(in []*G.Node) (*G.Node, error) {
+			return G.ApplyOp(newResBlockOp(in[0].Shape(), tc.o, 3, tc.s, bnRunning, true, st), in...)
+		}
+		oc.ref = func(in [][]float64) []float64 {
+			return resBlockRef(in, [][]float64{to64(st[0]), to64(st[1]), to64(st[2]), to64(st[3])}, tc.n, tc.c, tc.h, tc.w, tc.o, tc.s)
+		}
+		t.Run("residual block "+tc.name, oc.check)
+	}
+	mean, variance := runningStats(75, 2)
+	for _, mode := range []bnMode{bnRunning, bnBatch} {
+		op := newConvBNOp(tensor.Shape{2, 1, 4, 4}, 2, 3, 1, mode, mode == bnBatch, mean, variance)
+		if _, err := op.SymDiff(nil, nil, nil); err == nil {
+			t.Errorf("%v: differentiated; want an error (inference with batch statistics, or running statistics without the input gradient)", op)
+		}
+	}
+}
+
 // TestBNCommit checks the running-statistics update after a training pass against PyTorch's
 // BatchNorm2d rule: r ← 0.9·r + 0.1·batch, with the unbiased batch variance.
 func TestBNCommit(t *testing.T) {

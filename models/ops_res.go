@@ -51,7 +51,8 @@ func (op *resBlockOp) OverwritesInput() int { return -1 }
 func (op *resBlockOp) WriteHash(h hash)     { fmt.Fprint(h, op.String()) }
 func (op *resBlockOp) Hashcode() uint32     { return hashOf(op) }
 func (op *resBlockOp) DiffWRT(int) []bool {
-	return []bool{op.needDX, true, true, true, true, true, true}
+	w := op.u1.mode == bnTrain
+	return []bool{op.needDX, w, w, w, w, w, w}
 }
 func (op *resBlockOp) String() string {
 	return fmt.Sprintf("resBlock(%v|%v,dx %v)", op.u1, op.u2, op.needDX)
@@ -71,7 +72,7 @@ func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
 	u1, u2 := op.u1, op.u2
 	if op.out == nil {
 		op.out = newF32(u2.outShape()...)
-		if u1.mode != bnRunning {
+		if u1.mode != bnRunning || op.needDX {
 			op.h1 = make([]float32, u1.n*u1.outSize())
 		}
 	}
@@ -85,9 +86,15 @@ func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
 	u2.prepare(w2, g2, b2)
 	if u1.mode == bnRunning {
 		// No batch statistics: each sample runs through the whole block at once, its h in
-		// the worker's scratch (in cache) rather than in a batch-sized buffer.
+		// the worker's scratch (in cache) rather than in a batch-sized buffer — unless the
+		// input gradient will be asked for, which needs h.
 		parallel(u1.n, func(wk, s int) {
-			hs := scratch(&op.hw[wk], mid)
+			var hs []float32
+			if op.h1 != nil {
+				hs = op.h1[s*mid : (s+1)*mid]
+			} else {
+				hs = scratch(&op.hw[wk], mid)
+			}
 			u1.convSample(wk, s, x[s*in:(s+1)*in], hs, nil, nil)
 			u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
 		})
@@ -105,9 +112,11 @@ func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.out, nil
 }
 
+// SymDiff differentiates a training graph with respect to the weights (and the input when
+// needDX), and an inference graph with running statistics with respect to its input only.
 func (op *resBlockOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if op.u1.mode != bnTrain {
-		return nil, fmt.Errorf("models: %v: only training graphs are differentiated", op)
+	if op.u1.mode == bnBatch || op.u1.mode == bnRunning && !op.needDX {
+		return nil, fmt.Errorf("models: %v: only training graphs, and the input of inference graphs with running statistics, are differentiated", op)
 	}
 	bwd, err := G.ApplyOp(&resBlockBwdOp{op}, in[0], in[1], in[4], out, grad)
 	if err != nil {
@@ -119,7 +128,8 @@ func (op *resBlockOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 // resBlockBwdOp computes a resBlockOp's gradients from (x, w1, w2, y, dy) into one packed
 // vector dW1 | dγ1 | dβ1 | dW2 | dγ2 | dβ2 | dX: the second unit's backward pass (batch-norm
 // sums, then per chunk of samples its convolution's gradients and the gradient at h), then the
-// first unit's, and the shortcut's gradient added to dX.
+// first unit's, and the shortcut's gradient added to dX. With running statistics it computes
+// dX alone.
 type resBlockBwdOp struct{ f *resBlockOp }
 
 func (op *resBlockBwdOp) Arity() int { return 5 }
@@ -135,7 +145,10 @@ func (op *resBlockBwdOp) String() string       { return "grad:" + op.f.String() 
 
 func (op *resBlockBwdOp) size() int {
 	u1, u2 := op.f.u1, op.f.u2
-	n := u1.o*u1.ckk() + 2*u1.o + u2.o*u2.ckk() + 2*u2.o
+	n := 0
+	if u1.mode == bnTrain {
+		n = u1.o*u1.ckk() + 2*u1.o + u2.o*u2.ckk() + 2*u2.o
+	}
 	if op.f.needDX {
 		n += u1.n * u1.inSize()
 	}
@@ -154,12 +167,27 @@ func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		f.grads = make([]float32, op.size())
 		f.dh1 = make([]float32, len(f.h1))
 	}
+	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
+	if u1.mode == bnRunning { // dX alone (SymDiff asks for nothing else)
+		u2.prepareGrads(w2, true)
+		u1.prepareGrads(w1, true)
+		parallel(u1.n, func(wk, s int) {
+			dh, dxs := f.dh1[s*mid:(s+1)*mid], f.grads[s*in:(s+1)*in]
+			da2 := scratch(&u2.scratch(wk).act, u2.ho*u2.wo*u2.o)
+			u2.preNormGrad(da2, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
+			u2.convGrads(wk, da2, f.h1[s*mid:(s+1)*mid], w2, nil, 0, dh)
+			da1 := scratch(&u1.scratch(wk).act, u1.ho*u1.wo*u1.o)
+			u1.preNormGrad(da1, s, dh, f.h1[s*mid:(s+1)*mid])
+			u1.convGrads(wk, da1, x[s*in:(s+1)*in], w1, nil, 0, dxs)
+			f.short.addGrad(dxs, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], u2.ho*u2.wo)
+		})
+		return tensor.New(tensor.WithShape(len(f.grads)), tensor.WithBacking(f.grads)), nil
+	}
 	g := f.grads
 	n1, n2 := u1.o*u1.ckk(), u2.o*u2.ckk()
 	dW1, dG1, dB1 := g[:n1], g[n1:n1+u1.o], g[n1+u1.o:n1+2*u1.o]
 	g = g[n1+2*u1.o:]
 	dW2, dG2, dB2, dX := g[:n2], g[n2:n2+u2.o], g[n2+u2.o:n2+2*u2.o], g[n2+2*u2.o:]
-	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
 	chunks := min(reduceChunks, u1.n)
 
 	// Second unit: y = ReLU(BN₂(conv₂(h)) + P(x)).
