@@ -1,0 +1,52 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Twelve independent FMA chains per iteration (registers 2..13 accumulate 0·1), enough to
+// keep two FMA pipes busy through a 4-cycle latency.
+
+// func fmaYMM(n int): n iterations of 12 FMAs on 8-wide YMM registers (192 FLOPs each).
+TEXT ·fmaYMM(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+loop:
+	VFMADD231PS Y0, Y1, Y2
+	VFMADD231PS Y0, Y1, Y3
+	VFMADD231PS Y0, Y1, Y4
+	VFMADD231PS Y0, Y1, Y5
+	VFMADD231PS Y0, Y1, Y6
+	VFMADD231PS Y0, Y1, Y7
+	VFMADD231PS Y0, Y1, Y8
+	VFMADD231PS Y0, Y1, Y9
+	VFMADD231PS Y0, Y1, Y10
+	VFMADD231PS Y0, Y1, Y11
+	VFMADD231PS Y0, Y1, Y12
+	VFMADD231PS Y0, Y1, Y13
+	DECQ CX
+	JNZ  loop
+	VZEROUPPER
+	RET
+
+// func fmaZMM(n int): n iterations of 12 FMAs on 16-wide ZMM registers (384 FLOPs each).
+TEXT ·fmaZMM(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+zloop:
+	VFMADD231PS Z0, Z1, Z2
+	VFMADD231PS Z0, Z1, Z3
+	VFMADD231PS Z0, Z1, Z4
+	VFMADD231PS Z0, Z1, Z5
+	VFMADD231PS Z0, Z1, Z6
+	VFMADD231PS Z0, Z1, Z7
+	VFMADD231PS Z0, Z1, Z8
+	VFMADD231PS Z0, Z1, Z9
+	VFMADD231PS Z0, Z1, Z10
+	VFMADD231PS Z0, Z1, Z11
+	VFMADD231PS Z0, Z1, Z12
+	VFMADD231PS Z0, Z1, Z13
+	DECQ CX
+	JNZ  zloop
+	VZEROUPPER
+	RET
