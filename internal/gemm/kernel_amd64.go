@@ -8,6 +8,12 @@ import "golang.org/x/sys/cpu"
 // and OS support for the YMM state, which x/sys/cpu folds into HasAVX2.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useWide selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 tiles from two
+// packed B panels where at least 17 columns remain; the AVX2 kernels do the rest. They need
+// AVX512F, and OS support for the ZMM and opmask state, which x/sys/cpu folds into
+// HasAVX512F; GODEBUG=cpu.avx512f=off turns them off.
+var useWide = useAsm && cpu.X86.HasAVX512F
+
 // kernelAVX2 is kernelGo in AVX2/FMA assembly (kernel_amd64.s).
 //
 //go:noescape
@@ -68,4 +74,40 @@ func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
 		return
 	}
 	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
+}
+
+// kernelAVX512, kernelRowsAAVX512 and kernelPatchesAVX512 are kernelPair, kernelRowsAPair and
+// kernelPatchesPair in AVX-512 assembly (wide_amd64.s), bit for bit.
+//
+//go:noescape
+func kernelAVX512(k int, a, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelRowsAAVX512(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelPatchesAVX512(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool)
+
+func kernelWide(k int, a, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelAVX512(k, a, b, c, ldc, accum)
+		return
+	}
+	kernelPair(k, a, b, c, ldc, accum)
+}
+
+func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelRowsAAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+		return
+	}
+	kernelRowsAPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelPatchesAVX512(k, img, off, pos, b, c, ldc, accum)
+		return
+	}
+	kernelPatchesPair(k, img, off, pos, b, c, ldc, accum)
 }
