@@ -8,8 +8,8 @@ import "golang.org/x/sys/cpu"
 // and OS support for the YMM state, which x/sys/cpu folds into HasAVX2.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// useWide selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 tiles from two
-// packed B panels where at least 17 columns remain; the AVX2 kernels do the rest. They need
+// useWide selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 and 12×16 tiles
+// (see wide.go); the AVX2 kernels do the 6×16 tiles at the edges. They need
 // AVX512F, and OS support for the ZMM and opmask state, which x/sys/cpu folds into
 // HasAVX512F; GODEBUG=cpu.avx512f=off turns them off.
 var useWide = useAsm && cpu.X86.HasAVX512F
@@ -76,8 +76,8 @@ func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
 	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
 }
 
-// kernelAVX512, kernelRowsAAVX512 and kernelPatchesAVX512 are kernelPair, kernelRowsAPair and
-// kernelPatchesPair in AVX-512 assembly (wide_amd64.s), bit for bit.
+// The AVX-512 kernels (wide_amd64.s) compute what their *Pair twins in wide.go compute, bit
+// for bit: kernelAVX512 is kernelPair, kernelTallAVX512 kernelTallPair, and so on.
 //
 //go:noescape
 func kernelAVX512(k int, a, b, c *float32, ldc int, accum bool)
@@ -110,4 +110,37 @@ func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float3
 		return
 	}
 	kernelPatchesPair(k, img, off, pos, b, c, ldc, accum)
+}
+
+//go:noescape
+func kernelTallAVX512(k int, a, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelRowsATallAVX512(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelPatchesTallAVX512(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool)
+
+func kernelTall(k int, a, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelTallAVX512(k, a, b, c, ldc, accum)
+		return
+	}
+	kernelTallPair(k, a, b, c, ldc, accum)
+}
+
+func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelRowsATallAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+		return
+	}
+	kernelRowsATallPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	if useWide {
+		kernelPatchesTallAVX512(k, img, off, pos, b, c, ldc, accum)
+		return
+	}
+	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
 }

@@ -34,3 +34,13 @@ func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *fl
 func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
 	kernelPatchesPair(k, img, off, pos, b, c, ldc, accum)
 }
+
+func kernelTall(k int, a, b, c *float32, ldc int, accum bool) { kernelTallPair(k, a, b, c, ldc, accum) }
+
+func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	kernelRowsATallPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
+}

@@ -69,7 +69,8 @@
 	VMOVUPS hi, 64(DX) \
 	ADDQ    R8, DX
 
-// STORE writes the tile to C at DX (row stride R8 bytes), adding when AX is non-zero.
+// STORE writes the tile to C at DX (row stride R8 bytes), adding when AX is non-zero; the
+// adding branch returns, the other falls through to the caller's RET.
 #define STORE \
 	TESTQ AX, AX \
 	JE    set \
@@ -88,8 +89,7 @@ set: \
 	ROWSET(Z10, Z11) \
 	ROWSET(Z12, Z13) \
 	ROWSET(Z14, Z15) \
-	VZEROUPPER \
-	RET
+	VZEROUPPER
 
 // func kernelAVX512(k int, a, b, c *float32, ldc int, accum bool)
 //
@@ -141,6 +141,7 @@ store:
 	SHLQ    $2, R8 // row stride in bytes
 	MOVBLZX accum+40(FP), AX
 	STORE
+	RET
 
 // func kernelRowsAAVX512(nseg, seglen, skip int, a *float32, aoff *[6]int, b, c *float32, ldc int, accum bool)
 //
@@ -205,6 +206,7 @@ store:
 	SHLQ    $2, R8
 	MOVBLZX accum+64(FP), AX
 	STORE
+	RET
 
 // func kernelPatchesAVX512(k int, img *float32, off *int, pos *[6]int, b, c *float32, ldc int, accum bool)
 //
@@ -250,3 +252,233 @@ pstore:
 	SHLQ    $2, R8
 	MOVBLZX accum+56(FP), AX
 	STORE
+	RET
+
+// The 12×16 kernels, for column blocks of at most 16 (a single B panel), where a 6×32 tile
+// would be half waste: 12 rows of A (two 6-row groups) against one B panel, row i of the tile
+// in Z(4+i). Each A value is used once, so it is broadcast inside the FMA (embedded broadcast).
+
+// Accumulate the 12 broadcast A values (memory operands a0..a11) times the B row in Z0 into
+// the tile Z4..Z15.
+#define FMA12(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) \
+	VFMADD231PS.BCST a0, Z0, Z4 \
+	VFMADD231PS.BCST a1, Z0, Z5 \
+	VFMADD231PS.BCST a2, Z0, Z6 \
+	VFMADD231PS.BCST a3, Z0, Z7 \
+	VFMADD231PS.BCST a4, Z0, Z8 \
+	VFMADD231PS.BCST a5, Z0, Z9 \
+	VFMADD231PS.BCST a6, Z0, Z10 \
+	VFMADD231PS.BCST a7, Z0, Z11 \
+	VFMADD231PS.BCST a8, Z0, Z12 \
+	VFMADD231PS.BCST a9, Z0, Z13 \
+	VFMADD231PS.BCST a10, Z0, Z14 \
+	VFMADD231PS.BCST a11, Z0, Z15
+
+// Store row i of a 12×16 tile (one ZMM register) at DX, adding the old values first when
+// accumulating, then advance DX by one row of C (R8 bytes).
+#define ROWADD1(r) \
+	VADDPS  (DX), r, r \
+	VMOVUPS r, (DX) \
+	ADDQ    R8, DX
+
+#define ROWSET1(r) \
+	VMOVUPS r, (DX) \
+	ADDQ    R8, DX
+
+// STORE12 is STORE for the 12×16 tile.
+#define STORE12 \
+	TESTQ AX, AX \
+	JE    set \
+	ROWADD1(Z4) \
+	ROWADD1(Z5) \
+	ROWADD1(Z6) \
+	ROWADD1(Z7) \
+	ROWADD1(Z8) \
+	ROWADD1(Z9) \
+	ROWADD1(Z10) \
+	ROWADD1(Z11) \
+	ROWADD1(Z12) \
+	ROWADD1(Z13) \
+	ROWADD1(Z14) \
+	ROWADD1(Z15) \
+	VZEROUPPER \
+	RET \
+set: \
+	ROWSET1(Z4) \
+	ROWSET1(Z5) \
+	ROWSET1(Z6) \
+	ROWSET1(Z7) \
+	ROWSET1(Z8) \
+	ROWSET1(Z9) \
+	ROWSET1(Z10) \
+	ROWSET1(Z11) \
+	ROWSET1(Z12) \
+	ROWSET1(Z13) \
+	ROWSET1(Z14) \
+	ROWSET1(Z15) \
+	VZEROUPPER
+
+// func kernelTallAVX512(k int, a, b, c *float32, ldc int, accum bool)
+//
+// c[i*ldc+j] (+)= Σ_{p<k} A[i][p]·b[p*16+j] for i < 12, j < 16, where A[i][p] is a[p*6+i] for
+// i < 6 and a[6k+p*6+i-6] after (two packed A panels).
+TEXT ·kernelTallAVX512(SB), NOSPLIT, $0-41
+	MOVQ  k+0(FP), CX
+	MOVQ  a+8(FP), SI
+	MOVQ  b+16(FP), DI
+	LEAQ  (CX)(CX*2), R9
+	SHLQ  $3, R9
+	ADDQ  SI, R9 // second panel: a + 6·k values
+	ZERO12
+	TESTQ CX, CX
+	JE    tstore
+
+tloop:
+	VMOVUPS (DI), Z0
+	FMA12(0(SI), 4(SI), 8(SI), 12(SI), 16(SI), 20(SI), 0(R9), 4(R9), 8(R9), 12(R9), 16(R9), 20(R9))
+	ADDQ    $24, SI
+	ADDQ    $24, R9
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     tloop
+
+tstore:
+	MOVQ    c+24(FP), DX
+	MOVQ    ldc+32(FP), R8
+	SHLQ    $2, R8
+	MOVBLZX accum+40(FP), AX
+	STORE12
+	RET
+
+// func kernelPatchesTallAVX512(k int, img *float32, off *int, pos *[12]int, b, c *float32, ldc int, accum bool)
+//
+// The 12×16 tile of C (+)= Σ_{p<k} img[pos[i]+off[p]]·b[p*16+j]. The 12 patch pointers take
+// every general register but four (BP included: the frame makes the assembler save it), so the
+// loop ends by comparing with an end pointer kept on the stack.
+TEXT ·kernelPatchesTallAVX512(SB), NOSPLIT, $8-57
+	MOVQ k+0(FP), CX
+	MOVQ off+16(FP), R8
+	LEAQ (R8)(CX*8), AX
+	MOVQ AX, 0(SP) // end of off
+	MOVQ b+32(FP), DI
+	ZERO12
+	TESTQ CX, CX
+	JE    qstore
+
+	// Patch pointers img + 4·pos[i]: SI, BX, CX, DX, R9..R15, BP.
+	MOVQ img+8(FP), AX
+	MOVQ pos+24(FP), BP
+	MOVQ 0(BP), SI
+	LEAQ (AX)(SI*4), SI
+	MOVQ 8(BP), BX
+	LEAQ (AX)(BX*4), BX
+	MOVQ 16(BP), CX
+	LEAQ (AX)(CX*4), CX
+	MOVQ 24(BP), DX
+	LEAQ (AX)(DX*4), DX
+	MOVQ 32(BP), R9
+	LEAQ (AX)(R9*4), R9
+	MOVQ 40(BP), R10
+	LEAQ (AX)(R10*4), R10
+	MOVQ 48(BP), R11
+	LEAQ (AX)(R11*4), R11
+	MOVQ 56(BP), R12
+	LEAQ (AX)(R12*4), R12
+	MOVQ 64(BP), R13
+	LEAQ (AX)(R13*4), R13
+	MOVQ 72(BP), R14
+	LEAQ (AX)(R14*4), R14
+	MOVQ 80(BP), R15
+	LEAQ (AX)(R15*4), R15
+	MOVQ 88(BP), BP
+	LEAQ (AX)(BP*4), BP
+
+qloop:
+	MOVQ    (R8), AX // off[p]
+	VMOVUPS (DI), Z0
+	FMA12((SI)(AX*4), (BX)(AX*4), (CX)(AX*4), (DX)(AX*4), (R9)(AX*4), (R10)(AX*4), (R11)(AX*4), (R12)(AX*4), (R13)(AX*4), (R14)(AX*4), (R15)(AX*4), (BP)(AX*4))
+	ADDQ    $8, R8
+	ADDQ    $64, DI
+	CMPQ    R8, 0(SP)
+	JNE     qloop
+
+qstore:
+	MOVQ    c+40(FP), DX
+	MOVQ    ldc+48(FP), R8
+	SHLQ    $2, R8
+	MOVBLZX accum+56(FP), AX
+	STORE12
+	RET
+
+// func kernelRowsATallAVX512(nseg, seglen, skip int, a *float32, aoff *[12]int, b, c *float32, ldc int, accum bool)
+//
+// The 12×16 tile of C (+)= Σ_p A[i][p]·b[p*16+j] over p < nseg·seglen, row i of A read in
+// place from a+aoff[i] in nseg runs of seglen values, skip values apart. The 12 row pointers
+// take every general register but three, so the loop counts live on the stack: 0(SP) is the end
+// of the current run in B, 8(SP) the runs left.
+TEXT ·kernelRowsATallAVX512(SB), NOSPLIT, $16-65
+	MOVQ b+40(FP), DI
+	ZERO12
+	MOVQ  nseg+0(FP), AX
+	MOVQ  seglen+8(FP), BX
+	TESTQ AX, AX
+	JE    rstore
+	TESTQ BX, BX
+	JE    rstore
+	MOVQ  AX, 8(SP)
+
+	// Row pointers a + 4·aoff[i]: SI, CX, DX, R8..R15, BP.
+	MOVQ a+24(FP), AX
+	MOVQ aoff+32(FP), BP
+	MOVQ 0(BP), SI
+	LEAQ (AX)(SI*4), SI
+	MOVQ 8(BP), CX
+	LEAQ (AX)(CX*4), CX
+	MOVQ 16(BP), DX
+	LEAQ (AX)(DX*4), DX
+	MOVQ 24(BP), R8
+	LEAQ (AX)(R8*4), R8
+	MOVQ 32(BP), R9
+	LEAQ (AX)(R9*4), R9
+	MOVQ 40(BP), R10
+	LEAQ (AX)(R10*4), R10
+	MOVQ 48(BP), R11
+	LEAQ (AX)(R11*4), R11
+	MOVQ 56(BP), R12
+	LEAQ (AX)(R12*4), R12
+	MOVQ 64(BP), R13
+	LEAQ (AX)(R13*4), R13
+	MOVQ 72(BP), R14
+	LEAQ (AX)(R14*4), R14
+	MOVQ 80(BP), R15
+	LEAQ (AX)(R15*4), R15
+	MOVQ 88(BP), BP
+	LEAQ (AX)(BP*4), BP
+	XORQ BX, BX // byte offset of the current A column in every row
+
+rrun:
+	MOVQ seglen+8(FP), AX
+	SHLQ $6, AX
+	ADDQ DI, AX
+	MOVQ AX, 0(SP) // end of this run's steps in B
+
+rstep:
+	VMOVUPS (DI), Z0
+	FMA12((SI)(BX*1), (CX)(BX*1), (DX)(BX*1), (R8)(BX*1), (R9)(BX*1), (R10)(BX*1), (R11)(BX*1), (R12)(BX*1), (R13)(BX*1), (R14)(BX*1), (R15)(BX*1), (BP)(BX*1))
+	ADDQ    $4, BX
+	ADDQ    $64, DI
+	CMPQ    DI, 0(SP)
+	JNE     rstep
+
+	MOVQ skip+16(FP), AX
+	LEAQ (BX)(AX*4), BX
+	DECQ 8(SP)
+	JNE  rrun
+
+rstore:
+	MOVQ    c+48(FP), DX
+	MOVQ    ldc+56(FP), R8
+	SHLQ    $2, R8
+	MOVBLZX accum+64(FP), AX
+	STORE12
+	RET
