@@ -8,11 +8,11 @@ import "golang.org/x/sys/cpu"
 // and OS support for the YMM state, which x/sys/cpu folds into HasAVX2.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// useWide selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 and 12×16 tiles
-// (see wide.go); the AVX2 kernels do the 6×16 tiles at the edges. They need
-// AVX512F, and OS support for the ZMM and opmask state, which x/sys/cpu folds into
-// HasAVX512F; GODEBUG=cpu.avx512f=off turns them off.
-var useWide = useAsm && cpu.X86.HasAVX512F
+// useAVX512 selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 and 12×16
+// tiles (see wide.go); the AVX2 kernels do the 6×16 tiles at the edges. They need AVX512F, and
+// OS support for the ZMM and opmask state, which x/sys/cpu folds into HasAVX512F;
+// GODEBUG=cpu.avx512f=off turns them off.
+var useAVX512 = useAsm && cpu.X86.HasAVX512F
 
 // kernelAVX2 is kernelGo in AVX2/FMA assembly (kernel_amd64.s).
 //
@@ -89,7 +89,7 @@ func kernelRowsAAVX512(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *
 func kernelPatchesAVX512(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool)
 
 func kernelWide(k int, a, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelAVX512(k, a, b, c, ldc, accum)
 		return
 	}
@@ -97,7 +97,7 @@ func kernelWide(k int, a, b, c *float32, ldc int, accum bool) {
 }
 
 func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelRowsAAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
 		return
 	}
@@ -105,7 +105,7 @@ func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *fl
 }
 
 func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelPatchesAVX512(k, img, off, pos, b, c, ldc, accum)
 		return
 	}
@@ -122,7 +122,7 @@ func kernelRowsATallAVX512(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int
 func kernelPatchesTallAVX512(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool)
 
 func kernelTall(k int, a, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelTallAVX512(k, a, b, c, ldc, accum)
 		return
 	}
@@ -130,7 +130,7 @@ func kernelTall(k int, a, b, c *float32, ldc int, accum bool) {
 }
 
 func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelRowsATallAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
 		return
 	}
@@ -138,7 +138,7 @@ func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c
 }
 
 func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
-	if useWide {
+	if useAVX512 {
 		kernelPatchesTallAVX512(k, img, off, pos, b, c, ldc, accum)
 		return
 	}

@@ -3,8 +3,8 @@
 package gemm
 
 const (
-	useAsm  = false
-	useWide = false
+	useAsm    = false
+	useAVX512 = false
 )
 
 func kernel(k int, a, b, c *float32, ldc int, accum bool) { kernelGo(k, a, b, c, ldc, accum) }

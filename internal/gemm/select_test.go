@@ -14,7 +14,7 @@ func TestGODEBUGSelectsGo(t *testing.T) {
 		t.Fatal("GODEBUG=cpu.avx2=off, but the AVX2 kernels are selected")
 	}
 	switch {
-	case useWide:
+	case useAVX512:
 		t.Log("kernels: AVX-512 and AVX2/FMA assembly")
 	case useAsm:
 		t.Log("kernels: AVX2/FMA assembly")
@@ -27,7 +27,7 @@ func TestGODEBUGSelectsGo(t *testing.T) {
 // tests, must leave only the AVX2 kernels (or the Go ones) selected.
 func TestGODEBUGSelectsAVX2(t *testing.T) {
 	off := strings.Contains(","+os.Getenv("GODEBUG")+",", ",cpu.avx512f=off,")
-	if off && useWide {
+	if off && useAVX512 {
 		t.Fatal("GODEBUG=cpu.avx512f=off, but the AVX-512 kernels are selected")
 	}
 }

@@ -19,9 +19,9 @@ import (
 
 // withGo runs f with the pure-Go kernels selected.
 func withGo(f func()) {
-	savedAsm, savedWide := useAsm, useWide
-	useAsm, useWide = false, false
-	defer func() { useAsm, useWide = savedAsm, savedWide }()
+	savedAsm, savedAVX512 := useAsm, useAVX512
+	useAsm, useAVX512 = false, false
+	defer func() { useAsm, useAVX512 = savedAsm, savedAVX512 }()
 	f()
 }
 
@@ -237,8 +237,8 @@ func TestKernelsSelected(t *testing.T) {
 	if want := cpu.X86.HasAVX2 && cpu.X86.HasFMA; useAsm != want {
 		t.Errorf("assembly selected: %v; CPU (as GODEBUG leaves it) has AVX2 %v, FMA %v", useAsm, cpu.X86.HasAVX2, cpu.X86.HasFMA)
 	}
-	if want := useAsm && cpu.X86.HasAVX512F; useWide != want {
-		t.Errorf("AVX-512 kernels selected: %v; AVX2 kernels %v, CPU (as GODEBUG leaves it) has AVX512F %v", useWide, useAsm, cpu.X86.HasAVX512F)
+	if want := useAsm && cpu.X86.HasAVX512F; useAVX512 != want {
+		t.Errorf("AVX-512 kernels selected: %v; AVX2 kernels %v, CPU (as GODEBUG leaves it) has AVX512F %v", useAVX512, useAsm, cpu.X86.HasAVX512F)
 	}
 }
 

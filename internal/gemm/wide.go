@@ -2,7 +2,7 @@ package gemm
 
 import "unsafe"
 
-// Wide and tall tiles. Where the AVX-512 kernels are selected (useWide), the drivers compute C
+// Wide and tall tiles. Where the AVX-512 kernels are selected (useAVX512), the drivers compute C
 // in 6×32 tiles from two adjacent packed B panels wherever more than 16 columns remain, in
 // 12×16 tiles (two 6-row groups of A against one B panel) in a last block of at most 16
 // columns wherever more than 6 rows remain, and in 6×16 tiles elsewhere. A wide or tall tile is
@@ -15,7 +15,7 @@ const nw = 2 * nr
 
 // tileWidth is the width of the tiles the drivers compute where cols columns of C remain.
 func tileWidth(cols int) int {
-	if useWide && cols > nr {
+	if useAVX512 && cols > nr {
 		return nw
 	}
 	return nr
@@ -24,7 +24,7 @@ func tileWidth(cols int) int {
 // tileHeight is the height of the tile the drivers compute, in a column block of width wn,
 // where rows rows of C remain.
 func tileHeight(wn, rows int) int {
-	if useWide && wn == nr && rows > mr {
+	if useAVX512 && wn == nr && rows > mr {
 		return 2 * mr
 	}
 	return mr

@@ -17,15 +17,15 @@ import (
 
 // withAVX2 runs f with the AVX-512 kernels switched off.
 func withAVX2(f func()) {
-	saved := useWide
-	useWide = false
-	defer func() { useWide = saved }()
+	saved := useAVX512
+	useAVX512 = false
+	defer func() { useAVX512 = saved }()
 	f()
 }
 
 func needWide(t *testing.T) {
 	t.Helper()
-	if !useWide {
+	if !useAVX512 {
 		t.Skip("no AVX-512 kernels selected (no AVX512F, or GODEBUG=cpu.avx512f=off)")
 	}
 }
