@@ -76,11 +76,14 @@ torch_bench() {
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $cores cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-# internal/gemm picks its micro-kernel the same way (kernel_amd64.go).
+# internal/gemm picks its micro-kernels the same way (kernel_amd64.go), GODEBUG included.
 kernel=go
-if [ "$(go env GOARCH)" = amd64 ] && [[ "${GOFLAGS:-}" != *purego* ]] &&
+if [ "$(go env GOARCH)" = amd64 ] && [[ "${GOFLAGS:-}" != *purego* ]] && [[ ",${GODEBUG:-}," != *,cpu.avx2=off,* ]] &&
 	grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null; then
 	kernel=avx2-fma
+	if [[ ",${GODEBUG:-}," != *,cpu.avx512f=off,* ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+		kernel=avx512f+avx2-fma
+	fi
 fi
 echo "go: $(go version | cut -d' ' -f3-), gemm micro-kernel: $kernel"
 if [ "$have_torch" = 1 ]; then

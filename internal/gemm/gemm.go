@@ -20,7 +20,7 @@ const (
 // buffers holds the packed blocks of one goroutine.
 type buffers struct {
 	a, b []float32
-	tile [mr * nr]float32
+	tile [mr * nw]float32 // one tile: 6×16, 6×32 or 12×16
 }
 
 var pool = sync.Pool{New: func() any { return new(buffers) }}
@@ -159,36 +159,40 @@ func sgemm(bufs *buffers, tA, tB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-// macro runs the micro-kernel over an mb×nb block of C from packed panels. Tiles that
-// overhang the block are computed into a scratch tile and the valid part copied out, with
-// the same arithmetic as a full tile.
+// macro runs the micro-kernels over an mb×nb block of C from packed panels, in tiles of
+// tileHeight rows and tileWidth columns. Tiles that overhang the block are computed into a
+// scratch tile and the valid part copied out, with the same arithmetic as a full tile.
 func macro(bufs *buffers, kb, mb, nb int, ap, bp, c []float32, ldc int, accum bool) {
-	for jr := 0; jr < nb; jr += nr {
-		bpan := bp[jr*kb : (jr+nr)*kb]
-		w := min(nr, nb-jr)
-		for ir := 0; ir < mb; ir += mr {
-			apan := ap[ir*kb : (ir+mr)*kb]
-			h := min(mr, mb-ir)
+	for jr := 0; jr < nb; {
+		wn := tileWidth(nb - jr)
+		bpan := bp[jr*kb : (jr+wn)*kb]
+		w := min(wn, nb-jr)
+		for ir := 0; ir < mb; {
+			hn := tileHeight(wn, mb-ir)
+			apan := ap[ir*kb : (ir+hn)*kb]
+			h := min(hn, mb-ir)
 			off := ir*ldc + jr
-			if h == mr && w == nr {
-				_ = c[off+(mr-1)*ldc+nr-1] // the kernel writes rows off..off+5·ldc, 16 wide
-				kernel(kb, &apan[0], &bpan[0], &c[off], ldc, accum)
-				continue
-			}
-			t := &bufs.tile
-			kernel(kb, &apan[0], &bpan[0], &t[0], nr, false)
-			for i := range h {
-				row := c[off+i*ldc : off+i*ldc+w]
-				trow := t[i*nr : i*nr+w]
-				if accum {
-					for j, v := range trow {
-						row[j] += v
+			if h == hn && w == wn {
+				_ = c[off+(hn-1)*ldc+wn-1] // the kernel writes hn rows from off, wn wide
+				packedTile(hn, wn, kb, &apan[0], &bpan[0], &c[off], ldc, accum)
+			} else {
+				t := &bufs.tile
+				packedTile(hn, wn, kb, &apan[0], &bpan[0], &t[0], wn, false)
+				for i := range h {
+					row := c[off+i*ldc : off+i*ldc+w]
+					trow := t[i*wn : i*wn+w]
+					if accum {
+						for j, v := range trow {
+							row[j] += v
+						}
+					} else {
+						copy(row, trow)
 					}
-				} else {
-					copy(row, trow)
 				}
 			}
+			ir += hn
 		}
+		jr += wn
 	}
 }
 

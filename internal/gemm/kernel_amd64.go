@@ -8,6 +8,12 @@ import "golang.org/x/sys/cpu"
 // and OS support for the YMM state, which x/sys/cpu folds into HasAVX2.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512 selects the AVX-512 micro-kernels (wide_amd64.s), which compute 6×32 and 12×16
+// tiles (see wide.go); the AVX2 kernels do the 6×16 tiles at the edges. They need AVX512F, and
+// OS support for the ZMM and opmask state, which x/sys/cpu folds into HasAVX512F;
+// GODEBUG=cpu.avx512f=off turns them off.
+var useAVX512 = useAsm && cpu.X86.HasAVX512F
+
 // kernelAVX2 is kernelGo in AVX2/FMA assembly (kernel_amd64.s).
 //
 //go:noescape
@@ -68,4 +74,73 @@ func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
 		return
 	}
 	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
+}
+
+// The AVX-512 kernels (wide_amd64.s) compute what their *Pair twins in wide.go compute, bit
+// for bit: kernelAVX512 is kernelPair, kernelTallAVX512 kernelTallPair, and so on.
+//
+//go:noescape
+func kernelAVX512(k int, a, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelRowsAAVX512(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelPatchesAVX512(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool)
+
+func kernelWide(k int, a, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelAVX512(k, a, b, c, ldc, accum)
+		return
+	}
+	kernelPair(k, a, b, c, ldc, accum)
+}
+
+func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelRowsAAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+		return
+	}
+	kernelRowsAPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelPatchesAVX512(k, img, off, pos, b, c, ldc, accum)
+		return
+	}
+	kernelPatchesPair(k, img, off, pos, b, c, ldc, accum)
+}
+
+//go:noescape
+func kernelTallAVX512(k int, a, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelRowsATallAVX512(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool)
+
+//go:noescape
+func kernelPatchesTallAVX512(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool)
+
+func kernelTall(k int, a, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelTallAVX512(k, a, b, c, ldc, accum)
+		return
+	}
+	kernelTallPair(k, a, b, c, ldc, accum)
+}
+
+func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelRowsATallAVX512(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+		return
+	}
+	kernelRowsATallPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	if useAVX512 {
+		kernelPatchesTallAVX512(k, img, off, pos, b, c, ldc, accum)
+		return
+	}
+	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
 }

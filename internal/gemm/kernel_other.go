@@ -2,7 +2,10 @@
 
 package gemm
 
-const useAsm = false
+const (
+	useAsm    = false
+	useAVX512 = false
+)
 
 func kernel(k int, a, b, c *float32, ldc int, accum bool) { kernelGo(k, a, b, c, ldc, accum) }
 
@@ -20,4 +23,24 @@ func sparseDW(groups, nnz int, bases, pos *int, g, img, dw *float32) {
 
 func sparseDX(groups, nnz int, bases, pos *int, g, w, dimg *float32) {
 	sparseDXGo(groups, nnz, bases, pos, g, w, dimg)
+}
+
+func kernelWide(k int, a, b, c *float32, ldc int, accum bool) { kernelPair(k, a, b, c, ldc, accum) }
+
+func kernelRowsAWide(nseg, seglen, skip int, a *float32, aoff *[mr]int, b, c *float32, ldc int, accum bool) {
+	kernelRowsAPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesWide(k int, img *float32, off *int, pos *[mr]int, b, c *float32, ldc int, accum bool) {
+	kernelPatchesPair(k, img, off, pos, b, c, ldc, accum)
+}
+
+func kernelTall(k int, a, b, c *float32, ldc int, accum bool) { kernelTallPair(k, a, b, c, ldc, accum) }
+
+func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	kernelRowsATallPair(nseg, seglen, skip, a, aoff, b, c, ldc, accum)
+}
+
+func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
+	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
 }

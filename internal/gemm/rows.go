@@ -49,19 +49,23 @@ func MulRowsA(a []float32, aoff []int, seg Segments, b *PackedB, beta float32, c
 		panic("gemm: MulRowsA needs B packed after ResetWhole")
 	}
 	bp := b.data
-	var offs [mr]int
-	for jr := 0; jr < n; jr += nr {
-		w := min(nr, n-jr)
-		bpan := bp[jr*k : (jr+nr)*k]
-		for ir := 0; ir < m; ir += mr {
-			h := min(mr, m-ir)
-			for i := range mr {
+	var offs [2 * mr]int
+	for jr := 0; jr < n; {
+		wn := tileWidth(n - jr)
+		w := min(wn, n-jr)
+		bpan := bp[jr*k : (jr+wn)*k]
+		for ir := 0; ir < m; {
+			hn := tileHeight(wn, m-ir)
+			h := min(hn, m-ir)
+			for i := range hn {
 				offs[i] = aoff[ir+min(i, h-1)] // rows past m repeat the last one
 			}
-			tile(bufs, h, w, c[ir*ldc+jr:], ldc, beta == 1, func(dst *float32, ld int, acc bool) {
-				kernelRowsA(seg.Count, seg.Len, seg.Stride-seg.Len, &a[0], &offs, &bpan[0], dst, ld, acc)
+			tile(bufs, h, w, hn, wn, c[ir*ldc+jr:], ldc, beta == 1, func(dst *float32, ld int, acc bool) {
+				rowsTile(hn, wn, seg.Count, seg.Len, seg.Stride-seg.Len, &a[0], &offs, &bpan[0], dst, ld, acc)
 			})
+			ir += hn
 		}
+		jr += wn
 	}
 }
 
@@ -94,24 +98,28 @@ func MulPatches(img []float32, pos, off []int, b *PackedB, beta float32, c []flo
 	bufs := pool.Get().(*buffers)
 	defer pool.Put(bufs)
 	np := roundUp(n, nr)
-	var rows [mr]int
+	var rows [2 * mr]int
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		accum := beta == 1 || p0 > 0
 		offs := off[p0 : p0+kb]
 		bp := b.data[p0*np : p0*np+kb*np]
-		for jr := 0; jr < n; jr += nr {
-			w := min(nr, n-jr)
-			bpan := bp[jr*kb : (jr+nr)*kb]
-			for ir := 0; ir < m; ir += mr {
-				h := min(mr, m-ir)
-				for i := range mr {
+		for jr := 0; jr < n; {
+			wn := tileWidth(n - jr)
+			w := min(wn, n-jr)
+			bpan := bp[jr*kb : (jr+wn)*kb]
+			for ir := 0; ir < m; {
+				hn := tileHeight(wn, m-ir)
+				h := min(hn, m-ir)
+				for i := range hn {
 					rows[i] = pos[ir+min(i, h-1)] // rows past m repeat the last one
 				}
-				tile(bufs, h, w, c[ir*ldc+jr:], ldc, accum, func(dst *float32, ld int, acc bool) {
-					kernelPatches(kb, &img[0], &offs[0], &rows, &bpan[0], dst, ld, acc)
+				tile(bufs, h, w, hn, wn, c[ir*ldc+jr:], ldc, accum, func(dst *float32, ld int, acc bool) {
+					patchesTile(hn, wn, kb, &img[0], &offs[0], &rows, &bpan[0], dst, ld, acc)
 				})
+				ir += hn
 			}
+			jr += wn
 		}
 	}
 }
@@ -140,18 +148,19 @@ func prologue(m, n, k int, beta float32, c []float32, ldc int) (float32, bool) {
 	return beta, k > 0
 }
 
-// tile runs a kernel on an h×w tile at c: in place when the tile is whole, else into the
-// scratch tile and copies (or adds) the valid part, with the same arithmetic.
-func tile(bufs *buffers, h, w int, c []float32, ldc int, accum bool, kern func(dst *float32, ld int, acc bool)) {
-	if h == mr && w == nr {
-		_ = c[(mr-1)*ldc+nr-1]
+// tile runs a kernel of an hn×wn tile (6×16, 6×32 or 12×16) on an h×w tile at c: in place
+// when the tile is whole, else into the scratch tile and copies (or adds) the valid part, with
+// the same arithmetic.
+func tile(bufs *buffers, h, w, hn, wn int, c []float32, ldc int, accum bool, kern func(dst *float32, ld int, acc bool)) {
+	if h == hn && w == wn {
+		_ = c[(hn-1)*ldc+wn-1]
 		kern(&c[0], ldc, accum)
 		return
 	}
 	t := &bufs.tile
-	kern(&t[0], nr, false)
+	kern(&t[0], wn, false)
 	for i := range h {
-		row, trow := c[i*ldc:i*ldc+w], t[i*nr:i*nr+w]
+		row, trow := c[i*ldc:i*ldc+w], t[i*wn:i*wn+w]
 		if accum {
 			for j, v := range trow {
 				row[j] += v

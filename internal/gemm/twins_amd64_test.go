@@ -19,9 +19,9 @@ import (
 
 // withGo runs f with the pure-Go kernels selected.
 func withGo(f func()) {
-	saved := useAsm
-	useAsm = false
-	defer func() { useAsm = saved }()
+	savedAsm, savedAVX512 := useAsm, useAVX512
+	useAsm, useAVX512 = false, false
+	defer func() { useAsm, useAVX512 = savedAsm, savedAVX512 }()
 	f()
 }
 
@@ -230,11 +230,15 @@ func TestTwinSparse(t *testing.T) {
 	}
 }
 
-// TestKernelsSelected: on a CPU with AVX2 and FMA the assembly is used, unless GODEBUG
-// turns AVX2 off (golang.org/x/sys/cpu reads cpu.<feature>=off from GODEBUG at start-up).
+// TestKernelsSelected: on a CPU with AVX2 and FMA the assembly is used, and the AVX-512
+// kernels too where the CPU has AVX512F, unless GODEBUG turns a feature off
+// (golang.org/x/sys/cpu reads cpu.<feature>=off from GODEBUG at start-up).
 func TestKernelsSelected(t *testing.T) {
 	if want := cpu.X86.HasAVX2 && cpu.X86.HasFMA; useAsm != want {
 		t.Errorf("assembly selected: %v; CPU (as GODEBUG leaves it) has AVX2 %v, FMA %v", useAsm, cpu.X86.HasAVX2, cpu.X86.HasFMA)
+	}
+	if want := useAsm && cpu.X86.HasAVX512F; useAVX512 != want {
+		t.Errorf("AVX-512 kernels selected: %v; AVX2 kernels %v, CPU (as GODEBUG leaves it) has AVX512F %v", useAVX512, useAsm, cpu.X86.HasAVX512F)
 	}
 }
 
