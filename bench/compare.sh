@@ -23,7 +23,9 @@
 #      definition of the targets;
 #   2. one thread each, wall-clock samples/s;
 #   3. one thread each, samples per second of CPU time (Go: the benchmark's cpu-ms/op; PyTorch:
-#      process time) — the least sensitive to other jobs.
+#      process time) — the least sensitive to other jobs. Beside it, both sides' arithmetic
+#      rates (GFLOP per CPU-second, from the analytic FLOPs that bench/fmapeak prints) and the
+#      share of one core's measured FMA peak (bench/fmapeak) that the target would take.
 #
 # On a busy machine PyTorch's OpenMP threads lose far more than Go's goroutines when they have
 # to share cores (they spin at barriers), so comparison 1 then flatters us; the script prints
@@ -42,6 +44,8 @@ cores=$(nproc)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/models.test" ./models
+# One core's FMA peak and each case's arithmetic per sample (bench/fmapeak), for table 3.
+go run ./bench/fmapeak >"$tmp/peak" 2>"$tmp/peak.err" || { cat "$tmp/peak.err" >&2; : >"$tmp/peak"; }
 
 have_torch=1
 if ! "$python" -c 'import torch' >/dev/null 2>&1; then
@@ -116,8 +120,15 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	FILENAME ~ /peak$/ {
+		if ($1 == "flops") mflops[$2] = $3
+		else if ($2 != "-") peak[$1] = $2
+		next
+	}
 	{ v[$1, $2, $3] = v[$1, $2, $3] " " $4 }
 	END {
+		top = ("avx512" in peak) ? peak["avx512"] : peak["avx2"]
+		topname = ("avx512" in peak) ? "AVX-512" : "AVX2"
 		target["train/baseline"] = 1.2; target["train/datamix-k2"] = 1.2; target["infer/batch500"] = 1.5
 		ncases = split("train/baseline train/datamix-k2 infer/batch500 " \
 			"train/mnist-resnet8 train/mnist-resnet8-k2 infer/mnist-resnet8-batch500 infer/mnist-resnet8-batch64 " \
@@ -129,17 +140,36 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 		for (m = 1; m <= 3; m++) {
 			print ""
 			print title[m]
-			if (have_torch == 1) printf "%-30s %10s %10s %7s %7s  %s\n", "case", "ours", "pytorch", "ratio", "target", "status"
-			else printf "%-30s %10s\n", "case", "ours"
+			gf = (m == 3 && top > 0)
+			if (have_torch == 1) printf "%-30s %10s %10s %7s %7s  %" (gf ? "-8" : "") "s", "case", "ours", "pytorch", "ratio", "target", "status"
+			else printf "%-30s %10s", "case", "ours"
+			if (gf) printf " %9s %9s %s", "ours GF/s", "torch GF/s", (have_torch == 1 ? " target needs" : "")
+			printf "\n"
 			for (k = 1; k <= ncases; k++) {
 				c = order[k]
 				if (!(("go", m, c) in v)) { printf "%-30s %10s\n", c, "missing"; bad = 1; continue }
 				ours = median(v["go", m, c])
-				if (have_torch != 1) { printf "%-30s %10.1f\n", c, ours; continue }
+				if (have_torch != 1) {
+					printf "%-30s %10.1f", c, ours
+					if (gf) printf " %9.1f", ours * mflops[c] / 1e3
+					printf "\n"
+					continue
+				}
 				theirs = median(v["torch", m, c])
 				ratio = theirs > 0 ? ours / theirs : 0
-				printf "%-30s %10.1f %10.1f %6.2fx %6.1fx  %s\n", c, ours, theirs, ratio, target[c], (ratio >= target[c] ? "met" : "NOT MET")
+				printf "%-30s %10.1f %10.1f %6.2fx %6.1fx  %" (gf ? "-8" : "") "s", c, ours, theirs, ratio, target[c], (ratio >= target[c] ? "met" : "NOT MET")
+				if (gf) printf " %9.1f %9.1f  %5.0f%% of peak", ours * mflops[c] / 1e3, theirs * mflops[c] / 1e3, 100 * target[c] * theirs * mflops[c] / 1e3 / top
+				printf "\n"
 			}
+		}
+		if (top > 0) {
+			print ""
+			printf "GF/s: GFLOP per CPU-second from the analytic FLOPs of the networks (a training step as three\n"
+			printf "forward passes; dense-equivalent: the mnist-cnn backward pass skips the zeros after max-pooling,\n"
+			printf "so its figures exceed the work done); peak: the %s FMA throughput of one core, %.1f GFLOP/s (AVX2 %.1f; go run\n", topname, top, peak["avx2"]
+			print "./bench/fmapeak). \"target needs\" is the arithmetic rate that the target times the PyTorch rate"
+			print "would take, as a share of that peak: a direct convolution cannot pass 100%, and dense kernels"
+			print "rarely pass 70-80% of it."
 		}
 		if (have_torch == 1 && load > cores / 2) {
 			print ""
@@ -147,4 +177,4 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 			print "suffer more from that than goroutines, so table 1 flatters us; tables 2 and 3 are steadier."
 		}
 		exit bad
-	}' "$tmp/all"
+	}' "$tmp/peak" "$tmp/all"
