@@ -166,8 +166,9 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 			print ""
 			printf "GF/s: GFLOP per CPU-second from the analytic FLOPs of the networks (a training step as three\n"
 			printf "forward passes; dense-equivalent: the mnist-cnn backward pass skips the zeros after max-pooling,\n"
-			printf "so its figures exceed the work done); peak: the %s FMA throughput of one core, %.1f GFLOP/s (AVX2 %.1f; go run\n", topname, top, peak["avx2"]
-			print "./bench/fmapeak). \"target needs\" is the arithmetic rate that the target times the PyTorch rate"
+			printf "so its figures exceed the work done).\n"
+			printf "Peak: the %s FMA throughput of one core, %.1f GFLOP/s (AVX2 %.1f; go run ./bench/fmapeak).\n", topname, top, peak["avx2"]
+			print "\"target needs\" is the arithmetic rate that the target times the PyTorch rate"
 			print "would take, as a share of that peak: a direct convolution cannot pass 100%, and dense kernels"
 			print "rarely pass 70-80% of it."
 		}
