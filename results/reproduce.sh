@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
 	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool
-	mnist-resnet8 fashion-mnist-privacy defences attacks-learned)
+	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences attacks-learned privacy-strongest)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
