@@ -154,6 +154,20 @@ func TestInverterSplit0(t *testing.T) {
 	}
 }
 
+// headDist is the squared distance between the head outputs of images x and target.
+func headDist(t *testing.T, f *Inferer, x, target []float32) float64 {
+	t.Helper()
+	h := make([]float32, len(target))
+	if err := f.Head(h, x); err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	for i, v := range h {
+		s += math.Pow(float64(v-target[i]), 2)
+	}
+	return s
+}
+
 // TestInverterSplit1 inverts a random mnist-cnn's split-1 head: the feature distance falls to
 // a tenth of the grey start's, the images stay in [0,1], and the prior keeps them smoother
 // than the same inversion without it.
@@ -172,17 +186,7 @@ func TestInverterSplit1(t *testing.T) {
 	if err := f.Head(target, ds.Test.X[:batch*net.InputDim()]); err != nil {
 		t.Fatal(err)
 	}
-	dist := func(x []float32) float64 {
-		h := make([]float32, len(target))
-		if err := f.Head(h, x); err != nil {
-			t.Fatal(err)
-		}
-		var s float64
-		for i, v := range h {
-			s += math.Pow(float64(v-target[i]), 2)
-		}
-		return s
-	}
+	dist := func(x []float32) float64 { return headDist(t, f, x, target) }
 	tv := func(x []float32) float64 {
 		var s float64
 		tvOp{n: batch, c: 1, h: 28, w: 28, eps: TVEps}.terms(x, func(_, _, _ int, _, _, t float64) { s += t })
@@ -239,17 +243,7 @@ func TestInverterBatchNormHead(t *testing.T) {
 		if err := f.Head(target, truth); err != nil {
 			t.Fatal(err)
 		}
-		dist := func(x []float32) float64 {
-			h := make([]float32, len(target))
-			if err := f.Head(h, x); err != nil {
-				t.Fatal(err)
-			}
-			var s float64
-			for i, v := range h {
-				s += math.Pow(float64(v-target[i]), 2)
-			}
-			return s
-		}
+		dist := func(x []float32) float64 { return headDist(t, f, x, target) }
 		mse := func(x []float32) float64 {
 			var s float64
 			for i, v := range x {
