@@ -36,6 +36,8 @@ func metricAxis(m string) string {
 		return "SSIM (1 = identical)"
 	case strings.HasSuffix(m, "_psnr"):
 		return "PSNR (dB)"
+	case strings.HasSuffix(m, "_psnr_median"):
+		return "median PSNR (dB)"
 	case strings.HasSuffix(m, "_corr"):
 		return "mean |correlation| (0 to 1)"
 	case strings.HasSuffix(m, "_acc"):

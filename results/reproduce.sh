@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the committed reproduction outputs in results/: runs each config (the paper's in
-# configs/paper/, the headline configs/mnist-k2.yaml, configs/shuffle-pool.yaml and
-# configs/attacks-learned.yaml) into
+# configs/paper/, the headline configs/mnist-k2.yaml and configs/shuffle-pool.yaml) into
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
 # logs (not the checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 4.5 hours on 2 cores)
+#   bash results/reproduce.sh                      # all of them (≈ 6.5 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
@@ -16,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
 	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool
-	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences attacks-learned privacy-strongest)
+	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences privacy-strongest)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
@@ -34,7 +33,6 @@ for name in "${names[@]}"; do
 	dst=results/paper/$name
 	if [ "$name" = mnist-k2 ]; then cfg=configs/mnist-k2.yaml dst=results/mnist-k2; fi
 	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi # not a paper claim
-	if [ "$name" = attacks-learned ]; then cfg=configs/attacks-learned.yaml dst=results/attacks-learned; fi
 	echo "== $name: $cfg" >&2
 	runs/runexp run -config "$cfg" -out "runs/$name"
 	rm -rf "$dst" && mkdir -p "$dst"
