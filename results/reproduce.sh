@@ -15,7 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
 	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool
-	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences privacy-strongest)
+	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences privacy-strongest
+	mnist-resnet8-accuracy-vs-group-size mnist-resnet8-edge-cost-vs-split mnist-resnet8-privacy
+	fashion-mnist-resnet8-accuracy-vs-group-size fashion-mnist-resnet8-edge-cost-vs-split
+	fashion-mnist-resnet8-privacy)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
