@@ -4,7 +4,7 @@
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
 # logs (not the checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 6.5 hours on 2 cores)
+#   bash results/reproduce.sh                      # all of them (≈ 9 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
