@@ -211,7 +211,7 @@ func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, 
 		}
 		l.Color, l.Dashes = color.NRGBA{R: 0xbd, A: 255}, budgetDashes
 		p.Add(l)
-		pl.legend(p, "SSIM 0.30: to its right a digit is recognisable", l)
+		pl.legend(p, "SSIM 0.30: to its right an image is recognisable", l)
 	}
 	// The front as a step line: from each point right to the next one's leakage, then up.
 	var steps plotter.XYs
