@@ -37,6 +37,18 @@ for name in "${names[@]}"; do
 	if [ "$name" = mnist-k2 ]; then cfg=configs/mnist-k2.yaml dst=results/mnist-k2; fi
 	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi # not a paper claim
 	echo "== $name: $cfg" >&2
+	# A cell's ID hashes every setting that makes it (the attacks included), so a cell that
+	# another run in runs/ finished is this config's cell too: copy it rather than retrain it
+	# (the baseline and split-1 cells of the accuracy and edge-cost runs are shared this way).
+	for id in $(runs/runexp cells -config "$cfg" | cut -f2 | cut -d' ' -f1); do
+		[ -f "runs/$name/cells/$id/row.json" ] && continue
+		for src in runs/*/cells/"$id"; do
+			if [ -f "$src/row.json" ]; then
+				mkdir -p "runs/$name/cells" && cp -r "$src" "runs/$name/cells/"
+				break
+			fi
+		done
+	done
 	runs/runexp run -config "$cfg" -out "runs/$name"
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
