@@ -5,11 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
-	"github.com/datamix/harness/defence"
-	"github.com/datamix/harness/mixing"
 )
 
 // Spec configures one attack; the experiment config's attacks: entries map onto it.
@@ -112,35 +109,22 @@ func UploadDim(n Network) int {
 	return d
 }
 
-// Capture is one recorded exchange between the edge and the cloud while serving the victims:
-// what the cloud observed, and the edge's secrets (the truth) that only the scorers read.
+// Capture is the pipeline's record of serving the victims (datamix.Record): what the cloud
+// observed, and the edge's secrets (the truth) that only the scorers read.
 type Capture struct {
-	Observed
+	datamix.Observed
 	Truth
 }
 
-// Observed is what the cloud observed while serving the victims: all an attack may use of a
-// capture. Uploads (N × UploadDim) and Returns (N × ReturnDim) are in the order the cloud saw
-// them, in groups of K mixtures; shuffling mixes the uploads of one pool (Pool consecutive
-// victims, a shuffling pool) only. K, N, Pool and Shuffled are the public settings of the
-// protocol.
-type Observed struct {
-	K, N, Pool int
-	Shuffled   bool
-	// Uploads (N × UploadDim) and Returns (N × ReturnDim) in the order the cloud saw them.
-	Uploads, Returns []float32
-}
-
-// Truth is the edge's side of a capture, which the cloud never sees: the scorers compare an
-// attack's estimate with it, and an attack is given a part of it only through an oracle
-// setting that names that part (Spec.Grouping oracle: Pos). Victim i is the i-th test image;
-// groups are consecutive victims [g·K, (g+1)·K), and upload j of group g (its j-th mixture,
-// C_g row j) is sent at position Pos[g·K + j]. Without shuffling Pos is the identity.
+// Truth is the edge's side of a capture, which the cloud never sees: the victims, and the
+// secrets of serving them (datamix.Secrets: their unmixed head outputs, the upload position of
+// each victim's mixture, each group's C). The scorers compare an attack's estimate with it,
+// and an attack is given a part of it only through an oracle setting that names that part
+// (Spec.Grouping oracle: Pos). Victim i is the i-th test image; groups are consecutive
+// victims [g·K, (g+1)·K).
 type Truth struct {
-	Images   *datasets.Images // the N victims, with labels
-	Features []float32        // N × UploadDim: each victim's unmixed upload h(x)
-	Pos      []int            // upload position of victim i's mixture
-	C        []*mat.Dense     // per group
+	Images *datasets.Images // the N victims, with labels
+	datamix.Secrets
 }
 
 // inputAt returns, for every upload position, the victim whose mixture row it carries.
@@ -175,15 +159,13 @@ type Env struct {
 	// AttrClasses holds the number of values of each of Attrs (datasets.Dataset.AttrClasses);
 	// nil means every one is binary.
 	AttrClasses []int
-	// Sampler and Guard are the edge's coefficient sampler and conditioning guard. The attacker
-	// draws from the sampler only as Spec.Coefficients allows: under fixed coefficients the
+	// Scheme is the edge's scheme, public like the rest of the protocol: the group size,
+	// shuffling, the coefficient distribution and guard, and the defences with their
+	// strengths. The attacker knows the mechanisms, never their random draws: its simulated
+	// uploads get the same defences, at the same stages, with draws of its own. It draws from
+	// the edge's sampler only as Spec.Coefficients allows: under fixed coefficients the
 	// sampler is the secret C, which only CoefficientsOracle hands over.
-	Sampler mixing.Sampler
-	Guard   mixing.Guard
-	// Defences are the edge's defences (package defence). The attacker knows the mechanism
-	// and its strength, not its random draws: its simulated uploads get the same defences,
-	// at the same stages, with draws of its own.
-	Defences defence.Stack
+	Scheme datamix.Scheme
 	// RNG draws the attacker's auxiliary images, coefficients and initialisations.
 	RNG *rand.Rand
 	// Learner trains the attacker's own networks (decoders, shadow models) and inverts heads
@@ -237,5 +219,5 @@ func Run(s Spec, env *Env) (*Result, error) {
 
 // cell is the cell env's capture comes from.
 func (env *Env) cell() Cell {
-	return Cell{Split: env.Net.Split(), K: env.Capture.K, Shuffled: env.Capture.Shuffled}
+	return Cell{Split: env.Net.Split(), K: env.Scheme.K, Shuffled: env.Scheme.Shuffle}
 }

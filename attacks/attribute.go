@@ -219,7 +219,7 @@ func (a *attack) scoreAttributes(names []string, est Predictions, victims *datas
 		guess := est[name]
 		want := make([]int, len(guess))
 		for p := range guess {
-			want[p] = vals[truth.dominant(at[p], a.obs.K)]
+			want[p] = vals[truth.dominant(at[p], a.k)]
 		}
 		a.metric(AttrColumn(name)+"_acc", metrics.Accuracy(guess, want))
 		a.metric(AttrColumn(name)+"_chance", metrics.Chance(want))

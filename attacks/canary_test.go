@@ -78,17 +78,17 @@ var canaryCells = []canaryCell{
 		ds := testMNIST(t)
 		rng := newRNG(seed)
 		net := newFeatureNet(rng)
-		s := dirichlet(t)
-		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
-			Classes: 10, Sampler: s, RNG: rng})
+		scheme := schemeOf(2, true, dirichlet(t))
+		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 100, scheme, rng), Pool: ds.Train,
+			Classes: 10, Scheme: scheme, RNG: rng})
 	}},
 	{"split 0, fixed C", func(t *testing.T, seed uint64) *Env {
 		ds := testMNIST(t)
 		rng := newRNG(seed)
 		net := newPixelNet(1, 28, 28, rng)
-		s := fixedSampler(t, [][]float64{{0.7, 0.3}, {0.6, 0.4}})
-		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 2, 100, true, s, rng), Pool: ds.Train,
-			Classes: 10, Sampler: s, RNG: rng})
+		scheme := schemeOf(2, true, fixedSampler(t, [][]float64{{0.7, 0.3}, {0.6, 0.4}}))
+		return withCanaryLearner(&Env{Net: net, Capture: capture(t, net, ds.Test, 100, 100, scheme, rng), Pool: ds.Train,
+			Classes: 10, Scheme: scheme, RNG: rng})
 	}},
 }
 
@@ -234,7 +234,7 @@ func scramble(t *testing.T, env *Env, s Spec, rng *rand.Rand) {
 		feat[i] = float32(rng.NormFloat64())
 	}
 	c.Features = feat
-	cs, _, err := mixing.DrawGroups(mixing.Guard{}, dirichlet(t), rng, c.N, c.K)
+	cs, _, err := env.Scheme.WithSampler(dirichlet(t)).Draw(rng, c.N)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,8 +248,8 @@ func scramble(t *testing.T, env *Env, s Spec, rng *rand.Rand) {
 		}
 		c.Pos = pos
 	}
-	if env.Sampler.Name() == "fixed" && !slices.Contains(given, OracleCoefficients) {
-		env.Sampler = fixedSampler(t, [][]float64{{0.2, 0.8}, {0.9, 0.1}})
+	if env.Scheme.Sampler.Name() == "fixed" && !slices.Contains(given, OracleCoefficients) {
+		env.Scheme.Sampler = fixedSampler(t, [][]float64{{0.2, 0.8}, {0.9, 0.1}})
 	}
 	if !s.HeadWeights && env.Net.Split() > 0 {
 		env.Net = otherHead{Network: env.Net, rng: rng}
@@ -276,7 +276,7 @@ func TestLeakCanary(t *testing.T) {
 				if ok, _ := spec.Applies(env.cell()); !ok {
 					continue
 				}
-				if slices.Contains(spec.Oracles(), OracleCoefficients) && env.Sampler.Name() != "fixed" {
+				if slices.Contains(spec.Oracles(), OracleCoefficients) && env.Scheme.Sampler.Name() != "fixed" {
 					continue // the oracle sampler is the known distribution: the default setting
 				}
 				ran = true

@@ -24,9 +24,9 @@ func celebaEnv(t *testing.T) *Env {
 	}
 	rng := newRNG(11)
 	net := newPixelNet(3, 32, 32, rng)
-	s := dirichlet(t)
-	return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 1, 100, false, s, rng), Pool: ds.Train,
-		Classes: 2, Attrs: ds.Attrs, Sampler: s, RNG: rng}
+	scheme := schemeOf(1, false, dirichlet(t))
+	return &Env{Net: net, Capture: capture(t, net, ds.Test, 100, 100, scheme, rng), Pool: ds.Train,
+		Classes: 2, Attrs: ds.Attrs, Scheme: scheme, RNG: rng}
 }
 
 // The attribute attack predicts a dataset's own attributes, named as in the data and reported

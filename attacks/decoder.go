@@ -58,7 +58,7 @@ func (decoder) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	s, desc, err := a.sampler()
+	s, desc, err := a.assumed()
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (decoder) run(a *attack) error {
 	a.note("convolutional decoder (width %d, %d epochs) on %d auxiliary uploads, %d test victims", o.Width, o.Epochs, n, nv)
 	a.note("scored against each upload's dominant member; best_ columns against the member each metric likes best (an oracle choice)")
 	var m *members
-	if obs.K > 1 {
+	if a.k > 1 {
 		fdec, feat, err := a.learnedFeatureDecoder(l, wb, aux)
 		if err != nil {
 			return err
@@ -107,7 +107,7 @@ func (decoder) run(a *attack) error {
 		if err != nil {
 			return err
 		}
-		m.setImages(imgs, obs.K)
+		m.setImages(imgs, a.k)
 		est.Members = &m.Separation
 	}
 

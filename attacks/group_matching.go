@@ -44,8 +44,8 @@ func (groupMatching) run(a *attack) error {
 		same := true
 		for _, p := range g {
 			found[p] = gi
-			want[p] = at[p] / obs.K
-			same = same && at[p]/obs.K == at[g[0]]/obs.K
+			want[p] = at[p] / a.k
+			same = same && at[p]/a.k == at[g[0]]/a.k
 		}
 		if same {
 			exact++
@@ -54,7 +54,7 @@ func (groupMatching) run(a *attack) error {
 	a.metric("acc", float64(exact)/float64(len(est.Groups)))
 	a.metric("ari", metrics.ARI(want, found))
 	a.note("%s affinity, %s", est.Affinity, matchingMethod)
-	a.note("pools of %d shuffled uploads (k = %d), %d test victims", obs.Pool, obs.K, nv)
+	a.note("pools of %d shuffled uploads (k = %d), %d test victims", obs.Pool, a.k, nv)
 	a.note("needs no auxiliary data, no head weights, no coefficient distribution")
 	a.done()
 	return nil
@@ -66,7 +66,7 @@ func (a *attack) recoverGroups(nv int) Grouping {
 	d := len(obs.Uploads) / obs.N
 	var est Grouping
 	for lo := 0; lo < nv; lo += obs.Pool {
-		m := MatchGroups(obs.Uploads[lo*d:(lo+obs.Pool)*d], obs.Pool, d, obs.K, a.Affinity)
+		m := MatchGroups(obs.Uploads[lo*d:(lo+obs.Pool)*d], obs.Pool, d, a.k, a.Affinity)
 		est.Affinity = m.Affinity
 		for _, g := range m.Groups {
 			for i := range g {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
@@ -21,7 +22,8 @@ import (
 type attack struct {
 	Spec
 	env     *Env
-	obs     *Observed
+	obs     *datamix.Observed
+	k       int // the group size
 	res     *Result
 	prefix  string   // the column prefix, Spec.ColumnPrefix
 	setting []string // the items of the setting note, in order
@@ -39,9 +41,9 @@ type attack struct {
 func newAttack(s Spec, env *Env, res *Result) *attack {
 	view := *env
 	view.Capture = nil
-	view.Sampler = nil // reached through sampler, which applies Spec.Coefficients
-	a := &attack{Spec: s, env: &view, obs: &env.Capture.Observed, res: res, prefix: s.ColumnPrefix(),
-		truth: &env.Capture.Truth, edge: env.Sampler}
+	view.Scheme.Sampler = nil // reached through assumed, which applies Spec.Coefficients
+	a := &attack{Spec: s, env: &view, obs: &env.Capture.Observed, k: env.Scheme.K, res: res, prefix: s.ColumnPrefix(),
+		truth: &env.Capture.Truth, edge: env.Scheme.Sampler}
 	if slices.Contains(s.Oracles(), OracleGrouping) {
 		a.oraclePos = env.Capture.Pos
 	}
@@ -85,12 +87,25 @@ func (a *attack) done() {
 	a.res.Notes[a.prefix] = "setting: " + strings.Join(a.setting, "; ")
 }
 
-// sampler returns the coefficient sampler the attacker assumes, and its description.
-// "known" (or "") is the edge's distribution, public like the rest of the protocol; under
-// fixed coefficients the distribution is one secret matrix, so the attacker knows only that C
-// is fixed and assumes Dirichlet(1) rows. "oracle" is the edge's own sampler even then: the
-// secret C itself. A sampler name is an assumed distribution (dirichlet with alpha 1).
-func (a *attack) sampler() (mixing.Sampler, string, error) {
+// assumed returns the scheme the attacker believes the edge serves with — the edge's own,
+// public scheme (group size, guard, shuffling, defences) with the coefficient distribution the
+// attacker assumes — and a description of that distribution. "known" (or "") is the edge's
+// distribution, public like the rest of the protocol; under fixed coefficients the
+// distribution is one secret matrix, so the attacker knows only that C is fixed and assumes
+// Dirichlet(1) rows. "oracle" is the edge's own sampler even then: the secret C itself. A
+// sampler name is an assumed distribution (dirichlet with alpha 1).
+func (a *attack) assumed() (datamix.Scheme, string, error) {
+	s, desc, err := a.assumedSampler()
+	if err != nil {
+		return datamix.Scheme{}, "", err
+	}
+	scheme := a.env.Scheme
+	scheme.Scheme = scheme.WithSampler(s)
+	return scheme, desc, nil
+}
+
+// assumedSampler is the coefficient sampler of assumed, and its description.
+func (a *attack) assumedSampler() (mixing.Sampler, string, error) {
 	switch {
 	case a.Coefficients == CoefficientsOracle:
 		if a.edge.Name() == "fixed" {
@@ -151,7 +166,7 @@ func (a *attack) auxImages() (*datasets.Images, error) {
 // would (simulate), with coefficients from the distribution the attacker assumes, which desc
 // names.
 func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, desc string, err error) {
-	s, desc, err := a.sampler()
+	s, desc, err := a.assumed()
 	if err != nil {
 		return nil, nil, nil, "", err
 	}
@@ -162,18 +177,19 @@ func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, de
 	return aux, up, dom, desc, err
 }
 
-// simulate turns auxiliary images into what the attacker believes uploads look like: head
-// features, the edge's before-mix defences, mixed in groups of k with coefficients from the
-// assumed sampler (the edge's guard applied), the edge's after-mix defences. It returns the
-// uploads (n × UploadDim, group order, n rounded down to whole groups), the index of each
-// upload's dominant member (largest coefficient) and the features (before any defence).
-func (a *attack) simulate(aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
+// simulate turns auxiliary images into what the attacker believes uploads look like under
+// the scheme s it assumes (assumed): head features, the scheme's before-mix defences, mixed in
+// groups of k with coefficients drawn as s draws them, the scheme's after-mix defences. It
+// returns the uploads (n × UploadDim, group order, n rounded down to whole groups), the index
+// of each upload's dominant member (largest coefficient) and the features (before any
+// defence).
+func (a *attack) simulate(aux *datasets.Images, s datamix.Scheme) (up []float32, dom []int, feat []float32, err error) {
 	return a.simulateWith(a.env.Net.Head, aux, s)
 }
 
 // simulateWith is simulate through the given head: the edge's, or a shadow of it.
-func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s mixing.Sampler) (up []float32, dom []int, feat []float32, err error) {
-	k := a.obs.K
+func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s datamix.Scheme) (up []float32, dom []int, feat []float32, err error) {
+	k := a.k
 	n := aux.N - aux.N%k
 	if n == 0 {
 		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
@@ -183,12 +199,12 @@ func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), 
 		return nil, nil, nil, err
 	}
 	d := len(feat) / n
-	cs, _, err := mixing.DrawGroups(a.env.Guard, s, a.env.RNG, n, k)
+	cs, _, err := s.Draw(a.env.RNG, n)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	up = make([]float32, n*d)
-	defs := a.env.Defences
+	defs := s.Defences
 	if len(defs) > 0 && !slices.Contains(a.setting, defenceNote(defs)) {
 		a.note("%s", defenceNote(defs))
 	}

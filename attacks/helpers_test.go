@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
 )
@@ -69,9 +70,11 @@ func (n *pixelNet) Body(m []float32, k int) ([]float32, error) {
 	return out, nil
 }
 
-// capture runs the edge side of DataMix on the first n images as experiments.Pipeline does:
-// head, mixing per group of k with the sampler and guard, shuffling within pools, body.
-func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, shuffle bool, s mixing.Sampler, rng *rand.Rand) *Capture {
+// capture serves the first n images through the edge as the scheme says — head, a C per
+// group drawn as the scheme draws it, shuffling within pools of pool uploads — and the body,
+// and records the exchange as a datamix.Pipeline records it (a Pipeline needs a models.Net;
+// the attack tests run on small networks of plain Go).
+func capture(t *testing.T, net Network, imgs *datasets.Images, n, pool int, scheme datamix.Scheme, rng *rand.Rand) *Capture {
 	t.Helper()
 	x := imgs.X[:n*imgs.Dim()]
 	feat, err := net.Head(x, n)
@@ -79,7 +82,7 @@ func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, s
 		t.Fatal(err)
 	}
 	d := len(feat) / n
-	cs, _, err := mixing.DrawGroups(mixing.Guard{}, s, rng, n, k)
+	cs, _, err := scheme.Draw(rng, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +92,7 @@ func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, s
 	up := make([]float32, n*d)
 	for lo := 0; lo < n; lo += pool {
 		perm := seq(pool)
-		if shuffle {
+		if scheme.Shuffle {
 			perm = mixing.Permutation(rng, pool)
 		}
 		mixing.Shuffle(up[lo*d:(lo+pool)*d], mixed[lo*d:(lo+pool)*d], d, perm)
@@ -102,9 +105,15 @@ func capture(t *testing.T, net Network, imgs *datasets.Images, n, k, pool int, s
 		t.Fatal(err)
 	}
 	return &Capture{
-		Observed: Observed{K: k, N: n, Pool: pool, Shuffled: shuffle, Uploads: up, Returns: ret},
-		Truth:    Truth{Images: imgs.Subset(seq(n)), Features: feat, Pos: pos, C: cs},
+		Observed: datamix.Observed{N: n, Pool: pool, Uploads: up, Returns: ret},
+		Truth:    Truth{Images: imgs.Subset(seq(n)), Secrets: datamix.Secrets{Features: feat, Pos: pos, C: cs}},
 	}
+}
+
+// schemeOf is the scheme of groups of k mixed with coefficients from s, shuffled or not,
+// under the default guard and without defences.
+func schemeOf(k int, shuffle bool, s mixing.Sampler) datamix.Scheme {
+	return datamix.Scheme{Scheme: mixing.Scheme{K: k, Sampler: s, Shuffle: shuffle}}
 }
 
 func dirichlet(t *testing.T) mixing.Sampler {
@@ -120,9 +129,9 @@ func pixelEnv(t *testing.T, n, k, pool int, shuffle bool, seed uint64) *Env {
 	ds := testMNIST(t)
 	rng := newRNG(seed)
 	net := newPixelNet(1, 28, 28, rng)
-	s := dirichlet(t)
-	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, k, pool, shuffle, s, rng), Pool: ds.Train,
-		Classes: 10, Sampler: s, RNG: rng}
+	scheme := schemeOf(k, shuffle, dirichlet(t))
+	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, pool, scheme, rng), Pool: ds.Train,
+		Classes: 10, Scheme: scheme, RNG: rng}
 }
 
 func run(t *testing.T, s Spec, env *Env) *Result {

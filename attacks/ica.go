@@ -72,18 +72,18 @@ type Separation struct {
 // variant. The attacker's generator is drawn in that order: the decoder's auxiliary images and
 // fit, the convexity check (convexRows), then FastICA's starting matrices group by group.
 func (ica) run(a *attack) error {
-	k := a.obs.K
+	k := a.k
 	nv := a.victims()
 	groups, grouping := a.icaGroups(nv)
 	dec, images, err := a.featureDecoder(len(a.obs.Uploads) / a.obs.N)
 	if err != nil {
 		return err
 	}
-	s, desc, err := a.sampler()
+	s, desc, err := a.assumed()
 	if err != nil {
 		return err
 	}
-	strong := convexRows(s, k, a.env.RNG)
+	strong := convexRows(s.Sampler, k, a.env.RNG)
 	est, stats := a.separate(groups, strong)
 	pixels := a.env.Net.Split() == 0
 	var norm float64 // the scale of FastICA's blind normalisation at split > 0
@@ -130,9 +130,9 @@ func (ica) run(a *attack) error {
 // separates, and a note on where they come from: the upload order when the uploads are not
 // shuffled, the true groups under GroupingOracle, else group matching (recoverGroups).
 func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
-	k := a.obs.K
+	k := a.k
 	switch {
-	case !a.obs.Shuffled:
+	case !a.env.Scheme.Shuffle:
 		for lo := 0; lo < nv; lo += k {
 			groups = append(groups, []int{})
 			for p := lo; p < lo+k; p++ {
@@ -236,7 +236,7 @@ func (s separationStats) routeCounts() []string {
 // when strong, with StrongUnmix, which starts from FastICA's estimate when it needs one. A
 // group FastICA fails on gets zero sources.
 func (a *attack) separate(groups [][]int, strong bool) (Separation, separationStats) {
-	k := a.obs.K
+	k := a.k
 	d := len(a.obs.Uploads) / a.obs.N
 	est := Separation{Groups: groups}
 	st := separationStats{routes: map[string]int{}}
@@ -332,7 +332,7 @@ func (im sourceImages) blindImages(sources [][]float64, k int, blind func([]floa
 // candidate victims (matchSources), every member of every true group its uploads came from
 // (one group unless group matching mixed two up).
 func (a *attack) scoreVariant(truth *Truth, groups [][]int, sources [][]float64, images [][][]float32, im sourceImages) *sepScore {
-	k := a.obs.K
+	k := a.k
 	at := truth.inputAt()
 	sc := newSepScore()
 	for gi, g := range groups {
@@ -425,7 +425,7 @@ func (a *attack) scoreGroup(truth *Truth, sc *sepScore, src []float64, cands []i
 // candidate index matched to each source, the |corr| of each match (0 where undefined), and
 // the candidates' unmixed uploads.
 func (a *attack) matchSources(truth *Truth, src []float64, cands []int) (match []int, corr []float64, feats [][]float64) {
-	k := a.obs.K
+	k := a.k
 	d := len(a.obs.Uploads) / a.obs.N
 	m := len(cands)
 	cost := make([]float64, k*m)

@@ -65,10 +65,10 @@ func (inversion) run(a *attack) error {
 	for p, img := range est.Images {
 		i := at[p]
 		recon[i] = img
-		dominant.add(truth.Images.Row(truth.dominant(i, obs.K)), img, c, h, w)
-		g := i / obs.K
+		dominant.add(truth.Images.Row(truth.dominant(i, a.k)), img, c, h, w)
+		g := i / a.k
 		bp, bs := math.Inf(-1), math.Inf(-1)
-		for j := g * obs.K; j < (g+1)*obs.K; j++ {
+		for j := g * a.k; j < (g+1)*a.k; j++ {
 			m := truth.Images.Row(j)
 			bp = max(bp, capPSNR(metrics.PSNR(m, img, 1)))
 			bs = max(bs, metrics.SSIM(m, img, c, h, w, 1))

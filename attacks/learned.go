@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/metrics"
-	"github.com/datamix/harness/mixing"
 )
 
 // This file holds what the gradient-trained attacks (decoder.go, rmle.go) share: the
@@ -67,15 +67,15 @@ type InvertOptions struct {
 }
 
 // ShadowOptions says how a Learner trains a shadow model: Epochs passes in batches of Batch
-// with Adam at learning rate LR; with K > 1, mixing-aware as the edge trains (each group of K
-// consecutive images of a batch mixed with a C from Sampler under Guard, de-mixed after the
-// body), since the real body was trained on mixtures.
+// with Adam at learning rate LR; under a Scheme with groups of more than one, mixing-aware as
+// the edge trains (each group of K consecutive images of a batch mixed with a C drawn as the
+// scheme draws it, de-mixed after the body), since the real body was trained on mixtures.
+// Scheme is the scheme the attacker assumes (its coefficient distribution, not the edge's
+// secret draws).
 type ShadowOptions struct {
 	Epochs, Batch int
 	LR            float64
-	K             int
-	Sampler       mixing.Sampler
-	Guard         mixing.Guard
+	Scheme        datamix.Scheme
 }
 
 // Defaults of the gradient-trained attacks, chosen so that one DataMix cell's attacks take a
@@ -129,14 +129,13 @@ func (a *attack) learner() (Learner, error) {
 // trained through the frozen body on the labelled auxiliary images, mixing-aware with the
 // assumed coefficients (s, desc), with the per-channel factors that bring the real uploads
 // into its units (shadowBox; inUnitsOf applies them before decoding).
-func (a *attack) whiteBox(l Learner, aux *datasets.Images, s mixing.Sampler, desc string) (WhiteBox, error) {
+func (a *attack) whiteBox(l Learner, aux *datasets.Images, s datamix.Scheme, desc string) (WhiteBox, error) {
 	if a.env.Net.Split() == 0 || a.HeadWeights {
 		a.headNote()
 		return l.Head()
 	}
-	o := ShadowOptions{Epochs: orDefault(a.ShadowEpochs, DefaultShadowEpochs), Batch: shadowBatch, LR: shadowLR,
-		K: a.obs.K, Sampler: s, Guard: a.env.Guard}
-	o.Batch = max(o.Batch-o.Batch%o.K, o.K)
+	o := ShadowOptions{Epochs: orDefault(a.ShadowEpochs, DefaultShadowEpochs), Batch: shadowBatch, LR: shadowLR, Scheme: s}
+	o.Batch = max(o.Batch-o.Batch%a.k, a.k)
 	n := aux.N - aux.N%o.Batch
 	if n == 0 {
 		return nil, fmt.Errorf("%d auxiliary images, fewer than one batch of %d to train a shadow model on", aux.N, o.Batch)
@@ -146,7 +145,7 @@ func (a *attack) whiteBox(l Learner, aux *datasets.Images, s mixing.Sampler, des
 		return nil, err
 	}
 	mix := "unmixed (k = 1)"
-	if o.K > 1 {
+	if a.k > 1 {
 		mix = "mixing-aware with coefficients " + desc
 	}
 	a.note("head weights unknown: shadow head and tail trained through the frozen body on %d labelled auxiliary images (%d epochs, %s)", n, o.Epochs, mix)
@@ -266,9 +265,9 @@ type members struct {
 // blindly into feature units (blindPlain, norm the median norm of the white box's auxiliary
 // features) for feats; Separation.Plain keeps FastICA's sources as they came, as ica's does.
 // It notes how.
-func (a *attack) separateMembers(nv int, s mixing.Sampler, auxFeat []float32, nAux int) *members {
+func (a *attack) separateMembers(nv int, s datamix.Scheme, auxFeat []float32, nAux int) *members {
 	groups, how := a.icaGroups(nv)
-	strong := convexRows(s, a.obs.K, a.env.RNG)
+	strong := convexRows(s.Sampler, a.k, a.env.RNG)
 	sep, _ := a.separate(groups, strong)
 	a.note("%s", how)
 	m := &members{Separation: sep, strong: strong}
@@ -292,7 +291,7 @@ func (a *attack) separateMembers(nv int, s mixing.Sampler, auxFeat []float32, nA
 	}
 	slices.Sort(norms)
 	pixels := a.env.Net.Split() == 0
-	k := a.obs.K
+	k := a.k
 	for _, src := range sep.Plain {
 		for i := range k {
 			row := src[i*d : (i+1)*d]
@@ -349,7 +348,7 @@ func (m *members) images() [][][]float32 {
 // does not change what the attacker holds). It records imageColumns(infix) and the grid
 // column title, the first image matched to each victim.
 func (a *attack) scoreMembers(truth *Truth, m *members, infix, title string) {
-	k := a.obs.K
+	k := a.k
 	c, h, w := a.env.Net.InputShape()
 	at := truth.inputAt()
 	src, imgs := m.sources(), m.images()
@@ -376,7 +375,7 @@ func (a *attack) scoreMembers(truth *Truth, m *members, infix, title string) {
 // against the member of its group each metric likes best (imageColumns(infix + "best_"), an
 // oracle choice), and records the grid column title.
 func (a *attack) scoreUploads(truth *Truth, est Reconstructions, best bool, infix, title string) {
-	k := a.obs.K
+	k := a.k
 	at := truth.inputAt()
 	c, h, w := a.env.Net.InputShape()
 	recon := map[int][]float32{}

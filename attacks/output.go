@@ -53,7 +53,7 @@ func (output) run(a *attack) error {
 	at := truth.inputAt()
 	want := make([]int, nv)
 	for p := range nv {
-		want[p] = truth.Images.Y[truth.dominant(at[p], a.obs.K)]
+		want[p] = truth.Images.Y[truth.dominant(at[p], a.k)]
 	}
 	a.metric("acc", metrics.Accuracy(est[AttrLabel], want))
 	a.metric("chance", metrics.Chance(want))

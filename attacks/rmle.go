@@ -37,7 +37,7 @@ func (rmle) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	s, desc, err := a.sampler()
+	s, desc, err := a.assumed()
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (rmle) run(a *attack) error {
 	d := len(obs.Uploads) / obs.N
 	var targets []float32
 	var m *members
-	if obs.K == 1 {
+	if a.k == 1 {
 		targets = obs.Uploads[:nv*d]
 		a.note("targets: the uploads (k = 1)")
 	} else {
@@ -94,7 +94,7 @@ func (rmle) run(a *attack) error {
 	if m == nil {
 		est = reconstructions(imgs, n)
 	} else {
-		m.setImages(imgs, obs.K)
+		m.setImages(imgs, a.k)
 		est = m.Separation
 	}
 

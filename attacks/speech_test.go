@@ -23,10 +23,10 @@ func speechEnv(t *testing.T, speakers, k int) (*Env, *datasets.Dataset) {
 	rng := newRNG(13)
 	c, h, w, _, _ := datasets.Shape("spoken-digits")
 	net := newPixelNet(c, h, w, rng)
-	s := dirichlet(t)
+	scheme := schemeOf(k, false, dirichlet(t))
 	n := ds.Test.N - ds.Test.N%k
-	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, k, n, false, s, rng), Pool: ds.Train,
-		Classes: ds.Classes, Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, Sampler: s, RNG: rng}, ds
+	return &Env{Net: net, Capture: capture(t, net, ds.Test, n, n, scheme, rng), Pool: ds.Train,
+		Classes: ds.Classes, Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, Scheme: scheme, RNG: rng}, ds
 }
 
 // The attribute attack infers a speaker's gender (binary) and identity (one class per

@@ -18,14 +18,14 @@ func testImages(n, dim int, seed uint64) []float32 {
 	return x
 }
 
-// exchange runs one batch through a pipeline of scheme s (seeded) and returns a copy of what
-// was exchanged.
-func exchange(t *testing.T, net *models.Net, s Scheme, x []float32) Exchange {
+// exchange runs one batch through a pipeline of scheme s (seeded) and returns its record.
+func exchange(t *testing.T, net *models.Net, s Scheme, x []float32) Record {
 	t.Helper()
 	p := NewPipeline(net, s, rand.New(rand.NewPCG(9, 9)))
 	logits := make([]float32, len(x)/net.InputDim()*net.Classes)
-	var ex Exchange
-	if err := p.Logits(logits, x, &ex); err != nil {
+	var ex Record
+	p.Record(&ex)
+	if err := p.Logits(logits, x); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range logits {
@@ -33,8 +33,7 @@ func exchange(t *testing.T, net *models.Net, s Scheme, x []float32) Exchange {
 			t.Fatalf("non-finite logit %v", v)
 		}
 	}
-	return Exchange{Uploads: append([]float32(nil), ex.Uploads...), Features: append([]float32(nil), ex.Features...),
-		Perm: append([]int(nil), ex.Perm...), C: ex.C}
+	return ex
 }
 
 // TestPipelineAppliesDefences: the uploads the cloud receives carry the defences — noise of the

@@ -27,17 +27,20 @@
 //
 // # In this package
 //
-//   - [Scheme] is how the edge mixes: group size k, the coefficient sampler, the guard
-//     against ill-conditioned C, shuffling, the edge-side defences applied
-//     on top of mixing (package defence: noise, offsets, masking, quantisation, the NoPeek
-//     penalty; the Scheme's documentation lists where each acts); and what serving costs
-//     the edge, the cloud and the network, defences included ([Scheme.Cost]).
+//   - [Scheme] is how the edge serves: how it mixes (the embedded [mixing.Scheme]: group size
+//     k, the coefficient sampler, the guard against ill-conditioned C, shuffling, and the one
+//     Draw of a batch's secrets), the edge-side defences applied on top of mixing (package
+//     defence: noise, offsets, masking, quantisation, the NoPeek penalty; the Scheme's
+//     documentation lists where each acts), and what serving costs the edge, the cloud and
+//     the network, defences included ([Scheme.Cost]). It is passed whole to everything that
+//     mixes: the pipeline, training, and the attacks that simulate uploads.
 //   - [Pipeline] runs inference through the protocol, one shuffling pool per call (the network
-//     runs on it batch by batch, [Pipeline.SetBatch]), and reports the
-//     [Exchange]: what crossed the network (what an attacker sees) and the edge's secrets
-//     (for scoring attacks only). [NewPipeline] draws the secrets from a seeded generator,
-//     for experiments that must repeat; [NewCryptoPipeline] draws them from crypto/rand, as a
-//     real deployment must.
+//     runs on it batch by batch, [Pipeline.SetBatch]), and on request records its calls
+//     ([Pipeline.Record]) in a [Record]: what the cloud observed ([Observed]: every upload
+//     and return in arrival order, the attacker's view) and the edge's [Secrets] (features,
+//     upload positions and each group's C, for scoring attacks only). [NewPipeline] draws the
+//     secrets from a seeded generator, for experiments that must repeat; [NewCryptoPipeline]
+//     draws them from crypto/rand, as a real deployment must.
 //   - [Trainer] is mixing-aware training: the per-step draw of C around a training graph.
 //
 // The matrix primitives (samplers, guard, mix, de-mix, shuffle) live in package mixing; the
@@ -47,7 +50,7 @@
 // # Defences act the same way in training and inference
 //
 // The Pipeline applies a scheme's defences with package defence's kernels at their stages —
-// before mixing on each input's features, after mixing on each upload — so the Exchange's
+// before mixing on each input's features, after mixing on each upload — so the recorded
 // uploads are what the cloud really receives (quantised uploads as it decodes them); the
 // Trainer hands the same defences to models.NewTrainer, which builds the same kernels into
 // the training graph, with fresh draws every step. A NoPeek defence acts in training only.

@@ -31,7 +31,7 @@ func unsplitLogits(t *testing.T, net *models.Net, x []float32) []float32 {
 		t.Fatal(err)
 	}
 	out := make([]float32, len(x)/net.InputDim()*net.Classes)
-	if err := NewPipeline(whole, Scheme{K: 1}, nil).Logits(out, x, nil); err != nil {
+	if err := NewPipeline(whole, Scheme{Scheme: mixing.Scheme{K: 1}}, nil).Logits(out, x); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -58,12 +58,13 @@ func TestK1EqualsUnsplitNetwork(t *testing.T) {
 				s.Shuffle = true
 				p := NewPipeline(net, s, rand.New(rand.NewPCG(6, 7)))
 				got := make([]float32, len(want))
-				var ex Exchange
-				if err := p.Logits(got, x, &ex); err != nil {
+				var ex Record
+				p.Record(&ex)
+				if err := p.Logits(got, x); err != nil {
 					t.Fatal(err)
 				}
-				if len(ex.C) != batch || ex.C[0].At(0, 0) != 1 || ex.Perm == nil {
-					t.Fatalf("exchange: %d matrices (C₀ = %v), perm %v: want k = 1 groups with C = [1], shuffled", len(ex.C), ex.C[0].At(0, 0), ex.Perm)
+				if len(ex.C) != batch || ex.C[0].At(0, 0) != 1 || !moved(ex.Pos) {
+					t.Fatalf("exchange: %d matrices (C₀ = %v), positions %v: want k = 1 groups with C = [1], shuffled", len(ex.C), ex.C[0].At(0, 0), ex.Pos)
 				}
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -110,8 +111,9 @@ func TestDemixingThroughAffineBodyIsExact(t *testing.T) {
 					s.Guard = mixing.Guard{MaxCond: 100, MaxTries: 1000}
 					p := NewPipeline(net, s, rand.New(rand.NewPCG(uint64(k), 12)))
 					got := make([]float32, len(want))
-					var ex Exchange
-					if err := p.Logits(got, x, &ex); err != nil {
+					var ex Record
+					p.Record(&ex)
+					if err := p.Logits(got, x); err != nil {
 						t.Fatal(err)
 					}
 					// The test means something only if the uploads really are mixtures.
@@ -160,8 +162,9 @@ func TestDemixedReturnsAreTheBodyOfTheFeatures(t *testing.T) {
 	s.Guard = mixing.Guard{MaxCond: 100, MaxTries: 1000}
 	p := NewPipeline(net, s, rand.New(rand.NewPCG(16, 17)))
 	logits := make([]float32, batch*net.Classes)
-	var ex Exchange
-	if err := p.Logits(logits, x, &ex); err != nil {
+	var ex Record
+	p.Record(&ex)
+	if err := p.Logits(logits, x); err != nil {
 		t.Fatal(err)
 	}
 	inf, err := models.NewInferer(net, batch)
@@ -183,7 +186,7 @@ func TestDemixedReturnsAreTheBodyOfTheFeatures(t *testing.T) {
 			for r := range k {
 				var z float64
 				for q := range k {
-					z += cInv.At(r, q) * float64(ex.Returns[ex.Perm[g*k+q]*down+j])
+					z += cInv.At(r, q) * float64(ex.Returns[ex.Pos[g*k+q]*down+j])
 				}
 				want := float64(direct[(g*k+r)*down+j])
 				if d := math.Abs(z - want); d > 2e-4*mixing.Cond(c)*math.Abs(want)+1e-6 {
@@ -203,4 +206,15 @@ func maxAbsDiff(a, b []float32) float64 {
 		return math.Inf(1)
 	}
 	return d
+}
+
+// moved reports whether some input was uploaded at another position than its own: whether
+// the uploads were shuffled.
+func moved(pos []int) bool {
+	for i, p := range pos {
+		if p != i {
+			return true
+		}
+	}
+	return false
 }

@@ -15,14 +15,15 @@ func Example() {
 	arch, _ := models.Lookup("mnist-cnn")
 	net, _ := models.New(arch, 10, 1, rand.New(rand.NewPCG(1, 1))) // split 1: one block on the edge
 	sampler, _ := mixing.NewSampler("dirichlet", 1, nil)
-	scheme := datamix.Scheme{K: 2, Sampler: sampler, Shuffle: true}
+	scheme := datamix.Scheme{Scheme: mixing.Scheme{K: 2, Sampler: sampler, Shuffle: true}}
 
 	// Seeded secrets, so that the example repeats; a deployment uses NewCryptoPipeline.
 	p := datamix.NewPipeline(net, scheme, rand.New(rand.NewPCG(1, 2)))
 	x := make([]float32, 4*net.InputDim()) // four 28×28 images, here all black
 	logits := make([]float32, 4*net.Classes)
-	var ex datamix.Exchange
-	if err := p.Logits(logits, x, &ex); err != nil {
+	var ex datamix.Record
+	p.Record(&ex)
+	if err := p.Logits(logits, x); err != nil {
 		panic(err)
 	}
 
@@ -32,7 +33,7 @@ func Example() {
 	fmt.Printf("secrets: %d matrices C of %d×%d\n", len(ex.C), ex.C[0].RawMatrix().Rows, ex.C[0].RawMatrix().Cols)
 	sum := ex.C[0].At(0, 0) + ex.C[0].At(0, 1)
 	fmt.Printf("a row of C sums to %.3f (a convex blend)\n", sum)
-	fmt.Printf("upload positions of the four inputs: %v\n", ex.Perm)
+	fmt.Printf("upload positions of the four inputs: %v\n", ex.Pos)
 	// Output:
 	// each upload: [16 14 14] features, 12544 bytes
 	// edge share of the FLOPs: 11.1%

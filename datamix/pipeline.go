@@ -30,6 +30,8 @@ type Pipeline struct {
 	h, m, up, ret, zt, z []float32
 
 	defended, draws []float32 // the features after the before-mix defences; their random inputs
+
+	rec *Record // where the calls are recorded; nil for none
 }
 
 // NewPipeline returns a Pipeline whose secrets (each group's C and the shuffle of the
@@ -52,17 +54,39 @@ func (p *Pipeline) Net() *models.Net { return p.net }
 // Scheme is the pipeline's mixing scheme.
 func (p *Pipeline) Scheme() Scheme { return p.scheme }
 
-// Exchange is what crossed the network for one batch, as the cloud saw it: the uploads in
-// upload order (shuffled if shuffling is on; defences applied, quantised uploads as the cloud
-// decodes them) and the values the cloud returned, plus the edge's secrets, for scoring
-// attacks only: an attacker never gets them. Features are the head's output before any
-// defence.
-type Exchange struct {
-	Uploads, Returns []float32    // batch × UploadDim, batch × DownloadDim, in upload order
-	Features         []float32    // batch × UploadDim: the unmixed head output, in input order
-	Perm             []int        // upload position of input row i (nil without shuffling)
-	C                []*mat.Dense // per group of K consecutive inputs (nil when unmixed)
+// Record is a recording of the pipeline's calls (Pipeline.Record), pool after pool: what the
+// cloud observed, and the edge's secrets, which never leave the edge and serve only to score
+// what an attacker concludes from the cloud's view.
+type Record struct {
+	Observed
+	Secrets
 }
+
+// Observed is what the cloud observed over the recorded calls: every upload it received and
+// every value it returned, in the order they crossed the network (shuffled within each call's
+// pool when the scheme shuffles; defences applied, quantised uploads as the cloud decodes
+// them). N is the number of uploads, Pool the number of uploads per call: the shuffling pool,
+// which the protocol makes public like the rest of the scheme.
+type Observed struct {
+	N, Pool          int
+	Uploads, Returns []float32 // N × UploadDim, N × DownloadDim, in arrival order
+}
+
+// Secrets is the edge's side of a recording. Input i is the i-th row of the recorded calls'
+// inputs, call after call; groups are consecutive inputs [g·K, (g+1)·K), and input i's row
+// of its group's mixing (its group's C, row i mod K) was uploaded at position Pos[i] of the
+// cloud's view. Without shuffling Pos is the identity.
+type Secrets struct {
+	Features []float32    // N × UploadDim: each input's head output before any defence, in input order
+	Pos      []int        // upload position of input i's mixture
+	C        []*mat.Dense // per group (nil when unmixed)
+}
+
+// Record makes every following call append what it exchanged to r: the cloud's view
+// (uploads and returns) and the edge's secrets (features, upload positions, each group's C).
+// Every recorded call must have the same number of inputs, the Pool of r; a call of another
+// size panics. nil stops recording.
+func (p *Pipeline) Record(r *Record) { p.rec = r }
 
 // SetBatch sets the most inputs the network runs at once: a call to Logits with more runs
 // head, body and tail batch after batch while it mixes, shuffles and de-mixes all of them as
@@ -77,7 +101,7 @@ func (p *Pipeline) SetBatch(n int) {
 
 // init prepares p to run pools of the given size through the network in batches of batch.
 func (p *Pipeline) init(pool, batch int) error {
-	p.scheme.check(pool)
+	p.scheme.Check(pool)
 	if pool%batch != 0 {
 		panic(fmt.Sprintf("datamix: %d inputs are not whole batches of %d", pool, batch))
 	}
@@ -99,9 +123,8 @@ func (p *Pipeline) init(pool, batch int) error {
 // Logits runs one pool x (pool × InputDim, pool a multiple of K and of the batch size set by
 // SetBatch) through edge and cloud and writes the logits (pool × Classes) into dst: every
 // group gets a fresh C, and with shuffling the uploads of the whole pool are shuffled
-// together. When ex is not nil it is filled with what was exchanged; its slices alias the
-// pipeline's buffers and are valid until the next call.
-func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
+// together. A recording pipeline (Record) appends what was exchanged to its Record.
+func (p *Pipeline) Logits(dst, x []float32) error {
 	in := p.net.InputDim()
 	batch := len(x) / in
 	run := batch
@@ -155,8 +178,8 @@ func (p *Pipeline) Logits(dst, x []float32, ex *Exchange) error {
 		mixing.DemixBatch(p.z, cInvs, returned, down)
 		returned = p.z
 	}
-	if ex != nil {
-		*ex = Exchange{Uploads: upload, Returns: p.ret, Features: p.h, Perm: perm, C: cs}
+	if p.rec != nil {
+		p.rec.add(batch, upload, p.ret, p.h, perm, cs)
 	}
 	return inBatches((*models.Inferer).Tail, dst, returned, p.net.Classes, down)
 }
@@ -179,4 +202,26 @@ func (p *Pipeline) defend(st defence.Stage, rows []float32) []float32 {
 	}
 	defs.Apply(st, rows, p.net.UploadDim(), p.rng, &p.draws)
 	return rows
+}
+
+// add appends one call of n inputs to r: its uploads and returns in upload order, its
+// features in input order, perm (the upload position of the call's input i; nil without
+// shuffling) and its groups' C's. It panics when n differs from the earlier calls' pool.
+func (r *Record) add(n int, uploads, returns, features []float32, perm []int, cs []*mat.Dense) {
+	if r.N > 0 && n != r.Pool {
+		panic(fmt.Sprintf("datamix: recording a call of %d inputs after calls of %d: a record holds pools of one size", n, r.Pool))
+	}
+	r.Pool = n
+	r.Uploads = append(r.Uploads, uploads...)
+	r.Returns = append(r.Returns, returns...)
+	r.Features = append(r.Features, features...)
+	for i := range n {
+		pos := i
+		if perm != nil {
+			pos = perm[i]
+		}
+		r.Pos = append(r.Pos, r.N+pos)
+	}
+	r.C = append(r.C, cs...)
+	r.N += n
 }

@@ -1,21 +1,17 @@
 package datamix
 
 import (
-	"fmt"
-	"math/rand/v2"
-
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 )
 
-// Scheme is how an edge device mixes: the group size K, the coefficient Sampler that draws
-// each group's secret C, the Guard that rejects ill-conditioned draws, whether the uploads of
-// many groups are shuffled together, and the edge-side Defences applied on top of mixing. It
-// is a value: the pipeline, mixing-aware training, the cost accounting and the attacks'
-// simulation of uploads all read the same one.
+// Scheme is how an edge device serves: how it mixes (the embedded mixing.Scheme: the group
+// size K, the coefficient Sampler that draws each group's secret C, the Guard that rejects
+// ill-conditioned draws, and whether the uploads of many groups are shuffled together) and
+// the edge-side Defences applied on top of mixing. It is one value: the pipeline,
+// mixing-aware training, the cost accounting and the attacks' simulation of uploads all read
+// the same one, whole.
 //
 // A nil Sampler is the unmixed network (the baseline): no C is drawn and K must be 1. K = 1
 // with a simplex sampler (dirichlet, uniform) draws C = [1]: plain split inference.
@@ -42,35 +38,9 @@ import (
 // Training builds the same transforms into its graph (Trainer), so the network learns through
 // what it is served with; Cost adds what they cost the edge, the cloud and the wire.
 type Scheme struct {
-	K       int
-	Sampler mixing.Sampler
-	Guard   mixing.Guard
-	Shuffle bool
+	mixing.Scheme
 	// Defences are applied on the edge in this order at their stages (see above).
 	Defences defence.Stack
-}
-
-// Mixed reports whether s mixes: whether it draws a C per group.
-func (s Scheme) Mixed() bool { return s.Sampler != nil }
-
-// check panics when s cannot run a batch of the given size: a caller's error.
-func (s Scheme) check(batch int) {
-	if s.K < 1 || batch%s.K != 0 {
-		panic(fmt.Sprintf("datamix: batch %d is not a multiple of group size %d", batch, s.K))
-	}
-	if !s.Mixed() && s.K != 1 {
-		panic(fmt.Sprintf("datamix: group size %d without a coefficient sampler", s.K))
-	}
-}
-
-// Draw draws the secrets of one batch of consecutive groups: each group's C and C⁻¹ (nil for
-// an unmixed scheme). It fails when the guard finds no well-conditioned C.
-func (s Scheme) Draw(rng *rand.Rand, batch int) (cs, cInvs []*mat.Dense, err error) {
-	s.check(batch)
-	if !s.Mixed() {
-		return nil, nil, nil
-	}
-	return mixing.DrawGroups(s.Guard, s.Sampler, rng, batch, s.K)
 }
 
 // Cost is what one input costs the edge, the cloud and the network under a scheme: analytic

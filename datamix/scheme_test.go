@@ -3,7 +3,6 @@ package datamix
 import (
 	"bytes"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/datamix/harness/mixing"
@@ -29,7 +28,7 @@ func dirichletScheme(t *testing.T, k int) Scheme {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Scheme{K: k, Sampler: s}
+	return Scheme{Scheme: mixing.Scheme{K: k, Sampler: s}}
 }
 
 // TestCost checks the accounting against the network's analytic FLOPs by hand: mnist-cnn at
@@ -49,33 +48,8 @@ func TestCost(t *testing.T) {
 			t.Errorf("k=%d: edge share %.3f, want in (0.1, 0.2)", k, fr)
 		}
 	}
-	if c := (Scheme{K: 1}).Cost(net); c.Edge != f.Head+f.Tail {
+	if c := (Scheme{Scheme: mixing.Scheme{K: 1}}).Cost(net); c.Edge != f.Head+f.Tail {
 		t.Errorf("unmixed scheme: edge FLOPs %d, want head+tail %d (no mixing cost)", c.Edge, f.Head+f.Tail)
-	}
-}
-
-// TestSchemeRejectsPartialGroups: a batch that is not a whole number of groups, or a group
-// size without a sampler, is a caller's error.
-func TestSchemeRejectsPartialGroups(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		s     Scheme
-		batch int
-		msg   string
-	}{
-		{"partial group", dirichletScheme(t, 4), 6, "batch 6 is not a multiple of group size 4"},
-		{"zero k", Scheme{K: 0}, 4, "not a multiple of group size 0"},
-		{"k without sampler", Scheme{K: 2}, 4, "group size 2 without a coefficient sampler"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			defer func() {
-				r := recover()
-				if msg, _ := r.(string); !strings.Contains(msg, tc.msg) {
-					t.Fatalf("panic %v, want one containing %q", r, tc.msg)
-				}
-			}()
-			tc.s.Draw(rand.New(rand.NewPCG(1, 1)), tc.batch)
-		})
 	}
 }
 

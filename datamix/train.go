@@ -29,7 +29,7 @@ type Trainer struct {
 // NewTrainer builds a trainer of net at the given batch size (a multiple of s.K) with Adam at
 // learning rate lr (models.NewTrainer). rng draws the coefficient matrices of every step.
 func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand) (*Trainer, error) {
-	s.check(batch)
+	s.Check(batch)
 	tr, err := models.NewTrainer(net, batch, s.Mixed(), lr, s.Defences...)
 	if err != nil {
 		return nil, err

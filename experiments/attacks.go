@@ -9,9 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/attacks/nets"
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/models"
@@ -63,7 +62,7 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 	if err != nil {
 		return err
 	}
-	net := &attackNet{net: res.Net}
+	target := nets.Target(res.Net)
 	row := &res.Row
 	if row.Metrics == nil {
 		row.Metrics = map[string]float64{}
@@ -78,9 +77,8 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 			return fmt.Errorf("experiments: stopped during attacks: %w", err)
 		}
 		progress(Progress{Phase: "attack", Step: i, Steps: len(specs)})
-		out, err := attacks.Run(s, &attacks.Env{Net: net, Capture: capt, Pool: ds.Train, Classes: ds.Classes, Attrs: ds.Attrs, AttrClasses: ds.AttrClasses,
-			Sampler: scheme.Sampler, Guard: scheme.Guard, Defences: scheme.Defences, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)),
-			Learner: &attackLearner{net: res.Net}})
+		out, err := attacks.Run(s, &attacks.Env{Net: target, Scheme: scheme, Capture: capt, Pool: ds.Train, Classes: ds.Classes,
+			Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)), Learner: nets.Learner(res.Net)})
 		if err != nil {
 			return err
 		}
@@ -93,7 +91,7 @@ func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellRes
 		recon = append(recon, out.Recon...)
 	}
 	progress(Progress{Phase: "attack", Step: len(specs), Steps: len(specs)})
-	res.Attacks = &AttackReport{Grid: attackGrid(capt, res.Net, recon)}
+	res.Attacks = &AttackReport{Grid: attackGrid(capt, scheme.K, res.Net, recon)}
 	return nil
 }
 
@@ -105,9 +103,10 @@ func writeAttackFiles(dir string, res *CellResult) error {
 	return results.WriteGrid(filepath.Join(dir, AttackGridFile), res.Attacks.Grid, gridScale)
 }
 
-// captureVictims runs the first n test images, in whole shuffling pools and at least one,
-// through the edge and cloud, batch images at a time, and records the exchange with its
-// secrets. A test split smaller than one pool is one pool.
+// captureVictims serves the first n test images, in whole shuffling pools and at least one,
+// through the edge and cloud, batch images at a time, and returns the pipeline's record of
+// it (datamix.Pipeline.Record) with the victims. A test split smaller than one pool is one
+// pool.
 func captureVictims(net *models.Net, test *datasets.Images, n, pool, batch int, scheme datamix.Scheme, rng *rand.Rand) (*attacks.Capture, error) {
 	k := scheme.K
 	n = min(max(n, pool), test.N)
@@ -123,32 +122,16 @@ func captureVictims(net *models.Net, test *datasets.Images, n, pool, batch int, 
 	n -= n % pool
 	p := datamix.NewPipeline(net, scheme, rng)
 	p.SetBatch(batch)
-	up, down, dim := net.UploadDim(), net.DownloadDim(), test.Dim()
-	c := &attacks.Capture{
-		Observed: attacks.Observed{K: k, N: n, Pool: pool, Shuffled: scheme.Shuffle,
-			Uploads: make([]float32, n*up), Returns: make([]float32, n*down)},
-		Truth: attacks.Truth{Features: make([]float32, n*up), Pos: make([]int, n), Images: test.Subset(seqInts(n))},
-	}
+	var rec datamix.Record
+	p.Record(&rec)
 	logits := make([]float32, pool*net.Classes)
-	var ex datamix.Exchange
+	dim := test.Dim()
 	for lo := 0; lo < n; lo += pool {
-		if err := p.Logits(logits, test.X[lo*dim:(lo+pool)*dim], &ex); err != nil {
+		if err := p.Logits(logits, test.X[lo*dim:(lo+pool)*dim]); err != nil {
 			return nil, err
 		}
-		copy(c.Uploads[lo*up:], ex.Uploads)
-		copy(c.Returns[lo*down:], ex.Returns)
-		copy(c.Features[lo*up:], ex.Features)
-		for i := range pool {
-			c.Pos[lo+i] = lo + i
-			if ex.Perm != nil {
-				c.Pos[lo+i] = lo + ex.Perm[i]
-			}
-		}
-		for _, m := range ex.C {
-			c.C = append(c.C, mat.DenseCopyOf(m))
-		}
 	}
-	return c, nil
+	return &attacks.Capture{Observed: rec.Observed, Truth: attacks.Truth{Images: test.Subset(seqInts(n)), Secrets: rec.Secrets}}, nil
 }
 
 func seqInts(n int) []int {
@@ -159,65 +142,11 @@ func seqInts(n int) []int {
 	return s
 }
 
-// attackNet gives the attacks the trained network's head and body at any batch size.
-type attackNet struct {
-	net  *models.Net
-	inf  *models.Inferer
-	pad  []float32
-	outs []float32
-}
-
-// attackBatch is the batch size of the attacker's forward passes.
-const attackBatch = 250
-
-func (a *attackNet) Split() int { return a.net.Split }
-func (a *attackNet) InputShape() (int, int, int) {
-	return a.net.Arch.C, a.net.Arch.H, a.net.Arch.W
-}
-func (a *attackNet) UploadShape() []int { return a.net.UploadShape() }
-func (a *attackNet) ReturnDim() int     { return a.net.DownloadDim() }
-
-func (a *attackNet) Head(x []float32, n int) ([]float32, error) {
-	if a.net.Split == 0 {
-		return slices.Clone(x[:n*a.net.InputDim()]), nil
-	}
-	return a.run(x, n, a.net.InputDim(), a.net.UploadDim(), (*models.Inferer).Head)
-}
-
-func (a *attackNet) Body(m []float32, n int) ([]float32, error) {
-	return a.run(m, n, a.net.UploadDim(), a.net.DownloadDim(), (*models.Inferer).Body)
-}
-
-// run applies a stage of the inferer to n rows of in values each, in batches, padding the
-// last batch with zeros.
-func (a *attackNet) run(x []float32, n, in, out int, stage func(*models.Inferer, []float32, []float32) error) ([]float32, error) {
-	if a.inf == nil {
-		inf, err := models.NewInferer(a.net, attackBatch)
-		if err != nil {
-			return nil, err
-		}
-		a.inf = inf
-	}
-	res := make([]float32, n*out)
-	src := make([]float32, attackBatch*in)
-	dst := make([]float32, attackBatch*out)
-	for lo := 0; lo < n; lo += attackBatch {
-		hi := min(lo+attackBatch, n)
-		clear(src)
-		copy(src, x[lo*in:hi*in])
-		if err := stage(a.inf, dst, src); err != nil {
-			return nil, err
-		}
-		copy(res[lo*out:hi*out], dst)
-	}
-	return res, nil
-}
-
 // attackGrid lays out the grid: the first groups of victims (at least gridVictims images),
 // each victim's original, the upload that carries its row of the mixing (at split > 0 the
 // channel mean of the head features, min-max scaled), and each attack's reconstruction.
-func attackGrid(c *attacks.Capture, net *models.Net, recon []attacks.ReconColumn) []results.GridColumn {
-	rows := min(c.N, ((gridVictims+c.K-1)/c.K)*c.K)
+func attackGrid(c *attacks.Capture, k int, net *models.Net, recon []attacks.ReconColumn) []results.GridColumn {
+	rows := min(c.N, ((gridVictims+k-1)/k)*k)
 	ch, h, w := net.Arch.C, net.Arch.H, net.Arch.W
 	up := net.UploadShape()
 	d := net.UploadDim()

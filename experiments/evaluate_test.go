@@ -40,7 +40,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 	unsplit := func(net *models.Net) []float32 {
 		whole, _ := net.WithSplit(0)
 		logits := make([]float32, n*net.Classes)
-		if err := datamix.NewPipeline(whole, datamix.Scheme{K: 1}, nil).Logits(logits, imgs.X, nil); err != nil {
+		if err := datamix.NewPipeline(whole, datamix.Scheme{Scheme: mixing.Scheme{K: 1}}, nil).Logits(logits, imgs.X); err != nil {
 			t.Fatal(err)
 		}
 		return logits
@@ -71,7 +71,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 	imgs.Y[n-1] = (imgs.Y[n-1] + 1) % 10
 	sampler, _ := mixing.NewSampler("dirichlet", 1, nil)
 	for _, batch := range []int{4, 6, 12, 16} { // 13 = 3·4+1 = 2·6+1 = 12+1; 16 > 13
-		scheme := datamix.Scheme{K: 2, Sampler: sampler, Shuffle: true, Guard: mixing.Guard{MaxCond: 100, MaxTries: 1000}}
+		scheme := datamix.Scheme{Scheme: mixing.Scheme{K: 2, Sampler: sampler, Shuffle: true, Guard: mixing.Guard{MaxCond: 100, MaxTries: 1000}}}
 		p := datamix.NewPipeline(net, scheme, rand.New(rand.NewPCG(5, uint64(batch))))
 		var calls, last int
 		acc, err := Evaluate(p, imgs, batch, batch, func(done, total int) {

@@ -549,7 +549,7 @@ func shufflePool(cfg *Config) int {
 // unmixed network for a baseline.
 func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if c.Variant != VariantDataMix {
-		return datamix.Scheme{K: 1}, nil
+		return datamix.Scheme{Scheme: mixing.Scheme{K: 1}}, nil
 	}
 	m := c.Config.Mixing
 	sampler, err := mixing.NewSampler(m.Coefficients, m.Alpha, m.Matrix)
@@ -560,8 +560,10 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
-	return datamix.Scheme{K: m.GroupSize, Sampler: sampler, Shuffle: m.Shuffle,
-		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Defences: defs}, nil
+	return datamix.Scheme{
+		Scheme:   mixing.Scheme{K: m.GroupSize, Sampler: sampler, Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Shuffle: m.Shuffle},
+		Defences: defs,
+	}, nil
 }
 
 func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
@@ -696,7 +698,7 @@ func Evaluate(p *datamix.Pipeline, imgs *datasets.Images, pool, batch int, progr
 		n := (hi - lo + batch - 1) / batch * batch
 		clear(x)
 		copy(x, imgs.X[lo*dim:hi*dim])
-		if err := p.Logits(logits[:n*classes], x[:n*dim], nil); err != nil {
+		if err := p.Logits(logits[:n*classes], x[:n*dim]); err != nil {
 			return 0, err
 		}
 		for i := lo; i < hi; i++ {

@@ -18,6 +18,7 @@ import (
 	"github.com/datamix/harness/attacks"
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
 )
@@ -126,7 +127,7 @@ func trainHead(ds *datasets.Dataset) (*models.Net, error) {
 		return nil, err
 	}
 	const batch = 64
-	tr, err := datamix.NewTrainer(net, batch, datamix.Scheme{K: 1}, 0.001, rng)
+	tr, err := datamix.NewTrainer(net, batch, datamix.Scheme{Scheme: mixing.Scheme{K: 1}}, 0.001, rng)
 	if err != nil {
 		return nil, err
 	}

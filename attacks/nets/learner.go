@@ -1,4 +1,4 @@
-package experiments
+package nets
 
 import (
 	"fmt"
@@ -11,14 +11,18 @@ import (
 	"github.com/datamix/harness/models"
 )
 
-// attackLearner is the attacks' Learner on package models: decoders (models.Decoder), the
-// edge's head and shadow heads as white boxes (models.Inverter for rMLE), and shadow models
-// trained through the frozen body (models.Net.Shadow, models.NewShadowTrainer).
-type attackLearner struct {
+// Learner returns the attacks' Learner on the trained network net: decoders
+// (models.Decoder), net's head and shadow heads as white boxes (models.Inverter for rMLE), and
+// shadow models of net trained through its frozen body (models.Net.Shadow,
+// models.NewShadowTrainer).
+func Learner(net *models.Net) attacks.Learner { return &learner{net: net} }
+
+// learner is Learner's attacks.Learner.
+type learner struct {
 	net *models.Net
 }
 
-func (l *attackLearner) TrainDecoder(x []float32, shape []int, y []float32, n int, o attacks.DecoderOptions, rng *rand.Rand) (attacks.Decoder, error) {
+func (l *learner) TrainDecoder(x []float32, shape []int, y []float32, n int, o attacks.DecoderOptions, rng *rand.Rand) (attacks.Decoder, error) {
 	a := l.net.Arch
 	d, err := models.NewDecoder(shape, a.C, a.H, a.W, o.Width, rng)
 	if err != nil {
@@ -30,20 +34,22 @@ func (l *attackLearner) TrainDecoder(x []float32, shape []int, y []float32, n in
 	return d, nil
 }
 
-func (l *attackLearner) Head() (attacks.WhiteBox, error) { return &whiteBox{net: l.net}, nil }
+func (l *learner) Head() (attacks.WhiteBox, error) { return &whiteBox{net: l.net}, nil }
 
 // Shadow trains a shadow model of the net (models.Net.Shadow) on n labelled images for
 // o.Epochs epochs, in an order drawn from rng per epoch (the n mod o.Batch left over by an
-// epoch's order wait for the next), mixing-aware when o.K > 1 with coefficients drawn from rng.
-func (l *attackLearner) Shadow(x []float32, labels []int, n int, o attacks.ShadowOptions, rng *rand.Rand) (attacks.WhiteBox, error) {
-	if o.Batch < 1 || o.Batch%o.K != 0 || n < o.Batch {
-		return nil, fmt.Errorf("experiments: shadow model on %d images in batches of %d, groups of %d", n, o.Batch, o.K)
+// epoch's order wait for the next), mixing-aware when o.Scheme groups more than one input,
+// with coefficients drawn from rng as o.Scheme draws them.
+func (l *learner) Shadow(x []float32, labels []int, n int, o attacks.ShadowOptions, rng *rand.Rand) (attacks.WhiteBox, error) {
+	k := o.Scheme.K
+	if o.Batch < 1 || k < 1 || o.Batch%k != 0 || n < o.Batch {
+		return nil, fmt.Errorf("nets: shadow model on %d images in batches of %d, groups of %d", n, o.Batch, k)
 	}
 	s, err := l.net.Shadow(rng)
 	if err != nil {
 		return nil, err
 	}
-	mixed := o.K > 1
+	mixed := k > 1
 	tr, err := models.NewShadowTrainer(s, o.Batch, mixed, o.LR)
 	if err != nil {
 		return nil, err
@@ -62,7 +68,7 @@ func (l *attackLearner) Shadow(x []float32, labels []int, n int, o attacks.Shado
 				by[i] = labels[j]
 			}
 			if mixed {
-				cs, cInvs, err := mixing.DrawGroups(o.Guard, o.Sampler, rng, o.Batch, o.K)
+				cs, cInvs, err := o.Scheme.Draw(rng, o.Batch)
 				if err != nil {
 					return nil, err
 				}
@@ -70,7 +76,7 @@ func (l *attackLearner) Shadow(x []float32, labels []int, n int, o attacks.Shado
 				mixing.BlockDiag(demix, cInvs)
 			}
 			if _, _, err := tr.Step(bx, by, mix, demix); err != nil {
-				return nil, fmt.Errorf("experiments: shadow model, epoch %d: %w", e+1, err)
+				return nil, fmt.Errorf("nets: shadow model, epoch %d: %w", e+1, err)
 			}
 		}
 	}
@@ -80,12 +86,12 @@ func (l *attackLearner) Shadow(x []float32, labels []int, n int, o attacks.Shado
 // whiteBox is a net's head as the attacks see it: run it, and invert it by optimisation.
 type whiteBox struct {
 	net *models.Net
-	inf *attackNet
+	inf attacks.Network
 }
 
 func (w *whiteBox) Head(x []float32, n int) ([]float32, error) {
 	if w.inf == nil {
-		w.inf = &attackNet{net: w.net}
+		w.inf = Target(w.net)
 	}
 	return w.inf.Head(x, n)
 }
@@ -99,10 +105,10 @@ const invertBatch = 100
 func (w *whiteBox) Invert(targets []float32, n int, init []float32, o attacks.InvertOptions) ([]float32, error) {
 	d, dim := w.net.UploadDim(), w.net.InputDim()
 	if len(targets) != n*d || len(init) != n*dim {
-		panic(fmt.Sprintf("experiments: invert %d targets of %d values from %d values", n, d, len(init)))
+		panic(fmt.Sprintf("nets: invert %d targets of %d values from %d values", n, d, len(init)))
 	}
 	if o.TV < 0 || math.IsNaN(o.TV) {
-		return nil, fmt.Errorf("experiments: total variation weight %v", o.TV)
+		return nil, fmt.Errorf("nets: total variation weight %v", o.TV)
 	}
 	batch := min(n, invertBatch)
 	inv, err := models.NewInverter(w.net, batch, o.TV)
