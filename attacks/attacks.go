@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 )
@@ -140,7 +142,7 @@ func (t *Truth) inputAt() []int {
 // (groups of k).
 func (t *Truth) dominant(i, k int) int {
 	g, r := i/k, i%k
-	return g*k + argmax(t.C[g].RawRowView(r))
+	return g*k + floats.MaxIdx(t.C[g].RawRowView(r))
 }
 
 // Env is everything one attack run is given.

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/datamix/harness/attacks/algo"
+
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/datasets"
@@ -91,7 +94,7 @@ func (attribute) run(a *attack) error {
 	d := len(up) / n
 	nv := a.victims()
 	tg := newAttrTargets(usable, aux, a.env.Classes, ink, a.env.Attrs, a.env.AttrClasses)
-	clf, err := FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, classLoss(tg.blocks))
+	clf, err := algo.FitRidge(dense32(up, n, d), tg.oneHot(dom), a.env.RNG, algo.ClassLoss(tg.blocks))
 	if err != nil {
 		return err
 	}
@@ -197,7 +200,7 @@ func (t attrTargets) predict(names []string, pred *mat.Dense) Predictions {
 	for i, name := range names {
 		guess := make([]int, nv)
 		for p := range nv {
-			guess[p] = argmax(pred.RawRowView(p)[off : off+t.blocks[i]])
+			guess[p] = floats.MaxIdx(pred.RawRowView(p)[off : off+t.blocks[i]])
 		}
 		est[name] = guess
 		off += t.blocks[i]

@@ -45,7 +45,7 @@
 //     without mixing, SSIM 0.99 after the first convolution and 0.80 after the second ReLU
 //     for a learned inverse network, and count SSIM below 0.3 as unrecognisable.
 //   - ica: FastICA (Hyvärinen 1999, scikit-learn's algorithm, on gonum) separates each group's
-//     k uploads; the strong variant (StrongUnmix) uses the prior of convex coefficient rows,
+//     k uploads; the strong variant (algo.StrongUnmix) uses the prior of convex coefficient rows,
 //     non-negative inputs and sparsity: it finds the vertices of the simplex the normalised
 //     upload columns fill (successive projection), fixes the scale by the row sums of C, and
 //     refines on the sources' zeros when needed. Given the grouping (the upload order, group
@@ -55,7 +55,7 @@
 //     FastICA on pixel-mixed MNIST at k = 2, 4 and 8.
 //   - group_matching: the uploads of one group share one support exactly (where the inputs
 //     have zeros) and one k-dimensional subspace (always); balanced clustering on that
-//     affinity undoes the shuffle, and ica feeds on its groups. MatchGroups finds each
+//     affinity undoes the shuffle, and ica feeds on its groups. algo.MatchGroups finds each
 //     upload's nearest neighbours and clusters on that graph, so pools of tens of thousands
 //     of uploads take seconds; the subspace affinity needs no exact zeros. Given nothing but
 //     the uploads. Reference: "Breaking DataMix" clusters by balanced blossom matching;
@@ -94,11 +94,24 @@
 // head. They report SSIM 0.74 after the first convolution and 0.50 after the second ReLU.
 // The other kinds that need the head's weights are skipped instead.
 //
-// The closed-form learners are ridge regressions (FitRidge) on gonum, with the strength chosen
-// on held-out auxiliary rows: strong enough to show leakage, cheap enough to run in every cell.
-// The package does not import gorgonia; it reaches the network through the Network interface
-// and trains networks of its own (decoders, shadow models, inversion by optimisation) through
-// the Learner interface, which package experiments implements on package models.
+// The general algorithms the kinds are built from — FastICA and the separation of convex
+// mixtures, the Hungarian assignment, balanced clustering and group matching, ridge
+// regression — are package attacks/algo. The closed-form learners are ridge regressions
+// (algo.FitRidge), with the strength chosen on held-out auxiliary rows: strong enough to show
+// leakage, cheap enough to run in every cell. The package reaches the network through the
+// Network interface and trains networks of its own (decoders, shadow models, inversion by
+// optimisation) through the Learner interface; package attacks/nets implements both on package
+// models, and the tests here implement them in plain Go.
+//
+// # The scheme, whole
+//
+// An attack knows the protocol: Env.Scheme is the edge's datamix.Scheme — group size,
+// shuffling, coefficient distribution and guard, defences and their strengths — never its
+// random draws. Under fixed coefficients the edge's one matrix is the secret C, so the kinds
+// reach the sampler only through the distribution the spec lets them assume; the attacker's
+// scheme (the edge's with that sampler) is what simulates auxiliary uploads and what shadow
+// models train under (ShadowOptions.Scheme). The capture is the pipeline's own record
+// (datamix.Record): what the cloud observed, and the edge's secrets for scoring.
 //
 // # Columns
 //

@@ -1,6 +1,17 @@
 package attacks
 
-import "github.com/datamix/harness/metrics"
+import (
+	"github.com/datamix/harness/attacks/algo"
+	"github.com/datamix/harness/metrics"
+)
+
+// The affinities of Spec.Affinity: how group matching (algo.MatchGroups) compares uploads.
+const (
+	AffinityAuto        = algo.AffinityAuto        // support when the uploads have exact zeros, else subspace
+	AffinitySupport     = algo.AffinitySupport     // Jaccard index of the non-zero sets
+	AffinityCorrelation = algo.AffinityCorrelation // |Pearson correlation|
+	AffinitySubspace    = algo.AffinitySubspace    // a group's uploads span one k-dimensional subspace
+)
 
 // KindGroupMatching is the group-matching attack: it undoes the shuffling across groups.
 const KindGroupMatching = "group_matching"
@@ -53,7 +64,7 @@ func (groupMatching) run(a *attack) error {
 	}
 	a.metric("acc", float64(exact)/float64(len(est.Groups)))
 	a.metric("ari", metrics.ARI(want, found))
-	a.note("%s affinity, %s", est.Affinity, matchingMethod)
+	a.note("%s affinity, %s", est.Affinity, algo.MatchingMethod)
 	a.note("pools of %d shuffled uploads (k = %d), %d test victims", obs.Pool, a.k, nv)
 	a.note("needs no auxiliary data, no head weights, no coefficient distribution")
 	a.done()
@@ -66,7 +77,7 @@ func (a *attack) recoverGroups(nv int) Grouping {
 	d := len(obs.Uploads) / obs.N
 	var est Grouping
 	for lo := 0; lo < nv; lo += obs.Pool {
-		m := MatchGroups(obs.Uploads[lo*d:(lo+obs.Pool)*d], obs.Pool, d, a.k, a.Affinity)
+		m := algo.MatchGroups(obs.Uploads[lo*d:(lo+obs.Pool)*d], obs.Pool, d, a.k, a.Affinity)
 		est.Affinity = m.Affinity
 		for _, g := range m.Groups {
 			for i := range g {

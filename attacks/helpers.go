@@ -3,8 +3,12 @@ package attacks
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
@@ -219,7 +223,7 @@ func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), 
 	dom = make([]int, n)
 	for g, c := range cs {
 		for r := range k {
-			dom[g*k+r] = g*k + argmax(c.RawRowView(r))
+			dom[g*k+r] = g*k + floats.MaxIdx(c.RawRowView(r))
 		}
 	}
 	return up, dom, feat, nil
@@ -247,4 +251,37 @@ func seq(n int) []int {
 		s[i] = i
 	}
 	return s
+}
+
+// convexRows reports whether sampler s draws non-negative rows summing to 1 at group size k,
+// judged on 20 draws: the prior algo.StrongUnmix needs.
+func convexRows(s mixing.Sampler, k int, rng *rand.Rand) bool {
+	for range 20 {
+		c := s.Sample(rng, k)
+		for i := range k {
+			var sum float64
+			for _, v := range c.RawRowView(i) {
+				if v < 0 {
+					return false
+				}
+				sum += v
+			}
+			if math.Abs(sum-1) > 1e-9 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dense32 converts n rows of d float32 values into a matrix.
+func dense32(v []float32, n, d int) *mat.Dense {
+	if len(v) != n*d {
+		panic(fmt.Sprintf("attacks: %d values as %d×%d", len(v), n, d))
+	}
+	data := make([]float64, n*d)
+	for i, x := range v {
+		data[i] = float64(x)
+	}
+	return mat.NewDense(n, d, data)
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/datamix/harness/attacks/algo"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/metrics"
@@ -159,7 +161,7 @@ func (a *attack) icaGroups(nv int) (groups [][]int, how string) {
 // of a·s + b is a·(s·W) + b·(1·W) + (ȳ − x̄·W): oneW holds 1·W and c0 holds ȳ − x̄·W, and the
 // blind and oracle images of a source share one projection s·W.
 type featureDecoder struct {
-	*Ridge
+	*algo.Ridge
 	// norm is the median norm of the auxiliary head features: the scale FastICA's blind
 	// normalisation gives a source (blindPlain).
 	norm     float64
@@ -185,7 +187,7 @@ func (a *attack) featureDecoder(d int) (dec *featureDecoder, images bool, err er
 	if err != nil {
 		return nil, false, err
 	}
-	r, err := FitRidge(dense32(feat, aux.N, d), dense32(aux.X, aux.N, aux.Dim()), a.env.RNG, nil)
+	r, err := algo.FitRidge(dense32(feat, aux.N, d), dense32(aux.X, aux.N, aux.Dim()), a.env.RNG, nil)
 	if err != nil {
 		return nil, false, err
 	}
@@ -248,7 +250,7 @@ func (a *attack) separate(groups [][]int, strong bool) (Separation, separationSt
 			}
 		}
 		var plain []float64
-		res, err := FastICA(m, k, d, a.env.RNG, ICAOptions{})
+		res, err := algo.FastICA(m, k, d, a.env.RNG, algo.ICAOptions{})
 		if err != nil {
 			st.failed++
 			plain = make([]float64, k*d)
@@ -256,13 +258,13 @@ func (a *attack) separate(groups [][]int, strong bool) (Separation, separationSt
 			if !res.Converged {
 				st.notConverged++
 			}
-			plain = Sources(res.Unmixing, m, k, d)
+			plain = algo.Sources(res.Unmixing, m, k, d)
 		}
 		est.Plain = append(est.Plain, plain)
 		if strong {
-			u, route := StrongUnmix(m, k, d, res)
+			u, route := algo.StrongUnmix(m, k, d, res)
 			st.routes[route]++
-			est.Strong = append(est.Strong, Sources(u, m, k, d))
+			est.Strong = append(est.Strong, algo.Sources(u, m, k, d))
 		}
 	}
 	return est, st
@@ -446,7 +448,7 @@ func (a *attack) matchSources(truth *Truth, src []float64, cands []int) (match [
 			cost[i*m+j] = -r
 		}
 	}
-	match = Assign(cost, k, m)
+	match = algo.Assign(cost, k, m)
 	corr = make([]float64, k)
 	for i, j := range match {
 		corr[i] = -cost[i*m+j]

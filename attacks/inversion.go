@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/datamix/harness/attacks/algo"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/datamix/harness/metrics"
@@ -45,7 +47,7 @@ func (inversion) run(a *attack) error {
 			target.Set(i, t, float64(v))
 		}
 	}
-	dec, err := FitRidge(dense32(up, n, d), target, a.env.RNG, nil)
+	dec, err := algo.FitRidge(dense32(up, n, d), target, a.env.RNG, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/datamix/harness/attacks/algo"
 )
 
 // The gradient-trained kinds are tested here on split 0 with a Learner of plain Go: ridge
@@ -21,7 +23,7 @@ type ridgeLearner struct{ calls []string }
 func (l *ridgeLearner) TrainDecoder(x []float32, shape []int, y []float32, n int, o DecoderOptions, rng *rand.Rand) (Decoder, error) {
 	l.calls = append(l.calls, "decoder")
 	d := len(x) / n
-	r, err := FitRidge(dense32(x, n, d), dense32(y, n, len(y)/n), rng, nil)
+	r, err := algo.FitRidge(dense32(x, n, d), dense32(y, n, len(y)/n), rng, nil)
 	return ridgeDecoder{r}, err
 }
 
@@ -34,7 +36,7 @@ func (l *ridgeLearner) Shadow([]float32, []int, int, ShadowOptions, *rand.Rand) 
 	return nil, errors.New("no shadow model at split 0")
 }
 
-type ridgeDecoder struct{ r *Ridge }
+type ridgeDecoder struct{ r *algo.Ridge }
 
 func (r ridgeDecoder) Decode(x []float32, n int) ([]float32, error) {
 	p := r.r.Predict(dense32(x, n, len(x)/n))
@@ -102,7 +104,7 @@ func TestDecoderKind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env, l := learnedEnv(t, tc.k, tc.shuffle)
-			s := Spec{Kind: KindDecoder, HeadWeights: true, Grouping: GroupingAuto, Affinity: AffinityAuto}
+			s := Spec{Kind: KindDecoder, HeadWeights: true, Grouping: GroupingAuto, Affinity: algo.AffinityAuto}
 			res := run(t, s, env)
 			checkColumns(t, s, res, tc.want...)
 			for _, name := range tc.skip {
@@ -155,7 +157,7 @@ func TestRMLEKind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env, l := learnedEnv(t, tc.k, tc.shuffle)
-			s := Spec{Kind: KindRMLE, HeadWeights: true, Grouping: GroupingAuto, Affinity: AffinityAuto, Init: tc.init, Iterations: 30}
+			s := Spec{Kind: KindRMLE, HeadWeights: true, Grouping: GroupingAuto, Affinity: algo.AffinityAuto, Init: tc.init, Iterations: 30}
 			res := run(t, s, env)
 			checkColumns(t, s, res, "rmle_psnr", "rmle_ssim", "rmle_psnr_median", "rmle_recovered30", "rmle_recovered90")
 			switch est := res.Estimate.(type) {

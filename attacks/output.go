@@ -1,7 +1,10 @@
 package attacks
 
 import (
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/datamix/harness/attacks/algo"
 
 	"github.com/datamix/harness/metrics"
 )
@@ -39,7 +42,7 @@ func (output) run(a *attack) error {
 	for i, j := range dom {
 		y.Set(i, aux.Y[j], 1)
 	}
-	clf, err := FitRidge(dense32(ret, n, rd), y, a.env.RNG, classLoss([]int{a.env.Classes}))
+	clf, err := algo.FitRidge(dense32(ret, n, rd), y, a.env.RNG, algo.ClassLoss([]int{a.env.Classes}))
 	if err != nil {
 		return err
 	}
@@ -47,7 +50,7 @@ func (output) run(a *attack) error {
 	pred := clf.Predict(dense32(a.obs.Returns[:nv*rd], nv, rd))
 	est := Predictions{AttrLabel: make([]int, nv)}
 	for p := range nv {
-		est[AttrLabel][p] = argmax(pred.RawRowView(p))
+		est[AttrLabel][p] = floats.MaxIdx(pred.RawRowView(p))
 	}
 	truth := a.reveal(est)
 	at := truth.inputAt()

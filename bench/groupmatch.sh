@@ -4,7 +4,7 @@
 #   1. dense: support, correlation and subspace affinity on MNIST uploads with a dense
 #      perturbation (noise after mixing, a random background before the head) and without,
 #      split 0 and 1, k = 2, 3, 4, 3 seeds: results/group-matching/results.csv and table.md.
-#   2. scale: time and accuracy of attacks.MatchGroups against pool size up to 20,000
+#   2. scale: time and accuracy of algo.MatchGroups against pool size up to 20,000
 #      (split 0, k = 2), beside the dense algorithm it replaced up to 4,000, then the same
 #      for correlation and subspace affinity: results/group-matching/scale.md.
 #

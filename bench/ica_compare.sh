@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Side-by-side bench of the harness's FastICA (attacks.FastICA, Go on gonum) and
+# Side-by-side bench of the harness's FastICA (algo.FastICA, Go on gonum) and
 # scikit-learn's FastICA on the same pixel-mixed MNIST test digits (Dirichlet(1) rows, no
 # conditioning guard, as in the Breaking DataMix reference figures), read by both from the same .npy files.
 #
 #   1. speed: FastICA over 1,000 groups at k = 4, ours on one goroutine and on two, against
 #      scikit-learn in one process with its BLAS on one thread; prints the ratios.
 #   2. quality: mean |corr| under the best matching (oracle alignment) at k = 2, 4, 8 for both,
-#      and for the harness's strong variant (attacks.StrongUnmix) on the same groups.
+#      and for the harness's strong variant (algo.StrongUnmix) on the same groups.
 #
 # Needs Debian's python3-sklearn (run with /usr/bin/python3). Usage: bash bench/ica_compare.sh
 set -euo pipefail

@@ -15,7 +15,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/attacks/algo"
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
@@ -83,12 +83,12 @@ func dense(args []string) error {
 					if err != nil {
 						return err
 					}
-					for _, aff := range []string{attacks.AffinitySupport, attacks.AffinityCorrelation, attacks.AffinitySubspace} {
+					for _, aff := range []string{algo.AffinitySupport, algo.AffinityCorrelation, algo.AffinitySubspace} {
 						r := denseRow{split: split, pert: pert, k: k, affinity: aff, seed: seed, pools: *pools, size: *size}
 						var accs, aris []float64
 						t0 := time.Now()
 						for _, p := range ps {
-							m := attacks.MatchGroups(p.up, *size, len(p.up) / *size, k, aff)
+							m := algo.MatchGroups(p.up, *size, len(p.up) / *size, k, aff)
 							acc, ari := p.score(m.Groups)
 							accs, aris = append(accs, acc), append(aris, ari)
 						}
@@ -244,7 +244,7 @@ func denseTable(rows []denseRow, pools, size, seeds int) string {
 		for _, pert := range perturbations {
 			for _, k := range []int{2, 3, 4} {
 				line := fmt.Sprintf("| %d | %s | %d |", split, pert, k)
-				for _, aff := range []string{attacks.AffinitySupport, attacks.AffinityCorrelation, attacks.AffinitySubspace} {
+				for _, aff := range []string{algo.AffinitySupport, algo.AffinityCorrelation, algo.AffinitySubspace} {
 					kk := key{split, pert, k, aff}
 					line += fmt.Sprintf(" %s / %s |", ms(acc[kk]), ms(ari[kk]))
 				}

@@ -3,9 +3,9 @@
 //
 //	go run ./bench/groupmatch scale [-sizes 500,1000,…] [-old 4000] [-k 2]
 //
-// prints, per pool size, the time and accuracy of attacks.MatchGroups (the nearest-neighbour
+// prints, per pool size, the time and accuracy of algo.MatchGroups (the nearest-neighbour
 // algorithm the attack runs) and, up to -old uploads, of the dense algorithm it replaced
-// (attacks.Affinity and attacks.BalancedClusters on the n×n matrix), on the same uploads.
+// (algo.Affinity and algo.BalancedClusters on the n×n matrix), on the same uploads.
 // Uploads are split-0 uploads (mixed pixels) of training digits, k consecutive digits per
 // group mixed by a fresh C with Dirichlet(1) rows (condition number ≤ 100, the harness's
 // default guard), one pool shuffled together.
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/attacks/algo"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/metrics"
 	"github.com/datamix/harness/mixing"
@@ -58,7 +58,7 @@ func scale(args []string) error {
 	oldMax := fs.Int("old", 4000, "largest pool the dense algorithm is run on")
 	k := fs.Int("k", 2, "group size")
 	seed := fs.Uint64("seed", 1, "seed of the coefficients and the shuffle")
-	affinity := fs.String("affinity", attacks.AffinityAuto, "auto, support, correlation or subspace (the old algorithm has no subspace)")
+	affinity := fs.String("affinity", algo.AffinityAuto, "auto, support, correlation or subspace (the old algorithm has no subspace)")
 	fs.Parse(args)
 	var ns []int
 	for _, f := range strings.Split(*sizes, ",") {
@@ -85,14 +85,14 @@ func scale(args []string) error {
 			return err
 		}
 		start := time.Now()
-		m := attacks.MatchGroups(p.up, n, 784, *k, *affinity)
+		m := algo.MatchGroups(p.up, n, 784, *k, *affinity)
 		secs := time.Since(start).Seconds()
 		acc, ari := p.score(m.Groups)
 		line := fmt.Sprintf("| %d | %.2f | %.4f | %.4f |", n, secs, acc, ari)
 		if n <= *oldMax {
 			start := time.Now()
-			aff, _ := attacks.Affinity(p.up, n, 784, *affinity)
-			label := attacks.BalancedClusters(aff, *k)
+			aff, _ := algo.Affinity(p.up, n, 784, *affinity)
+			label := algo.BalancedClusters(aff, *k)
 			old := make([][]int, n / *k)
 			for i, l := range label {
 				old[l] = append(old[l], i)

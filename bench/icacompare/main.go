@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/datamix/harness/attacks"
+	"github.com/datamix/harness/attacks/algo"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/metrics"
 	"github.com/datamix/harness/mixing"
@@ -104,10 +104,10 @@ func run(k, groups int, dir string, seed uint64, maxCond float64, workers int) e
 	}
 
 	// Serial timing and scores.
-	unmix := make([]*attacks.ICA, groups)
+	unmix := make([]*algo.ICA, groups)
 	start := time.Now()
 	for g := range groups {
-		res, err := attacks.FastICA(mix[g*k*d:(g+1)*k*d], k, d, rand.New(rand.NewPCG(seed, uint64(100+g))), attacks.ICAOptions{})
+		res, err := algo.FastICA(mix[g*k*d:(g+1)*k*d], k, d, rand.New(rand.NewPCG(seed, uint64(100+g))), algo.ICAOptions{})
 		if err == nil {
 			unmix[g] = res
 		}
@@ -122,7 +122,7 @@ func run(k, groups int, dir string, seed uint64, maxCond float64, workers int) e
 		go func() {
 			defer wg.Done()
 			for g := range next {
-				attacks.FastICA(mix[g*k*d:(g+1)*k*d], k, d, rand.New(rand.NewPCG(seed, uint64(100+g))), attacks.ICAOptions{})
+				algo.FastICA(mix[g*k*d:(g+1)*k*d], k, d, rand.New(rand.NewPCG(seed, uint64(100+g))), algo.ICAOptions{})
 			}
 		}()
 	}
@@ -143,15 +143,15 @@ func run(k, groups int, dir string, seed uint64, maxCond float64, workers int) e
 		if !u.Converged {
 			r.NotConverged++
 		}
-		sum += matched(attacks.Sources(u.Unmixing, m, k, d), x, k, d)
+		sum += matched(algo.Sources(u.Unmixing, m, k, d), x, k, d)
 	}
 	r.MeanAbsCorr = sum / float64(groups)
 	sum = 0
 	start = time.Now()
 	for g, u := range unmix {
 		m, x := mix[g*k*d:(g+1)*k*d], src[g*k*d:(g+1)*k*d]
-		w, _ := attacks.StrongUnmix(m, k, d, u)
-		sum += matched(attacks.Sources(w, m, k, d), x, k, d)
+		w, _ := algo.StrongUnmix(m, k, d, u)
+		sum += matched(algo.Sources(w, m, k, d), x, k, d)
 	}
 	r.StrongSeconds = time.Since(start).Seconds()
 	r.StrongMeanCorr = sum / float64(groups)
@@ -171,7 +171,7 @@ func matched(s, x []float64, k, d int) float64 {
 		}
 	}
 	var sum float64
-	for i, j := range attacks.Assign(cost, k, k) {
+	for i, j := range algo.Assign(cost, k, k) {
 		sum -= cost[i*k+j]
 	}
 	return sum / float64(k)

@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"testing"

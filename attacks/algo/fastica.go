@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"errors"
@@ -48,7 +48,7 @@ type ICA struct {
 
 // ErrRankDeficient reports mixtures that span fewer than k dimensions, which no separation
 // can undo (two identical uploads, say).
-var ErrRankDeficient = errors.New("attacks: ica: mixtures are linearly dependent")
+var ErrRankDeficient = errors.New("algo: ica: mixtures are linearly dependent")
 
 // FastICA separates the k rows of x (k × d, row-major: k mixtures of d samples each, e.g. the k
 // uploads of one group, pixels as samples) into k statistically independent sources, with the
@@ -59,7 +59,7 @@ var ErrRankDeficient = errors.New("attacks: ica: mixtures are linearly dependent
 // It returns ErrRankDeficient when the covariance has an eigenvalue below 1e-12 of the largest.
 func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error) {
 	if k < 1 || d < 2 || len(x) != k*d {
-		panic(fmt.Sprintf("attacks: FastICA of %d values as %d mixtures of %d samples", len(x), k, d))
+		panic(fmt.Sprintf("algo: FastICA of %d values as %d mixtures of %d samples", len(x), k, d))
 	}
 	if opt.MaxIter == 0 {
 		opt.MaxIter = 200
@@ -86,7 +86,7 @@ func FastICA(x []float64, k, d int, rng *rand.Rand, opt ICAOptions) (*ICA, error
 	case ICADeflation:
 		w, iter, conv, err = icaDeflation(z, k, d, w0, opt)
 	default:
-		panic(fmt.Sprintf("attacks: unknown ICA algorithm %d", opt.Algorithm))
+		panic(fmt.Sprintf("algo: unknown ICA algorithm %d", opt.Algorithm))
 	}
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func whiten(x []float64, k, d int) (mean []float64, kw *mat.Dense, z []float64, 
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(cov, true) {
-		return nil, nil, nil, errors.New("attacks: ica: eigen-decomposition of the covariance failed")
+		return nil, nil, nil, errors.New("algo: ica: eigen-decomposition of the covariance failed")
 	}
 	vals := eig.Values(nil)
 	var vecs mat.Dense
@@ -173,7 +173,7 @@ func symDecorrelate(w *mat.Dense) error {
 	wwt.SymOuterK(1, w)
 	var eig mat.EigenSym
 	if !eig.Factorize(&wwt, true) {
-		return errors.New("attacks: ica: symmetric decorrelation failed")
+		return errors.New("algo: ica: symmetric decorrelation failed")
 	}
 	vals := eig.Values(nil)
 	var u mat.Dense
@@ -184,7 +184,7 @@ func symDecorrelate(w *mat.Dense) error {
 			var s float64
 			for l := range k {
 				if !(vals[l] > 0) {
-					return errors.New("attacks: ica: unmixing matrix became singular")
+					return errors.New("algo: ica: unmixing matrix became singular")
 				}
 				s += u.At(i, l) * u.At(j, l) / math.Sqrt(vals[l])
 			}
@@ -259,29 +259,11 @@ func icaDeflation(z []float64, k, d int, w0 *mat.Dense, opt ICAOptions) (*mat.De
 	g := make([]float64, d)
 	wi, w1 := make([]float64, k), make([]float64, k)
 	most, allConv := 0, true
-	decorrelate := func(v []float64, j int) {
-		for p := range j {
-			row := w.RawRowView(p)
-			var s float64
-			for l := range k {
-				s += v[l] * row[l]
-			}
-			for l := range k {
-				v[l] -= s * row[l]
-			}
-		}
-		var n float64
-		for _, x := range v {
-			n += x * x
-		}
-		n = math.Sqrt(n)
-		for l := range v {
-			v[l] /= n
-		}
-	}
+	found := make([][]float64, 0, k) // the rows of w estimated so far
+	decorrelate := func(v []float64) { scaleTo1(v, project(v, found)) }
 	for j := range k {
 		copy(wi, w0.RawRowView(j))
-		decorrelate(wi, j)
+		decorrelate(wi)
 		conv := false
 		it := 0
 		for it < opt.MaxIter {
@@ -301,7 +283,7 @@ func icaDeflation(z []float64, k, d int, w0 *mat.Dense, opt ICAOptions) (*mat.De
 				}
 				w1[l] = s/float64(d) - gp*wi[l]
 			}
-			decorrelate(w1, j)
+			decorrelate(w1)
 			var dot float64
 			for l := range k {
 				dot += w1[l] * wi[l]
@@ -313,9 +295,10 @@ func icaDeflation(z []float64, k, d int, w0 *mat.Dense, opt ICAOptions) (*mat.De
 			}
 		}
 		if math.IsNaN(wi[0]) {
-			return nil, it, false, errors.New("attacks: ica: deflation diverged")
+			return nil, it, false, errors.New("algo: ica: deflation diverged")
 		}
 		w.SetRow(j, wi)
+		found = append(found, w.RawRowView(j))
 		most = max(most, it)
 		allConv = allConv && conv
 	}

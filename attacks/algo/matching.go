@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"container/heap"
@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// matchingMethod describes MatchGroups for the notes.
-const matchingMethod = "balanced greedy clustering with swap refinement on a nearest-neighbour graph"
+// MatchingMethod describes MatchGroups in a sentence, for an attack's notes.
+const MatchingMethod = "balanced greedy clustering with swap refinement on a nearest-neighbour graph"
 
 // Match is what MatchGroups found: the groups, each a list of row indices in increasing order,
 // in the order they were formed, and the affinity used (auto resolved).
@@ -45,10 +45,10 @@ type Match struct {
 // differ by about a percent of the groups either way (bench/groupmatch).
 func MatchGroups(up []float32, n, d, k int, affinity string) Match {
 	if len(up) != n*d {
-		panic(fmt.Sprintf("attacks: MatchGroups of %d values as %d×%d", len(up), n, d))
+		panic(fmt.Sprintf("algo: MatchGroups of %d values as %d×%d", len(up), n, d))
 	}
 	if k < 1 || n%k != 0 {
-		panic(fmt.Sprintf("attacks: %d uploads in groups of %d", n, k))
+		panic(fmt.Sprintf("algo: %d uploads in groups of %d", n, k))
 	}
 	rows, kind := newAffinityRows(up, n, d, affinity)
 	g := newNeighbourGraph(rows, matchNeighbours(k))
@@ -92,7 +92,7 @@ func newAffinityRows(up []float32, n, d int, kind string) (affinityRows, string)
 	case AffinityCorrelation, AffinitySubspace:
 		return newCorrRows(up, n, d), kind
 	}
-	panic(fmt.Sprintf("attacks: unknown affinity %q", kind))
+	panic(fmt.Sprintf("algo: unknown affinity %q", kind))
 }
 
 // supportRows are uploads as bit sets of their non-zero values: the affinity of two is the

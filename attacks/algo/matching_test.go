@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
 )
 
@@ -14,9 +15,16 @@ import (
 // group of each upload.
 func mixedPool(t *testing.T, n, k int, noise float64, seed uint64) (up []float32, group []int) {
 	t.Helper()
-	ds := testMNIST(t)
+	ds, err := datasets.Load(datasets.Spec{Name: "mnist", TrainLimit: 1, TestLimit: n})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := newRNG(seed)
-	cs, _, err := mixing.DrawGroups(mixing.Guard{}, dirichlet(t), rng, n, k)
+	s, err := mixing.NewSampler("dirichlet", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := mixing.DrawGroups(mixing.Guard{}, s, rng, n, k)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // members, which the attacker cannot order (ICA's permutation ambiguity).
 func Assign(cost []float64, n, m int) []int {
 	if n > m || len(cost) != n*m {
-		panic(fmt.Sprintf("attacks: Assign of %d costs as %d×%d, need n ≤ m", len(cost), n, m))
+		panic(fmt.Sprintf("algo: Assign of %d costs as %d×%d, need n ≤ m", len(cost), n, m))
 	}
 	inf := math.Inf(1)
 	u := make([]float64, n+1)

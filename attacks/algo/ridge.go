@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -41,10 +42,10 @@ type Ridge struct {
 func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense) float64) (*Ridge, error) {
 	n, d := x.Dims()
 	if ny, _ := y.Dims(); n != ny {
-		panic(fmt.Sprintf("attacks: FitRidge with %d inputs and %d targets", n, ny))
+		panic(fmt.Sprintf("algo: FitRidge with %d inputs and %d targets", n, ny))
 	}
 	if n < 5 {
-		return nil, fmt.Errorf("attacks: ridge: %d training rows, need at least 5", n)
+		return nil, fmt.Errorf("algo: ridge: %d training rows, need at least 5", n)
 	}
 	mse := loss == nil
 	if mse {
@@ -85,7 +86,7 @@ func FitRidge(x, y *mat.Dense, rng *rand.Rand, loss func(pred, truth *mat.Dense)
 		}
 	}
 	if math.IsInf(bestLoss, 1) {
-		return nil, errors.New("attacks: ridge: no regularisation strength gave a solvable system")
+		return nil, errors.New("algo: ridge: no regularisation strength gave a solvable system")
 	}
 	w, err := sv.all(best * sv.scale)
 	if err != nil {
@@ -219,7 +220,7 @@ func cholSolve(g *mat.SymDense, lambda float64, b mat.Matrix) (*mat.Dense, error
 	}
 	var ch mat.Cholesky
 	if !ch.Factorize(h) {
-		return nil, errors.New("attacks: ridge: system not positive definite")
+		return nil, errors.New("algo: ridge: system not positive definite")
 	}
 	var x mat.Dense
 	if err := ch.SolveTo(&x, b); err != nil {
@@ -290,21 +291,9 @@ func rows(x *mat.Dense, idx []int) *mat.Dense {
 	return out
 }
 
-// dense32 converts n rows of d float32 values into a matrix.
-func dense32(v []float32, n, d int) *mat.Dense {
-	if len(v) != n*d {
-		panic(fmt.Sprintf("attacks: %d values as %d×%d", len(v), n, d))
-	}
-	data := make([]float64, n*d)
-	for i, x := range v {
-		data[i] = float64(x)
-	}
-	return mat.NewDense(n, d, data)
-}
-
-// classLoss is 1 − accuracy of one-vs-rest predictions, with the outputs split into blocks of
+// ClassLoss is 1 − accuracy of one-vs-rest predictions, with the outputs split into blocks of
 // the given sizes (one block per attribute), averaged over blocks.
-func classLoss(blocks []int) func(pred, truth *mat.Dense) float64 {
+func ClassLoss(blocks []int) func(pred, truth *mat.Dense) float64 {
 	return func(pred, truth *mat.Dense) float64 {
 		n, _ := pred.Dims()
 		var errs float64
@@ -312,7 +301,7 @@ func classLoss(blocks []int) func(pred, truth *mat.Dense) float64 {
 			p, t := pred.RawRowView(i), truth.RawRowView(i)
 			off := 0
 			for _, b := range blocks {
-				if argmax(p[off:off+b]) != argmax(t[off:off+b]) {
+				if floats.MaxIdx(p[off:off+b]) != floats.MaxIdx(t[off:off+b]) {
 					errs++
 				}
 				off += b
@@ -320,14 +309,4 @@ func classLoss(blocks []int) func(pred, truth *mat.Dense) float64 {
 		}
 		return errs / float64(n*len(blocks))
 	}
-}
-
-func argmax(v []float64) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

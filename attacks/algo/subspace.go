@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"math"
@@ -93,26 +93,11 @@ func (s *subspace) orthonormal(members []int) [][]float64 {
 	var basis [][]float64
 	for _, m := range members {
 		v := slices.Clone(s.z.z.RawRowView(m))
-		for _, q := range basis {
-			var c float64
-			for t := range v {
-				c += q[t] * v[t]
-			}
-			for t := range v {
-				v[t] -= c * q[t]
-			}
-		}
-		var norm float64
-		for _, x := range v {
-			norm += x * x
-		}
-		if norm <= 1e-12 {
+		sq := project(v, basis)
+		if sq <= 1e-12 {
 			continue
 		}
-		norm = math.Sqrt(norm)
-		for t := range v {
-			v[t] /= norm
-		}
+		scaleTo1(v, sq)
 		basis = append(basis, v)
 	}
 	return basis

@@ -1,13 +1,10 @@
-package attacks
+package algo
 
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/datamix/harness/mixing"
 )
 
 // StrongUnmix estimates the unmixing matrix C⁻¹ of one group (m: k × d uncentred uploads)
@@ -57,27 +54,6 @@ func negativity(x []float64) float64 {
 	return neg / all
 }
 
-// convexRows reports whether sampler s draws non-negative rows summing to 1 at group size k,
-// judged on 20 draws: the prior StrongUnmix needs.
-func convexRows(s mixing.Sampler, k int, rng *rand.Rand) bool {
-	for range 20 {
-		c := s.Sample(rng, k)
-		for i := range k {
-			var sum float64
-			for _, v := range c.RawRowView(i) {
-				if v < 0 {
-					return false
-				}
-				sum += v
-			}
-			if math.Abs(sum-1) > 1e-9 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // SimplexUnmix estimates the mixing matrix C of one group from its k uploads m (k × d,
 // row-major) using what the attacker knows when the edge draws convex coefficients (the
 // dirichlet and uniform samplers, and the paper's example): C ≥ 0 with rows summing to 1,
@@ -97,15 +73,15 @@ func convexRows(s mixing.Sampler, k int, rng *rand.Rand) bool {
 // dependent, or when the scales come out non-positive (the data do not fit the prior).
 func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 	if len(m) != k*d {
-		panic("attacks: SimplexUnmix: len(m) != k·d")
+		panic("algo: SimplexUnmix: len(m) != k·d")
 	}
 	p, n := normalisedColumns(m, k, d)
 	if n < k {
-		return nil, errors.New("attacks: simplex: fewer non-zero columns than group members")
+		return nil, errors.New("algo: simplex: fewer non-zero columns than group members")
 	}
 	chat, ok := successiveProjection(p, n, k)
 	if !ok {
-		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+		return nil, errors.New("algo: simplex: vertices are linearly dependent")
 	}
 	ones := mat.NewVecDense(k, nil)
 	for i := range k {
@@ -113,12 +89,12 @@ func SimplexUnmix(m []float64, k, d int) (*mat.Dense, error) {
 	}
 	var s mat.VecDense
 	if err := s.SolveVec(chat, ones); err != nil {
-		return nil, errors.New("attacks: simplex: vertices are linearly dependent")
+		return nil, errors.New("algo: simplex: vertices are linearly dependent")
 	}
 	c := mat.NewDense(k, k, nil)
 	for t := range k {
 		if !(s.AtVec(t) > 0) {
-			return nil, errors.New("attacks: simplex: data do not fit convex coefficients (non-positive scale)")
+			return nil, errors.New("algo: simplex: data do not fit convex coefficients (non-positive scale)")
 		}
 		for i := range k {
 			c.Set(i, t, chat.At(i, t)*s.AtVec(t))

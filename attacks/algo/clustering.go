@@ -1,4 +1,4 @@
-package attacks
+package algo
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ const (
 // BalancedClusters hold the n×n matrix: MatchGroups is the same clustering for large pools.
 func Affinity(up []float32, n, d int, kind string) (*mat.SymDense, string) {
 	if len(up) != n*d {
-		panic(fmt.Sprintf("attacks: Affinity of %d values as %d×%d", len(up), n, d))
+		panic(fmt.Sprintf("algo: Affinity of %d values as %d×%d", len(up), n, d))
 	}
 	if kind == AffinityAuto || kind == "" {
 		if kind = resolveAffinity(up, kind); kind == AffinitySubspace {
@@ -42,7 +42,7 @@ func Affinity(up []float32, n, d int, kind string) (*mat.SymDense, string) {
 	case AffinityCorrelation:
 		correlationAffinity(aff, up, n, d)
 	default:
-		panic(fmt.Sprintf("attacks: unknown affinity %q", kind))
+		panic(fmt.Sprintf("algo: unknown affinity %q", kind))
 	}
 	return aff, kind
 }
@@ -118,7 +118,7 @@ func correlationAffinity(aff *mat.SymDense, up []float32, n, d int) {
 func BalancedClusters(aff *mat.SymDense, k int) []int {
 	n := aff.SymmetricDim()
 	if k < 1 || n%k != 0 {
-		panic(fmt.Sprintf("attacks: %d items in clusters of %d", n, k))
+		panic(fmt.Sprintf("algo: %d items in clusters of %d", n, k))
 	}
 	label, groups := greedyClusters(aff, k)
 	if k > 1 {
