@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -92,13 +93,13 @@ type panicker struct {
 	ended map[string]error
 }
 
-func (p *panicker) Progress(_ int, c *Cell, _ Progress) {
+func (p *panicker) Progress(_ int, c *config.Cell, _ Progress) {
 	if c.ID == p.cell {
 		panic("injected fault in cell " + c.ID)
 	}
 }
 
-func (p *panicker) CellEnd(_, _ int, c *Cell, _ *results.Row, err error) {
+func (p *panicker) CellEnd(_, _ int, c *config.Cell, _ *results.Row, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ended[c.ID] = err
@@ -112,7 +113,7 @@ func TestPanicFailsOnlyItsCell(t *testing.T) {
 		t.Skip("trains networks")
 	}
 	cfg := tinyConfig(t, "sweep: {seed: [1, 2, 3]}\n")
-	cells, err := Expand(cfg)
+	cells, err := config.Expand(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
@@ -37,20 +38,20 @@ type Progress struct {
 // attaches an Observer that draws a progress bar.
 //
 // In every method i is the cell's position among the n cells of this run (its shard, when
-// sharded), 0-based, in the order of Expand. Run calls the methods one at a time, under a
+// sharded), 0-based, in the order of config.Expand. Run calls the methods one at a time, under a
 // lock, so an Observer need not be safe for concurrent use; with Options.Jobs > 1 the calls
 // of different cells interleave, and may come from different goroutines.
 type Observer interface {
 	// CellResumed reports a cell that an earlier run finished: its stored row is reused.
-	CellResumed(i, n int, c *Cell, row *results.Row)
+	CellResumed(i, n int, c *config.Cell, row *results.Row)
 	// CellStart reports that a cell starts computing.
-	CellStart(i, n int, c *Cell)
+	CellStart(i, n int, c *config.Cell)
 	// Progress reports a computing cell's progress, after every training step and every
 	// evaluation batch.
-	Progress(i int, c *Cell, p Progress)
+	Progress(i int, c *config.Cell, p Progress)
 	// CellEnd reports a computed cell: its row, or the error that stopped it (wrapping
 	// context.Canceled when the run was interrupted).
-	CellEnd(i, n int, c *Cell, row *results.Row, err error)
+	CellEnd(i, n int, c *config.Cell, row *results.Row, err error)
 }
 
 // Options control a run.
@@ -70,7 +71,7 @@ type Options struct {
 
 // Shard is one of Count parts of an experiment, for splitting a sweep across machines (a
 // Slurm job array, a Kubernetes Indexed Job): the cells whose index in the expanded list (the
-// order of Expand, baselines included) is Index modulo Count. The zero value is the whole
+// order of config.Expand, baselines included) is Index modulo Count. The zero value is the whole
 // experiment.
 type Shard struct{ Index, Count int }
 
@@ -119,10 +120,10 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 
 type nopObserver struct{}
 
-func (nopObserver) CellResumed(int, int, *Cell, *results.Row)    {}
-func (nopObserver) CellStart(int, int, *Cell)                    {}
-func (nopObserver) Progress(int, *Cell, Progress)                {}
-func (nopObserver) CellEnd(int, int, *Cell, *results.Row, error) {}
+func (nopObserver) CellResumed(int, int, *config.Cell, *results.Row)    {}
+func (nopObserver) CellStart(int, int, *config.Cell)                    {}
+func (nopObserver) Progress(int, *config.Cell, Progress)                {}
+func (nopObserver) CellEnd(int, int, *config.Cell, *results.Row, error) {}
 
 // lockedObserver serialises the calls to an Observer.
 type lockedObserver struct {
@@ -130,25 +131,25 @@ type lockedObserver struct {
 	obs Observer
 }
 
-func (l *lockedObserver) CellResumed(i, n int, c *Cell, row *results.Row) {
+func (l *lockedObserver) CellResumed(i, n int, c *config.Cell, row *results.Row) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellResumed(i, n, c, row)
 }
 
-func (l *lockedObserver) CellStart(i, n int, c *Cell) {
+func (l *lockedObserver) CellStart(i, n int, c *config.Cell) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellStart(i, n, c)
 }
 
-func (l *lockedObserver) Progress(i int, c *Cell, p Progress) {
+func (l *lockedObserver) Progress(i int, c *config.Cell, p Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.Progress(i, c, p)
 }
 
-func (l *lockedObserver) CellEnd(i, n int, c *Cell, row *results.Row, err error) {
+func (l *lockedObserver) CellEnd(i, n int, c *config.Cell, row *results.Row, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellEnd(i, n, c, row, err)
@@ -171,7 +172,7 @@ const (
 func cellRNG(seed uint64, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
 // Run is RunContext without cancellation.
-func Run(cfg *Config, opts Options) ([]results.Row, error) {
+func Run(cfg *config.Config, opts Options) ([]results.Row, error) {
 	return RunContext(context.Background(), cfg, opts)
 }
 
@@ -190,8 +191,8 @@ func Run(cfg *Config, opts Options) ([]results.Row, error) {
 // When ctx is cancelled, no new cell starts, the computing ones stop at their next training
 // step or evaluation, the results files are written over the finished cells, and the error is
 // an *InterruptedError. RunContext returns the rows of the finished cells, in the order of
-// Expand, and an error if any cell failed.
-func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, error) {
+// config.Expand, and an error if any cell failed.
+func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]results.Row, error) {
 	if !opts.Shard.valid() {
 		return nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", opts.Shard.Index, opts.Shard.Count)
 	}
@@ -199,11 +200,11 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 	if opts.Observer != nil {
 		obs = &lockedObserver{obs: opts.Observer}
 	}
-	all, err := Expand(cfg)
+	all, err := config.Expand(cfg)
 	if err != nil {
 		return nil, err
 	}
-	var cells []Cell
+	var cells []config.Cell
 	for i := range all {
 		if opts.Shard.Has(i) {
 			cells = append(cells, all[i])
@@ -279,7 +280,7 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 			for i := range next {
 				c := &cells[i]
 				obs.CellStart(i, n, c)
-				row, err := runCellRecover(ctx, c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
+				row, err := runCellRecover(ctx, c, opts.Out, data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
 				obs.CellEnd(i, n, c, row, err)
 				rows[i], errs[i] = row, err
 			}
@@ -329,23 +330,15 @@ func writeResults(dir, name string, rows []results.Row) error {
 	return results.WriteSummary(filepath.Join(dir, "summary.md"), name, rows)
 }
 
-// Label is a short human-readable name of the cell: its variant and swept values.
-func (c *Cell) Label() string {
-	parts := []string{c.Variant}
-	for _, p := range c.Params {
-		parts = append(parts, p.Key+"="+p.Value)
-	}
-	return strings.Join(parts, " ")
-}
-
-func (c *Cell) datasetSpec() datasets.Spec {
+// datasetSpec is the dataset cell c trains and tests on.
+func datasetSpec(c *config.Cell) datasets.Spec {
 	d := c.Config.Dataset
 	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
 }
 
 // storedRows returns the rows of the cells an earlier run finished in out (nil for the
 // others) and the indices of the cells still to compute.
-func storedRows(out string, cells []Cell) (rows []*results.Row, todo []int, err error) {
+func storedRows(out string, cells []config.Cell) (rows []*results.Row, todo []int, err error) {
 	rows = make([]*results.Row, len(cells))
 	for i := range cells {
 		if rows[i], err = storedRow(out, &cells[i]); err != nil {
@@ -359,9 +352,9 @@ func storedRows(out string, cells []Cell) (rows []*results.Row, todo []int, err 
 }
 
 // loadData loads into data the datasets of the cells todo that it lacks.
-func loadData(data map[datasets.Spec]*datasets.Dataset, cells []Cell, todo []int) error {
+func loadData(data map[datasets.Spec]*datasets.Dataset, cells []config.Cell, todo []int) error {
 	for _, i := range todo {
-		spec := cells[i].datasetSpec()
+		spec := datasetSpec(&cells[i])
 		if _, ok := data[spec]; ok {
 			continue
 		}
@@ -376,7 +369,7 @@ func loadData(data map[datasets.Spec]*datasets.Dataset, cells []Cell, todo []int
 
 // storedRow returns the row of cell c that an earlier run wrote into out, or nil if there is
 // none.
-func storedRow(out string, c *Cell) (*results.Row, error) {
+func storedRow(out string, c *config.Cell) (*results.Row, error) {
 	rowPath := filepath.Join(out, "cells", c.ID, "row.json")
 	b, err := os.ReadFile(rowPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -394,7 +387,7 @@ func storedRow(out string, c *Cell) (*results.Row, error) {
 
 // runCell computes cell c and writes its directory, row.json last. It first removes the
 // temporary files a killed earlier attempt may have left (see results.WriteFileAtomic).
-func runCell(ctx context.Context, c *Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
@@ -455,14 +448,14 @@ type CellResult struct {
 // unmixed; a DataMix cell trains it mixing-aware and evaluates it through the edge/cloud
 // Pipeline with fresh secret coefficients (and shuffling, as configured). It stops with an
 // error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
-func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
 	arch, err := models.Lookup(cfg.Model.Arch)
 	if err != nil {
 		return nil, err
 	}
 	split := cfg.Model.Split
-	mixed := c.Variant == VariantDataMix
+	mixed := c.Variant == config.VariantDataMix
 	if !mixed {
 		split = 0 // the baseline is unsplit; any split gives the same network
 	}
@@ -483,7 +476,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 	trainSeconds := time.Since(start).Seconds()
 
 	start = time.Now()
-	p, err := c.EvalPipeline(net)
+	p, err := EvalPipeline(c, net)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +516,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 // configured mixing for a DataMix cell, none for a baseline) with its secrets drawn from the
 // cell's seeded evaluation stream. Evaluating the cell's reloaded checkpoint through it
 // repeats the cell's evaluation exactly.
-func (c *Cell) EvalPipeline(net *models.Net) (*datamix.Pipeline, error) {
+func EvalPipeline(c *config.Cell, net *models.Net) (*datamix.Pipeline, error) {
 	scheme, err := cellScheme(c)
 	if err != nil {
 		return nil, err
@@ -538,7 +531,7 @@ const guardTries = 1000
 
 // shufflePool is the number of uploads shuffled together in evaluation and attacks:
 // mixing.shuffle_pool, or one evaluation batch when it is 0.
-func shufflePool(cfg *Config) int {
+func shufflePool(cfg *config.Config) int {
 	if cfg.Mixing.ShufflePool > 0 {
 		return cfg.Mixing.ShufflePool
 	}
@@ -547,8 +540,8 @@ func shufflePool(cfg *Config) int {
 
 // cellScheme is the mixing scheme of cell c: the configured one for a DataMix cell, the
 // unmixed network for a baseline.
-func cellScheme(c *Cell) (datamix.Scheme, error) {
-	if c.Variant != VariantDataMix {
+func cellScheme(c *config.Cell) (datamix.Scheme, error) {
+	if c.Variant != config.VariantDataMix {
 		return datamix.Scheme{K: 1}, nil
 	}
 	m := c.Config.Mixing
@@ -556,7 +549,7 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
-	defs, err := c.Config.defences()
+	defs, err := c.Config.DefenceStack()
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
@@ -564,7 +557,7 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 		Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Defences: defs}, nil
 }
 
-func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
+func baseRow(c *config.Cell, ds *datasets.Dataset) results.Row {
 	cfg := &c.Config
 	row := results.Row{
 		Cell: c.ID, Variant: c.Variant, Dataset: cfg.Dataset.Name, Arch: cfg.Model.Arch,
@@ -576,7 +569,7 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	if cfg.Mixing.Shuffle {
 		row.ShufflePool = shufflePool(cfg)
 	}
-	if c.Variant == VariantBaseline {
+	if c.Variant == config.VariantBaseline {
 		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle, row.ShufflePool = 0, 1, "none", 0, false, 0
 	}
 	if ds.Label != "" { // celeba: which attribute the accuracy is of
@@ -608,7 +601,7 @@ func fillCosts(row *results.Row, net *models.Net, s datamix.Scheme) {
 // train runs the configured epochs, mixing-aware under a mixing scheme (datamix.Trainer draws
 // a fresh C per group every step). Each epoch visits the training set in a fresh seeded
 // order; a last partial batch is dropped.
-func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Dataset, scheme datamix.Scheme, progress func(Progress)) error {
+func train(ctx context.Context, res *CellResult, cfg *config.Config, ds *datasets.Dataset, scheme datamix.Scheme, progress func(Progress)) error {
 	batch := cfg.Train.BatchSize
 	steps := ds.Train.N / batch
 	if steps == 0 {
@@ -669,7 +662,7 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 }
 
 // learningRate is the learning rate of step (0-based) of total under the configured schedule.
-func learningRate(t TrainConfig, step, total int) float64 {
+func learningRate(t config.Train, step, total int) float64 {
 	if t.LRSchedule == "cosine" {
 		return t.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
 	}

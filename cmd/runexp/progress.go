@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -76,14 +77,14 @@ func (o *observer) cellsBar() {
 	o.bar.Set(o.done)
 }
 
-func (o *observer) CellResumed(i, n int, c *experiments.Cell, row *results.Row) {
+func (o *observer) CellResumed(i, n int, c *config.Cell, row *results.Row) {
 	o.total = n
 	o.done++
 	o.line("cell %d/%d %s: finished earlier, accuracy %.2f%% (resumed) %s", i+1, n, c.ID, 100*row.Accuracy, c.Label())
 	o.cellsBar()
 }
 
-func (o *observer) CellStart(i, n int, c *experiments.Cell) {
+func (o *observer) CellStart(i, n int, c *config.Cell) {
 	o.total = n
 	o.cells[i] = &cellState{start: time.Now()}
 	if !o.tty || o.jobs > 1 {
@@ -92,7 +93,7 @@ func (o *observer) CellStart(i, n int, c *experiments.Cell) {
 	o.cellsBar()
 }
 
-func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) {
+func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 	s := o.cells[i]
 	if s == nil {
 		return
@@ -128,7 +129,7 @@ func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) 
 	o.bar.Set(p.Step)
 }
 
-func (o *observer) CellEnd(i, n int, c *experiments.Cell, row *results.Row, err error) {
+func (o *observer) CellEnd(i, n int, c *config.Cell, row *results.Row, err error) {
 	s := o.cells[i]
 	if s == nil {
 		s = &cellState{start: time.Now()}

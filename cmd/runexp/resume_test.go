@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -215,9 +216,9 @@ func TestShardMergePlot(t *testing.T) {
 func TestObserverConcurrent(t *testing.T) {
 	var buf bytes.Buffer
 	o := newObserver(&buf, 2)
-	c0 := &experiments.Cell{ID: "aaaaaaaaaaaa", Variant: "datamix", Params: []experiments.Param{{Key: "seed", Value: "1"}}}
-	c1 := &experiments.Cell{ID: "bbbbbbbbbbbb", Variant: "datamix", Params: []experiments.Param{{Key: "seed", Value: "2"}}}
-	c2 := &experiments.Cell{ID: "cccccccccccc", Variant: "baseline"}
+	c0 := &config.Cell{ID: "aaaaaaaaaaaa", Variant: "datamix", Params: []config.Param{{Key: "seed", Value: "1"}}}
+	c1 := &config.Cell{ID: "bbbbbbbbbbbb", Variant: "datamix", Params: []config.Param{{Key: "seed", Value: "2"}}}
+	c2 := &config.Cell{ID: "cccccccccccc", Variant: "baseline"}
 	o.CellResumed(2, 3, c2, &results.Row{Accuracy: 0.5})
 	o.CellStart(0, 3, c0)
 	o.CellStart(1, 3, c1)

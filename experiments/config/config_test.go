@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"errors"
@@ -24,6 +24,27 @@ func publicFields(c *Config) Config {
 		p.Sweep = append(p.Sweep, Axis{Key: ax.Key, Values: ax.Values})
 	}
 	return p
+}
+
+// errorCase is a config that fails to load or validate: src, after a common head, and a part
+// of the error it must give.
+type errorCase struct{ name, src, want string }
+
+// checkErrors parses head+c.src of each case as tiny.yaml and validates it: the error must be
+// one line containing c.want.
+func checkErrors(t *testing.T, head string, cases []errorCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse("tiny.yaml", []byte(head+c.src))
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v\nwant one line containing %q", err, c.want)
+			}
+		})
+	}
 }
 
 func TestDefaults(t *testing.T) {
@@ -95,10 +116,10 @@ func TestLoad(t *testing.T) {
 	}
 	want := Config{
 		Name: "quickstart", Seed: 1,
-		Dataset:  DatasetConfig{Name: "mnist", TrainLimit: 10000, TestLimit: 2000},
-		Model:    ModelConfig{Arch: "mnist-cnn", Split: 1},
-		Mixing:   MixingConfig{GroupSize: 2, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, MaxCond: 100},
-		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
+		Dataset:  Dataset{Name: "mnist", TrainLimit: 10000, TestLimit: 2000},
+		Model:    Model{Arch: "mnist-cnn", Split: 1},
+		Mixing:   Mixing{GroupSize: 2, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, MaxCond: 100},
+		Train:    Train{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
 		Baseline: true,
 		Sweep:    Sweep{{Key: "mixing.group_size", Values: []string{"1", "2", "4"}}},
 	}
@@ -413,12 +434,12 @@ func TestValidateMatrixCheck(t *testing.T) {
 // a value the file no longer holds.
 func TestValidateInGo(t *testing.T) {
 	c := Defaults()
-	if err := c.Validate(); err == nil || err.Error() != "experiments: name: missing, need a name for the experiment (it names the run directory)" {
+	if err := c.Validate(); err == nil || err.Error() != "config: name: missing, need a name for the experiment (it names the run directory)" {
 		t.Errorf("unnamed defaults: error %v", err)
 	}
 	c.Name = "go"
 	c.Train.LR = math.NaN()
-	if err := c.Validate(); err == nil || err.Error() != "experiments: train.lr: NaN, need a finite number > 0" {
+	if err := c.Validate(); err == nil || err.Error() != "config: train.lr: NaN, need a finite number > 0" {
 		t.Errorf("NaN lr: error %v", err)
 	}
 

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -13,10 +13,10 @@ import (
 	"github.com/datamix/harness/datasets"
 )
 
-// AttackConfig is one entry of the config's attacks: list: a privacy attack run on every
+// Attack is one entry of the config's attacks: list: a privacy attack run on every
 // DataMix cell after evaluation (see the attacks package). Zero values mean the documented
 // defaults, so an entry may be as short as {kind: ica}.
-type AttackConfig struct {
+type Attack struct {
 	// Kind is one of attacks.Kinds(): inversion, ica, group_matching, attribute, output.
 	// Required.
 	Kind string `yaml:"kind"`
@@ -84,8 +84,8 @@ const maxAttackSteps = 100000
 // attackName is the pattern of an attack's column prefix.
 var attackName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
-// spec converts an AttackConfig into the attacks package's Spec, defaults applied.
-func (a AttackConfig) spec() attacks.Spec {
+// Spec converts an Attack into the attacks package's Spec, defaults applied.
+func (a Attack) Spec() attacks.Spec {
 	s := attacks.Spec{Kind: a.Kind, Name: a.Name, Victims: a.Victims, Aux: a.Aux,
 		HeadWeights: a.Head != "unknown", Coefficients: a.Coefficients, Grouping: a.Grouping,
 		Affinity: a.Affinity, Attributes: a.Attributes, Epochs: a.Epochs, Iterations: a.Iterations,
@@ -129,7 +129,7 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			return fail("name", "%q, need lowercase letters, digits and '_', starting with a letter, at most 40 characters (it prefixes result columns)", a.Name)
 		}
 		ch, _, _, _, _ := datasets.Shape(c.Dataset.Name)
-		for _, col := range attacks.Columns(a.spec(), ch) {
+		for _, col := range attacks.Columns(a.Spec(), ch) {
 			if j, dup := used[col]; dup && j != i { // repeats within one attack are reported below
 				return fail("name", "column %s is also written by attacks[%d]; give one of them a different name", col, j)
 			}
@@ -216,7 +216,7 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			}
 			col := attacks.AttrColumn(at)
 			if prev, dup := seen[col]; dup {
-				return fail("attributes", "%q and %q both give columns %s_%s_acc; list each attribute once", prev, at, a.spec().ColumnPrefix(), col)
+				return fail("attributes", "%q and %q both give columns %s_%s_acc; list each attribute once", prev, at, a.Spec().ColumnPrefix(), col)
 			}
 			seen[col] = at
 		}
@@ -254,7 +254,7 @@ func (c *Config) attackLine(i int, field string) int {
 		return 0
 	}
 	item := resolve(list.Content[i])
-	var inFile AttackConfig
+	var inFile Attack
 	if item.Decode(&inFile) != nil || !reflect.DeepEqual(inFile, c.Attacks[i]) {
 		return 0
 	}
