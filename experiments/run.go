@@ -193,83 +193,126 @@ func Run(cfg *config.Config, opts Options) ([]results.Row, error) {
 // an *InterruptedError. RunContext returns the rows of the finished cells, in the order of
 // config.Expand, and an error if any cell failed.
 func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]results.Row, error) {
-	if !opts.Shard.valid() {
-		return nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", opts.Shard.Index, opts.Shard.Count)
+	all, cells, err := shardCells(cfg, opts.Shard)
+	if err != nil {
+		return nil, err
 	}
+	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}}
+	defer dir.unlock()
+	if err := dir.lockAndResume(cells); err != nil {
+		return nil, err
+	}
+	if err := writeRunFiles(opts.Out, cfg, opts.Shard, all); err != nil {
+		return nil, err
+	}
+	errs := dir.compute(ctx, cells, opts)
+	return dir.collect(ctx, cfg.Name, cells, errs)
+}
+
+// shardCells expands cfg into all its cells and returns them with those of shard.
+func shardCells(cfg *config.Config, shard Shard) (all, cells []config.Cell, err error) {
+	if !shard.valid() {
+		return nil, nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", shard.Index, shard.Count)
+	}
+	if all, err = config.Expand(cfg); err != nil {
+		return nil, nil, err
+	}
+	for i := range all {
+		if shard.Has(i) {
+			cells = append(cells, all[i])
+		}
+	}
+	return all, cells, nil
+}
+
+// runDir is the run directory of one run, as the run sees it: its lock, the rows of the cells
+// an earlier run finished and the datasets of the cells still to compute.
+type runDir struct {
+	out  string
+	lock *dirLock                            // nil until taken
+	rows []*results.Row                      // per cell: its row, nil while it has none
+	todo []int                               // the indices of the cells to compute
+	data map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+}
+
+// lockAndResume locks the directory, creating it if needed, reads the rows of the cells an
+// earlier run finished and loads every dataset the other cells need. An existing directory is
+// locked at once, so that a second run into it fails before it loads anything; a new one as
+// soon as it is created, after the datasets are loaded (a missing or corrupt file stops the
+// run before anything is written), and its rows are then read again.
+func (d *runDir) lockAndResume(cells []config.Cell) error {
+	if _, err := os.Stat(d.out); err == nil {
+		if d.lock, err = lockDir(d.out); err != nil {
+			return err
+		}
+	}
+	if err := d.resume(cells); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(d.out, "cells"), 0o755); err != nil {
+		return fmt.Errorf("experiments: %w", err)
+	}
+	if d.lock != nil {
+		return nil
+	}
+	lock, err := lockDir(d.out)
+	if err != nil {
+		return err
+	}
+	d.lock = lock
+	// Another run may have created the directory, and finished cells, since they were read.
+	return d.resume(cells)
+}
+
+// resume reads the rows of the cells an earlier run finished and loads the datasets of the
+// others that d lacks.
+func (d *runDir) resume(cells []config.Cell) error {
+	rows, todo, err := storedRows(d.out, cells)
+	if err != nil {
+		return err
+	}
+	d.rows, d.todo = rows, todo
+	return loadData(d.data, cells, todo)
+}
+
+// unlock releases the directory's lock, if taken.
+func (d *runDir) unlock() { d.lock.unlock() }
+
+// writeRunFiles writes the resolved config (config.yaml) and the manifest of all the
+// experiment's cells into the run directory out.
+func writeRunFiles(out string, cfg *config.Config, shard Shard, all []config.Cell) error {
+	resolved, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(out, "config.yaml"), func(w io.Writer) error {
+		_, err := w.Write(resolved)
+		return err
+	}); err != nil {
+		return err
+	}
+	return writeManifest(out, cfg.Name, shard, all)
+}
+
+// compute reports the resumed cells to the observer, then computes the cells still to do,
+// opts.Jobs at a time (0: the number of CPUs), each writing its directory and its row into
+// d.rows. It returns the error of each cell that failed. Once ctx is done no cell starts.
+func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options) []error {
 	var obs Observer = nopObserver{}
 	if opts.Observer != nil {
 		obs = &lockedObserver{obs: opts.Observer}
 	}
-	all, err := config.Expand(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var cells []config.Cell
-	for i := range all {
-		if opts.Shard.Has(i) {
-			cells = append(cells, all[i])
-		}
-	}
-	// An existing directory is locked at once, so that a second run into it fails before
-	// it loads anything; a new one as soon as it is created (below).
-	var lock *dirLock
-	if _, err := os.Stat(opts.Out); err == nil {
-		if lock, err = lockDir(opts.Out); err != nil {
-			return nil, err
-		}
-		defer lock.unlock()
-	}
-	// Rows of the cells an earlier run finished.
-	rows, todo, err := storedRows(opts.Out, cells)
-	if err != nil {
-		return nil, err
-	}
-	// Load every dataset first: a missing or corrupt file stops the run before anything is written.
-	data := map[datasets.Spec]*datasets.Dataset{}
-	if err := loadData(data, cells, todo); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Join(opts.Out, "cells"), 0o755); err != nil {
-		return nil, fmt.Errorf("experiments: %w", err)
-	}
-	if lock == nil {
-		if lock, err = lockDir(opts.Out); err != nil {
-			return nil, err
-		}
-		defer lock.unlock()
-		// Another run may have created the directory, and finished cells, since they were read.
-		if rows, todo, err = storedRows(opts.Out, cells); err != nil {
-			return nil, err
-		}
-		if err := loadData(data, cells, todo); err != nil {
-			return nil, err
-		}
-	}
-	resolved, err := cfg.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(filepath.Join(opts.Out, "config.yaml"), func(w io.Writer) error {
-		_, err := w.Write(resolved)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := writeManifest(opts.Out, cfg.Name, opts.Shard, all); err != nil {
-		return nil, err
-	}
-
 	n := len(cells)
 	for i := range cells {
-		if rows[i] != nil {
-			obs.CellResumed(i, n, &cells[i], rows[i])
+		if d.rows[i] != nil {
+			obs.CellResumed(i, n, &cells[i], d.rows[i])
 		}
 	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	jobs = min(jobs, len(todo))
+	jobs = min(jobs, len(d.todo))
 	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -280,13 +323,13 @@ func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]result
 			for i := range next {
 				c := &cells[i]
 				obs.CellStart(i, n, c)
-				row, err := runCellRecover(ctx, c, opts.Out, data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
+				row, err := runCellRecover(ctx, c, d.out, d.data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
 				obs.CellEnd(i, n, c, row, err)
-				rows[i], errs[i] = row, err
+				d.rows[i], errs[i] = row, err
 			}
 		}()
 	}
-	for _, i := range todo {
+	for _, i := range d.todo {
 		if ctx.Err() != nil {
 			break
 		}
@@ -297,20 +340,27 @@ func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]result
 	}
 	close(next)
 	wg.Wait()
+	return errs
+}
 
+// collect writes results.csv, results.json and summary.md over the finished cells and returns
+// their rows, in order, with the run's error: an *InterruptedError when ctx was cancelled
+// before every cell finished, else one naming the cells that failed (errs).
+func (d *runDir) collect(ctx context.Context, name string, cells []config.Cell, errs []error) ([]results.Row, error) {
 	var done []results.Row
 	var failed []string
 	for i := range cells {
 		switch {
-		case rows[i] != nil:
-			done = append(done, *rows[i])
+		case d.rows[i] != nil:
+			done = append(done, *d.rows[i])
 		case errs[i] != nil && ctx.Err() == nil:
 			failed = append(failed, fmt.Sprintf("cell %s (%s): %v", cells[i].ID, cells[i].Label(), errs[i]))
 		}
 	}
-	if err := writeResults(opts.Out, cfg.Name, done); err != nil {
+	if err := writeResults(d.out, name, done); err != nil {
 		return done, err
 	}
+	n := len(cells)
 	if ctx.Err() != nil && len(done) < n {
 		return done, &InterruptedError{Finished: len(done), Total: n, Err: ctx.Err()}
 	}
