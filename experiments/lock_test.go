@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/datamix/harness/experiments/config"
+	"github.com/datamix/harness/internal/runtest"
 	"github.com/datamix/harness/results"
 )
 
@@ -48,13 +49,13 @@ func TestRunIntoLockedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.unlock()
-	before := listing(t, out)
+	before := runtest.Listing(t, out)
 	_, err = Run(cfg, Options{Out: out})
 	var busy *BusyError
 	if !errors.As(err, &busy) || busy.Dir != out || !strings.Contains(busy.Holder, fmt.Sprintf("pid %d ", os.Getpid())) {
 		t.Fatalf("run into a locked directory: %v, want a *BusyError naming this process", err)
 	}
-	if after := listing(t, out); after != before {
+	if after := runtest.Listing(t, out); after != before {
 		t.Errorf("the refused run changed the directory:\nbefore %s\nafter  %s", before, after)
 	}
 	shard := t.TempDir()
@@ -65,23 +66,6 @@ func TestRunIntoLockedDirectory(t *testing.T) {
 	if _, err := Merge(out, []string{shard}, true); !errors.As(err, &busy) {
 		t.Errorf("merge into a locked directory: %v, want a *BusyError", err)
 	}
-}
-
-// listing describes the files under dir: path, size and modification time.
-func listing(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s:%d:%d ", strings.TrimPrefix(p, dir), fi.Size(), fi.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // panicker is an Observer that panics during the training of one cell, as a bug in the

@@ -310,20 +310,6 @@ func checkTinyRow(t *testing.T, c *config.Cell, r results.Row) {
 	checkAttackRanges(t, r)
 }
 
-// sweep12 is a sweep of 12 tiny cells (3 seeds × 2 group sizes × 2 splits), each training
-// 3 steps, so that a run can be interrupted between the steps of a cell.
-const sweep12 = `name: sweep12
-seed: 1
-dataset: {name: mnist, train_limit: 96, test_limit: 32}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 32}
-sweep:
-  seed: [1, 2, 3]
-  mixing.group_size: [1, 2]
-  model.split: [0, 1]
-`
-
 // interrupter records which cells a run computed, and cancels the run at the first training
 // step of a cell that starts after `after` cells ended, so that the cancellation hits a cell
 // in the middle of its training.
@@ -362,7 +348,8 @@ func TestRunInterruptResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
 	}
-	cfg, err := config.Parse("sweep12.yaml", []byte(sweep12))
+	// 3 steps a cell, so that a run can be interrupted between the steps of a cell.
+	cfg, err := config.Parse("sweep12.yaml", []byte(runtest.Sweep12(96, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,9 @@ package runtest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/datamix/harness/internal/celebatest"
@@ -19,6 +22,24 @@ model: {arch: mnist-cnn, split: 1}
 mixing: {group_size: 2, coefficients: dirichlet, alpha: 1.0, shuffle: true}
 train: {epochs: 1, batch_size: 32, lr: 0.002, eval_batch_size: 50}
 ` + extra
+}
+
+// Sweep12 is a config, named sweep12, of 12 small cells: 3 seeds × 2 group sizes × 2 splits,
+// each training one epoch on the first train MNIST training images in batches of 32 and
+// evaluated on the first test test images. With train a small multiple of 32 a run can be
+// interrupted between the steps of a cell.
+func Sweep12(train, test int) string {
+	return fmt.Sprintf(`name: sweep12
+seed: 1
+dataset: {name: mnist, train_limit: %d, test_limit: %d}
+model: {arch: mnist-cnn, split: 1}
+mixing: {group_size: 2}
+train: {epochs: 1, batch_size: 32, eval_batch_size: 32}
+sweep:
+  seed: [1, 2, 3]
+  mixing.group_size: [1, 2]
+  model.split: [0, 1]
+`, train, test)
 }
 
 // CelebAConfig is a tiny celeba config (128 training and 64 test images, cifar-cnn at split
@@ -73,4 +94,22 @@ func SpokenDigits(t testing.TB, train, test int) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Listing describes the files under dir, each as path:size:modification time, so that two
+// listings differ if a file was added, removed or written in between.
+func Listing(t testing.TB, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s:%d:%d ", strings.TrimPrefix(p, dir), fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
