@@ -57,21 +57,27 @@ func (o *observer) line(format string, args ...any) {
 	}
 }
 
+// newBar makes a progress bar of steps steps on the observer's writer: its count, elapsed and
+// predicted time, cleared when finished, redrawn at most every 100 ms.
+func (o *observer) newBar(steps int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(steps,
+		progressbar.OptionSetWriter(o.w),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+}
+
 // cellsBar makes sure the bar of cells exists (terminal, several jobs) and shows the count.
 func (o *observer) cellsBar() {
 	if !o.tty || o.jobs <= 1 {
 		return
 	}
 	if o.bar == nil {
-		o.bar = progressbar.NewOptions(o.total,
-			progressbar.OptionSetWriter(o.w),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
+		o.bar = o.newBar(o.total)
 	}
 	o.bar.Describe(fmt.Sprintf("cells (%d running)", len(o.cells)))
 	o.bar.Set(o.done)
@@ -111,15 +117,7 @@ func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 	if p.Phase != o.phase {
 		o.finishBar()
 		o.phase = p.Phase
-		o.bar = progressbar.NewOptions(p.Steps,
-			progressbar.OptionSetWriter(o.w),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
+		o.bar = o.newBar(p.Steps)
 	}
 	if p.Phase == "train" {
 		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  epoch %d/%d  loss %.4f  acc %.2f%%", i+1, o.total, c.Label(), p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
