@@ -198,7 +198,17 @@ func TestParseErrors(t *testing.T) {
 		{"string for int", "name: a\nmixing:\n  group_size: two\n", `x.yaml:3: mixing.group_size: "two", need an integer`},
 		{"fraction for int", "name: a\nmixing:\n  group_size: 2.5\n", "x.yaml:3: mixing.group_size: 2.5, need an integer"},
 		{"negative seed", "name: a\nseed: -1\n", "x.yaml:2: seed: -1, need an integer ≥ 0"},
-		{"seed overflow", "name: a\nseed: 18446744073709551616\n", "x.yaml:2: seed: 18446744073709551616, need an integer ≥ 0"},
+		{"seed overflow", "name: a\nseed: 18446744073709551616\n", "x.yaml:2: seed: 18446744073709551616 overflows, need an integer from 0 to 18446744073709551615"},
+		{"negative seed overflow", "name: a\nseed: -18446744073709551616\n", "x.yaml:2: seed: -18446744073709551616, need an integer ≥ 0"},
+		// Beyond int64, YAML resolves a decimal integer as a float (and up to MaxUint64 as an
+		// unsigned integer): the message still says what it is.
+		{"int overflow", "name: a\ntrain: {epochs: 99999999999999999999}\n",
+			"x.yaml:2: train.epochs: 99999999999999999999 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"int overflow by one", "name: a\ntrain: {epochs: 9223372036854775808}\n",
+			"x.yaml:2: train.epochs: 9223372036854775808 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"negative int overflow", "name: a\ntrain: {epochs: -9223372036854775809}\n",
+			"x.yaml:2: train.epochs: -9223372036854775809 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"quoted big integer", "name: a\ntrain: {epochs: '99999999999999999999'}\n", `x.yaml:2: train.epochs: "99999999999999999999", need an integer`},
 		{"string for float", "name: a\ntrain: {lr: fast}\n", `x.yaml:2: train.lr: "fast", need a number`},
 		{"int for bool", "name: a\nmixing: {shuffle: 1}\n", "x.yaml:2: mixing.shuffle: 1, need true or false"},
 		{"list for string", "name: [a]\n", "x.yaml:1: name: a list, need a string"},

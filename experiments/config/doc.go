@@ -167,8 +167,9 @@
 // Load rejects, with a one-line error naming the file and line: an unreadable or empty file,
 // YAML syntax errors, more than one document, a top level that is not a mapping, unknown keys
 // (listing the known ones), repeated keys, values of the wrong type (including fractions for
-// integer fields, which the YAML decoder would otherwise truncate), a key with no value, and
-// a malformed sweep (unknown field path, empty or non-list values, values of the wrong type).
+// integer fields, which the YAML decoder would otherwise truncate, and integers beyond the
+// field's range, named with the range), a key with no value, and a malformed sweep (unknown
+// field path, empty or non-list values, values of the wrong type).
 // Validate and Expand then check every field of every cell before anything runs and report
 // the first problem as a *FieldError, in the form
 //
