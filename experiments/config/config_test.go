@@ -180,8 +180,12 @@ func TestParseErrors(t *testing.T) {
 		{"comments only", "# nothing\n\n", "x.yaml: empty config, need a YAML mapping with at least name:"},
 		{"null document", "~\n", "x.yaml:1: empty config, need a YAML mapping with at least name:"},
 		{"syntax error", "name: a\nseed: [1\n", "x.yaml:2: did not find expected ',' or ']'"},
-		// The flow list opens on line 1; yaml.v3 then reports where it gave up: line 2, the end.
-		{"syntax error on line 1", "name: [a\n", "x.yaml:2: did not find expected ',' or ']'"},
+		// An unclosed flow collection is reported at its opening bracket, on line 1 too (where
+		// yaml.v3 itself reports the line it gave up at: 2 and 4 here).
+		{"syntax error on line 1", "name: [a\n", "x.yaml:1: did not find expected ',' or ']'"},
+		{"unclosed list over lines", "sweep: {seed: [1,\n  2,\n  3}\n", "x.yaml:1: did not find expected ',' or ']'"},
+		{"unclosed mapping on line 1", "dataset: {name: mnist\n", "x.yaml:1: did not find expected ',' or '}'"},
+		{"unclosed list in a second document", "name: a\n---\n[1, 2\n", "x.yaml:3: did not find expected ',' or ']'"},
 		{"syntax error in a block", "name: a\nmixing:\n  alpha: 1\n - 2\n", "x.yaml:4: did not find expected key"},
 		{"scanner error", "name: a\nseed: @1\n", "x.yaml:2: found character that cannot start any token"},
 		{"tab indentation", "name: a\n\tseed: 1\n", "x.yaml:2: found a tab character that violates indentation"},
