@@ -73,8 +73,8 @@ type Attack struct {
 
 // Defaults of the attack settings whose zero value stands for them.
 const (
-	DefaultAttackVictims = 500  // a full evaluation batch: enough for means to ±0.02
-	DefaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
+	defaultAttackVictims = 500  // a full evaluation batch: enough for means to ±0.02
+	defaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
 )
 
 // maxAttackSteps bounds the epochs and iterations of an attack: a typo of a few digits too
@@ -91,10 +91,10 @@ func (a Attack) Spec() attacks.Spec {
 		Affinity: a.Affinity, Attributes: a.Attributes, Epochs: a.Epochs, Iterations: a.Iterations,
 		Init: a.Init, ShadowEpochs: a.ShadowEpochs}
 	if s.Victims == 0 {
-		s.Victims = DefaultAttackVictims
+		s.Victims = defaultAttackVictims
 	}
 	if s.Aux == 0 {
-		s.Aux = DefaultAttackAux
+		s.Aux = defaultAttackAux
 	}
 	if s.Grouping == "" {
 		s.Grouping = attacks.GroupingAuto
@@ -136,10 +136,10 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			used[col] = i
 		}
 		if a.Victims < 0 {
-			return fail("victims", "%d, need an integer ≥ 0 (0 = %d)", a.Victims, DefaultAttackVictims)
+			return fail("victims", "%d, need an integer ≥ 0 (0 = %d)", a.Victims, defaultAttackVictims)
 		}
 		if a.Aux < 0 {
-			return fail("aux", "%d, need an integer ≥ 0 (0 = %d)", a.Aux, DefaultAttackAux)
+			return fail("aux", "%d, need an integer ≥ 0 (0 = %d)", a.Aux, defaultAttackAux)
 		}
 		if c.Dataset.TrainLimit > 0 && a.Aux > c.Dataset.TrainLimit {
 			return fail("aux", "%d auxiliary images, but dataset.train_limit keeps only %d training images to draw them from", a.Aux, c.Dataset.TrainLimit)

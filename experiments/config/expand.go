@@ -36,9 +36,9 @@ const (
 	VariantDataMix = "datamix"
 )
 
-// MaxCells bounds the number of cells a sweep may expand to, so that a typo such as a long
+// maxCells bounds the number of cells a sweep may expand to, so that a typo such as a long
 // list in the wrong place fails fast instead of queueing years of work.
-const MaxCells = 10000
+const maxCells = 10000
 
 // String names the cell in one line: its ID, variant and assignments.
 func (c Cell) String() string {
@@ -205,8 +205,8 @@ func expand(c *Config) ([]Cell, error) {
 	total := 1
 	for _, a := range axes {
 		total *= a.size()
-		if total > MaxCells {
-			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep", Msg: fmt.Sprintf("more than %d cells, the most one experiment may have", MaxCells)}
+		if total > maxCells {
+			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep", Msg: fmt.Sprintf("more than %d cells, the most one experiment may have", maxCells)}
 		}
 	}
 
