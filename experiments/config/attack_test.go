@@ -23,14 +23,7 @@ func tinyConfig(t *testing.T, extra string) *Config {
 // entry and what is allowed; the settings of the learned attacks (epochs, iterations, init,
 // shadow_epochs) included.
 func TestAttackConfigErrors(t *testing.T) {
-	const head = `name: tiny
-dataset: {name: mnist, train_limit: 256, test_limit: 100}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
-attacks:
-  `
-	checkErrors(t, head, []errorCase{
+	checkErrors(t, smallHead+"attacks:\n  ", []errorCase{
 		{"unknown kind", "[{kind: telepathy}]", `tiny.yaml:7: attacks[0].kind: "telepathy", want one of inversion`},
 		{"missing kind", "[{aux: 10}]", "attacks[0].kind: missing"},
 		{"duplicate columns", "[{kind: ica}, {kind: ica}]", "attacks[1].name: column ica_corr is also written by attacks[0]"},

@@ -26,6 +26,15 @@ func publicFields(c *Config) Config {
 	return p
 }
 
+// smallHead is the start of a small valid config, for error cases to append to: the errors'
+// line numbers count from its first line (line 6 is the first appended).
+const smallHead = `name: tiny
+dataset: {name: mnist, train_limit: 256, test_limit: 100}
+model: {arch: mnist-cnn, split: 1}
+mixing: {group_size: 2}
+train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
+`
+
 // errorCase is a config that fails to load or validate: src, after a common head, and a part
 // of the error it must give.
 type errorCase struct{ name, src, want string }

@@ -5,13 +5,7 @@ import "testing"
 // TestDefenceConfigErrors: every bad defence setting is one error naming the file line, the
 // entry and what is allowed.
 func TestDefenceConfigErrors(t *testing.T) {
-	const head = `name: tiny
-dataset: {name: mnist, train_limit: 256, test_limit: 100}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
-`
-	checkErrors(t, head, []errorCase{
+	checkErrors(t, smallHead, []errorCase{
 		{"negative noise scale", "defences:\n  - {kind: gaussian, scale: -0.5}\n",
 			"tiny.yaml:7: defences[0].scale: -0.5, need a finite number > 0"},
 		{"missing scale", "defences:\n  - {kind: laplace}\n",
