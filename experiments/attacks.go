@@ -13,6 +13,7 @@ import (
 	"github.com/datamix/harness/attacks/nets"
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
 )
@@ -44,15 +45,15 @@ type AttackReport struct {
 // notes to res.Row; baseline cells and configs without attacks are left alone. The victims'
 // uploads are captured through the same edge/cloud Pipeline as evaluation, with fresh secrets
 // from their own stream.
-func runAttacks(ctx context.Context, c *Cell, ds *datasets.Dataset, res *CellResult, scheme datamix.Scheme, progress func(Progress)) error {
+func runAttacks(ctx context.Context, c *config.Cell, ds *datasets.Dataset, res *CellResult, scheme datamix.Scheme, progress func(Progress)) error {
 	cfg := &c.Config
-	if len(cfg.Attacks) == 0 || c.Variant != VariantDataMix {
+	if len(cfg.Attacks) == 0 || c.Variant != config.VariantDataMix {
 		return nil
 	}
 	specs := make([]attacks.Spec, len(cfg.Attacks))
 	victims := 0
 	for i, a := range cfg.Attacks {
-		specs[i] = a.spec()
+		specs[i] = a.Spec()
 		if a.Aux == 0 { // the default adapts to a small training split
 			specs[i].Aux = min(specs[i].Aux, ds.Train.N)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -39,7 +40,7 @@ sweep: {model.split: [0, 1], mixing.group_size: [1, 2]}
 		t.Fatalf("%d rows, want 5 (a baseline and 4 DataMix cells)", len(rows))
 	}
 	for _, r := range rows {
-		if r.Variant == VariantBaseline {
+		if r.Variant == config.VariantBaseline {
 			if len(r.Metrics) != 0 {
 				t.Errorf("baseline has attack columns %v", r.Metrics)
 			}
@@ -81,7 +82,7 @@ sweep: {model.split: [0, 1], mixing.group_size: [1, 2]}
 	// victims, so an accuracy's s.d. is at most 0.07 and each margin below is 4σ or more).
 	cell := map[[2]int]map[string]float64{} // (split, k) → metrics
 	for _, r := range rows {
-		if r.Variant == VariantDataMix {
+		if r.Variant == config.VariantDataMix {
 			cell[[2]int{r.Split, r.GroupSize}] = r.Metrics
 		}
 	}
@@ -135,83 +136,6 @@ func checkAttackRanges(t *testing.T, r results.Row) {
 	}
 }
 
-func TestAttackConfigValidation(t *testing.T) {
-	for _, c := range []struct {
-		name, attacks, want string
-	}{
-		{"unknown kind", "[{kind: telepathy}]", `tiny.yaml:7: attacks[0].kind: "telepathy", want one of inversion`},
-		{"missing kind", "[{aux: 10}]", "attacks[0].kind: missing"},
-		{"duplicate columns", "[{kind: ica}, {kind: ica}]", "attacks[1].name: column ica_corr is also written by attacks[0]"},
-		{"overlapping prefixes", "[{kind: ica}, {kind: ica, name: ica_oracle}]", "attacks[1].name: column ica_oracle_psnr is also written by attacks[0]"},
-		{"bad name", "[{kind: ica, name: Bad-Name}]", `attacks[0].name: "Bad-Name", need lowercase`},
-		{"aux beyond train_limit", "[{kind: inversion, aux: 300}]", "attacks[0].aux: 300 auxiliary images, but dataset.train_limit keeps only 256"},
-		{"grouping on the wrong kind", "[{kind: inversion, grouping: oracle}]", "attacks[0].grouping: given, but only kinds decoder, ica and rmle use it"},
-		{"bad grouping", "[{kind: ica, grouping: psychic}]", `attacks[0].grouping: "psychic", want auto or oracle`},
-		{"colour on grey images", "[{kind: attribute, attributes: [colour]}]", "colour needs 3-channel images"},
-		{"bad head", "[{kind: output, head: maybe}]", `attacks[0].head: "maybe", want known or unknown`},
-		{"fixed coefficients", "[{kind: output, coefficients: fixed}]", `attacks[0].coefficients: "fixed"`},
-		{"unknown key", "[{kind: ica, strength: 11}]", "unknown field"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			src := `name: tiny
-dataset: {name: mnist, train_limit: 256, test_limit: 100}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
-attacks:
-  ` + c.attacks + "\n"
-			cfg, err := Parse("tiny.yaml", []byte(src))
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err = %v, want it to contain %q", err, c.want)
-			}
-		})
-	}
-}
-
-// An empty attacks list leaves cell IDs as they were before attacks existed; a non-empty one
-// changes the DataMix cells' IDs (their rows differ) but not the baseline's.
-func TestAttacksAndCellIDs(t *testing.T) {
-	base := tinyConfig(t, "baseline: true\n")
-	with := tinyConfig(t, "baseline: true\nattacks: [{kind: ica}]\n")
-	a, err := Expand(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Expand(with)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a[0].ID != b[0].ID {
-		t.Errorf("baseline IDs differ: %s vs %s", a[0].ID, b[0].ID)
-	}
-	if a[1].ID == b[1].ID {
-		t.Errorf("DataMix cells with and without attacks share ID %s", a[1].ID)
-	}
-	empty := tinyConfig(t, "baseline: true\nattacks: []\n")
-	c, err := Expand(empty)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c[1].ID != a[1].ID {
-		t.Errorf("an empty attacks list changed the ID: %s vs %s", c[1].ID, a[1].ID)
-	}
-	// The resolved config keeps the attacks and reads back the same.
-	m, err := with.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := Parse("back.yaml", m)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, m)
-	}
-	if len(back.Attacks) != 1 || back.Attacks[0].Kind != "ica" {
-		t.Errorf("attacks after a round trip: %+v", back.Attacks)
-	}
-}
-
 // A shuffling pool of two evaluation batches: evaluation and the attacks' victims go through
 // the protocol in pools of 100, which the row and the notes report; shuffle_pool: 0 is the
 // default (the same cell), any other pool a cell of its own.
@@ -229,8 +153,8 @@ train: {epochs: 1, batch_size: 32, lr: 0.002, eval_batch_size: 50}
 attacks: [{kind: group_matching, victims: 50}]
 `
 	}
-	parse := func(s string) *Config {
-		cfg, err := Parse("tiny.yaml", []byte(s))
+	parse := func(s string) *config.Config {
+		cfg, err := config.Parse("tiny.yaml", []byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +165,7 @@ attacks: [{kind: group_matching, victims: 50}]
 	}
 	ids := map[string]string{}
 	for _, pool := range []string{"", ", shuffle_pool: 0", ", shuffle_pool: 100"} {
-		cells, err := Expand(parse(src(pool)))
+		cells, err := config.Expand(parse(src(pool)))
 		if err != nil {
 			t.Fatal(err)
 		}

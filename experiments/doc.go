@@ -1,163 +1,27 @@
-// Package experiments describes an experiment as one YAML file, checks it before anything
-// runs, and expands its sweep into the cells to run.
+// Package experiments runs experiments: it computes the cells that package config expands an
+// experiment into — trains each network, evaluates it through the DataMix protocol and runs
+// the configured attacks on it — and writes one resumable run directory per experiment.
 //
 // # Concept
 //
-// An experiment trains and evaluates a network with DataMix split inference: the edge runs the
-// first model.split blocks, mixes each group of mixing.group_size inputs with a secret matrix,
-// the cloud runs the body on the mixed tensors, and the edge de-mixes and classifies. A
-// Config is one such experiment; its optional sweep varies any of its fields, and Expand turns
-// it into Cells, each a fully resolved config plus a variant: "datamix" (the method) or
-// "baseline" (the same network trained unsplit and unmixed, the reference accuracy).
-//
-// # Config reference
-//
-// Every key below is optional except name; a key left out keeps the default shown (Defaults
-// returns them all). Keys not listed are errors.
-//
-//	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
-//	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
-//	dataset:
-//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands (datasets.Names)
-//	  path: ""                  # "" = the embedded MNIST (mnist), the installed Fashion-MNIST (fashion-mnist:
-//	                            # $DATAMIX_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist); else a file
-//	                            # or directory that must exist; relative paths are resolved against the config
-//	                            # file's directory
-//	  train_limit: 0            # use the first N training examples; 0 = all
-//	  test_limit: 0             # use the first N test examples; 0 = all
-//	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
-//	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
-//	model:
-//	  arch: mnist-cnn           # mnist-cnn, mnist-resnet8, mnist-resnet20 (28×28×1); cifar-cnn, cifar-resnet8, cifar-resnet20 (32×32×3); speech-cnn (1×32×64)
-//	                            # (models.Names); its input shape must equal the dataset's
-//	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
-//	mixing:
-//	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
-//	  coefficients: dirichlet   # dirichlet, uniform, gaussian, or fixed
-//	  alpha: 1                  # Dirichlet concentration, finite and > 0 (dirichlet only)
-//	  matrix: [[0.7, 0.3], [0.6, 0.4]]  # k×k; required with fixed, not allowed otherwise
-//	  shuffle: true             # shuffle uploads across groups
-//	  shuffle_pool: 0           # uploads shuffled together: 0 = one evaluation batch, else a multiple
-//	                            # of train.eval_batch_size (the pool runs through the network batch by batch)
-//	  max_cond: 100             # largest accepted condition number of C, > 1
-//	defences:                   # optional: edge-side defences on top of mixing (DefenceConfig, package defence)
-//	  - kind: gaussian          # gaussian, laplace, offset, mask, quantise, nopeek; required. Each reads
-//	                            # exactly one strength, required; the others must be left out:
-//	    scale: 0.5              # gaussian, laplace: noise s.d.; offset: largest offset; both in units of
-//	                            # the s.d. of the row they are added to (an input's features, an upload); > 0
-//	    rate: 0.3               # mask: fraction of values zeroed (kept ones scaled by 1/(1−rate)); 0 < rate < 1
-//	    bits: 8                 # quantise: bits per uploaded value, 1 … 16; at most once, last after mixing
-//	    weight: 1               # nopeek: weight of dCor(inputs, head outputs) in the training loss; > 0;
-//	                            # at most once; not at model.split 0 (no head to train)
-//	    stage: after_mix        # before_mix or after_mix; "" = the kind's own (after_mix: gaussian, laplace,
-//	                            # quantise; before_mix: offset, mask; nopeek trains only); only gaussian,
-//	                            # laplace, offset and mask may choose. Cells' resolved configs name it
-//	train:
-//	  epochs: 2                 # ≥ 1
-//	  batch_size: 64            # ≥ 1 and a multiple of group_size (batches are mixed in whole groups)
-//	  lr: 0.001                 # Adam learning rate, finite and > 0
-//	  lr_schedule: constant     # constant, or cosine: lr decays to 0 along half a cosine over all steps
-//	  augment_shift: 0          # shift each training image by up to n pixels in x and y (uniform, zero
-//	                            # fill); 0 = off; less than half the image side
-//	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
-//	baseline: false             # also train the unsplit, unmixed network for comparison
-//	attacks:                    # optional: privacy attacks run on every DataMix cell (AttackConfig)
-//	  - kind: ica               # inversion, ica, group_matching, attribute, output, decoder, rmle; required
-//	    name: ""                # column prefix; "" = the kind's (inversion, ica, group_match, attr, output,
-//	                            # decoder, rmle)
-//	    victims: 0              # test images attacked; 0 = 500
-//	    aux: 0                  # auxiliary training images; 0 = 2000 (or the whole training split)
-//	    head: known             # known or unknown: does the attacker know the head's weights (decoder and
-//	                            # rmle then train a shadow head through the frozen body at split > 0)
-//	    coefficients: known     # the distribution the attacker assumes: known (the edge's; under fixed
-//	                            # coefficients Dirichlet(1), the matrix being secret), oracle (the edge's
-//	                            # sampler: under fixed, the secret C), dirichlet, uniform, gaussian
-//	    grouping: auto          # ica, decoder, rmle: auto (upload order, or group matching when shuffled)
-//	                            # or oracle
-//	    affinity: auto          # group_matching, ica, decoder, rmle: auto (support if the uploads have exact
-//	                            # zeros, else subspace), support, correlation or subspace
-//	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
-//	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc), on the speech
-//	                            # datasets speaker (one class per speaker) and gender (spoken-digits with
-//	                            # speakers.csv); [] = label+ink (grey), label+colour (RGB, celeba included)
-//	    epochs: 0               # decoder, and rmle with init decoder: decoder training epochs, 0 … 100000;
-//	                            # 0 = 20
-//	    iterations: 0           # rmle only: Adam steps per image, 0 … 100000; 0 = 300
-//	    init: grey              # rmle only: grey, or decoder (start from a decoder of the head's features)
-//	    shadow_epochs: 0        # decoder and rmle, head unknown at split > 0: epochs of the shadow head and
-//	                            # tail trained through the frozen body, 0 … 100000; 0 = 20
-//	sweep:                      # optional: field path → non-empty list of values
-//	  mixing.group_size: [1, 2, 4]
-//	  defences: [[], [{kind: mask, rate: 0.3}]]   # a list field is swept as whole lists
-//	  model.split: [0, 1]
-//	  zip:                      # optional: paired lists of equal length, one axis of the product
-//	    train.lr: [0.001, 0.002]
-//	    train.epochs: [4, 2]
-//
-// The reasons for the defaults are given on the fields of Config and its sections.
-//
-// # Sweeps and cells
-//
-// A sweep key is the dotted yaml path of any field except name, baseline and sweep
-// (e.g. seed, dataset.train_limit, model.split, mixing.coefficients, mixing.matrix). A key may
-// also name a whole section, each value then being a mapping merged into it, which sweeps
-// fields together instead of crossing them:
-//
-//	sweep:
-//	  mixing: [{coefficients: dirichlet}, {coefficients: fixed, matrix: [[0.7, 0.3], [0.6, 0.4]]}]
-//
-// The key zip holds paired lists instead of crossed ones: a mapping from field paths to lists
-// of one length, whose i-th values go into the same cell. The group counts as one axis of the
-// product, at the place of the zip key; a sweep has at most one, and a field is swept at most
-// once, inside or outside it. Typical use: a group size with the batch sizes it divides,
-//
-//	sweep:
-//	  zip:
-//	    mixing.group_size: [1, 3, 6]
-//	    train.batch_size: [64, 48, 96]
-//	    train.eval_batch_size: [500, 480, 480]
-//	  seed: [1, 2, 3]               # 9 cells: each (k, batch) pair for each seed
-//
-// The cells are the Cartesian product of the lists, the first key varying slowest. Each cell
-// is made by assigning its values to a copy of the config's YAML tree and decoding that
-// strictly again, then validated on its own: the base values of swept fields never matter.
-// With baseline: true, one baseline cell is added per distinct combination of the fields a
-// baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
-// cell that needs it. Two datamix cells with the same ID are an error.
-//
-// A fashion-mnist dataset with path "" is read from the folder DATAMIX_FASHION_MNIST_DIR names,
-// else from Debian's package dataset-fashion-mnist; Validate checks that one of them holds the
-// four files and otherwise says, with the config line, what to install or where to put which
-// files. The speech datasets spoken-digits and speech-commands (1×32×64 log-mel spectrograms,
-// for speech-cnn) are read from their folder; Validate names their attributes (speaker, and
-// gender when a spoken-digit corpus has speakers.csv) without reading audio.
-//
-// A celeba dataset (3×32×32, for cifar-cnn) is CelebA in its distributed layout; see the
-// datasets package for the files and the train/test split. Validate reads the attribute names
-// from line 2 of its list_attr_celeba.txt, so a dataset.label or attack attribute the folder
-// lacks is reported with its config line before anything loads; the cell's resolved config
-// names the label even when the file left it out (Male), and each celeba row notes it in the
-// notes column ("label": "Smiling"), since its accuracy is that attribute's.
-//
-// A cell's ID is the first 12 hex digits of the SHA-256 of its canonical form: the line
-// "variant=<variant>" followed by one "path=value" line per field in declaration order
-// (strings quoted, floats in shortest round-trip form, matrices as [[a,b],[c,d]]). It leaves
-// out name and baseline, which describe the experiment rather than the cell, and
-// dataset.path, which says where the data is rather than what it is: renaming an experiment
-// or moving a checkout keeps the IDs of finished cells. Every other field counts, including
-// ones the variant ignores (alpha under uniform coefficients, say), except that fields added
-// later (attacks, dataset.label, mixing.shuffle_pool) are left out when empty or zero, so
-// older configs keep their IDs.
+// A cell (config.Cell) is a resolved config and a variant: "datamix", the network trained
+// split and mixing-aware and evaluated as deployed (head and mixing on the edge, body on the
+// cloud, de-mixing and tail on the edge), or "baseline", the same network trained unsplit and
+// unmixed, the reference accuracy. The config language itself — the keys, their defaults,
+// sweeps, cell IDs and command-line overrides — is documented in package config
+// (go doc ./experiments/config).
 //
 // # Running
 //
-// Run loads every dataset the cells need (so a bad file stops the run before anything is
-// written), then runs the cells and writes the run directory: the resolved config.yaml,
+// RunContext (Run without cancellation) expands a config, keeps the cells of its shard, locks
+// the run directory, reuses the rows of the cells an earlier run finished and loads every
+// dataset the others need (so a bad file stops the run before anything is written), then
+// computes those cells and writes the run directory: the resolved config.yaml,
 // manifest.json (every cell of the experiment, in order), and per cell cells/<id>/ with
 // model.ckpt, epochs.csv and, last and atomically, row.json, whose presence marks the cell
 // done — a re-run skips it, so a run killed at any moment (SIGKILL included) loses only the
 // cells it was computing. It ends with results.csv, results.json and summary.md over all
-// finished cells, in the order of Expand.
+// finished cells, in the order of config.Expand.
 //
 // Options.Jobs cells are computed at once (default: the number of CPUs), each in its own
 // goroutine with its own network, graphs and generators, so results do not depend on it.
@@ -187,31 +51,11 @@
 // Library code never prints: progress goes to an Observer, which cmd/runexp turns into a
 // progress bar.
 //
-// # Overrides
-//
-// LoadWith applies command-line overrides (runexp -set KEY=VALUE; see Overrides) to the file's
-// YAML tree before it is checked, so that they are checked like the file and recorded in the
-// resolved config: a field by its dotted path, the values of one swept field
-// (sweep.FIELD=[…]), or the whole sweep. An error about an overridden value names the override
-// instead of a file line:
-//
-//	-set mixing.group_size=0: mixing.group_size: 0, need an integer ≥ 1
-//
 // # Errors
 //
-// Load rejects, with a one-line error naming the file and line: an unreadable or empty file,
-// YAML syntax errors, more than one document, a top level that is not a mapping, unknown keys
-// (listing the known ones), repeated keys, values of the wrong type (including fractions for
-// integer fields, which the YAML decoder would otherwise truncate), a key with no value, and
-// a malformed sweep (unknown field path, empty or non-list values, values of the wrong type).
-// Validate and Expand then check every field of every cell before anything runs and report
-// the first problem as a *FieldError, in the form
-//
-//	configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1
-//	configs/x.yaml:12: sweep cell {mixing.group_size: 3}: train.batch_size: 64, need a multiple of mixing.group_size (3): batches are mixed in whole groups
-//
-// The line is that of the offending value where it came from the file (a swept value's line
-// in the sweep); it is left out for defaults and for values set in Go after Load. Configs
-// built in Go, with no file, report "experiments: …" instead of the file name. Other errors
-// of this package start with "experiments:".
+// A config that does not validate stops a run before anything is written, with the
+// *config.FieldError of its first problem. Other errors of this package start with
+// "experiments:": *InterruptedError (the run was cancelled), *BusyError (the directory is in
+// use), *MissingError (Merge lacks some cells' rows), *PanicError (one cell's bug), and one
+// error per run listing the cells that failed, each with its ID, swept values and cause.
 package experiments

@@ -1,9 +1,6 @@
 package experiments
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,78 +51,5 @@ sweep: {mixing.group_size: [1, 2]}
 				t.Errorf("k %d: note %s = %q, want a setting mentioning %q", r.GroupSize, name, r.Notes[name], want)
 			}
 		}
-	}
-}
-
-func TestLearnedAttackConfigValidation(t *testing.T) {
-	for _, c := range []struct {
-		name, attacks, want string
-	}{
-		{"epochs on the wrong kind", "[{kind: ica, epochs: 3}]", "tiny.yaml:7: attacks[0].epochs: given, but only kinds decoder and rmle use it (have ica)"},
-		{"negative epochs", "[{kind: decoder, epochs: -1}]", "attacks[0].epochs: -1, need an integer from 0 to 100000 (0 = "},
-		{"iterations on the decoder", "[{kind: decoder, iterations: 10}]", "attacks[0].iterations: given, but only kind rmle uses it"},
-		{"too many iterations", "[{kind: rmle, iterations: 1000000}]", "attacks[0].iterations: 1000000, need an integer from 0 to 100000"},
-		{"bad init", "[{kind: rmle, init: black}]", `attacks[0].init: "black", want grey or decoder`},
-		{"init on the decoder", "[{kind: decoder, init: grey}]", "attacks[0].init: given, but only kind rmle uses it"},
-		{"shadow epochs on ica", "[{kind: ica, shadow_epochs: 2}]", "attacks[0].shadow_epochs: given, but only kinds decoder and rmle use it"},
-		{"fractional iterations", "[{kind: rmle, iterations: 2.5}]", "iterations"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			src := `name: tiny
-dataset: {name: mnist, train_limit: 256, test_limit: 100}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
-attacks:
-  ` + c.attacks + "\n"
-			cfg, err := Parse("tiny.yaml", []byte(src))
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err = %v, want it to contain %q", err, c.want)
-			}
-		})
-	}
-}
-
-// Attack settings added after cells with attacks were first run leave those cells' IDs alone
-// while unset — the committed privacy run's config expands to the IDs of its manifest — and
-// change them when set.
-func TestLearnedAttackFieldsAndCellIDs(t *testing.T) {
-	dir := filepath.Join("..", "results", "paper", "privacy")
-	cfg, err := Load(filepath.Join(dir, "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, err := Expand(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct{ Cells []struct{ ID string } }
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Cells) != len(cells) {
-		t.Fatalf("%d cells, the manifest has %d", len(cells), len(m.Cells))
-	}
-	for i, c := range cells {
-		if c.ID != m.Cells[i].ID {
-			t.Errorf("cell %d: ID %s, the committed manifest says %s", i, c.ID, m.Cells[i].ID)
-		}
-	}
-	id := func(attacks string) string {
-		cells, err := Expand(tinyConfig(t, "attacks: "+attacks+"\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cells[0].ID
-	}
-	if id("[{kind: rmle}]") == id("[{kind: rmle, iterations: 50}]") {
-		t.Error("iterations does not change the cell ID")
 	}
 }

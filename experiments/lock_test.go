@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/datamix/harness/experiments/config"
+	"github.com/datamix/harness/internal/runtest"
 	"github.com/datamix/harness/results"
 )
 
@@ -47,13 +49,13 @@ func TestRunIntoLockedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.unlock()
-	before := listing(t, out)
+	before := runtest.Listing(t, out)
 	_, err = Run(cfg, Options{Out: out})
 	var busy *BusyError
 	if !errors.As(err, &busy) || busy.Dir != out || !strings.Contains(busy.Holder, fmt.Sprintf("pid %d ", os.Getpid())) {
 		t.Fatalf("run into a locked directory: %v, want a *BusyError naming this process", err)
 	}
-	if after := listing(t, out); after != before {
+	if after := runtest.Listing(t, out); after != before {
 		t.Errorf("the refused run changed the directory:\nbefore %s\nafter  %s", before, after)
 	}
 	shard := t.TempDir()
@@ -66,23 +68,6 @@ func TestRunIntoLockedDirectory(t *testing.T) {
 	}
 }
 
-// listing describes the files under dir: path, size and modification time.
-func listing(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s:%d:%d ", strings.TrimPrefix(p, dir), fi.Size(), fi.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 // panicker is an Observer that panics during the training of one cell, as a bug in the
 // cell's computation would: the panic happens on the goroutine computing the cell.
 type panicker struct {
@@ -92,13 +77,13 @@ type panicker struct {
 	ended map[string]error
 }
 
-func (p *panicker) Progress(_ int, c *Cell, _ Progress) {
+func (p *panicker) Progress(_ int, c *config.Cell, _ Progress) {
 	if c.ID == p.cell {
 		panic("injected fault in cell " + c.ID)
 	}
 }
 
-func (p *panicker) CellEnd(_, _ int, c *Cell, _ *results.Row, err error) {
+func (p *panicker) CellEnd(_, _ int, c *config.Cell, _ *results.Row, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ended[c.ID] = err
@@ -112,7 +97,7 @@ func TestPanicFailsOnlyItsCell(t *testing.T) {
 		t.Skip("trains networks")
 	}
 	cfg := tinyConfig(t, "sweep: {seed: [1, 2, 3]}\n")
-	cells, err := Expand(cfg)
+	cells, err := config.Expand(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
-// Manifest lists the cells of an experiment in the order of Expand. Run writes it into the
+// Manifest lists the cells of an experiment in the order of config.Expand. Run writes it into the
 // run directory as manifest.json; Merge reads it to check that shard directories belong to
 // one experiment and to order their rows. Two runs of one config (or of configs differing only
 // in what cell IDs leave out, such as dataset.path) write the same cells.
@@ -36,15 +37,15 @@ type ManifestCell struct {
 // ManifestFile is the name of the manifest in a run directory.
 const ManifestFile = "manifest.json"
 
-func manifestOf(name string, shard Shard, cells []Cell) Manifest {
+func manifestOf(name string, shard Shard, cells []config.Cell) Manifest {
 	m := Manifest{Name: name, Shard: shard.String(), Cells: make([]ManifestCell, len(cells))}
 	for i, c := range cells {
-		m.Cells[i] = ManifestCell{ID: c.ID, Variant: c.Variant, Params: formatParams(c.Params)}
+		m.Cells[i] = ManifestCell{ID: c.ID, Variant: c.Variant, Params: c.Params.String()}
 	}
 	return m
 }
 
-func writeManifest(dir, name string, shard Shard, cells []Cell) error {
+func writeManifest(dir, name string, shard Shard, cells []config.Cell) error {
 	return writeJSON(filepath.Join(dir, ManifestFile), manifestOf(name, shard, cells))
 }
 
@@ -111,7 +112,7 @@ func (e *MissingError) Error() string {
 // the run directory out: config.yaml and manifest.json of the whole experiment, a copy of
 // every finished cell's directory under cells/ (so that Run into out resumes rather than
 // recomputes), and results.csv, results.json and summary.md over all rows, in the order of
-// Expand. The directories must hold the same experiment (the same name and cells in their
+// config.Expand. The directories must hold the same experiment (the same name and cells in their
 // manifest.json); out may be one of them. A cell finished in several directories is taken from
 // the first. Unless allowMissing, a cell without a row in any directory is an error (a
 // *MissingError) and nothing is written; with it, the rows present are merged and the
@@ -134,7 +135,7 @@ func Merge(out string, dirs []string, allowMissing bool) ([]results.Row, error) 
 		}
 		ms[i] = m
 	}
-	config, err := os.ReadFile(filepath.Join(dirs[0], "config.yaml"))
+	resolved, err := os.ReadFile(filepath.Join(dirs[0], "config.yaml"))
 	if err != nil {
 		return nil, fmt.Errorf("experiments: merge: %w", err)
 	}
@@ -144,7 +145,7 @@ func Merge(out string, dirs []string, allowMissing bool) ([]results.Row, error) 
 	var missing []ManifestCell
 	for i, c := range m.Cells {
 		for _, d := range dirs {
-			row, err := storedRow(d, &Cell{ID: c.ID})
+			row, err := storedRow(d, &config.Cell{ID: c.ID})
 			if err != nil {
 				return nil, err
 			}
@@ -175,7 +176,7 @@ func Merge(out string, dirs []string, allowMissing bool) ([]results.Row, error) 
 	}
 	defer lock.unlock()
 	if err := results.WriteFileAtomic(filepath.Join(out, "config.yaml"), func(w io.Writer) error {
-		_, err := w.Write(config)
+		_, err := w.Write(resolved)
 		return err
 	}); err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
@@ -37,20 +38,20 @@ type Progress struct {
 // attaches an Observer that draws a progress bar.
 //
 // In every method i is the cell's position among the n cells of this run (its shard, when
-// sharded), 0-based, in the order of Expand. Run calls the methods one at a time, under a
+// sharded), 0-based, in the order of config.Expand. Run calls the methods one at a time, under a
 // lock, so an Observer need not be safe for concurrent use; with Options.Jobs > 1 the calls
 // of different cells interleave, and may come from different goroutines.
 type Observer interface {
 	// CellResumed reports a cell that an earlier run finished: its stored row is reused.
-	CellResumed(i, n int, c *Cell, row *results.Row)
+	CellResumed(i, n int, c *config.Cell, row *results.Row)
 	// CellStart reports that a cell starts computing.
-	CellStart(i, n int, c *Cell)
+	CellStart(i, n int, c *config.Cell)
 	// Progress reports a computing cell's progress, after every training step and every
 	// evaluation batch.
-	Progress(i int, c *Cell, p Progress)
+	Progress(i int, c *config.Cell, p Progress)
 	// CellEnd reports a computed cell: its row, or the error that stopped it (wrapping
 	// context.Canceled when the run was interrupted).
-	CellEnd(i, n int, c *Cell, row *results.Row, err error)
+	CellEnd(i, n int, c *config.Cell, row *results.Row, err error)
 }
 
 // Options control a run.
@@ -70,7 +71,7 @@ type Options struct {
 
 // Shard is one of Count parts of an experiment, for splitting a sweep across machines (a
 // Slurm job array, a Kubernetes Indexed Job): the cells whose index in the expanded list (the
-// order of Expand, baselines included) is Index modulo Count. The zero value is the whole
+// order of config.Expand, baselines included) is Index modulo Count. The zero value is the whole
 // experiment.
 type Shard struct{ Index, Count int }
 
@@ -119,10 +120,10 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 
 type nopObserver struct{}
 
-func (nopObserver) CellResumed(int, int, *Cell, *results.Row)    {}
-func (nopObserver) CellStart(int, int, *Cell)                    {}
-func (nopObserver) Progress(int, *Cell, Progress)                {}
-func (nopObserver) CellEnd(int, int, *Cell, *results.Row, error) {}
+func (nopObserver) CellResumed(int, int, *config.Cell, *results.Row)    {}
+func (nopObserver) CellStart(int, int, *config.Cell)                    {}
+func (nopObserver) Progress(int, *config.Cell, Progress)                {}
+func (nopObserver) CellEnd(int, int, *config.Cell, *results.Row, error) {}
 
 // lockedObserver serialises the calls to an Observer.
 type lockedObserver struct {
@@ -130,25 +131,25 @@ type lockedObserver struct {
 	obs Observer
 }
 
-func (l *lockedObserver) CellResumed(i, n int, c *Cell, row *results.Row) {
+func (l *lockedObserver) CellResumed(i, n int, c *config.Cell, row *results.Row) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellResumed(i, n, c, row)
 }
 
-func (l *lockedObserver) CellStart(i, n int, c *Cell) {
+func (l *lockedObserver) CellStart(i, n int, c *config.Cell) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellStart(i, n, c)
 }
 
-func (l *lockedObserver) Progress(i int, c *Cell, p Progress) {
+func (l *lockedObserver) Progress(i int, c *config.Cell, p Progress) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.Progress(i, c, p)
 }
 
-func (l *lockedObserver) CellEnd(i, n int, c *Cell, row *results.Row, err error) {
+func (l *lockedObserver) CellEnd(i, n int, c *config.Cell, row *results.Row, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.CellEnd(i, n, c, row, err)
@@ -171,7 +172,7 @@ const (
 func cellRNG(seed uint64, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
 // Run is RunContext without cancellation.
-func Run(cfg *Config, opts Options) ([]results.Row, error) {
+func Run(cfg *config.Config, opts Options) ([]results.Row, error) {
 	return RunContext(context.Background(), cfg, opts)
 }
 
@@ -190,85 +191,128 @@ func Run(cfg *Config, opts Options) ([]results.Row, error) {
 // When ctx is cancelled, no new cell starts, the computing ones stop at their next training
 // step or evaluation, the results files are written over the finished cells, and the error is
 // an *InterruptedError. RunContext returns the rows of the finished cells, in the order of
-// Expand, and an error if any cell failed.
-func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, error) {
-	if !opts.Shard.valid() {
-		return nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", opts.Shard.Index, opts.Shard.Count)
+// config.Expand, and an error if any cell failed.
+func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]results.Row, error) {
+	all, cells, err := shardCells(cfg, opts.Shard)
+	if err != nil {
+		return nil, err
 	}
+	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}}
+	defer dir.unlock()
+	if err := dir.lockAndResume(cells); err != nil {
+		return nil, err
+	}
+	if err := writeRunFiles(opts.Out, cfg, opts.Shard, all); err != nil {
+		return nil, err
+	}
+	errs := dir.compute(ctx, cells, opts)
+	return dir.collect(ctx, cfg.Name, cells, errs)
+}
+
+// shardCells expands cfg into all its cells and returns them with those of shard.
+func shardCells(cfg *config.Config, shard Shard) (all, cells []config.Cell, err error) {
+	if !shard.valid() {
+		return nil, nil, fmt.Errorf("experiments: shard %d/%d, need 0 ≤ i < n", shard.Index, shard.Count)
+	}
+	if all, err = config.Expand(cfg); err != nil {
+		return nil, nil, err
+	}
+	for i := range all {
+		if shard.Has(i) {
+			cells = append(cells, all[i])
+		}
+	}
+	return all, cells, nil
+}
+
+// runDir is the run directory of one run, as the run sees it: its lock, the rows of the cells
+// an earlier run finished and the datasets of the cells still to compute.
+type runDir struct {
+	out  string
+	lock *dirLock                            // nil until taken
+	rows []*results.Row                      // per cell: its row, nil while it has none
+	todo []int                               // the indices of the cells to compute
+	data map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+}
+
+// lockAndResume locks the directory, creating it if needed, reads the rows of the cells an
+// earlier run finished and loads every dataset the other cells need. An existing directory is
+// locked at once, so that a second run into it fails before it loads anything; a new one as
+// soon as it is created, after the datasets are loaded (a missing or corrupt file stops the
+// run before anything is written), and its rows are then read again.
+func (d *runDir) lockAndResume(cells []config.Cell) error {
+	if _, err := os.Stat(d.out); err == nil {
+		if d.lock, err = lockDir(d.out); err != nil {
+			return err
+		}
+	}
+	if err := d.resume(cells); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(d.out, "cells"), 0o755); err != nil {
+		return fmt.Errorf("experiments: %w", err)
+	}
+	if d.lock != nil {
+		return nil
+	}
+	lock, err := lockDir(d.out)
+	if err != nil {
+		return err
+	}
+	d.lock = lock
+	// Another run may have created the directory, and finished cells, since they were read.
+	return d.resume(cells)
+}
+
+// resume reads the rows of the cells an earlier run finished and loads the datasets of the
+// others that d lacks.
+func (d *runDir) resume(cells []config.Cell) error {
+	rows, todo, err := storedRows(d.out, cells)
+	if err != nil {
+		return err
+	}
+	d.rows, d.todo = rows, todo
+	return loadData(d.data, cells, todo)
+}
+
+// unlock releases the directory's lock, if taken.
+func (d *runDir) unlock() { d.lock.unlock() }
+
+// writeRunFiles writes the resolved config (config.yaml) and the manifest of all the
+// experiment's cells into the run directory out.
+func writeRunFiles(out string, cfg *config.Config, shard Shard, all []config.Cell) error {
+	resolved, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(out, "config.yaml"), func(w io.Writer) error {
+		_, err := w.Write(resolved)
+		return err
+	}); err != nil {
+		return err
+	}
+	return writeManifest(out, cfg.Name, shard, all)
+}
+
+// compute reports the resumed cells to the observer, then computes the cells still to do,
+// opts.Jobs at a time (0: the number of CPUs), each writing its directory and its row into
+// d.rows. It returns the error of each cell that failed. Once ctx is done no cell starts.
+func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options) []error {
 	var obs Observer = nopObserver{}
 	if opts.Observer != nil {
 		obs = &lockedObserver{obs: opts.Observer}
 	}
-	all, err := Expand(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var cells []Cell
-	for i := range all {
-		if opts.Shard.Has(i) {
-			cells = append(cells, all[i])
-		}
-	}
-	// An existing directory is locked at once, so that a second run into it fails before
-	// it loads anything; a new one as soon as it is created (below).
-	var lock *dirLock
-	if _, err := os.Stat(opts.Out); err == nil {
-		if lock, err = lockDir(opts.Out); err != nil {
-			return nil, err
-		}
-		defer lock.unlock()
-	}
-	// Rows of the cells an earlier run finished.
-	rows, todo, err := storedRows(opts.Out, cells)
-	if err != nil {
-		return nil, err
-	}
-	// Load every dataset first: a missing or corrupt file stops the run before anything is written.
-	data := map[datasets.Spec]*datasets.Dataset{}
-	if err := loadData(data, cells, todo); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Join(opts.Out, "cells"), 0o755); err != nil {
-		return nil, fmt.Errorf("experiments: %w", err)
-	}
-	if lock == nil {
-		if lock, err = lockDir(opts.Out); err != nil {
-			return nil, err
-		}
-		defer lock.unlock()
-		// Another run may have created the directory, and finished cells, since they were read.
-		if rows, todo, err = storedRows(opts.Out, cells); err != nil {
-			return nil, err
-		}
-		if err := loadData(data, cells, todo); err != nil {
-			return nil, err
-		}
-	}
-	resolved, err := cfg.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if err := results.WriteFileAtomic(filepath.Join(opts.Out, "config.yaml"), func(w io.Writer) error {
-		_, err := w.Write(resolved)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := writeManifest(opts.Out, cfg.Name, opts.Shard, all); err != nil {
-		return nil, err
-	}
-
 	n := len(cells)
 	for i := range cells {
-		if rows[i] != nil {
-			obs.CellResumed(i, n, &cells[i], rows[i])
+		if d.rows[i] != nil {
+			obs.CellResumed(i, n, &cells[i], d.rows[i])
 		}
 	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	jobs = min(jobs, len(todo))
+	jobs = min(jobs, len(d.todo))
 	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -279,13 +323,13 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 			for i := range next {
 				c := &cells[i]
 				obs.CellStart(i, n, c)
-				row, err := runCellRecover(ctx, c, opts.Out, data[c.datasetSpec()], func(p Progress) { obs.Progress(i, c, p) })
+				row, err := runCellRecover(ctx, c, d.out, d.data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
 				obs.CellEnd(i, n, c, row, err)
-				rows[i], errs[i] = row, err
+				d.rows[i], errs[i] = row, err
 			}
 		}()
 	}
-	for _, i := range todo {
+	for _, i := range d.todo {
 		if ctx.Err() != nil {
 			break
 		}
@@ -296,20 +340,27 @@ func RunContext(ctx context.Context, cfg *Config, opts Options) ([]results.Row, 
 	}
 	close(next)
 	wg.Wait()
+	return errs
+}
 
+// collect writes results.csv, results.json and summary.md over the finished cells and returns
+// their rows, in order, with the run's error: an *InterruptedError when ctx was cancelled
+// before every cell finished, else one naming the cells that failed (errs).
+func (d *runDir) collect(ctx context.Context, name string, cells []config.Cell, errs []error) ([]results.Row, error) {
 	var done []results.Row
 	var failed []string
 	for i := range cells {
 		switch {
-		case rows[i] != nil:
-			done = append(done, *rows[i])
+		case d.rows[i] != nil:
+			done = append(done, *d.rows[i])
 		case errs[i] != nil && ctx.Err() == nil:
 			failed = append(failed, fmt.Sprintf("cell %s (%s): %v", cells[i].ID, cells[i].Label(), errs[i]))
 		}
 	}
-	if err := writeResults(opts.Out, cfg.Name, done); err != nil {
+	if err := writeResults(d.out, name, done); err != nil {
 		return done, err
 	}
+	n := len(cells)
 	if ctx.Err() != nil && len(done) < n {
 		return done, &InterruptedError{Finished: len(done), Total: n, Err: ctx.Err()}
 	}
@@ -329,23 +380,15 @@ func writeResults(dir, name string, rows []results.Row) error {
 	return results.WriteSummary(filepath.Join(dir, "summary.md"), name, rows)
 }
 
-// Label is a short human-readable name of the cell: its variant and swept values.
-func (c *Cell) Label() string {
-	parts := []string{c.Variant}
-	for _, p := range c.Params {
-		parts = append(parts, p.Key+"="+p.Value)
-	}
-	return strings.Join(parts, " ")
-}
-
-func (c *Cell) datasetSpec() datasets.Spec {
+// datasetSpec is the dataset cell c trains and tests on.
+func datasetSpec(c *config.Cell) datasets.Spec {
 	d := c.Config.Dataset
 	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
 }
 
 // storedRows returns the rows of the cells an earlier run finished in out (nil for the
 // others) and the indices of the cells still to compute.
-func storedRows(out string, cells []Cell) (rows []*results.Row, todo []int, err error) {
+func storedRows(out string, cells []config.Cell) (rows []*results.Row, todo []int, err error) {
 	rows = make([]*results.Row, len(cells))
 	for i := range cells {
 		if rows[i], err = storedRow(out, &cells[i]); err != nil {
@@ -359,9 +402,9 @@ func storedRows(out string, cells []Cell) (rows []*results.Row, todo []int, err 
 }
 
 // loadData loads into data the datasets of the cells todo that it lacks.
-func loadData(data map[datasets.Spec]*datasets.Dataset, cells []Cell, todo []int) error {
+func loadData(data map[datasets.Spec]*datasets.Dataset, cells []config.Cell, todo []int) error {
 	for _, i := range todo {
-		spec := cells[i].datasetSpec()
+		spec := datasetSpec(&cells[i])
 		if _, ok := data[spec]; ok {
 			continue
 		}
@@ -376,7 +419,7 @@ func loadData(data map[datasets.Spec]*datasets.Dataset, cells []Cell, todo []int
 
 // storedRow returns the row of cell c that an earlier run wrote into out, or nil if there is
 // none.
-func storedRow(out string, c *Cell) (*results.Row, error) {
+func storedRow(out string, c *config.Cell) (*results.Row, error) {
 	rowPath := filepath.Join(out, "cells", c.ID, "row.json")
 	b, err := os.ReadFile(rowPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -394,7 +437,7 @@ func storedRow(out string, c *Cell) (*results.Row, error) {
 
 // runCell computes cell c and writes its directory, row.json last. It first removes the
 // temporary files a killed earlier attempt may have left (see results.WriteFileAtomic).
-func runCell(ctx context.Context, c *Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
@@ -455,14 +498,14 @@ type CellResult struct {
 // unmixed; a DataMix cell trains it mixing-aware and evaluates it through the edge/cloud
 // Pipeline with fresh secret coefficients (and shuffling, as configured). It stops with an
 // error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
-func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
 	arch, err := models.Lookup(cfg.Model.Arch)
 	if err != nil {
 		return nil, err
 	}
 	split := cfg.Model.Split
-	mixed := c.Variant == VariantDataMix
+	mixed := c.Variant == config.VariantDataMix
 	if !mixed {
 		split = 0 // the baseline is unsplit; any split gives the same network
 	}
@@ -483,7 +526,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 	trainSeconds := time.Since(start).Seconds()
 
 	start = time.Now()
-	p, err := c.EvalPipeline(net)
+	p, err := EvalPipeline(c, net)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +566,7 @@ func RunCell(ctx context.Context, c *Cell, ds *datasets.Dataset, progress func(P
 // configured mixing for a DataMix cell, none for a baseline) with its secrets drawn from the
 // cell's seeded evaluation stream. Evaluating the cell's reloaded checkpoint through it
 // repeats the cell's evaluation exactly.
-func (c *Cell) EvalPipeline(net *models.Net) (*datamix.Pipeline, error) {
+func EvalPipeline(c *config.Cell, net *models.Net) (*datamix.Pipeline, error) {
 	scheme, err := cellScheme(c)
 	if err != nil {
 		return nil, err
@@ -538,7 +581,7 @@ const guardTries = 1000
 
 // shufflePool is the number of uploads shuffled together in evaluation and attacks:
 // mixing.shuffle_pool, or one evaluation batch when it is 0.
-func shufflePool(cfg *Config) int {
+func shufflePool(cfg *config.Config) int {
 	if cfg.Mixing.ShufflePool > 0 {
 		return cfg.Mixing.ShufflePool
 	}
@@ -547,8 +590,8 @@ func shufflePool(cfg *Config) int {
 
 // cellScheme is the mixing scheme of cell c: the configured one for a DataMix cell, the
 // unmixed network for a baseline.
-func cellScheme(c *Cell) (datamix.Scheme, error) {
-	if c.Variant != VariantDataMix {
+func cellScheme(c *config.Cell) (datamix.Scheme, error) {
+	if c.Variant != config.VariantDataMix {
 		return datamix.Scheme{Scheme: mixing.Scheme{K: 1}}, nil
 	}
 	m := c.Config.Mixing
@@ -556,7 +599,7 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
-	defs, err := c.Config.defences()
+	defs, err := c.Config.DefenceStack()
 	if err != nil {
 		return datamix.Scheme{}, err
 	}
@@ -566,7 +609,7 @@ func cellScheme(c *Cell) (datamix.Scheme, error) {
 	}, nil
 }
 
-func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
+func baseRow(c *config.Cell, ds *datasets.Dataset) results.Row {
 	cfg := &c.Config
 	row := results.Row{
 		Cell: c.ID, Variant: c.Variant, Dataset: cfg.Dataset.Name, Arch: cfg.Model.Arch,
@@ -578,7 +621,7 @@ func baseRow(c *Cell, ds *datasets.Dataset) results.Row {
 	if cfg.Mixing.Shuffle {
 		row.ShufflePool = shufflePool(cfg)
 	}
-	if c.Variant == VariantBaseline {
+	if c.Variant == config.VariantBaseline {
 		row.Split, row.GroupSize, row.Coefficients, row.Alpha, row.Shuffle, row.ShufflePool = 0, 1, "none", 0, false, 0
 	}
 	if ds.Label != "" { // celeba: which attribute the accuracy is of
@@ -610,7 +653,7 @@ func fillCosts(row *results.Row, net *models.Net, s datamix.Scheme) {
 // train runs the configured epochs, mixing-aware under a mixing scheme (datamix.Trainer draws
 // a fresh C per group every step). Each epoch visits the training set in a fresh seeded
 // order; a last partial batch is dropped.
-func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Dataset, scheme datamix.Scheme, progress func(Progress)) error {
+func train(ctx context.Context, res *CellResult, cfg *config.Config, ds *datasets.Dataset, scheme datamix.Scheme, progress func(Progress)) error {
 	batch := cfg.Train.BatchSize
 	steps := ds.Train.N / batch
 	if steps == 0 {
@@ -671,7 +714,7 @@ func train(ctx context.Context, res *CellResult, cfg *Config, ds *datasets.Datas
 }
 
 // learningRate is the learning rate of step (0-based) of total under the configured schedule.
-func learningRate(t TrainConfig, step, total int) float64 {
+func learningRate(t config.Train, step, total int) float64 {
 	if t.LRSchedule == "cosine" {
 		return t.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
 	}

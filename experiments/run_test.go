@@ -13,20 +13,16 @@ import (
 	"testing"
 
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/experiments/config"
+	"github.com/datamix/harness/internal/runtest"
 	"github.com/datamix/harness/results"
 )
 
-// tinyConfig is a config small enough to train in a few seconds.
-func tinyConfig(t *testing.T, extra string) *Config {
+// tinyConfig is runtest.TinyConfig(extra), parsed and validated: a config small enough to
+// train in a few seconds.
+func tinyConfig(t *testing.T, extra string) *config.Config {
 	t.Helper()
-	src := `name: tiny
-seed: 3
-dataset: {name: mnist, train_limit: 256, test_limit: 100}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2, coefficients: dirichlet, alpha: 1.0, shuffle: true}
-train: {epochs: 1, batch_size: 32, lr: 0.002, eval_batch_size: 50}
-` + extra
-	cfg, err := Parse("tiny.yaml", []byte(src))
+	cfg, err := config.Parse("tiny.yaml", []byte(runtest.TinyConfig(extra)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +104,7 @@ type recorder struct {
 	steps int
 }
 
-func (r *recorder) Progress(_ int, _ *Cell, p Progress) {
+func (r *recorder) Progress(_ int, _ *config.Cell, p Progress) {
 	if p.Phase == "train" {
 		r.steps++
 	}
@@ -144,35 +140,35 @@ const maxTinyCells = 60
 // values at least once: position j takes value j mod n of every axis of n values, and the
 // fields of c's own zip group stay paired. It has as many cells as the longest axis, each a
 // cell of the full sweep.
-func coverSweep(c *Config) {
-	var groups [][]Axis
+func coverSweep(c *config.Config) {
+	var groups [][]config.Axis
 	n := 0
 	for _, ax := range c.Sweep {
-		g := []Axis{ax}
-		if ax.Key == ZipKey {
+		g := []config.Axis{ax}
+		if ax.Key == config.ZipKey {
 			g = ax.Zip
 		}
 		groups = append(groups, g)
 		n = max(n, len(g[0].Values))
 	}
-	zip := Axis{Key: ZipKey}
+	zip := config.Axis{Key: config.ZipKey}
 	for _, g := range groups {
 		for _, f := range g {
-			cover := Axis{Key: f.Key}
+			cover := config.Axis{Key: f.Key}
 			for j := range n {
 				cover.Values = append(cover.Values, f.Values[j%len(f.Values)])
 			}
 			zip.Zip = append(zip.Zip, cover)
 		}
 	}
-	c.Sweep = Sweep{zip}
+	c.Sweep = config.Sweep{zip}
 }
 
 // TestCoverSweep: the covering subset of a sweep holds every value of every swept field, in
 // cells of the full sweep, with zipped fields still paired.
 func TestCoverSweep(t *testing.T) {
 	cfg := tinyConfig(t, "sweep:\n  zip: {model.split: [0, 1, 1], train.batch_size: [32, 64, 32]}\n  mixing.group_size: [1, 2]\n  seed: [1, 2, 3, 4]\n")
-	full, err := Expand(cfg)
+	full, err := config.Expand(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +177,7 @@ func TestCoverSweep(t *testing.T) {
 		ids[c.ID] = true
 	}
 	coverSweep(cfg)
-	cells, err := Expand(cfg)
+	cells, err := config.Expand(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +224,7 @@ func TestConfigsRunTiny(t *testing.T) {
 	paths = append(paths, paper...)
 	for _, p := range paths {
 		t.Run(filepath.Base(p), func(t *testing.T) {
-			cfg, err := Load(p)
+			cfg, err := config.Load(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,13 +232,13 @@ func TestConfigsRunTiny(t *testing.T) {
 			case "celeba":
 				if _, err := os.Stat(d.Path); errors.Is(err, os.ErrNotExist) {
 					cfg.Tiny() // the sizes the synthetic folder must hold
-					cfg.Dataset.Path = syntheticCelebA(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
+					cfg.Dataset.Path = runtest.CelebA(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
 					t.Logf("%s is absent: running on a synthetic CelebA", d.Path)
 				}
 			case "spoken-digits":
 				if _, err := os.Stat(d.Path); errors.Is(err, os.ErrNotExist) {
 					cfg.Tiny()
-					cfg.Dataset.Path = syntheticSpokenDigits(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
+					cfg.Dataset.Path = runtest.SpokenDigits(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
 					t.Logf("%s is absent (scripts/synth_spoken_digits.sh makes it): running on a synthetic corpus of tones", d.Path)
 				}
 			case "fashion-mnist":
@@ -252,7 +248,7 @@ func TestConfigsRunTiny(t *testing.T) {
 					t.Logf("real Fashion-MNIST absent (%v): running on synthetic IDX files", err)
 				}
 			}
-			cells, err := Expand(cfg)
+			cells, err := config.Expand(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +257,7 @@ func TestConfigsRunTiny(t *testing.T) {
 				t.Logf("%d cells: running a covering subset", len(cells))
 			}
 			cfg.Tiny()
-			if cells, err = Expand(cfg); err != nil {
+			if cells, err = config.Expand(cfg); err != nil {
 				t.Fatal(err)
 			}
 			rows, err := Run(cfg, Options{Out: t.TempDir()})
@@ -280,7 +276,7 @@ func TestConfigsRunTiny(t *testing.T) {
 
 // checkTinyRow checks the row of a tiny run of cell c: it is c's, with c's settings and the
 // tiny sizes, and its numbers are in their ranges (attack columns as in TestAttacksRunInCells).
-func checkTinyRow(t *testing.T, c *Cell, r results.Row) {
+func checkTinyRow(t *testing.T, c *config.Cell, r results.Row) {
 	t.Helper()
 	cfg := c.Config
 	where := c.ID + " " + c.Label()
@@ -288,7 +284,7 @@ func checkTinyRow(t *testing.T, c *Cell, r results.Row) {
 		r.TrainLimit != cfg.Dataset.TrainLimit || r.TestLimit != cfg.Dataset.TestLimit || r.BatchSize != cfg.Train.BatchSize {
 		t.Errorf("%s: row %+v does not describe the cell (%+v)", where, r, cfg)
 	}
-	if c.Variant == VariantDataMix && (r.Split != cfg.Model.Split || r.GroupSize != cfg.Mixing.GroupSize) {
+	if c.Variant == config.VariantDataMix && (r.Split != cfg.Model.Split || r.GroupSize != cfg.Mixing.GroupSize) {
 		t.Errorf("%s: row has split %d, k %d; the cell %d, %d", where, r.Split, r.GroupSize, cfg.Model.Split, cfg.Mixing.GroupSize)
 	}
 	for name, v := range map[string]float64{"accuracy": r.Accuracy, "train_accuracy": r.TrainAccuracy, "edge_flops_frac": r.EdgeFLOPsFrac} {
@@ -304,7 +300,7 @@ func checkTinyRow(t *testing.T, c *Cell, r results.Row) {
 	if r.EdgeFLOPs <= 0 || r.CloudFLOPs < 0 || !(r.TrainSeconds >= 0 && r.EvalSeconds >= 0) {
 		t.Errorf("%s: FLOPs %d edge, %d cloud; %v s training, %v s evaluation", where, r.EdgeFLOPs, r.CloudFLOPs, r.TrainSeconds, r.EvalSeconds)
 	}
-	if c.Variant == VariantBaseline {
+	if c.Variant == config.VariantBaseline {
 		if r.EdgeFLOPsFrac != 1 || r.CloudFLOPs != 0 || r.UploadBytesPerSample != 0 {
 			t.Errorf("%s: the baseline is counted as edge-only inference, got edge share %v, cloud %d, upload %d", where, r.EdgeFLOPsFrac, r.CloudFLOPs, r.UploadBytesPerSample)
 		}
@@ -313,20 +309,6 @@ func checkTinyRow(t *testing.T, c *Cell, r results.Row) {
 	}
 	checkAttackRanges(t, r)
 }
-
-// sweep12 is a sweep of 12 tiny cells (3 seeds × 2 group sizes × 2 splits), each training
-// 3 steps, so that a run can be interrupted between the steps of a cell.
-const sweep12 = `name: sweep12
-seed: 1
-dataset: {name: mnist, train_limit: 96, test_limit: 32}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 32}
-sweep:
-  seed: [1, 2, 3]
-  mixing.group_size: [1, 2]
-  model.split: [0, 1]
-`
 
 // interrupter records which cells a run computed, and cancels the run at the first training
 // step of a cell that starts after `after` cells ended, so that the cancellation hits a cell
@@ -341,15 +323,15 @@ type interrupter struct {
 	resumed  int
 }
 
-func (o *interrupter) CellResumed(int, int, *Cell, *results.Row) { o.resumed++ }
+func (o *interrupter) CellResumed(int, int, *config.Cell, *results.Row) { o.resumed++ }
 
-func (o *interrupter) Progress(_ int, c *Cell, p Progress) {
+func (o *interrupter) Progress(_ int, c *config.Cell, p Progress) {
 	if o.cancel != nil && o.ended >= o.after && p.Phase == "train" && p.Step == 1 {
 		o.cancel()
 	}
 }
 
-func (o *interrupter) CellEnd(_, _ int, c *Cell, _ *results.Row, err error) {
+func (o *interrupter) CellEnd(_, _ int, c *config.Cell, _ *results.Row, err error) {
 	o.ended++
 	switch {
 	case err == nil:
@@ -366,7 +348,8 @@ func TestRunInterruptResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
 	}
-	cfg, err := Parse("sweep12.yaml", []byte(sweep12))
+	// 3 steps a cell, so that a run can be interrupted between the steps of a cell.
+	cfg, err := config.Parse("sweep12.yaml", []byte(runtest.Sweep12(96, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,11 +528,11 @@ func TestParseShard(t *testing.T) {
 }
 
 func TestLearningRate(t *testing.T) {
-	cosine := TrainConfig{LR: 0.1, LRSchedule: "cosine"}
-	constant := TrainConfig{LR: 0.1, LRSchedule: "constant"}
+	cosine := config.Train{LR: 0.1, LRSchedule: "cosine"}
+	constant := config.Train{LR: 0.1, LRSchedule: "constant"}
 	cases := []struct {
 		name        string
-		cfg         TrainConfig
+		cfg         config.Train
 		step, total int
 		want        float64
 	}{

@@ -2,32 +2,14 @@ package experiments
 
 import (
 	"encoding/binary"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/experiments/config"
+	"github.com/datamix/harness/internal/runtest"
 	"github.com/datamix/harness/internal/speechtest"
 )
-
-// syntheticSpokenDigits writes a synthetic FSDD-layout corpus (see speechtest) holding at
-// least train training and test test recordings under the split rule (the lowest tenth of
-// each speaker's indices of a digit is the test split).
-func syntheticSpokenDigits(t *testing.T, train, test int) string {
-	t.Helper()
-	const speakers = 4
-	reps := 10 // at least ⌈test/(10·speakers)⌉ test indices, i.e. 10× that many repetitions
-	for reps/10*10*speakers < test || (reps-(reps+9)/10)*10*speakers < train {
-		reps += 10
-	}
-	dir := t.TempDir()
-	if err := speechtest.WriteSpokenDigits(dir, speechtest.Options{Speakers: speakers, Reps: reps, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // syntheticIDX writes the four IDX files of an MNIST-like folder (28×28 noise with labels
 // i mod 10), for a config that names Fashion-MNIST where it is not installed.
@@ -63,53 +45,6 @@ func syntheticIDX(t *testing.T, train, test int) string {
 	return dir
 }
 
-// speechConfig is a tiny spoken-digits config; extra is appended.
-func speechConfig(dir, extra string) string {
-	return fmt.Sprintf(`name: speech
-seed: 2
-dataset: {name: spoken-digits, path: %q, train_limit: 128, test_limit: 40}
-model: {arch: speech-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 40}
-`, dir) + extra
-}
-
-func TestSpeechConfigErrors(t *testing.T) {
-	dir := syntheticSpokenDigits(t, 128, 40)
-	bare := t.TempDir() // no speakers.csv: speaker only
-	if err := speechtest.WriteSpokenDigits(bare, speechtest.Options{Speakers: 2, Reps: 10, NoMetadata: true}); err != nil {
-		t.Fatal(err)
-	}
-	empty := t.TempDir()
-	t.Setenv(datasets.FashionMNISTEnv, empty)
-	for _, c := range []struct{ name, src, want string }{
-		{"gender without metadata", speechConfig(bare, "attacks:\n  - {kind: attribute, attributes: [gender]}\n"),
-			`tiny.yaml:8: attacks[0].attributes: "gender", want label, ink, colour or an attribute of dataset spoken-digits in ` + bare + `: speaker (gender needs the corpus's speakers.csv)`},
-		{"celeba attribute on speech", speechConfig(dir, "attacks:\n  - {kind: attribute, attributes: [speaker, Male]}\n"),
-			`tiny.yaml:8: attacks[0].attributes: "Male", want label, ink, colour or an attribute of dataset spoken-digits in ` + dir + `: gender, speaker`},
-		{"speaker on mnist", "name: x\nattacks:\n  - {kind: attribute, attributes: [speaker]}\n",
-			`tiny.yaml:3: attacks[0].attributes: "speaker", want one of label, ink, colour (attributes such as Male need dataset celeba; gender and speaker a speech dataset)`},
-		{"image net on speech", strings.Replace(speechConfig(dir, ""), "speech-cnn", "mnist-cnn", 1),
-			"tiny.yaml:4: model.arch: mnist-cnn takes 1×28×28 inputs, but dataset spoken-digits has 1×32×64"},
-		{"speech without a path", "name: x\ndataset: {name: spoken-digits}\nmodel: {arch: speech-cnn}\n",
-			"tiny.yaml: dataset.path: missing, dataset spoken-digits is read from disk (only mnist is embedded)"},
-		{"fashion-mnist not found", "name: x\ndataset: {name: fashion-mnist, path: \"\"}\n",
-			"tiny.yaml:2: dataset.path: datasets: fashion-mnist: DATAMIX_FASHION_MNIST_DIR=" + empty + " lacks train-images-idx3-ubyte.gz"},
-		{"fashion-mnist default path", "name: x\ndataset: {name: fashion-mnist}\n",
-			"tiny.yaml:2: dataset.path: datasets: fashion-mnist: DATAMIX_FASHION_MNIST_DIR="},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg, err := Parse("tiny.yaml", []byte(c.src))
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("err = %v, want one line containing %q", err, c.want)
-			}
-		})
-	}
-}
-
 // TestSpeechRunTiny trains the speech network end to end on a synthetic corpus and runs the
 // attribute attack with the gender and speaker attributes: their columns are filled, and the
 // chance of a balanced speaker attribute is 1/speakers.
@@ -117,8 +52,8 @@ func TestSpeechRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
 	}
-	dir := syntheticSpokenDigits(t, 128, 40)
-	cfg, err := Parse("tiny.yaml", []byte(speechConfig(dir, "baseline: true\nattacks:\n  - {kind: attribute, attributes: [label, gender, speaker], victims: 40, aux: 128}\n")))
+	dir := runtest.SpokenDigits(t, 128, 40)
+	cfg, err := config.Parse("tiny.yaml", []byte(runtest.SpeechConfig(dir, "baseline: true\nattacks:\n  - {kind: attribute, attributes: [label, gender, speaker], victims: 40, aux: 128}\n")))
 	if err != nil {
 		t.Fatal(err)
 	}

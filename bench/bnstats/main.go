@@ -24,6 +24,7 @@ import (
 
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
 )
@@ -41,17 +42,17 @@ func main() {
 
 // measure is one cell evaluated both ways.
 type measure struct {
-	cell             experiments.Cell
+	cell             config.Cell
 	row              results.Row
 	running, batchSt float64
 }
 
 func run(w io.Writer, dir string) error {
-	cfg, err := experiments.Load(filepath.Join(dir, "config.yaml"))
+	cfg, err := config.Load(filepath.Join(dir, "config.yaml"))
 	if err != nil {
 		return err
 	}
-	cells, err := experiments.Expand(cfg)
+	cells, err := config.Expand(cfg)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func run(w io.Writer, dir string) error {
 			pool = c.Config.Train.EvalBatchSize
 		}
 		for _, s := range []models.BNStats{models.RunningStats, models.BatchStats} {
-			p, err := c.EvalPipeline(net.WithBNStats(s))
+			p, err := experiments.EvalPipeline(&c, net.WithBNStats(s))
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/datamix/harness/internal/runtest"
 )
 
 // TestConcurrentRunRefused runs two real runexp processes into one directory: while the
@@ -20,13 +22,7 @@ func TestConcurrentRunRefused(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks in subprocesses")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "sweep12.yaml")
-	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	args := []string{"run", "-config", cfg, "-out", out, "-jobs", "2"}
+	cfg, out, args := sweepRun(t, 320)
 
 	var errA bytes.Buffer
 	a := startRunexp(t, &errA, args...)
@@ -52,14 +48,14 @@ func TestConcurrentRunRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStopped(t, a.Process.Pid)
-	before := listing(t, out)
+	before := runtest.Listing(t, out)
 
 	b := exec.Command(os.Args[0], args...)
 	b.Env = append(os.Environ(), "RUNEXP_MAIN=1")
 	var outB, errB bytes.Buffer
 	b.Stdout, b.Stderr = &outB, &errB
 	err := b.Run()
-	after := listing(t, out) // before the first run resumes and writes on
+	after := runtest.Listing(t, out) // before the first run resumes and writes on
 	a.Process.Signal(syscall.SIGCONT)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("second run: %v, want exit status 1", err)
@@ -101,21 +97,4 @@ func waitStopped(t *testing.T, pid int) {
 		}
 	}
 	t.Fatalf("process %d did not stop within 10 s", pid)
-}
-
-// listing describes the files under dir: path, size and modification time.
-func listing(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s:%d:%d ", strings.TrimPrefix(p, dir), fi.Size(), fi.ModTime().UnixNano())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }

@@ -16,7 +16,7 @@
 // sweep is i modulo n, for job arrays (see deploy/README.md); merge then combines the shard
 // directories into one run directory, refusing directories of different experiments and,
 // unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
-// for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. cells
+// for one epoch (config.Config.Tiny), a smoke test of a config before a long run. cells
 // checks a config and lists its cells (index, ID, variant, swept values), or those of one
 // shard, without running anything. plot redraws DIR/plots/ from DIR/results.json alone.
 //
@@ -26,7 +26,7 @@
 // and VALUE one YAML value ([1, 2], cosine, "[[0.7, 0.3], [0.6, 0.4]]"). Overriding a swept
 // field fixes it in every cell; sweep.FIELD=[…] sets a sweep axis, sweep.FIELD=null removes
 // it, sweep={} removes the sweep. The resolved config.yaml of the run holds the result. See
-// experiments.Overrides.
+// config.Overrides.
 //
 // A run holds an exclusive lock on DIR: a second run or merge into it exits 1 at once, naming
 // the process that holds it. A panic in one cell fails that cell (its stack in the log and in
@@ -57,6 +57,7 @@ import (
 	"syscall"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -144,7 +145,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	jobs := fs.Int("jobs", runtime.NumCPU(), "cells computed at once")
 	shardFlag := fs.String("shard", "", "run only shard i/n: the cells whose index is i modulo n")
 	tiny := fs.Bool("tiny", false, "smoke test: every cell on a few examples for one epoch (default -out runs/<name>-tiny)")
-	var sets experiments.Overrides
+	var sets config.Overrides
 	fs.Var((*setFlag)(&sets), "set", "override a config field (repeatable; see runexp -h)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -165,7 +166,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return errUsage
 		}
 	}
-	cfg, err := experiments.LoadWith(*cfgPath, sets)
+	cfg, err := config.LoadWith(*cfgPath, sets)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func cmdCells(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "experiment config (YAML)")
 	shardFlag := fs.String("shard", "", "list only shard i/n")
-	var sets experiments.Overrides
+	var sets config.Overrides
 	fs.Var((*setFlag)(&sets), "set", "override a config field (repeatable; see runexp -h)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -219,11 +220,11 @@ func cmdCells(args []string, stdout, stderr io.Writer) error {
 			return errUsage
 		}
 	}
-	cfg, err := experiments.LoadWith(*cfgPath, sets)
+	cfg, err := config.LoadWith(*cfgPath, sets)
 	if err != nil {
 		return err
 	}
-	cells, err := experiments.Expand(cfg)
+	cells, err := config.Expand(cfg)
 	if err != nil {
 		return err
 	}
@@ -286,7 +287,7 @@ func plot(dir string, stdout, stderr io.Writer) error {
 }
 
 // setFlag collects the -set arguments in order.
-type setFlag experiments.Overrides
+type setFlag config.Overrides
 
 func (s *setFlag) String() string { return strings.Join(*s, " ") }
 

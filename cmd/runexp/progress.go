@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
 )
 
@@ -56,34 +57,40 @@ func (o *observer) line(format string, args ...any) {
 	}
 }
 
+// newBar makes a progress bar of steps steps on the observer's writer: its count, elapsed and
+// predicted time, cleared when finished, redrawn at most every 100 ms.
+func (o *observer) newBar(steps int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(steps,
+		progressbar.OptionSetWriter(o.w),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+}
+
 // cellsBar makes sure the bar of cells exists (terminal, several jobs) and shows the count.
 func (o *observer) cellsBar() {
 	if !o.tty || o.jobs <= 1 {
 		return
 	}
 	if o.bar == nil {
-		o.bar = progressbar.NewOptions(o.total,
-			progressbar.OptionSetWriter(o.w),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
+		o.bar = o.newBar(o.total)
 	}
 	o.bar.Describe(fmt.Sprintf("cells (%d running)", len(o.cells)))
 	o.bar.Set(o.done)
 }
 
-func (o *observer) CellResumed(i, n int, c *experiments.Cell, row *results.Row) {
+func (o *observer) CellResumed(i, n int, c *config.Cell, row *results.Row) {
 	o.total = n
 	o.done++
 	o.line("cell %d/%d %s: finished earlier, accuracy %.2f%% (resumed) %s", i+1, n, c.ID, 100*row.Accuracy, c.Label())
 	o.cellsBar()
 }
 
-func (o *observer) CellStart(i, n int, c *experiments.Cell) {
+func (o *observer) CellStart(i, n int, c *config.Cell) {
 	o.total = n
 	o.cells[i] = &cellState{start: time.Now()}
 	if !o.tty || o.jobs > 1 {
@@ -92,7 +99,7 @@ func (o *observer) CellStart(i, n int, c *experiments.Cell) {
 	o.cellsBar()
 }
 
-func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) {
+func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 	s := o.cells[i]
 	if s == nil {
 		return
@@ -110,15 +117,7 @@ func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) 
 	if p.Phase != o.phase {
 		o.finishBar()
 		o.phase = p.Phase
-		o.bar = progressbar.NewOptions(p.Steps,
-			progressbar.OptionSetWriter(o.w),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
+		o.bar = o.newBar(p.Steps)
 	}
 	if p.Phase == "train" {
 		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  epoch %d/%d  loss %.4f  acc %.2f%%", i+1, o.total, c.Label(), p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
@@ -128,7 +127,7 @@ func (o *observer) Progress(i int, c *experiments.Cell, p experiments.Progress) 
 	o.bar.Set(p.Step)
 }
 
-func (o *observer) CellEnd(i, n int, c *experiments.Cell, row *results.Row, err error) {
+func (o *observer) CellEnd(i, n int, c *config.Cell, row *results.Row, err error) {
 	s := o.cells[i]
 	if s == nil {
 		s = &cellState{start: time.Now()}

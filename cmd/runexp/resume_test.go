@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/experiments/config"
+	"github.com/datamix/harness/internal/runtest"
 	"github.com/datamix/harness/results"
 )
 
@@ -27,19 +29,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// sweepConfig is a sweep of 12 small cells: 3 seeds × 2 group sizes × 2 splits, 10 training
-// steps each (about a tenth of a second).
-const sweepConfig = `name: sweep12
-seed: 1
-dataset: {name: mnist, train_limit: 320, test_limit: 64}
-model: {arch: mnist-cnn, split: 1}
-mixing: {group_size: 2}
-train: {epochs: 1, batch_size: 32, eval_batch_size: 32}
-sweep:
-  seed: [1, 2, 3]
-  mixing.group_size: [1, 2]
-  model.split: [0, 1]
-`
+// sweepRun writes a sweep of 12 small cells (runtest.Sweep12 on train training and 64 test
+// images; train 320 is 10 training steps a cell, about a tenth of a second) into a temporary
+// directory, and returns the config's path, an output directory beside it and the arguments
+// of runexp run from the one into the other, 2 jobs at a time.
+func sweepRun(t *testing.T, train int) (cfg, out string, args []string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg = filepath.Join(dir, "sweep12.yaml")
+	if err := os.WriteFile(cfg, []byte(runtest.Sweep12(train, 64)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = filepath.Join(dir, "out")
+	return cfg, out, []string{"run", "-config", cfg, "-out", out, "-jobs", "2"}
+}
 
 // startRunexp starts runexp with args as a subprocess, its stderr going to errBuf.
 func startRunexp(t *testing.T, errBuf *bytes.Buffer, args ...string) *exec.Cmd {
@@ -84,13 +87,7 @@ func TestKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks in subprocesses")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "sweep12.yaml")
-	if err := os.WriteFile(cfg, []byte(sweepConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	args := []string{"run", "-config", cfg, "-out", out, "-jobs", "2"}
+	_, out, args := sweepRun(t, 320)
 	computed := map[string]int{}
 	count := func(stderr string) {
 		for _, m := range computedLine.FindAllStringSubmatch(stderr, -1) {
@@ -168,9 +165,8 @@ func TestShardMergePlot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains networks")
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "sweep12.yaml")
-	os.WriteFile(cfg, []byte(strings.Replace(sweepConfig, "train_limit: 320", "train_limit: 64", 1)), 0o644)
+	cfg, _, _ := sweepRun(t, 64)
+	dir := filepath.Dir(cfg)
 	var shards []string
 	for _, s := range []string{"0/3", "1/3", "2/3"} {
 		d := filepath.Join(dir, "shard"+s[:1])
@@ -215,9 +211,9 @@ func TestShardMergePlot(t *testing.T) {
 func TestObserverConcurrent(t *testing.T) {
 	var buf bytes.Buffer
 	o := newObserver(&buf, 2)
-	c0 := &experiments.Cell{ID: "aaaaaaaaaaaa", Variant: "datamix", Params: []experiments.Param{{Key: "seed", Value: "1"}}}
-	c1 := &experiments.Cell{ID: "bbbbbbbbbbbb", Variant: "datamix", Params: []experiments.Param{{Key: "seed", Value: "2"}}}
-	c2 := &experiments.Cell{ID: "cccccccccccc", Variant: "baseline"}
+	c0 := &config.Cell{ID: "aaaaaaaaaaaa", Variant: "datamix", Params: []config.Param{{Key: "seed", Value: "1"}}}
+	c1 := &config.Cell{ID: "bbbbbbbbbbbb", Variant: "datamix", Params: []config.Param{{Key: "seed", Value: "2"}}}
+	c2 := &config.Cell{ID: "cccccccccccc", Variant: "baseline"}
 	o.CellResumed(2, 3, c2, &results.Row{Accuracy: 0.5})
 	o.CellStart(0, 3, c0)
 	o.CellStart(1, 3, c1)

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"slices"
@@ -28,7 +28,7 @@ func (c *Config) Tiny() {
 	}
 	c.Train.Epochs = 1
 	for i := range c.Attacks { // attacks draw from the shrunk splits
-		s := c.Attacks[i].spec()
+		s := c.Attacks[i].Spec()
 		c.Attacks[i].Aux = min(s.Aux, c.Dataset.TrainLimit)
 		c.Attacks[i].Victims = min(s.Victims, c.Dataset.TestLimit)
 		// A few steps of the attacker's own training: every path runs, in seconds.

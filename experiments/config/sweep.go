@@ -1,7 +1,8 @@
-package experiments
+package config
 
 import (
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -52,6 +53,18 @@ type Axis struct {
 // Param is one assignment of a sweep cell: the swept field's dotted yaml path and its value
 // as YAML text (see Axis.Values).
 type Param struct{ Key, Value string }
+
+// Params are the assignments of a sweep cell, in sweep order.
+type Params []Param
+
+// String writes the assignments as a YAML flow mapping: {mixing.group_size: 4, seed: 1}.
+func (ps Params) String() string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Key + ": " + p.Value
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
 
 // UnmarshalYAML reads a sweep mapping, keeping the file order of its keys and the lines of
 // its values for error messages. Load checks the sweep against the schema before this runs.
@@ -133,7 +146,7 @@ func (ax Axis) valueList() (*yaml.Node, error) {
 	for _, text := range ax.Values {
 		v, err := parseValue(text)
 		if err != nil {
-			return nil, fmt.Errorf("experiments: sweep %s: value %q: %w", ax.Key, text, err)
+			return nil, fmt.Errorf("config: sweep %s: value %q: %w", ax.Key, text, err)
 		}
 		list.Content = append(list.Content, v)
 	}

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -12,10 +12,10 @@ import (
 	"github.com/datamix/harness/defence"
 )
 
-// DefenceConfig is one entry of the config's defences: list: an edge-side defence applied on
+// Defence is one entry of the config's defences: list: an edge-side defence applied on
 // top of mixing in every DataMix cell (package defence), in training and inference alike.
 // Each kind reads one strength; the others must be left out.
-type DefenceConfig struct {
+type Defence struct {
 	// Kind is one of defence.Kinds(): gaussian, laplace, offset, mask, quantise, nopeek.
 	// Required.
 	Kind string `yaml:"kind"`
@@ -45,7 +45,7 @@ var strengths = map[string]string{
 }
 
 // params converts the entry into defence.Params, the stage resolved.
-func (d DefenceConfig) params() (defence.Params, error) {
+func (d Defence) params() (defence.Params, error) {
 	p := defence.Params{Scale: d.Scale, Rate: d.Rate, Bits: d.Bits, Weight: d.Weight, Stage: defence.DefaultStage(d.Kind)}
 	if d.Stage != "" {
 		st, err := defence.ParseStage(d.Stage)
@@ -57,8 +57,9 @@ func (d DefenceConfig) params() (defence.Params, error) {
 	return p, nil
 }
 
-// defences builds the defence stack of a validated config.
-func (c *Config) defences() (defence.Stack, error) {
+// DefenceStack builds the defence stack of a validated config: its Defences, in order, each
+// made by defence.New with its stage resolved.
+func (c *Config) DefenceStack() (defence.Stack, error) {
 	var s defence.Stack
 	for _, d := range c.Defences {
 		p, err := d.params()
@@ -206,7 +207,7 @@ func (c *Config) defenceLine(i int, field string) int {
 		return 0
 	}
 	item := resolve(list.Content[i])
-	var inFile DefenceConfig
+	var inFile Defence
 	if item.Decode(&inFile) != nil {
 		return 0
 	}

@@ -1,9 +1,12 @@
-package experiments
+package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -195,9 +198,35 @@ func (ck *checker) check(n *yaml.Node, t reflect.Type, path string) *FieldError 
 		ok = n.Decode(reflect.New(t).Interface()) == nil
 	}
 	if !ok {
+		if lo, hi, over := overflows(n, t); over {
+			return bad("%s overflows, need an integer from %s to %s", n.Value, lo, hi)
+		}
 		return bad("%s, need %s", describe(n), need(t))
 	}
 	return nil
+}
+
+// decimal matches an integer written in decimal digits, as YAML resolves it when it fits in 64
+// bits and as a float (or, between MaxInt64 and MaxUint64, an integer) when it does not.
+var decimal = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
+// overflows reports whether the scalar n, which does not decode into the integer type t, is
+// an integer too large in magnitude for t (a negative value for the unsigned seed is not: it
+// gets the message of any other bad value), and the range of t in decimal.
+func overflows(n *yaml.Node, t reflect.Type) (lo, hi string, over bool) {
+	if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 || !decimal.MatchString(n.Value) {
+		return "", "", false
+	}
+	switch t.Kind() {
+	case reflect.Int:
+		return strconv.Itoa(math.MinInt), strconv.Itoa(math.MaxInt), true
+	case reflect.Uint64:
+		if strings.HasPrefix(n.Value, "-") {
+			return "", "", false
+		}
+		return "0", strconv.FormatUint(math.MaxUint64, 10), true
+	}
+	return "", "", false
 }
 
 // checkMapping checks the keys of mapping n against the fields of struct type t; seen maps

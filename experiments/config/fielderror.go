@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -11,19 +11,19 @@ import (
 // offending value came from the file), the sweep cell, the field and what is wrong, in the
 // form "configs/x.yaml:7: mixing.group_size: 0, need an integer ≥ 1".
 type FieldError struct {
-	File  string  // the config file; "" for a config built in Go
-	Line  int     // 1-based line of the offending value; 0 when unknown (a default, a value set in Go, an override)
-	Cell  []Param // the assignments of the sweep cell the error is in; nil outside a sweep
-	Field string  // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
-	Msg   string  // what is wrong and what is allowed
-	Err   error   // the underlying error, if any
+	File  string // the config file; "" for a config built in Go
+	Line  int    // 1-based line of the offending value; 0 when unknown (a default, a value set in Go, an override)
+	Cell  Params // the assignments of the sweep cell the error is in; nil outside a sweep
+	Field string // dotted yaml path, e.g. "mixing.group_size"; "sweep: <key>" in the sweep; "" for the file
+	Msg   string // what is wrong and what is allowed
+	Err   error  // the underlying error, if any
 
 	// Override is the command-line override (KEY=VALUE, see Overrides) the offending value
 	// came from; "" for a value from the file. The message then names it instead of the file.
 	Override string
 }
 
-// Error formats e on one line, starting with the file path (or "experiments" when there is
+// Error formats e on one line, starting with the file path (or "config" when there is
 // no file, or "-set KEY=VALUE" when the value came from that override).
 func (e *FieldError) Error() string {
 	var b strings.Builder
@@ -36,7 +36,7 @@ func (e *FieldError) Error() string {
 			fmt.Fprintf(&b, ":%d", e.Line)
 		}
 	} else {
-		b.WriteString("experiments")
+		b.WriteString("config")
 		if e.Line > 0 {
 			fmt.Fprintf(&b, ": line %d", e.Line)
 		}
@@ -44,7 +44,7 @@ func (e *FieldError) Error() string {
 	b.WriteString(": ")
 	if len(e.Cell) > 0 {
 		b.WriteString("sweep cell ")
-		b.WriteString(formatParams(e.Cell))
+		b.WriteString(e.Cell.String())
 		b.WriteString(": ")
 	}
 	if e.Field != "" {

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -13,10 +13,10 @@ import (
 	"github.com/datamix/harness/datasets"
 )
 
-// AttackConfig is one entry of the config's attacks: list: a privacy attack run on every
+// Attack is one entry of the config's attacks: list: a privacy attack run on every
 // DataMix cell after evaluation (see the attacks package). Zero values mean the documented
 // defaults, so an entry may be as short as {kind: ica}.
-type AttackConfig struct {
+type Attack struct {
 	// Kind is one of attacks.Kinds(): inversion, ica, group_matching, attribute, output.
 	// Required.
 	Kind string `yaml:"kind"`
@@ -46,7 +46,7 @@ type AttackConfig struct {
 	Grouping string `yaml:"grouping"`
 	// Affinity (group_matching and ica) is "auto" (the default: support when the uploads
 	// have exact zeros, else subspace), "support", "correlation" or "subspace"; see
-	// attacks.MatchGroups.
+	// algo.MatchGroups.
 	Affinity string `yaml:"affinity"`
 	// Attributes (attribute only) lists the attributes to infer: label, ink, colour (colour
 	// needs 3-channel images); on dataset celeba, any CelebA attribute by its name in
@@ -73,8 +73,8 @@ type AttackConfig struct {
 
 // Defaults of the attack settings whose zero value stands for them.
 const (
-	DefaultAttackVictims = 500  // a full evaluation batch: enough for means to ±0.02
-	DefaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
+	defaultAttackVictims = 500  // a full evaluation batch: enough for means to ±0.02
+	defaultAttackAux     = 2000 // about 2.5 × the 784 pixels of MNIST: an overdetermined decoder
 )
 
 // maxAttackSteps bounds the epochs and iterations of an attack: a typo of a few digits too
@@ -84,17 +84,17 @@ const maxAttackSteps = 100000
 // attackName is the pattern of an attack's column prefix.
 var attackName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
-// spec converts an AttackConfig into the attacks package's Spec, defaults applied.
-func (a AttackConfig) spec() attacks.Spec {
+// Spec converts an Attack into the attacks package's Spec, defaults applied.
+func (a Attack) Spec() attacks.Spec {
 	s := attacks.Spec{Kind: a.Kind, Name: a.Name, Victims: a.Victims, Aux: a.Aux,
 		HeadWeights: a.Head != "unknown", Coefficients: a.Coefficients, Grouping: a.Grouping,
 		Affinity: a.Affinity, Attributes: a.Attributes, Epochs: a.Epochs, Iterations: a.Iterations,
 		Init: a.Init, ShadowEpochs: a.ShadowEpochs}
 	if s.Victims == 0 {
-		s.Victims = DefaultAttackVictims
+		s.Victims = defaultAttackVictims
 	}
 	if s.Aux == 0 {
-		s.Aux = DefaultAttackAux
+		s.Aux = defaultAttackAux
 	}
 	if s.Grouping == "" {
 		s.Grouping = attacks.GroupingAuto
@@ -129,17 +129,17 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			return fail("name", "%q, need lowercase letters, digits and '_', starting with a letter, at most 40 characters (it prefixes result columns)", a.Name)
 		}
 		ch, _, _, _, _ := datasets.Shape(c.Dataset.Name)
-		for _, col := range attacks.Columns(a.spec(), ch) {
+		for _, col := range attacks.Columns(a.Spec(), ch) {
 			if j, dup := used[col]; dup && j != i { // repeats within one attack are reported below
 				return fail("name", "column %s is also written by attacks[%d]; give one of them a different name", col, j)
 			}
 			used[col] = i
 		}
 		if a.Victims < 0 {
-			return fail("victims", "%d, need an integer ≥ 0 (0 = %d)", a.Victims, DefaultAttackVictims)
+			return fail("victims", "%d, need an integer ≥ 0 (0 = %d)", a.Victims, defaultAttackVictims)
 		}
 		if a.Aux < 0 {
-			return fail("aux", "%d, need an integer ≥ 0 (0 = %d)", a.Aux, DefaultAttackAux)
+			return fail("aux", "%d, need an integer ≥ 0 (0 = %d)", a.Aux, defaultAttackAux)
 		}
 		if c.Dataset.TrainLimit > 0 && a.Aux > c.Dataset.TrainLimit {
 			return fail("aux", "%d auxiliary images, but dataset.train_limit keeps only %d training images to draw them from", a.Aux, c.Dataset.TrainLimit)
@@ -216,7 +216,7 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			}
 			col := attacks.AttrColumn(at)
 			if prev, dup := seen[col]; dup {
-				return fail("attributes", "%q and %q both give columns %s_%s_acc; list each attribute once", prev, at, a.spec().ColumnPrefix(), col)
+				return fail("attributes", "%q and %q both give columns %s_%s_acc; list each attribute once", prev, at, a.Spec().ColumnPrefix(), col)
 			}
 			seen[col] = at
 		}
@@ -254,7 +254,7 @@ func (c *Config) attackLine(i int, field string) int {
 		return 0
 	}
 	item := resolve(list.Content[i])
-	var inFile AttackConfig
+	var inFile Attack
 	if item.Decode(&inFile) != nil || !reflect.DeepEqual(inFile, c.Attacks[i]) {
 		return 0
 	}

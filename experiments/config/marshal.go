@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 func (c *Config) Marshal() ([]byte, error) {
 	var n yaml.Node
 	if err := n.Encode(c); err != nil {
-		return nil, fmt.Errorf("experiments: marshal config: %w", err)
+		return nil, fmt.Errorf("config: marshal config: %w", err)
 	}
 	flowRows(&n)
 	if args := c.src.setArgs(); len(args) > 0 {
@@ -24,10 +24,10 @@ func (c *Config) Marshal() ([]byte, error) {
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(&n); err != nil {
-		return nil, fmt.Errorf("experiments: marshal config: %w", err)
+		return nil, fmt.Errorf("config: marshal config: %w", err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("experiments: marshal config: %w", err)
+		return nil, fmt.Errorf("config: marshal config: %w", err)
 	}
 	return buf.Bytes(), nil
 }

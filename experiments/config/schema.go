@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"github.com/datamix/harness/models"
@@ -14,24 +14,24 @@ type Config struct {
 	// coefficients, shuffles). 0 is a valid seed; the default is 0.
 	Seed uint64 `yaml:"seed"`
 	// Dataset says which data to train and test on.
-	Dataset DatasetConfig `yaml:"dataset"`
+	Dataset Dataset `yaml:"dataset"`
 	// Model says which network and where it is split.
-	Model ModelConfig `yaml:"model"`
+	Model Model `yaml:"model"`
 	// Mixing says how each group of inputs is mixed before upload.
-	Mixing MixingConfig `yaml:"mixing"`
+	Mixing Mixing `yaml:"mixing"`
 	// Defences lists the edge-side defences applied on top of mixing in every DataMix cell,
-	// in training and inference (see DefenceConfig and package defence), in this order at
+	// in training and inference (see Defence and package defence), in this order at
 	// each stage. Empty, the default, applies none. A baseline has none.
-	Defences []DefenceConfig `yaml:"defences,omitempty"`
+	Defences []Defence `yaml:"defences,omitempty"`
 	// Train holds the optimisation settings.
-	Train TrainConfig `yaml:"train"`
+	Train Train `yaml:"train"`
 	// Baseline adds, per distinct dataset/arch/train/seed combination, a cell that trains the
 	// same network unsplit and unmixed, so that results can report the accuracy cost of
 	// mixing. The default is false.
 	Baseline bool `yaml:"baseline"`
 	// Attacks lists the privacy attacks run on every DataMix cell after evaluation (see
-	// AttackConfig). Empty, the default, runs none.
-	Attacks []AttackConfig `yaml:"attacks,omitempty"`
+	// Attack). Empty, the default, runs none.
+	Attacks []Attack `yaml:"attacks,omitempty"`
 	// Sweep lists the fields to vary; see Expand. Empty means a single cell.
 	Sweep Sweep `yaml:"sweep,omitempty"`
 
@@ -39,8 +39,8 @@ type Config struct {
 	cell *cellInfo // the sweep assignments of a config made by Expand; nil otherwise
 }
 
-// DatasetConfig selects the data.
-type DatasetConfig struct {
+// Dataset selects the data.
+type Dataset struct {
 	// Name is one of datasets.Names(). Default "mnist".
 	Name string `yaml:"name"`
 	// Path is the dataset's directory or file in its distributed format. "" (the default)
@@ -59,8 +59,8 @@ type DatasetConfig struct {
 	Label string `yaml:"label,omitempty"`
 }
 
-// ModelConfig selects the network and its split point.
-type ModelConfig struct {
+// Model selects the network and its split point.
+type Model struct {
 	// Arch is one of models.Names(); its input shape must match the dataset's.
 	// Default models.DefaultArch.
 	Arch string `yaml:"arch"`
@@ -71,10 +71,10 @@ type ModelConfig struct {
 	Split int `yaml:"split"`
 }
 
-// MixingConfig says how a group of GroupSize inputs is mixed: the edge uploads M = C·H, the
+// Mixing says how a group of GroupSize inputs is mixed: the edge uploads M = C·H, the
 // rows of the head outputs H combined by the secret k×k matrix C, and de-mixes the cloud's
 // answers with C⁻¹.
-type MixingConfig struct {
+type Mixing struct {
 	// GroupSize is k, the number of inputs mixed together, from 1 (plain split inference)
 	// to MaxGroupSize. Default 2, the paper's worked example.
 	GroupSize int `yaml:"group_size"`
@@ -96,7 +96,7 @@ type MixingConfig struct {
 	// must find each group. It must be a multiple of train.eval_batch_size, which is also how
 	// many inputs the network runs at once; 0, the default, means one evaluation batch.
 	// Evaluation and the attacks' victims go through the protocol pool by pool. A larger pool
-	// is the obvious counter-measure to group matching (attacks.MatchGroups scales to it).
+	// is the obvious counter-measure to group matching (algo.MatchGroups scales to it).
 	ShufflePool int `yaml:"shuffle_pool"`
 	// MaxCond is the largest condition number of C accepted (drawn matrices above it are
 	// redrawn; a fixed one is rejected); it must exceed 1. Default 100: de-mixing in float32
@@ -104,8 +104,8 @@ type MixingConfig struct {
 	MaxCond float64 `yaml:"max_cond"`
 }
 
-// TrainConfig holds the optimisation settings of mixing-aware training.
-type TrainConfig struct {
+// Train holds the optimisation settings of mixing-aware training.
+type Train struct {
 	// Epochs is the number of passes over the training set. Default 2 (a quick run).
 	Epochs int `yaml:"epochs"`
 	// BatchSize is the number of training examples per step; it must be a multiple of
@@ -142,16 +142,16 @@ var lrSchedules = []string{"constant", "cosine"}
 func Defaults() Config {
 	return Config{
 		Seed:    0,
-		Dataset: DatasetConfig{Name: "mnist", Path: "", TrainLimit: 0, TestLimit: 0},
-		Model:   ModelConfig{Arch: models.DefaultArch, Split: 1},
-		Mixing: MixingConfig{
+		Dataset: Dataset{Name: "mnist", Path: "", TrainLimit: 0, TestLimit: 0},
+		Model:   Model{Arch: models.DefaultArch, Split: 1},
+		Mixing: Mixing{
 			GroupSize:    2,
 			Coefficients: "dirichlet",
 			Alpha:        1,
 			Shuffle:      true,
 			MaxCond:      100,
 		},
-		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
+		Train:    Train{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
 		Baseline: false,
 	}
 }

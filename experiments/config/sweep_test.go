@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func expandCells(t *testing.T, c *Config) []Cell {
 func cellLabels(cells []Cell) []string {
 	var s []string
 	for _, c := range cells {
-		s = append(s, c.Variant+formatParams(c.Params))
+		s = append(s, c.Variant+c.Params.String())
 	}
 	return s
 }
@@ -339,12 +339,12 @@ func TestExpandInGo(t *testing.T) {
 		want  string
 	}{
 		{"unknown field", Sweep{{Key: "train.lrate", Values: []string{"1"}}},
-			"experiments: sweep: train.lrate: no such field, train has epochs, batch_size, lr, lr_schedule, augment_shift, eval_batch_size"},
-		{"no values", Sweep{{Key: "seed"}}, "experiments: sweep: seed: a list, need a non-empty list of values, e.g. [a, b]"},
-		{"wrong type", Sweep{{Key: "seed", Values: []string{"x"}}}, `experiments: sweep: seed: "x", need an integer ≥ 0`},
-		{"bad YAML", Sweep{{Key: "seed", Values: []string{"[1"}}}, `experiments: sweep: seed: value "[1": line 1: did not find expected ',' or ']'`},
-		{"swept twice", Sweep{{Key: "seed", Values: []string{"1"}}, {Key: "seed", Values: []string{"2"}}}, "experiments: sweep: seed: swept twice"},
-		{"invalid cell", Sweep{{Key: "train.epochs", Values: []string{"1", "0"}}}, "experiments: sweep cell {train.epochs: 0}: train.epochs: 0, need an integer ≥ 1"},
+			"config: sweep: train.lrate: no such field, train has epochs, batch_size, lr, lr_schedule, augment_shift, eval_batch_size"},
+		{"no values", Sweep{{Key: "seed"}}, "config: sweep: seed: a list, need a non-empty list of values, e.g. [a, b]"},
+		{"wrong type", Sweep{{Key: "seed", Values: []string{"x"}}}, `config: sweep: seed: "x", need an integer ≥ 0`},
+		{"bad YAML", Sweep{{Key: "seed", Values: []string{"[1"}}}, `config: sweep: seed: value "[1": line 1: did not find expected ',' or ']'`},
+		{"swept twice", Sweep{{Key: "seed", Values: []string{"1"}}, {Key: "seed", Values: []string{"2"}}}, "config: sweep: seed: swept twice"},
+		{"invalid cell", Sweep{{Key: "train.epochs", Values: []string{"1", "0"}}}, "config: sweep cell {train.epochs: 0}: train.epochs: 0, need an integer ≥ 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Defaults()
@@ -521,7 +521,7 @@ func TestExpandZipErrors(t *testing.T) {
 	c := Defaults()
 	c.Name = "go"
 	c.Sweep = Sweep{{Key: ZipKey, Zip: []Axis{{Key: "seed", Values: []string{"1", "2"}}, {Key: "model.split", Values: []string{"0"}}}}}
-	want := "experiments: sweep: zip: model.split: 1 values, but seed has 2: zipped lists are paired value by value and need equal lengths"
+	want := "config: sweep: zip: model.split: 1 values, but seed has 2: zipped lists are paired value by value and need equal lengths"
 	if _, err := Expand(&c); err == nil || err.Error() != want {
 		t.Errorf("error\n got %v\nwant %s", err, want)
 	}

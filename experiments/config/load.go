@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"bytes"
@@ -72,14 +72,14 @@ func parse(name string, data []byte, sets Overrides) (*Config, error) {
 		if err == io.EOF {
 			return nil, fail(0, "empty config, need a YAML mapping with at least name:")
 		}
-		return nil, yamlError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
 		return nil, fail(extra.Line, "a second YAML document, need exactly one config per file")
 	case err != io.EOF:
-		return nil, yamlError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return nil, fail(doc.Line, "not a YAML document")
@@ -173,6 +173,48 @@ func yamlError(file string, err error) *FieldError {
 		fe.Line++
 	}
 	return fe
+}
+
+// syntaxError is yamlError for an error of yaml.v3 parsing the file data. An unclosed flow
+// collection ('[' or '{') is reported at the line it opens on — except on the first line,
+// where yaml.v3 counts it as line 0 and reports the line at which it gave up instead (the end
+// of the file, often). Parsed again behind one blank line, the collection opens on a later
+// line, which yaml.v3 reports counted from 0: its line in data counted from 1.
+func syntaxError(file string, data []byte, err error) *FieldError {
+	fe := yamlError(file, err)
+	if flowProblems[fe.Msg] {
+		if line, ok := shiftedLine(data, fe.Msg); ok {
+			fe.Line = line
+		}
+	}
+	return fe
+}
+
+// flowProblems are the messages of yaml.v3's parser errors in a flow collection, reported
+// with the line of the collection's opening bracket (parserc.go, its context mark).
+var flowProblems = map[string]bool{
+	"did not find expected ',' or ']'": true,
+	"did not find expected ',' or '}'": true,
+}
+
+// shiftedLine parses data behind one line break, as parse does (at most two documents), and
+// returns the line of the parser error it ends with, if that error's message is msg.
+func shiftedLine(data []byte, msg string) (int, bool) {
+	dec := yaml.NewDecoder(io.MultiReader(strings.NewReader("\n"), bytes.NewReader(data)))
+	for range 2 {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == nil {
+			continue
+		}
+		m := yamlLine.FindStringSubmatch(strings.TrimPrefix(oneLine(err.Error()), "yaml: "))
+		if m == nil || m[2] != msg {
+			return 0, false
+		}
+		line, _ := strconv.Atoi(m[1])
+		return line, true
+	}
+	return 0, false
 }
 
 // parserProblems are the messages of yaml.v3's parser errors (parserc.go), whose line numbers

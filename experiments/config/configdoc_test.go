@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"os"
@@ -128,7 +128,7 @@ type configReference struct {
 // configReferences are the two references of the config format.
 var configReferences = []configReference{
 	{"doc.go", "doc.go", docReference},
-	{"README.md", "../README.md", readmeReference},
+	{"README.md", "../../README.md", readmeReference},
 }
 
 // parse reads the file and returns the top-level mapping of its block, which must parse as a

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"os"
@@ -98,6 +98,8 @@ func TestOverrideErrors(t *testing.T) {
 		{Overrides{"mixing.group_size=0"}, "-set mixing.group_size=0: mixing.group_size: 0, need an integer ≥ 1"},
 		{Overrides{"mixing.group_size=two"}, `-set mixing.group_size=two: mixing.group_size: "two", need an integer`},
 		{Overrides{"mixing.group_size=1.5"}, "-set mixing.group_size=1.5: mixing.group_size: 1.5, need an integer"},
+		{Overrides{"train.epochs=99999999999999999999"}, "-set train.epochs=99999999999999999999: train.epochs: 99999999999999999999 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{Overrides{"sweep.seed=[1, 18446744073709551616]"}, "-set sweep.seed=[1, 18446744073709551616]: sweep: seed: 18446744073709551616 overflows, need an integer from 0 to 18446744073709551615"},
 		{Overrides{"mixing.group_size="}, "-set mixing.group_size=: mixing.group_size: no value, need an integer"},
 		{Overrides{"mixing.gruop_size=2"}, "-set mixing.gruop_size=2: mixing.gruop_size: no such field, mixing has group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
 		{Overrides{"mixing=4"}, "-set mixing=4: mixing: a section, set its fields one at a time, e.g. -set mixing.group_size=…"},

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"errors"
@@ -24,6 +24,36 @@ func publicFields(c *Config) Config {
 		p.Sweep = append(p.Sweep, Axis{Key: ax.Key, Values: ax.Values})
 	}
 	return p
+}
+
+// smallHead is the start of a small valid config, for error cases to append to: the errors'
+// line numbers count from its first line (line 6 is the first appended).
+const smallHead = `name: tiny
+dataset: {name: mnist, train_limit: 256, test_limit: 100}
+model: {arch: mnist-cnn, split: 1}
+mixing: {group_size: 2}
+train: {epochs: 1, batch_size: 32, eval_batch_size: 50}
+`
+
+// errorCase is a config that fails to load or validate: src, after a common head, and a part
+// of the error it must give.
+type errorCase struct{ name, src, want string }
+
+// checkErrors parses head+c.src of each case as tiny.yaml and validates it: the error must be
+// one line containing c.want.
+func checkErrors(t *testing.T, head string, cases []errorCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse("tiny.yaml", []byte(head+c.src))
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v\nwant one line containing %q", err, c.want)
+			}
+		})
+	}
 }
 
 func TestDefaults(t *testing.T) {
@@ -95,10 +125,10 @@ func TestLoad(t *testing.T) {
 	}
 	want := Config{
 		Name: "quickstart", Seed: 1,
-		Dataset:  DatasetConfig{Name: "mnist", TrainLimit: 10000, TestLimit: 2000},
-		Model:    ModelConfig{Arch: "mnist-cnn", Split: 1},
-		Mixing:   MixingConfig{GroupSize: 2, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, MaxCond: 100},
-		Train:    TrainConfig{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
+		Dataset:  Dataset{Name: "mnist", TrainLimit: 10000, TestLimit: 2000},
+		Model:    Model{Arch: "mnist-cnn", Split: 1},
+		Mixing:   Mixing{GroupSize: 2, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, MaxCond: 100},
+		Train:    Train{Epochs: 2, BatchSize: 64, LR: 0.001, LRSchedule: "constant", EvalBatchSize: 500},
 		Baseline: true,
 		Sweep:    Sweep{{Key: "mixing.group_size", Values: []string{"1", "2", "4"}}},
 	}
@@ -159,8 +189,12 @@ func TestParseErrors(t *testing.T) {
 		{"comments only", "# nothing\n\n", "x.yaml: empty config, need a YAML mapping with at least name:"},
 		{"null document", "~\n", "x.yaml:1: empty config, need a YAML mapping with at least name:"},
 		{"syntax error", "name: a\nseed: [1\n", "x.yaml:2: did not find expected ',' or ']'"},
-		// The flow list opens on line 1; yaml.v3 then reports where it gave up: line 2, the end.
-		{"syntax error on line 1", "name: [a\n", "x.yaml:2: did not find expected ',' or ']'"},
+		// An unclosed flow collection is reported at its opening bracket, on line 1 too (where
+		// yaml.v3 itself reports the line it gave up at: 2 and 4 here).
+		{"syntax error on line 1", "name: [a\n", "x.yaml:1: did not find expected ',' or ']'"},
+		{"unclosed list over lines", "sweep: {seed: [1,\n  2,\n  3}\n", "x.yaml:1: did not find expected ',' or ']'"},
+		{"unclosed mapping on line 1", "dataset: {name: mnist\n", "x.yaml:1: did not find expected ',' or '}'"},
+		{"unclosed list in a second document", "name: a\n---\n[1, 2\n", "x.yaml:3: did not find expected ',' or ']'"},
 		{"syntax error in a block", "name: a\nmixing:\n  alpha: 1\n - 2\n", "x.yaml:4: did not find expected key"},
 		{"scanner error", "name: a\nseed: @1\n", "x.yaml:2: found character that cannot start any token"},
 		{"tab indentation", "name: a\n\tseed: 1\n", "x.yaml:2: found a tab character that violates indentation"},
@@ -177,7 +211,17 @@ func TestParseErrors(t *testing.T) {
 		{"string for int", "name: a\nmixing:\n  group_size: two\n", `x.yaml:3: mixing.group_size: "two", need an integer`},
 		{"fraction for int", "name: a\nmixing:\n  group_size: 2.5\n", "x.yaml:3: mixing.group_size: 2.5, need an integer"},
 		{"negative seed", "name: a\nseed: -1\n", "x.yaml:2: seed: -1, need an integer ≥ 0"},
-		{"seed overflow", "name: a\nseed: 18446744073709551616\n", "x.yaml:2: seed: 18446744073709551616, need an integer ≥ 0"},
+		{"seed overflow", "name: a\nseed: 18446744073709551616\n", "x.yaml:2: seed: 18446744073709551616 overflows, need an integer from 0 to 18446744073709551615"},
+		{"negative seed overflow", "name: a\nseed: -18446744073709551616\n", "x.yaml:2: seed: -18446744073709551616, need an integer ≥ 0"},
+		// Beyond int64, YAML resolves a decimal integer as a float (and up to MaxUint64 as an
+		// unsigned integer): the message still says what it is.
+		{"int overflow", "name: a\ntrain: {epochs: 99999999999999999999}\n",
+			"x.yaml:2: train.epochs: 99999999999999999999 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"int overflow by one", "name: a\ntrain: {epochs: 9223372036854775808}\n",
+			"x.yaml:2: train.epochs: 9223372036854775808 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"negative int overflow", "name: a\ntrain: {epochs: -9223372036854775809}\n",
+			"x.yaml:2: train.epochs: -9223372036854775809 overflows, need an integer from -9223372036854775808 to 9223372036854775807"},
+		{"quoted big integer", "name: a\ntrain: {epochs: '99999999999999999999'}\n", `x.yaml:2: train.epochs: "99999999999999999999", need an integer`},
 		{"string for float", "name: a\ntrain: {lr: fast}\n", `x.yaml:2: train.lr: "fast", need a number`},
 		{"int for bool", "name: a\nmixing: {shuffle: 1}\n", "x.yaml:2: mixing.shuffle: 1, need true or false"},
 		{"list for string", "name: [a]\n", "x.yaml:1: name: a list, need a string"},
@@ -413,12 +457,12 @@ func TestValidateMatrixCheck(t *testing.T) {
 // a value the file no longer holds.
 func TestValidateInGo(t *testing.T) {
 	c := Defaults()
-	if err := c.Validate(); err == nil || err.Error() != "experiments: name: missing, need a name for the experiment (it names the run directory)" {
+	if err := c.Validate(); err == nil || err.Error() != "config: name: missing, need a name for the experiment (it names the run directory)" {
 		t.Errorf("unnamed defaults: error %v", err)
 	}
 	c.Name = "go"
 	c.Train.LR = math.NaN()
-	if err := c.Validate(); err == nil || err.Error() != "experiments: train.lr: NaN, need a finite number > 0" {
+	if err := c.Validate(); err == nil || err.Error() != "config: train.lr: NaN, need a finite number > 0" {
 		t.Errorf("NaN lr: error %v", err)
 	}
 

@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ type Cell struct {
 	Config Config
 	// Params are the sweep assignments that made the cell, in sweep order; a baseline keeps
 	// only those it depends on (seed, dataset.*, model.arch, train.*).
-	Params []Param
+	Params Params
 }
 
 // The variants of a cell.
@@ -36,22 +36,32 @@ const (
 	VariantDataMix = "datamix"
 )
 
-// MaxCells bounds the number of cells a sweep may expand to, so that a typo such as a long
+// maxCells bounds the number of cells a sweep may expand to, so that a typo such as a long
 // list in the wrong place fails fast instead of queueing years of work.
-const MaxCells = 10000
+const maxCells = 10000
 
 // String names the cell in one line: its ID, variant and assignments.
 func (c Cell) String() string {
 	s := c.ID + " " + c.Variant
 	if len(c.Params) > 0 {
-		s += " " + formatParams(c.Params)
+		s += " " + c.Params.String()
 	}
 	return s
 }
 
+// Label is a short human-readable name of the cell: its variant and swept values, e.g.
+// "datamix mixing.group_size=4 seed=1".
+func (c *Cell) Label() string {
+	parts := []string{c.Variant}
+	for _, p := range c.Params {
+		parts = append(parts, p.Key+"="+p.Value)
+	}
+	return strings.Join(parts, " ")
+}
+
 // cellInfo is what a config made by Expand remembers of its cell, for error messages.
 type cellInfo struct {
-	params []Param
+	params Params
 	swept  []sweptLine
 }
 
@@ -59,15 +69,6 @@ type cellInfo struct {
 type sweptLine struct {
 	key  string
 	line int
-}
-
-// formatParams writes assignments as a YAML flow mapping: {mixing.group_size: 4, seed: 1}.
-func formatParams(ps []Param) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Key + ": " + p.Value
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // axis is a swept field ready to expand: parsed values with their file lines.
@@ -204,8 +205,8 @@ func expand(c *Config) ([]Cell, error) {
 	total := 1
 	for _, a := range axes {
 		total *= a.size()
-		if total > MaxCells {
-			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep", Msg: fmt.Sprintf("more than %d cells, the most one experiment may have", MaxCells)}
+		if total > maxCells {
+			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep", Msg: fmt.Sprintf("more than %d cells, the most one experiment may have", maxCells)}
 		}
 	}
 
@@ -216,11 +217,11 @@ func expand(c *Config) ([]Cell, error) {
 	base.Dataset.Path = c.src.unresolvePath(base.Dataset.Path)
 	var tree yaml.Node
 	if err := tree.Encode(&base); err != nil {
-		return nil, fmt.Errorf("experiments: encode config: %w", err)
+		return nil, fmt.Errorf("config: encode config: %w", err)
 	}
 
 	var cells []Cell
-	datamix := map[string][]Param{}
+	datamix := map[string]Params{}
 	baselines := map[string]bool{}
 	idx := make([]int, len(axes))
 	for range total {
@@ -243,14 +244,14 @@ func expand(c *Config) ([]Cell, error) {
 		id := cellID(cfg, VariantDataMix)
 		if prev, dup := datamix[id]; dup {
 			return nil, &FieldError{File: file, Line: sweepLine, Field: "sweep",
-				Msg: fmt.Sprintf("cells %s and %s are the same experiment (ID %s); remove the repeated value", formatParams(prev), formatParams(info.params), id)}
+				Msg: fmt.Sprintf("cells %s and %s are the same experiment (ID %s); remove the repeated value", prev, info.params, id)}
 		}
 		datamix[id] = info.params
 
 		if c.Baseline {
 			b := baselineOf(cfg)
 			if err := b.validateFields(); err != nil {
-				return nil, fmt.Errorf("experiments: baseline of cell %s: %w", formatParams(info.params), err)
+				return nil, fmt.Errorf("config: baseline of cell %s: %w", info.params, err)
 			}
 			if bid := cellID(b, VariantBaseline); !baselines[bid] {
 				baselines[bid] = true
@@ -337,7 +338,7 @@ func assign(m *yaml.Node, path []string, v *yaml.Node) error {
 // "<<" go first, so that src's own keys override them as YAML specifies.
 func merge(dst, src *yaml.Node, depth int) error {
 	if depth > maxDepth {
-		return fmt.Errorf("experiments: merge keys nested more than %d deep", maxDepth)
+		return fmt.Errorf("config: merge keys nested more than %d deep", maxDepth)
 	}
 	src = resolve(src)
 	for i := 0; i+1 < len(src.Content); i += 2 {
@@ -376,7 +377,7 @@ func baselineOf(c *Config) *Config {
 	b.Attacks = nil  // attacks target the mixed uploads of DataMix cells only
 	b.Defences = nil // the baseline is the undefended, unsplit network
 	d := Defaults()
-	b.Mixing = MixingConfig{
+	b.Mixing = Mixing{
 		GroupSize:    1,
 		Coefficients: "fixed",
 		Alpha:        d.Mixing.Alpha,

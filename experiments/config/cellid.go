@@ -1,4 +1,4 @@
-package experiments
+package config
 
 import (
 	"crypto/sha256"
@@ -87,5 +87,5 @@ func canonicalValue(v reflect.Value) string {
 		}
 		return "{" + strings.Join(parts, ",") + "}"
 	}
-	panic("experiments: no canonical form for " + v.Type().String())
+	panic("config: no canonical form for " + v.Type().String())
 }
