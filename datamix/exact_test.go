@@ -8,9 +8,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/datamix/harness/internal/nettest"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
+	"github.com/datamix/harness/models/modelstest"
 )
 
 // randomImages returns n inputs of net with pixels uniform in [0, 1).
@@ -76,7 +76,7 @@ func TestK1EqualsUnsplitNetwork(t *testing.T) {
 	}
 }
 
-// With a body that is affine on the uploads (nettest.AffineBody: dense layers with
+// With a body that is affine on the uploads (modelstest.AffineBody: dense layers with
 // non-negative weights and positive biases, fed non-negative mixtures) and convex rows of C,
 // de-mixing undoes mixing exactly: C⁻¹·g(C·H) = g(H). The pipeline's logits then equal the
 // unsplit network's to float32 round-off, for every group size, with and without shuffling;
@@ -92,7 +92,7 @@ func TestDemixingThroughAffineBodyIsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		net, err := nettest.AffineBody(raw)
+		net, err := modelstest.AffineBody(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestDemixedReturnsAreTheBodyOfTheFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := nettest.AffineBody(raw)
+	net, err := modelstest.AffineBody(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

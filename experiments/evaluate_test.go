@@ -6,13 +6,13 @@ import (
 
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
-	"github.com/datamix/harness/internal/nettest"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
+	"github.com/datamix/harness/models/modelstest"
 )
 
 // Evaluate pads the last batch with blank images, mixes them in like any input and drops
-// their predictions. Through a body that de-mixing inverts exactly (nettest.AffineBody), the
+// their predictions. Through a body that de-mixing inverts exactly (modelstest.AffineBody), the
 // accuracy over a test set that is not a whole number of batches is therefore exactly the
 // unsplit network's, image for image: labels equal to its predictions on all but one image
 // give (n−1)/n, whatever the batch size. Counting a padded image, dropping a real one or
@@ -23,7 +23,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	affine, err := nettest.AffineBody(raw)
+	affine, err := modelstest.AffineBody(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestEvaluateDropsPadding(t *testing.T) {
 		return logits
 	}
 	logits := unsplit(affine)
-	net, err := nettest.Reweight(affine, func(name string, _ []int, b []float32) {
+	net, err := modelstest.Reweight(affine, func(name string, _ []int, b []float32) {
 		if name == "l5.b" { // the classifier's bias
 			for i := range n {
 				for c := range b {

@@ -1,9 +1,9 @@
-// Package nettest builds networks with chosen weights for tests of the code around them:
+// Package modelstest builds networks with chosen weights for tests of the code around them:
 // Reweight rewrites the weights of a models.Net through its checkpoint format (the one
 // models.Net.Save writes and models.Load reads), so that tests need no access to the
 // network's internals; AffineBody makes a network's cloud body affine on non-negative
 // inputs, the case in which DataMix's de-mixing is exact and can be checked to round-off.
-package nettest
+package modelstest
 
 import (
 	"bufio"
@@ -45,7 +45,7 @@ func Reweight(net *models.Net, f func(name string, shape []int, w []float32)) (*
 		} `json:"params"`
 	}
 	if err := json.Unmarshal(header, &h); err != nil {
-		return nil, fmt.Errorf("nettest: checkpoint header: %w", err)
+		return nil, fmt.Errorf("modelstest: checkpoint header: %w", err)
 	}
 	off := len(magic) + len(header)
 	weights := b[off : len(b)-4]
@@ -56,7 +56,7 @@ func Reweight(net *models.Net, f func(name string, shape []int, w []float32)) (*
 			n *= d
 		}
 		if 4*(at+n) > len(weights) {
-			return nil, errors.New("nettest: checkpoint shorter than its header says")
+			return nil, errors.New("modelstest: checkpoint shorter than its header says")
 		}
 		w := make([]float32, n)
 		for i := range w {
@@ -69,7 +69,7 @@ func Reweight(net *models.Net, f func(name string, shape []int, w []float32)) (*
 		at += n
 	}
 	binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.ChecksumIEEE(weights))
-	return models.Load(bytes.NewReader(b), "nettest")
+	return models.Load(bytes.NewReader(b), "modelstest")
 }
 
 // AffineBody returns a copy of net whose dense layers in the cloud body have non-negative
@@ -86,7 +86,7 @@ func AffineBody(net *models.Net) (*models.Net, error) {
 		for _, l := range blk {
 			if b >= net.Split {
 				if l.Kind != models.Dense {
-					return nil, fmt.Errorf("nettest: %s at split %d: block %d of the body is not dense", net.Arch.Name, net.Split, b)
+					return nil, fmt.Errorf("modelstest: %s at split %d: block %d of the body is not dense", net.Arch.Name, net.Split, b)
 				}
 				body[fmt.Sprintf("l%d.w", layer)] = true
 				body[fmt.Sprintf("l%d.b", layer)] = true
