@@ -12,13 +12,14 @@ import (
 )
 
 // This file holds what the gradient-trained attacks (decoder.go, rmle.go) share: the
-// interfaces through which they reach networks (the Learner, which package experiments
+// interfaces through which they reach networks (the Learner, which package attacks/nets
 // implements on package models), the white-box head they invert (the edge's own or a shadow
 // of it), the separation of mixed uploads into member features, and their scoring.
 
-// Learner trains and runs the attacker's own networks. The attacks package does not import
-// gorgonia: package experiments implements a Learner on package models (decoders, shadow
-// models, inversion by optimisation) and passes it in Env.
+// Learner trains and runs the attacker's own networks. The attack kinds use no gorgonia
+// type: package attacks/nets implements a Learner on package models (decoders, shadow models,
+// inversion by optimisation), which the runner passes in Env, and the tests implement it in
+// plain Go.
 type Learner interface {
 	// TrainDecoder trains an inverse network from n inputs x (n × prod(shape), shape the
 	// per-sample shape: an upload's (C,H,W) or (D)) to the n images y (n × C·H·W, in [0,1],

@@ -14,7 +14,8 @@ import (
 // The gradient-trained kinds are tested here on split 0 with a Learner of plain Go: ridge
 // decoders and the identity head inverted by gradient steps. That checks their plumbing —
 // what they decode or invert, how they are scored, their columns and notes — while the real
-// networks (package models behind experiments' Learner) are tested in package experiments.
+// networks (package models behind attacks/nets' Learner) are tested there and in package
+// experiments.
 
 // ridgeLearner is a Learner for split 0: decoders are ridge regressions, the head is the
 // identity, and there is no shadow model (split 0 needs none).

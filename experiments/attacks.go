@@ -63,6 +63,7 @@ func runAttacks(ctx context.Context, c *config.Cell, ds *datasets.Dataset, res *
 	if err != nil {
 		return err
 	}
+	gridRows := min(capt.N, ((gridVictims+scheme.K-1)/scheme.K)*scheme.K) // whole groups
 	target := nets.Target(res.Net)
 	row := &res.Row
 	if row.Metrics == nil {
@@ -92,7 +93,7 @@ func runAttacks(ctx context.Context, c *config.Cell, ds *datasets.Dataset, res *
 		recon = append(recon, out.Recon...)
 	}
 	progress(Progress{Phase: "attack", Step: len(specs), Steps: len(specs)})
-	res.Attacks = &AttackReport{Grid: attackGrid(capt, scheme.K, res.Net, recon)}
+	res.Attacks = &AttackReport{Grid: attackGrid(capt, gridRows, res.Net, recon)}
 	return nil
 }
 
@@ -143,11 +144,10 @@ func seqInts(n int) []int {
 	return s
 }
 
-// attackGrid lays out the grid: the first groups of victims (at least gridVictims images),
+// attackGrid lays out the grid of the first rows victims (whole groups: gridRows),
 // each victim's original, the upload that carries its row of the mixing (at split > 0 the
 // channel mean of the head features, min-max scaled), and each attack's reconstruction.
-func attackGrid(c *attacks.Capture, k int, net *models.Net, recon []attacks.ReconColumn) []results.GridColumn {
-	rows := min(c.N, ((gridVictims+k-1)/k)*k)
+func attackGrid(c *attacks.Capture, rows int, net *models.Net, recon []attacks.ReconColumn) []results.GridColumn {
 	ch, h, w := net.Arch.C, net.Arch.H, net.Arch.W
 	up := net.UploadShape()
 	d := net.UploadDim()

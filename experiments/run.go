@@ -20,7 +20,6 @@ import (
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/experiments/config"
-	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
 	"github.com/datamix/harness/results"
 )
@@ -513,7 +512,7 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := cellScheme(c)
+	scheme, err := c.Scheme()
 	if err != nil {
 		return nil, err
 	}
@@ -567,17 +566,12 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 // cell's seeded evaluation stream. Evaluating the cell's reloaded checkpoint through it
 // repeats the cell's evaluation exactly.
 func EvalPipeline(c *config.Cell, net *models.Net) (*datamix.Pipeline, error) {
-	scheme, err := cellScheme(c)
+	scheme, err := c.Scheme()
 	if err != nil {
 		return nil, err
 	}
 	return datamix.NewPipeline(net, scheme, cellRNG(c.Config.Seed, streamMixEval)), nil
 }
-
-// guardTries bounds the resampling of ill-conditioned coefficient matrices. For Dirichlet(1)
-// rows at k ≤ 16 and max_cond 100 a draw is rejected far less than half the time, so 1000
-// tries fail only for impossible settings.
-const guardTries = 1000
 
 // shufflePool is the number of uploads shuffled together in evaluation and attacks:
 // mixing.shuffle_pool, or one evaluation batch when it is 0.
@@ -586,27 +580,6 @@ func shufflePool(cfg *config.Config) int {
 		return cfg.Mixing.ShufflePool
 	}
 	return cfg.Train.EvalBatchSize
-}
-
-// cellScheme is the mixing scheme of cell c: the configured one for a DataMix cell, the
-// unmixed network for a baseline.
-func cellScheme(c *config.Cell) (datamix.Scheme, error) {
-	if c.Variant != config.VariantDataMix {
-		return datamix.Scheme{Scheme: mixing.Scheme{K: 1}}, nil
-	}
-	m := c.Config.Mixing
-	sampler, err := mixing.NewSampler(m.Coefficients, m.Alpha, m.Matrix)
-	if err != nil {
-		return datamix.Scheme{}, err
-	}
-	defs, err := c.Config.DefenceStack()
-	if err != nil {
-		return datamix.Scheme{}, err
-	}
-	return datamix.Scheme{
-		Scheme:   mixing.Scheme{K: m.GroupSize, Sampler: sampler, Guard: mixing.Guard{MaxCond: m.MaxCond, MaxTries: guardTries}, Shuffle: m.Shuffle},
-		Defences: defs,
-	}, nil
 }
 
 func baseRow(c *config.Cell, ds *datasets.Dataset) results.Row {

@@ -20,6 +20,10 @@
 // network — edge head, mixing, shuffling, cloud body, de-mixing, tail — and
 // mixing-aware training are package datamix, the place to start reading:
 //
+//   - [Scheme] is how an edge mixes, as one value: the group size K, the Sampler, the Guard
+//     and whether uploads are shuffled; [Scheme.Draw] draws a batch's secrets, the one place
+//     they are drawn — by the edge's protocol, by mixing-aware training, and by an attacker
+//     simulating uploads under the distribution it assumes ([Scheme.WithSampler]).
 //   - [Sampler] draws C: "dirichlet" and "uniform" rows are convex weights as
 //     in the paper's example, "gaussian" entries are signed, "fixed" repeats a
 //     given matrix. [NewSampler] builds one by name.
