@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"bytes"
@@ -19,46 +19,37 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/cmpimg"
+
+	"github.com/datamix/harness/results"
 )
 
-// TestPlotDir draws from a stored results.json alone and checks the files, the SVG's embedded
-// fonts, and that non-finite cells are left out with a note rather than a failure.
-func TestPlotDir(t *testing.T) {
+// TestDraw draws a sweep and checks the files, the SVG's embedded fonts, the removal of a
+// stale figure, and that non-finite cells are left out with a note rather than a failure.
+func TestDraw(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteJSON(filepath.Join(dir, "results.json"), sweepRows()); err != nil {
-		t.Fatal(err)
-	}
 	// A stale figure from an earlier drawing is removed.
-	if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, PlotsDir, "old.png"), []byte("x"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "old.png"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	// A stale matrix is rewritten.
-	if err := os.WriteFile(filepath.Join(dir, DefenceMatrixFile), []byte("stale"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	rep, err := PlotDir(dir)
+	rep, err := Draw(dir, sweepRows())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"accuracy_vs_group_size", "edge_cost_vs_split", "privacy_attr_vs_group_size", "privacy_ica_vs_group_size",
 		"privacy_inversion_vs_group_size", "defence_matrix", "frontier"}
-	if !reflect.DeepEqual(rep.Plots, want) {
-		t.Errorf("plots %v, want %v", rep.Plots, want)
+	if !reflect.DeepEqual(rep.Figures, want) {
+		t.Errorf("figures %v, want %v", rep.Figures, want)
 	}
-	for _, name := range rep.Plots {
-		b, err := os.ReadFile(filepath.Join(dir, PlotsDir, name+".png"))
+	for _, name := range rep.Figures {
+		b, err := os.ReadFile(filepath.Join(dir, name+".png"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
 			t.Errorf("%s.png: %v", name, err)
 		}
-		svg, err := os.ReadFile(filepath.Join(dir, PlotsDir, name+".svg"))
+		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +58,7 @@ func TestPlotDir(t *testing.T) {
 			t.Errorf("%s.svg embeds %d fonts, want the Go font alone", name, n)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, PlotsDir, "old.png")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "old.png")); !os.IsNotExist(err) {
 		t.Errorf("stale figure kept: %v", err)
 	}
 	notes := strings.Join(rep.Notes, "\n")
@@ -79,35 +70,42 @@ func TestPlotDir(t *testing.T) {
 			t.Errorf("notes\n%s\nlack %q", notes, w)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, PlotsDir, PlotNotesFile))
+	b, err := os.ReadFile(filepath.Join(dir, NotesFile))
 	if err != nil || !strings.Contains(string(b), "accuracy is NaN") {
 		t.Errorf("notes file: %q, %v", b, err)
 	}
-	// The matrix beside results.csv: a line per attacked configuration (k ∈ {1, 2, 4} × split
-	// ∈ {0, 1}) and the header.
-	b, err = os.ReadFile(filepath.Join(dir, DefenceMatrixFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 7 || !strings.HasPrefix(lines[0], "defence,dataset,") {
-		t.Errorf("%s:\n%s", DefenceMatrixFile, b)
-	}
+}
 
-	// Without attacks, the matrix goes.
-	var plain []Row
-	for _, r := range sweepRows() {
-		r.Metrics = nil
-		plain = append(plain, r)
+// sweepRows are the rows of a synthetic sweep: 3 seeds × k ∈ {1, 2, 4} × split ∈ {0, 1},
+// a baseline per seed, attack metrics on the DataMix rows, and one cell whose accuracy is NaN.
+func sweepRows() []results.Row {
+	var rows []results.Row
+	for seed := uint64(1); seed <= 3; seed++ {
+		s := float64(seed)
+		rows = append(rows, results.Row{Cell: fmt.Sprintf("base%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
+			GroupSize: 1, Coefficients: "none", Seed: seed, Epochs: 1, BatchSize: 48, LR: 0.001,
+			Accuracy: 0.98 + 0.001*s, EdgeFLOPsFrac: 1})
+		for _, k := range []int{1, 2, 4} {
+			for _, split := range []int{0, 1} {
+				r := results.Row{Cell: fmt.Sprintf("c%d-%d-%d", seed, k, split), Variant: "datamix", Dataset: "mnist", Arch: "mnist-cnn",
+					Split: split, GroupSize: k, Coefficients: "dirichlet", Alpha: 1, Shuffle: true, Seed: seed,
+					Epochs: 1, BatchSize: 48, LR: 0.001,
+					Accuracy:             0.98 - 0.01*float64(k) + 0.002*s,
+					EdgeFLOPsFrac:        0.05 + 0.1*float64(split),
+					UploadBytesPerSample: int64(3136 - 1000*split), DownloadBytesPerSample: 40,
+					Metrics: map[string]float64{
+						"inversion_ssim":    0.9 / float64(k) / float64(1+split),
+						"attr_digit_acc":    0.5 / float64(k),
+						"attr_digit_chance": 0.1,
+						"ica_corr":          0.92 - 0.02*float64(k),
+					}}
+				rows = append(rows, r)
+			}
+		}
 	}
-	if err := WriteJSON(filepath.Join(dir, "results.json"), plain); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := PlotDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, DefenceMatrixFile)); !os.IsNotExist(err) {
-		t.Errorf("stale matrix kept: %v", err)
-	}
+	rows[5].Accuracy = math.NaN()
+	rows[6].Metrics["ica_corr"] = math.Inf(1)
+	return rows
 }
 
 // TestPlotNothingToCompare: a single attacked cell gives its row of the attack × defence
@@ -115,23 +113,23 @@ func TestPlotDir(t *testing.T) {
 // never a panic.
 func TestPlotNothingToCompare(t *testing.T) {
 	rows := sweepRows()[:2] // the seed-1 baseline and one DataMix cell
-	rep, err := Plot(t.TempDir(), rows)
+	rep, err := Draw(t.TempDir(), rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"defence_matrix"}; !slices.Equal(rep.Plots, want) || len(rep.Notes) != 0 {
-		t.Errorf("plots %v, notes %v: want %v and none", rep.Plots, rep.Notes, want)
+	if want := []string{"defence_matrix"}; !slices.Equal(rep.Figures, want) || len(rep.Notes) != 0 {
+		t.Errorf("figures %v, notes %v: want %v and none", rep.Figures, rep.Notes, want)
 	}
 	allNaN := sweepRows()
 	for i := range allNaN {
 		allNaN[i].Accuracy = math.NaN()
 	}
-	rep, err = Plot(t.TempDir(), allNaN)
+	rep, err = Draw(t.TempDir(), allNaN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"privacy_attr_vs_group_size", "privacy_ica_vs_group_size", "privacy_inversion_vs_group_size", "defence_matrix"}; !reflect.DeepEqual(rep.Plots, want) {
-		t.Errorf("plots %v, want only the attacks' (accuracy is NaN everywhere)", rep.Plots)
+	if want := []string{"privacy_attr_vs_group_size", "privacy_ica_vs_group_size", "privacy_inversion_vs_group_size", "defence_matrix"}; !reflect.DeepEqual(rep.Figures, want) {
+		t.Errorf("figures %v, want only the attacks' (accuracy is NaN everywhere)", rep.Figures)
 	}
 	notes := strings.Join(rep.Notes, "\n")
 	for _, w := range []string{"accuracy_vs_group_size: not drawn", "edge_cost_vs_split: not drawn", "frontier: not drawn"} {
@@ -142,7 +140,7 @@ func TestPlotNothingToCompare(t *testing.T) {
 }
 
 // update rewrites the golden figures in testdata/ from the current drawing instead of
-// comparing with them: go test ./results -update. Look at the rewritten images (and at
+// comparing with them: go test ./results/plot -update. Look at the rewritten images (and at
 // git diff --stat testdata) before committing them.
 var update = flag.Bool("update", false, "rewrite the golden figures in testdata/ instead of comparing with them")
 
@@ -191,9 +189,9 @@ func checkGolden(t *testing.T, dir, name string) {
 	want, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if all, _ := filepath.Glob(goldenPath("*")); len(all) == 0 {
-			t.Skipf("no golden figures for %s: go test ./results -update draws them", runtime.GOARCH)
+			t.Skipf("no golden figures for %s: go test ./results/plot -update draws them", runtime.GOARCH)
 		}
-		t.Fatalf("%s is missing: go test ./results -update draws it", path)
+		t.Fatalf("%s is missing: go test ./results/plot -update draws it", path)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +205,7 @@ func checkGolden(t *testing.T, dir, name string) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	if gotCfg.Width != wantCfg.Width || gotCfg.Height != wantCfg.Height {
-		t.Errorf("%s.png is %d×%d pixels, the golden %s %d×%d; if the change is meant, go test ./results -update",
+		t.Errorf("%s.png is %d×%d pixels, the golden %s %d×%d; if the change is meant, go test ./results/plot -update",
 			name, gotCfg.Width, gotCfg.Height, path, wantCfg.Width, wantCfg.Height)
 		return
 	}
@@ -216,7 +214,7 @@ func checkGolden(t *testing.T, dir, name string) {
 		t.Fatal(err)
 	}
 	if !same {
-		t.Errorf("%s.png differs from %s (%s); if the change is meant, go test ./results -update",
+		t.Errorf("%s.png differs from %s (%s); if the change is meant, go test ./results/plot -update",
 			name, path, keepDiff(t, name, got, want))
 	}
 }
@@ -258,11 +256,11 @@ func keepDiff(t *testing.T, name string, got, want []byte) string {
 }
 
 // plotCase is a drawing of hand-made rows and what it must give: exactly the figures plots
-// (and no other files but the notes), exactly the notes (also in PlotNotesFile), and the
+// (and no other files but the notes), exactly the notes (also in NotesFile), and the
 // figures golden equal to their golden images.
 type plotCase struct {
 	name   string
-	rows   []Row
+	rows   []results.Row
 	plots  []string
 	notes  []string
 	golden []string
@@ -271,12 +269,12 @@ type plotCase struct {
 func (tc plotCase) run(t *testing.T) {
 	t.Run(tc.name, func(t *testing.T) {
 		dir := t.TempDir()
-		rep, err := Plot(dir, tc.rows)
+		rep, err := Draw(dir, tc.rows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(rep.Plots, tc.plots) {
-			t.Errorf("plots %q, want %q", rep.Plots, tc.plots)
+		if !slices.Equal(rep.Figures, tc.plots) {
+			t.Errorf("figures %q, want %q", rep.Figures, tc.plots)
 		}
 		if !slices.Equal(rep.Notes, tc.notes) {
 			t.Errorf("notes\n%s\nwant\n%s", strings.Join(rep.Notes, "\n"), strings.Join(tc.notes, "\n"))
@@ -293,19 +291,19 @@ func (tc plotCase) run(t *testing.T) {
 			want = append(want, p+".png", p+".svg")
 		}
 		if len(tc.notes) > 0 {
-			want = append(want, PlotNotesFile)
+			want = append(want, NotesFile)
 		}
 		slices.Sort(want)
 		if !slices.Equal(files, want) {
 			t.Errorf("files %q, want %q", files, want)
 		}
 		if len(tc.notes) > 0 {
-			b, err := os.ReadFile(filepath.Join(dir, PlotNotesFile))
+			b, err := os.ReadFile(filepath.Join(dir, NotesFile))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got, want := string(b), strings.Join(tc.notes, "\n")+"\n"; got != want {
-				t.Errorf("%s:\n%s\nwant\n%s", PlotNotesFile, got, want)
+				t.Errorf("%s:\n%s\nwant\n%s", NotesFile, got, want)
 			}
 		}
 		for _, name := range tc.golden {
@@ -325,8 +323,8 @@ var (
 
 // fixtureRow is a hand-made DataMix cell with the accuracy acc and the metrics m (nil for
 // none); its cell name reads s<split>-k<k>-<seed>.
-func fixtureRow(split, k int, seed uint64, acc float64, m map[string]float64) Row {
-	return Row{Cell: fmt.Sprintf("s%d-k%d-%d", split, k, seed), Variant: "datamix", Dataset: "mnist",
+func fixtureRow(split, k int, seed uint64, acc float64, m map[string]float64) results.Row {
+	return results.Row{Cell: fmt.Sprintf("s%d-k%d-%d", split, k, seed), Variant: "datamix", Dataset: "mnist",
 		Arch: "mnist-cnn", Split: split, GroupSize: k, Coefficients: "dirichlet", Alpha: 1, Shuffle: true,
 		Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
 		EdgeFLOPsFrac: fixtureEdge[split], UploadBytesPerSample: fixtureUpload[split], DownloadBytesPerSample: 40,
@@ -334,18 +332,18 @@ func fixtureRow(split, k int, seed uint64, acc float64, m map[string]float64) Ro
 }
 
 // fixtureBaseline is the hand-made baseline of the seed, with the accuracy acc.
-func fixtureBaseline(seed uint64, acc float64) Row {
-	return Row{Cell: fmt.Sprintf("base-%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
+func fixtureBaseline(seed uint64, acc float64) results.Row {
+	return results.Row{Cell: fmt.Sprintf("base-%d", seed), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn",
 		GroupSize: 1, Coefficients: "none", Seed: seed, Epochs: 3, BatchSize: 48, LR: 0.001, Accuracy: acc,
 		EdgeFLOPsFrac: 1}
 }
 
 // cellNamed returns the row of rows whose cell is name; the fixture must have it.
-func cellNamed(rows []Row, name string) *Row {
+func cellNamed(rows []results.Row, name string) *results.Row {
 	for i := range rows {
 		if rows[i].Cell == name {
 			return &rows[i]
 		}
 	}
-	panic("results: no fixture cell " + name)
+	panic("plot: no fixture cell " + name)
 }

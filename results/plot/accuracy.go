@@ -1,9 +1,11 @@
-package results
+package plot
 
 import (
 	"fmt"
 
 	"gonum.org/v1/plot"
+
+	"github.com/datamix/harness/results"
 )
 
 // accuracyVsGroupSize draws accuracy_vs_group_size: the test accuracy against the group
@@ -23,7 +25,7 @@ func (pl *drawing) accuracyVsGroupSize() {
 		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d group size(s), need 2", fig, len(xs))
 		return
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
+	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")
 	ss := st.split(rows, q)
 	p := newPlot("", "group size k (inputs mixed together)", "test accuracy (%)")
 	intAxis(p, xs)

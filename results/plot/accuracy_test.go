@@ -1,15 +1,17 @@
-package results
+package plot
 
 import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/datamix/harness/results"
 )
 
 // accuracyRows are a hand-made sweep of k ∈ {1, 2, 4} at splits 0 and 1, two seeds, with a
 // baseline per seed.
-func accuracyRows() []Row {
-	rows := []Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
+func accuracyRows() []results.Row {
+	rows := []results.Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
 	for _, c := range []struct {
 		split, k int
 		acc      [2]float64 // seeds 1 and 2
@@ -30,10 +32,10 @@ func accuracyRows() []Row {
 
 // withShuffleOff adds to the DataMix cells with k > 1 of rows a copy without shuffling, named
 // <cell>-off: at split 0 a point less accurate, elsewhere as accurate (their lines coincide).
-func withShuffleOff(rows []Row) []Row {
+func withShuffleOff(rows []results.Row) []results.Row {
 	out := slices.Clone(rows)
 	for _, r := range rows {
-		if r.Variant == baselineVariant || r.GroupSize == 1 {
+		if r.IsBaseline() || r.GroupSize == 1 {
 			continue
 		}
 		r.Cell += "-off"
@@ -60,7 +62,7 @@ func TestAccuracyFigure(t *testing.T) {
 	}
 	cellNamed(oneK, "s1-k4-2").Accuracy = math.Inf(-1)
 
-	var sameK []Row
+	var sameK []results.Row
 	for _, r := range accuracyRows() {
 		if r.GroupSize == 1 {
 			sameK = append(sameK, r)

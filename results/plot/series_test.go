@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -9,13 +9,15 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/datamix/harness/results"
 )
 
 // TestSeriesStyle: of the fields that make the lines, the last of two values (shuffling) is
 // drawn thick and thin, shuffle off thick; every value of the others gets its own colour, and
 // past the palette's ten a marker shape of its own as well, so that no two lines look alike.
 func TestSeriesStyle(t *testing.T) {
-	var rows []Row
+	var rows []results.Row
 	for split := range 3 {
 		for _, shuffle := range []bool{true, false} {
 			r := fixtureRow(split, 2, 1, 0.9, nil)
@@ -23,8 +25,8 @@ func TestSeriesStyle(t *testing.T) {
 			rows = append(rows, r)
 		}
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
-	if st.style < 0 || st.by[st.style].name != "shuffle" || !slices.Equal(st.labels, []string{"shuffle off", "shuffle on"}) {
+	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")
+	if st.style < 0 || st.by[st.style].Name() != "shuffle" || !slices.Equal(st.labels, []string{"shuffle off", "shuffle on"}) {
 		t.Fatalf("style field %d of %d, labels %q; want shuffle, off then on", st.style, len(st.by), st.labels)
 	}
 	if !slices.Equal(st.names, []string{"split 0", "split 1", "split 2"}) {
@@ -37,7 +39,7 @@ func TestSeriesStyle(t *testing.T) {
 	}
 
 	// Shuffling alone: two colours, shuffle off thick.
-	st = newSeriesStyle(GroupBySeeds(rows[:2]), "group_size")
+	st = newSeriesStyle(results.GroupBySeeds(rows[:2]), "group_size")
 	if !st.alone || len(st.colours) != 2 {
 		t.Errorf("shuffling alone: alone %v, %d colours; want true and 2", st.alone, len(st.colours))
 	}
@@ -60,7 +62,7 @@ func TestSeriesStyle(t *testing.T) {
 
 // TestCoincidence names the lines that coincide, within 0.6% of the panel's span.
 func TestCoincidence(t *testing.T) {
-	var rows []Row
+	var rows []results.Row
 	for _, split := range []int{0, 1} {
 		for _, shuffle := range []bool{false, true} {
 			for _, k := range []int{2, 4} {
@@ -74,7 +76,7 @@ func TestCoincidence(t *testing.T) {
 			}
 		}
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
+	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")
 	p := plot.New()
 	p.Y.Min, p.Y.Max = 90, 100
 	if got, want := coincidence(p, st.split(rows, accuracyQ()), st), "split 1: shuffle off = on"; got != want {

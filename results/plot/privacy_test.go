@@ -1,9 +1,11 @@
-package results
+package plot
 
 import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/datamix/harness/results"
 )
 
 // attackRows are a hand-made sweep of k ∈ {1, 2, 4} at splits 0 and 1, two seeds, with a
@@ -12,8 +14,8 @@ import (
 // given in the panel's title), and the metrics of an attack "output" whose chance level is
 // near them (a chance line); those with k = 2 the metric of an attack "inversion" (a figure
 // against the split).
-func attackRows() []Row {
-	rows := []Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
+func attackRows() []results.Row {
+	rows := []results.Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
 	for _, c := range []struct {
 		split, k int
 		acc      float64            // seed 1; seed 2 is 0.1 points lower

@@ -1,15 +1,17 @@
-package results
+package plot
 
 import (
 	"fmt"
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/datamix/harness/results"
 )
 
 // costRows are a hand-made sweep of the split at k = 2, two seeds, with a baseline per seed.
-func costRows() []Row {
-	rows := []Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
+func costRows() []results.Row {
+	rows := []results.Row{fixtureBaseline(1, 0.9931), fixtureBaseline(2, 0.9925)}
 	for split, acc := range [][2]float64{ // seeds 1 and 2
 		{0.9674, 0.9680},
 		{0.9882, 0.9873},
@@ -24,10 +26,10 @@ func costRows() []Row {
 
 // withK4 adds to costRows the same sweep at k = 4, two points less accurate at split 0 and
 // one at the others: the FLOPs and bytes, set by the split alone, coincide.
-func withK4(rows []Row) []Row {
+func withK4(rows []results.Row) []results.Row {
 	out := slices.Clone(rows)
 	for _, r := range rows {
-		if r.Variant == baselineVariant {
+		if r.IsBaseline() {
 			continue
 		}
 		r.Cell = fmt.Sprintf("s%d-k4-%d", r.Split, r.Seed)
