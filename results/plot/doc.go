@@ -59,8 +59,12 @@
 // aggregation of rows; layout.go the layout of a figure; series.go the lines of the line
 // figures, their styles, their y ranges and the notes on lines that coincide; then a file per
 // family of figures: accuracy.go, cost.go, privacy.go, matrix.go (the heat map) and
-// frontier.go. The tests compare each family's figures, drawn from hand-made rows, with
-// golden images in testdata/ (go test ./results/plot -update rewrites them).
+// frontier.go. Each family has a runnable example (ExampleDraw_accuracyVsGroupSize and the
+// others) that draws it from hand-made rows into a folder of testdata/; the tests run the
+// examples and compare their figures with the golden images testdata/<figure>_golden.png,
+// pixel by pixel within a tolerance (2 of 255 levels per channel) that absorbs the rounding
+// differences between architectures, so that one set of golden images serves amd64 and arm64
+// alike; go test ./results/plot -update rewrites them.
 //
 // # Errors
 //

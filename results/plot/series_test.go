@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/datamix/harness/results"
+	"github.com/datamix/harness/results/plot/internal/plottest"
 )
 
 // TestSeriesStyle: of the fields that make the lines, the last of two values (shuffling) is
@@ -20,7 +21,7 @@ func TestSeriesStyle(t *testing.T) {
 	var rows []results.Row
 	for split := range 3 {
 		for _, shuffle := range []bool{true, false} {
-			r := fixtureRow(split, 2, 1, 0.9, nil)
+			r := plottest.Cell(split, 2, 1, 0.9, nil)
 			r.Shuffle = shuffle
 			rows = append(rows, r)
 		}
@@ -70,7 +71,7 @@ func TestCoincidence(t *testing.T) {
 				if split == 0 && shuffle {
 					acc -= 0.005 // apart at split 0: 0.5 of a 4-point span
 				}
-				r := fixtureRow(split, k, 1, acc, nil)
+				r := plottest.Cell(split, k, 1, acc, nil)
 				r.Shuffle = shuffle
 				rows = append(rows, r)
 			}
@@ -140,7 +141,7 @@ func TestSetY(t *testing.T) {
 // draws no legend of its own (legends stand beside the panels; the committed figures once
 // reached 104% to make room for one).
 func TestAccuracyAxisBound(t *testing.T) {
-	rows := withShuffleOff(accuracyRows())
+	rows := plottest.WithShuffleOff(plottest.AccuracySweep())
 	for i := range rows {
 		if rows[i].GroupSize == 1 {
 			rows[i].Accuracy = 0.9992
