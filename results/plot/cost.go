@@ -148,20 +148,8 @@ func (pl *drawing) splitAccuracyPanel(fig string, rows []results.Row, xs []float
 	ss := st.split(rows, acc)
 	p := newPlot(fmt.Sprintf("test accuracy, %s", seedNote(ss)), costXLabel, "test accuracy (%)")
 	intAxis(p, xs)
-	base := pl.baselines(fig, acc)
-	r := newYRange()
-	r.addSeries(ss)
-	for _, b := range base {
-		r.add(b.y)
-	}
-	setY(p, r, percentBounds)
-	if err := pl.addSeries(p, ss, st, false); err != nil {
+	if err := pl.accuracyLines(fig, p, ss, st); err != nil {
 		return nil, false, nil, err
-	}
-	for _, b := range base {
-		if err := pl.addRef(p, b); err != nil {
-			return nil, false, nil, err
-		}
 	}
 	var notes []block
 	if c := coincidence(p, ss, st); c != "" {
