@@ -18,7 +18,9 @@
 // unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
 // for one epoch (experiments.Config.Tiny), a smoke test of a config before a long run. cells
 // checks a config and lists its cells (index, ID, variant, swept values), or those of one
-// shard, without running anything. plot redraws DIR/plots/ from DIR/results.json alone.
+// shard, without running anything. plot rewrites DIR/defence_matrix.csv and redraws
+// DIR/plots/ from DIR/results.json alone; when the rows give no figure anything to compare
+// (one group size and one split, no attack), it says so and why, and leaves no plots/.
 //
 // -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
 // were written in the file, with the same checks and messages (naming the -set argument):
@@ -275,7 +277,8 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 
 // redraw rewrites the attack × defence matrix of the run directory dir
 // (dir/defence_matrix.csv, removed when no attack ran) and redraws its figures into dir/plots,
-// both from dir/results.json alone, and reports what it drew and left out.
+// both from dir/results.json alone, and reports what it drew and left out; when there is
+// nothing to plot it says why, and dir/plots holds nothing (see plot.Draw).
 func redraw(dir string, stdout, stderr io.Writer) error {
 	rows, err := results.ReadJSON(filepath.Join(dir, "results.json"))
 	if err != nil {
@@ -291,6 +294,10 @@ func redraw(dir string, stdout, stderr io.Writer) error {
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(stderr, "runexp plot: note: %s\n", n)
+	}
+	if len(rep.Figures) == 0 {
+		fmt.Fprintf(stdout, "nothing to plot in %s: %s\n", dir, strings.Join(rep.Skipped, "; "))
+		return nil
 	}
 	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Figures), out)
 	return nil

@@ -16,13 +16,14 @@ import (
 func (pl *drawing) accuracyVsGroupSize() {
 	const fig = "accuracy_vs_group_size"
 	q := accuracyQ()
-	if len(distinct(present(pl.rows, q), "group_size")) < 2 {
-		return // the rows do not vary k
+	if have := present(pl.rows, q); len(distinct(have, "group_size")) < 2 {
+		pl.skip(fig, unvaried(have, "group_size"))
+		return
 	}
 	rows := pl.usable(fig, pl.rows, false, q)
 	xs := distinct(rows, "group_size")
 	if len(xs) < 2 {
-		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d group size(s), need 2", fig, len(xs))
+		pl.notDrawn(fig, "the DataMix cells with a finite accuracy have %d group size(s), need 2", len(xs))
 		return
 	}
 	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")

@@ -41,11 +41,19 @@ func TestAccuracyFigure(t *testing.T) {
 				"cell s1-k4-2 (datamix split 1 k=4, seed 2): accuracy is -Inf, left out of accuracy_vs_group_size, edge_cost_vs_split",
 				"accuracy_vs_group_size: not drawn: the DataMix cells with a finite accuracy have 1 group size(s), need 2",
 			},
+			skipped: []string{
+				"accuracy_vs_group_size: the DataMix cells with a finite accuracy have 1 group size(s), need 2",
+				"privacy_*, defence_matrix, frontier: no DataMix cell was attacked",
+			},
 		},
 		{
 			name:  "not drawn: k not varied",
 			rows:  sameK,
 			plots: []string{"edge_cost_vs_split"},
+			skipped: []string{
+				"accuracy_vs_group_size: every DataMix cell has k=1",
+				"privacy_*, defence_matrix, frontier: no DataMix cell was attacked",
+			},
 		},
 	} {
 		tc.run(t)

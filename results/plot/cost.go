@@ -27,13 +27,14 @@ const costXLabel = "split point (blocks on the edge before mixing)"
 func (pl *drawing) edgeCostVsSplit() {
 	const fig = "edge_cost_vs_split"
 	acc := accuracyQ()
-	if len(distinct(present(pl.rows, acc), "split")) < 2 {
-		return // the rows do not vary the split
+	if have := present(pl.rows, acc); len(distinct(have, "split")) < 2 {
+		pl.skip(fig, unvaried(have, "split"))
+		return
 	}
 	rows := pl.usable(fig, pl.rows, false, acc)
 	xs := distinct(rows, "split")
 	if len(xs) < 2 {
-		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d split(s), need 2", fig, len(xs))
+		pl.notDrawn(fig, "the DataMix cells with a finite accuracy have %d split(s), need 2", len(xs))
 		return
 	}
 	st := newSeriesStyle(results.GroupBySeeds(rows), "split")

@@ -45,7 +45,12 @@ const recognisableSSIM = 0.30
 // finite accuracy and leakage.
 func (pl *drawing) frontier() {
 	m := pl.matrix
-	if m == nil || len(m.Rows) < 2 {
+	switch {
+	case m == nil:
+		pl.skip(frontierFig, noAttack)
+		return
+	case len(m.Rows) < 2:
+		pl.skip(frontierFig, "one configuration was attacked, need 2")
 		return
 	}
 	type panelRows struct {
@@ -67,7 +72,7 @@ func (pl *drawing) frontier() {
 		}
 	}
 	if len(panels) == 0 {
-		pl.note("%s: not drawn: %d configuration(s) have a finite accuracy and a worst-case leakage, need 2", frontierFig, most)
+		pl.notDrawn(frontierFig, "%d configuration(s) have a finite accuracy and a worst-case leakage, need 2", most)
 		return
 	}
 	for _, nf := range m.LeftOut {

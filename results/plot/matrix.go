@@ -67,6 +67,10 @@ func cellUnit(cell string) string {
 	return cell
 }
 
+// noAttack says why the figures of attacks are not drawn when no DataMix row has an attack's
+// metrics.
+const noAttack = "no DataMix cell was attacked"
+
 // matrixSeeds returns the numbers of seeds of the rows of m.
 func matrixSeeds(m *results.DefenceMatrix) []int {
 	var ns []int
@@ -81,6 +85,7 @@ func matrixSeeds(m *results.DefenceMatrix) []int {
 func (pl *drawing) matrixFigure() {
 	m := pl.matrix
 	if m == nil {
+		pl.skip("defence_matrix", noAttack)
 		return
 	}
 	for _, nf := range m.LeftOut {

@@ -47,8 +47,14 @@ type Report struct {
 	// Figures are the base names of the figures drawn, each written as NAME.png and NAME.svg.
 	Figures []string
 	// Notes say which cells or figures were left out and why (non-finite values, nothing
-	// to compare).
+	// to compare); they are also written to NotesFile.
 	Notes []string
+	// Skipped say which figures were not drawn and why, one line per reason, such as
+	// "accuracy_vs_group_size: every DataMix cell has k=2" or "privacy_*, defence_matrix,
+	// frontier: no DataMix cell was attacked". A figure that the rows give nothing to compare
+	// for is skipped without a note; one left with too little to compare by non-finite values
+	// has a note as well.
+	Skipped []string
 }
 
 // Draw draws the figures of rows into the folder out (created if needed), each as PNG and
@@ -64,7 +70,10 @@ type Report struct {
 // lines that coincide are named beside the figure. A figure whose x axis the rows do not vary
 // is not drawn. A cell whose plotted value is NaN or ±Inf is left out of that figure with a
 // note; a figure left with too little to compare is skipped with a note. Both kinds of note
-// are returned and written to NotesFile. Draw fails only when it cannot write.
+// are returned and written to NotesFile; the report's Skipped says why each figure that was
+// not drawn was not. When there is neither a figure nor a note to write, Draw creates nothing:
+// it removes the figures and notes of an earlier drawing from out, and out itself if that
+// leaves it empty. Draw fails only when it cannot write.
 func Draw(out string, rows []results.Row) (Report, error) {
 	pl := newDrawing(rows)
 	pl.accuracyVsGroupSize()
@@ -73,7 +82,12 @@ func Draw(out string, rows []results.Row) (Report, error) {
 	pl.matrixFigure()
 	pl.frontier()
 
-	rep := Report{Notes: pl.allNotes()}
+	rep := Report{Notes: pl.allNotes(), Skipped: pl.skipped.lines(func(why string, figs []string) string {
+		return strings.Join(figs, ", ") + ": " + why
+	})}
+	if len(pl.figs) == 0 && len(rep.Notes) == 0 {
+		return rep, clearDir(out)
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return rep, fmt.Errorf("plot: %w", err)
 	}
@@ -112,6 +126,29 @@ func writeFigures(out string, figs []figure) ([]string, error) {
 	return names, nil
 }
 
+// clearDir removes from out the figures and the notes of an earlier drawing, and then out
+// itself if it is left empty; an out that does not exist is left so.
+func clearDir(out string) error {
+	if _, err := writeFigures(out, nil); err != nil {
+		return err
+	}
+	if err := writeNotes(out, nil); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("plot: %w", err)
+	case len(entries) == 0:
+		if err := os.Remove(out); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+	}
+	return nil
+}
+
 // writeNotes writes the notes to out/NotesFile, one a line, or removes that file when
 // there are none.
 func writeNotes(out string, notes []string) error {
@@ -135,8 +172,9 @@ type drawing struct {
 	notes []string
 	// leftOut gathers the figures each non-finite value was left out of, by the note that
 	// describes it (cell and value), so that each gets one note.
-	leftOut map[string][]string
-	order   []string // the keys of leftOut, in order of appearance
+	leftOut reasons
+	// skipped gathers the figures not drawn, by the reason why.
+	skipped reasons
 	// items are the legend entries of each panel's reference lines (baselines, bounds,
 	// chance levels), drawn beside the panels.
 	items map[*plot.Plot][]legendItem
@@ -165,30 +203,60 @@ func (pl *drawing) note(format string, args ...any) {
 }
 
 // leave notes that the figure fig leaves out a cell for the reason why.
-func (pl *drawing) leave(fig, why string) {
-	if pl.leftOut == nil {
-		pl.leftOut = map[string][]string{}
-	}
-	if _, ok := pl.leftOut[why]; !ok {
-		pl.order = append(pl.order, why)
-	}
-	if figs := pl.leftOut[why]; !slices.Contains(figs, fig) {
-		pl.leftOut[why] = append(figs, fig)
-	}
+func (pl *drawing) leave(fig, why string) { pl.leftOut.add(fig, why) }
+
+// skip records that the figure fig is not drawn, and why, without a note: the rows give it
+// nothing to compare.
+func (pl *drawing) skip(fig, why string) { pl.skipped.add(fig, why) }
+
+// notDrawn notes that the figure fig is not drawn, and why: the rows would give it something
+// to compare but for non-finite values, or a plotter rejected its data.
+func (pl *drawing) notDrawn(fig, format string, args ...any) {
+	why := fmt.Sprintf(format, args...)
+	pl.note("%s: not drawn: %s", fig, why)
+	pl.skip(fig, why)
 }
 
 // failed notes a figure that could not be built (a plotter rejected its data) and drops it.
 func (pl *drawing) failed(fig string, err error) {
-	pl.note("%s: not drawn: %v", fig, err)
+	pl.notDrawn(fig, "%v", err)
 }
 
 // allNotes returns the notes on left-out cells, then the others.
 func (pl *drawing) allNotes() []string {
-	var out []string
-	for _, why := range pl.order {
-		out = append(out, why+", left out of "+strings.Join(pl.leftOut[why], ", "))
-	}
+	out := pl.leftOut.lines(func(why string, figs []string) string {
+		return why + ", left out of " + strings.Join(figs, ", ")
+	})
 	return append(out, pl.notes...)
+}
+
+// reasons gathers figures by a reason that applies to them (a cell left out, a figure not
+// drawn): each reason once, in the order met, with its figures in the order met.
+type reasons struct {
+	order []string
+	figs  map[string][]string
+}
+
+// add records that the reason why applies to the figure fig.
+func (r *reasons) add(fig, why string) {
+	if r.figs == nil {
+		r.figs = map[string][]string{}
+	}
+	if _, ok := r.figs[why]; !ok {
+		r.order = append(r.order, why)
+	}
+	if figs := r.figs[why]; !slices.Contains(figs, fig) {
+		r.figs[why] = append(figs, fig)
+	}
+}
+
+// lines returns a line per reason, in order, written by line from the reason and its figures.
+func (r *reasons) lines(line func(why string, figs []string) string) []string {
+	var out []string
+	for _, why := range r.order {
+		out = append(out, line(why, r.figs[why]))
+	}
+	return out
 }
 
 // legend adds an entry to the legend beside p, unless p has one with that label already.
@@ -385,6 +453,15 @@ func present(rows []results.Row, q quantity) []results.Row {
 		}
 	}
 	return out
+}
+
+// unvaried says why a figure against the x field is not drawn when the DataMix rows have
+// fewer than two values of it: "no DataMix cells", or "every DataMix cell has k=2".
+func unvaried(rows []results.Row, x string) string {
+	if len(rows) == 0 {
+		return "no DataMix cells"
+	}
+	return "every DataMix cell has " + fieldNamed(x).Label(rows[0])
 }
 
 // leftOutNote describes the non-finite value v of the quantity what of row r, left out of a

@@ -69,8 +69,8 @@ func TestDraw(t *testing.T) {
 }
 
 // TestDrawNothingToCompare: a single attacked cell gives its row of the attack × defence
-// matrix alone, and no notes; cells whose values are all NaN give notes and fewer figures,
-// never a panic.
+// matrix alone, no notes, and why each other figure is not drawn; cells whose values are all
+// NaN give notes and fewer figures, never a panic.
 func TestDrawNothingToCompare(t *testing.T) {
 	rows := plottest.Sweep()[:2] // the seed-1 baseline and one DataMix cell
 	rep, err := Draw(t.TempDir(), rows)
@@ -79,6 +79,14 @@ func TestDrawNothingToCompare(t *testing.T) {
 	}
 	if want := []string{"defence_matrix"}; !slices.Equal(rep.Figures, want) || len(rep.Notes) != 0 {
 		t.Errorf("figures %v, notes %v: want %v and none", rep.Figures, rep.Notes, want)
+	}
+	if want := []string{
+		"accuracy_vs_group_size: every DataMix cell has k=1",
+		"edge_cost_vs_split: every DataMix cell has split 0",
+		"privacy_attr, privacy_ica, privacy_inversion: every cell it attacked has k=1 and split 0",
+		"frontier: one configuration was attacked, need 2",
+	}; !slices.Equal(rep.Skipped, want) {
+		t.Errorf("skipped\n%s\nwant\n%s", strings.Join(rep.Skipped, "\n"), strings.Join(want, "\n"))
 	}
 	allNaN := plottest.Sweep()
 	for i := range allNaN {
@@ -100,18 +108,20 @@ func TestDrawNothingToCompare(t *testing.T) {
 }
 
 // plotCase is a drawing of hand-made rows and what it must give: exactly the figures plots
-// (and no other files but the notes) and exactly the notes (also in NotesFile). The golden
-// images of the figures are compared in TestGolden.
+// (and no other files but the notes; no folder at all when there are neither), exactly the
+// notes (also in NotesFile) and, when skipped is set, exactly those reasons for the figures
+// not drawn. The golden images of the figures are compared in TestGolden.
 type plotCase struct {
-	name  string
-	rows  []results.Row
-	plots []string
-	notes []string
+	name    string
+	rows    []results.Row
+	plots   []string
+	notes   []string
+	skipped []string
 }
 
 func (tc plotCase) run(t *testing.T) {
 	t.Run(tc.name, func(t *testing.T) {
-		dir := t.TempDir()
+		dir := filepath.Join(t.TempDir(), Dir)
 		rep, err := Draw(dir, tc.rows)
 		if err != nil {
 			t.Fatal(err)
@@ -122,10 +132,13 @@ func (tc plotCase) run(t *testing.T) {
 		if !slices.Equal(rep.Notes, tc.notes) {
 			t.Errorf("notes\n%s\nwant\n%s", strings.Join(rep.Notes, "\n"), strings.Join(tc.notes, "\n"))
 		}
+		if tc.skipped != nil && !slices.Equal(rep.Skipped, tc.skipped) {
+			t.Errorf("skipped\n%s\nwant\n%s", strings.Join(rep.Skipped, "\n"), strings.Join(tc.skipped, "\n"))
+		}
 		var files, want []string
 		entries, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
+		if err != nil && !(os.IsNotExist(err) && len(tc.plots) == 0 && len(tc.notes) == 0) {
+			t.Fatalf("%v; want the folder unless there is nothing to write", err)
 		}
 		for _, e := range entries {
 			files = append(files, e.Name())
@@ -139,6 +152,9 @@ func (tc plotCase) run(t *testing.T) {
 		slices.Sort(want)
 		if !slices.Equal(files, want) {
 			t.Errorf("files %q, want %q", files, want)
+		}
+		if len(want) == 0 && err == nil {
+			t.Errorf("%s created with nothing in it", dir)
 		}
 		if len(tc.notes) > 0 {
 			b, err := os.ReadFile(filepath.Join(dir, NotesFile))

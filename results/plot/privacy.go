@@ -105,6 +105,9 @@ func attackMetrics(rows []results.Row) (attacks []string, metrics map[string][]s
 // the rows have metrics of (see attackFigure).
 func (pl *drawing) attackFigures() {
 	attacks, metrics := attackMetrics(pl.rows)
+	if len(attacks) == 0 {
+		pl.skip("privacy_*", noAttack)
+	}
 	for _, a := range attacks {
 		pl.attackFigure(a, metrics[a])
 	}
@@ -117,14 +120,21 @@ func (pl *drawing) attackFigures() {
 // at a single value of x only gets a note instead of a panel.
 func (pl *drawing) attackFigure(a string, metrics []string) {
 	have := attackedRows(pl.rows, metrics)
+	base := "privacy_" + unsafeName.ReplaceAllString(a, "_")
 	x, xLabel := "group_size", "group size k"
 	if len(distinct(have, x)) < 2 {
 		x, xLabel = "split", "split point"
 		if len(distinct(have, x)) < 2 {
-			return // the attack's rows vary neither k nor the split
+			why := noAttack // the attack's metrics are on baselines alone
+			if len(have) > 0 {
+				why = fmt.Sprintf("every cell it attacked has %s and %s",
+					fieldNamed("group_size").Label(have[0]), fieldNamed("split").Label(have[0]))
+			}
+			pl.skip(base, why)
+			return
 		}
 	}
-	fig := "privacy_" + unsafeName.ReplaceAllString(a, "_") + "_vs_" + x
+	fig := base + "_vs_" + x
 	st := newSeriesStyle(results.GroupBySeeds(have), x)
 	var panels []*plot.Plot
 	var ns []int
@@ -144,6 +154,7 @@ func (pl *drawing) attackFigure(a string, metrics []string) {
 		}
 	}
 	if len(panels) == 0 {
+		pl.skip(fig, "no metric of the attack has finite values at two values of "+x+" or more")
 		return
 	}
 	seeds := "one seed"
