@@ -8,8 +8,10 @@
 // package results.
 //
 // Draw draws every figure that the rows give something to compare for into one folder and
-// returns a Report: the figures drawn, and the notes on what was left out (also written to
-// NotesFile).
+// returns a Report: the figures drawn, the notes on what was left out (also written to
+// NotesFile), and why each figure that was not drawn was not (Skipped), from which
+// `runexp plot` says why when there is nothing to plot. A drawing with neither a figure nor a
+// note leaves no folder behind.
 //
 // # Figures
 //
@@ -50,8 +52,8 @@
 // value and a thin one for its second, so that two lines that coincide show as a thin line
 // inside a thick one rather than one hiding the other, and the lines that coincide (within
 // 0.6% of the axis) are named beside the figure. The heat map and the frontier use sequential
-// colour maps whose lightness falls steadily (ColorBrewer YlOrRd, viridis), so that they read
-// in grey as well. All text is set in the Go font, which every SVG embeds.
+// colour maps whose lightness changes steadily (ColorBrewer YlOrRd, viridis), so that they
+// read in grey as well. All text is set in the Go font, which every SVG embeds.
 //
 // # Code
 //

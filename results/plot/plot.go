@@ -49,7 +49,7 @@ type Report struct {
 	// Notes say which cells or figures were left out and why (non-finite values, nothing
 	// to compare); they are also written to NotesFile.
 	Notes []string
-	// Skipped say which figures were not drawn and why, one line per reason, such as
+	// Skipped says which figures were not drawn and why, one line per reason, such as
 	// "accuracy_vs_group_size: every DataMix cell has k=2" or "privacy_*, defence_matrix,
 	// frontier: no DataMix cell was attacked". A figure that the rows give nothing to compare
 	// for is skipped without a note; one left with too little to compare by non-finite values
@@ -57,23 +57,15 @@ type Report struct {
 	Skipped []string
 }
 
-// Draw draws the figures of rows into the folder out (created if needed), each as PNG and
-// as SVG with its fonts embedded, written atomically; figures of earlier drawings that no
-// longer apply are removed. Values are aggregated over seeds (rows that differ only in cell
-// and seed): points are means, error bars ±1 sample standard deviation, and each title says
-// over how many seeds. Legends, keys and notes stand beside the panels, never over the data.
-// The figures, each drawn when the rows vary what it compares, are listed in the package
-// documentation.
-//
-// In the line figures, lines are told apart by colour, and a two-valued setting such as
-// shuffling by a thick pale line against a thin one, so that coinciding lines stay visible;
-// lines that coincide are named beside the figure. A figure whose x axis the rows do not vary
-// is not drawn. A cell whose plotted value is NaN or ±Inf is left out of that figure with a
-// note; a figure left with too little to compare is skipped with a note. Both kinds of note
-// are returned and written to NotesFile; the report's Skipped says why each figure that was
-// not drawn was not. When there is neither a figure nor a note to write, Draw creates nothing:
-// it removes the figures and notes of an earlier drawing from out, and out itself if that
-// leaves it empty. Draw fails only when it cannot write.
+// Draw draws the figures of rows into the folder out, each as NAME.png and as NAME.svg with
+// its fonts embedded, written atomically, and removes the figures of an earlier drawing that
+// no longer apply. Which figures it draws, each when the rows vary what it compares, and how,
+// is in the package documentation. A cell whose plotted value is NaN or ±Inf is left out of
+// that figure with a note, and a figure left with too little to compare is not drawn, with a
+// note; the notes are returned and written to NotesFile, and the report's Skipped says why
+// each figure that was not drawn was not. Draw creates out when it has a figure or a note to
+// write; otherwise it creates nothing, and removes an earlier drawing's figures and notes from
+// out, and out itself if that leaves it empty. Draw fails only when it cannot write.
 func Draw(out string, rows []results.Row) (Report, error) {
 	pl := newDrawing(rows)
 	pl.accuracyVsGroupSize()
