@@ -222,7 +222,8 @@ type NonFinite struct {
 	Row Row
 	// Measure names it: "accuracy", "the gap to the baseline", or an attack column's measure.
 	Measure string
-	Value   float64
+	// Value is NaN, +Inf or -Inf.
+	Value float64
 }
 
 // DefenceMatrix is the attack × defence matrix: a row per DataMix configuration that was
@@ -400,19 +401,18 @@ func (m *DefenceMatrix) writeCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// WriteDefenceMatrix writes the attack × defence matrix of rows (see NewDefenceMatrix) to path
-// as CSV, atomically, and reports whether there was one: when no DataMix row carries an
-// attack's metric there is none, and WriteDefenceMatrix removes the file at path, if any (the
-// matrix of earlier rows), rather than leave it stale. One line per DataMix configuration that was attacked (rows that differ
-// only in cell and seed are one): its configuration columns (the defence first), the number
-// of seeds, the accuracy (a fraction, mean and sample s.d.), the gap to the baseline in
-// percentage points (the mean of the per-seed gaps; empty without a baseline), the edge's
-// FLOPs per input and their share (a fraction), the bytes uploaded per input, the worst cases
-// (worst_ssim, worst_recovered30, worst_advantage: see the package documentation), then each
-// attack column's measures: <stem>_ssim and <stem>_recoveredNN of reconstruction attacks,
-// <stem>_acc, <stem>_chance and <stem>_advantage of inference attacks, <stem>_acc of the
-// others. Every value is the mean over the seeds of its finite values; a value no seed has is
-// an empty field.
+// WriteDefenceMatrix writes the attack × defence matrix of rows (see NewDefenceMatrix) to path as
+// CSV, atomically, and reports whether there was one: when no DataMix row carries an attack's
+// metric there is none, and WriteDefenceMatrix removes the file at path, if any (the matrix of
+// earlier rows), rather than leave it stale. One line per DataMix configuration that was attacked
+// (rows that differ only in cell and seed are one): its configuration columns (the defence first),
+// the number of seeds, the accuracy (a fraction, mean and sample s.d.), the gap to the baseline in
+// percentage points (the mean of the per-seed gaps; empty without a baseline), the edge's FLOPs per
+// input and their share (a fraction), the bytes uploaded per input, the worst cases (worst_ssim,
+// worst_recovered30, worst_advantage: see the package documentation), then each attack column's
+// measures: <stem>_ssim and <stem>_recoveredNN of reconstruction attacks, <stem>_acc, <stem>_chance
+// and <stem>_advantage of inference attacks, <stem>_acc of the others. Every value is the mean over
+// the seeds of its finite values; a value no seed has is an empty field.
 func WriteDefenceMatrix(path string, rows []Row) (bool, error) {
 	m := NewDefenceMatrix(rows)
 	if m == nil {

@@ -35,14 +35,14 @@ const recognisableSSIM = 0.30
 
 // frontier draws the frontier figure: the test accuracy of each attacked configuration of the
 // matrix against each of its worst-case leakages (one panel per worst case that two or more
-// configurations have; see results.WorstCase), the Pareto front of each panel (no other configuration
-// is at least as accurate and leaks at most as much, one of them strictly) joined by a step
-// line, marker colour the edge's FLOPs share and marker area the bytes uploaded per input. The
-// configurations on any panel's front are numbered, in every panel, in order of accuracy, and
-// a key beside the panels names them; the others are drawn unlabelled. The baseline's accuracy
-// and the budgets 1 and 3 points below it are reference lines. It is drawn when two or more
-// configurations were attacked, and skipped with a note when fewer than two of them have a
-// finite accuracy and leakage.
+// configurations have; see results.WorstCase), the Pareto front of each panel (no other
+// configuration is at least as accurate and leaks at most as much, one of them strictly) joined by
+// a step line, marker colour the edge's FLOPs share and marker area the bytes uploaded per input.
+// The configurations on any panel's front are numbered, in every panel, in order of accuracy, and a
+// key beside the panels names them; the others are drawn unlabelled. The baseline's accuracy and
+// the budgets 1 and 3 points below it are reference lines. It is drawn when two or more
+// configurations were attacked, and skipped with a note when fewer than two of them have a finite
+// accuracy and leakage.
 func (pl *drawing) frontier() {
 	m := pl.matrix
 	switch {
