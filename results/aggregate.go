@@ -1,7 +1,6 @@
 package results
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -46,16 +45,31 @@ func Summarize(xs []float64) Stat {
 	return s
 }
 
-// field is one configuration column of a Row, as used to group and label rows.
-type field struct {
+// Field is one configuration column of a Row, as used to group and label rows.
+type Field struct {
 	name  string           // the CSV column name
 	label func(Row) string // how a value reads in a legend, e.g. "k=2", "shuffle off"
 	value func(Row) string // the value as a comparable string
 }
 
-// configFields are the configuration columns of a row other than cell and seed: two rows
-// that agree on all of them are the same configuration run with different seeds.
-var configFields = []field{
+// Name returns the field's CSV column name, e.g. "group_size".
+func (f Field) Name() string { return f.name }
+
+// Label returns how r's value of the field reads in a legend or a label: "k=2", "split 1",
+// "shuffle off", "no defence".
+func (f Field) Label(r Row) string { return f.label(r) }
+
+// Value returns r's value of the field as a string, equal for equal values (floats in the
+// shortest form that parses back to them).
+func (f Field) Value(r Row) string { return f.value(r) }
+
+// ConfigFields returns the configuration columns of a row other than cell and seed, in the
+// order of Columns: two rows that agree on all of them are the same configuration run with
+// different seeds.
+func ConfigFields() []Field { return slices.Clone(configFields) }
+
+// configFields are the fields that ConfigFields returns.
+var configFields = []Field{
 	{name: "variant", value: func(r Row) string { return r.Variant }, label: func(r Row) string { return r.Variant }},
 	{name: "dataset", value: func(r Row) string { return r.Dataset }, label: func(r Row) string { return r.Dataset }},
 	{name: "arch", value: func(r Row) string { return r.Arch }, label: func(r Row) string { return r.Arch }},
@@ -86,7 +100,7 @@ var configFields = []field{
 }
 
 // fieldNamed returns the config field with the given column name.
-func fieldNamed(name string) field {
+func fieldNamed(name string) Field {
 	for _, f := range configFields {
 		if f.name == name {
 			return f
@@ -154,18 +168,17 @@ func Metric(name string) func(Row) float64 {
 	}
 }
 
-// seedCounts describes the numbers of seeds of groups: "3 seeds", "1–3 seeds".
-func seedCounts(ns []int) string {
-	if len(ns) == 0 {
-		return "no seeds"
+// VaryingFields returns the config fields (see ConfigFields) on which some group differs from
+// the first, in the order of ConfigFields: what tells the groups apart in a label.
+func VaryingFields(groups []Group) []Field {
+	var by []Field
+	for _, f := range configFields {
+		for _, g := range groups[min(1, len(groups)):] {
+			if f.value(g.Row) != f.value(groups[0].Row) {
+				by = append(by, f)
+				break
+			}
+		}
 	}
-	lo, hi := slices.Min(ns), slices.Max(ns)
-	unit := "seeds"
-	if hi == 1 {
-		unit = "seed"
-	}
-	if lo == hi {
-		return fmt.Sprintf("%d %s", lo, unit)
-	}
-	return fmt.Sprintf("%d–%d %s", lo, hi, unit)
+	return by
 }

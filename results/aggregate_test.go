@@ -77,7 +77,7 @@ func TestGroupBySeeds(t *testing.T) {
 	}
 	for _, g := range groups {
 		if !slices.Equal(g.Seeds, []uint64{1, 2, 3}) {
-			t.Errorf("group %s: seeds %v, want 1, 2, 3", shortLabel(g.Row), g.Seeds)
+			t.Errorf("group %s: seeds %v, want 1, 2, 3", g.Row.Cell, g.Seeds)
 		}
 	}
 }

@@ -1,12 +1,16 @@
-// Package results holds the records a run produces and everything written from them: one Row
-// per run cell (its configuration, accuracy, cost, attack metrics and notes), the files a run
+// Package results holds the records a run produces and the files written from them: one Row
+// per run cell (its configuration, accuracy, cost, attack metrics and notes); the files a run
 // directory keeps — results.csv (for spreadsheets), results.json (the exact record, read back
-// by ReadJSON), summary.md (readable tables), the figures in plots/ — and the image grids of
-// the attacks. The experiments package fills a run directory: config.yaml, manifest.json,
-// the files above, and per cell a folder with its row.json, epochs.csv and, where attacks
-// ran, attacks.png. Everything here is drawn from stored rows, so `runexp plot` can redraw the
-// figures (and the attack × defence matrix, defence_matrix.csv) of a finished run from its
-// results.json alone.
+// by ReadJSON), summary.md (readable tables) and defence_matrix.csv (the attack × defence
+// matrix); the aggregation over seeds that these and the figures share; and the image grids
+// of the attacks. The experiments package fills a run directory: config.yaml, manifest.json,
+// results.csv, results.json, summary.md, and per cell a folder with its row.json, epochs.csv
+// and, where attacks ran, attacks.png. Everything here is computed from stored rows, so
+// `runexp plot` can rewrite the matrix of a finished run from its results.json alone.
+//
+// The figures are drawn from the same rows by package results/plot, the only package that
+// imports gonum/plot; it reads the groups over seeds, the configuration fields and the
+// matrix through the API here, and nothing here draws.
 //
 // # Files
 //
@@ -35,42 +39,26 @@
 //
 // Rows that differ only in cell and seed are one configuration: GroupBySeeds gathers them and
 // Summarize gives the mean, the sample standard deviation and the 95% confidence interval of a
-// quantity over them (Student's t), leaving out NaN and ±Inf. The seed table of summary.md
-// and every figure aggregate this way.
-//
-// # Figures
-//
-// Plot and PlotDir draw the figures of a set of rows as PNG and SVG (see Plot for the list):
-// accuracy against the group size k, the edge's cost against the split point, each attack's
-// metrics against k or the split, the attack × defence matrix as a heat map, and the frontier
-// of accuracy against worst-case leakage. A figure is drawn only when the rows vary what it
-// compares; cells with non-finite values, and figures left with too little to compare, are
-// left out with a note in PlotNotesFile rather than failing the drawing.
-//
-// The code is laid out by concern: plot.go holds the entry points, the files and notes, the
-// fonts and the choice and aggregation of rows; plot_layout.go the layout of a figure (title,
-// panels with aligned axes, and a column on the right for legends, keys, colour bars and
-// notes, so that nothing is drawn over the data); plot_series.go the lines of the line
-// figures — their colours (Tableau 10), the thick-pale and thin styles of a two-valued
-// setting such as shuffling, y axes kept within a quantity's bounds, and the notes on lines
-// that coincide; then a file per family of figures: plot_accuracy.go, plot_cost.go,
-// plot_privacy.go, plot_matrix.go and plot_frontier.go. The tests compare each family's
-// figures, drawn from hand-made rows, with golden images in testdata/ (go test ./results
-// -update rewrites them).
+// quantity over them (Student's t), leaving out NaN and ±Inf. The seed table of summary.md,
+// the attack × defence matrix and every figure aggregate this way. ConfigFields are the
+// configuration columns that make a configuration, each with its label ("k=2", "shuffle
+// off"); VaryingFields picks those on which groups differ, what tells them apart in a label.
 //
 // # The attack × defence matrix
 //
-// matrix.go builds the matrix both the heat map and the frontier read, and WriteDefenceMatrix
-// writes it as CSV (PlotDir writes DefenceMatrixFile beside results.csv). Its rows are the
-// DataMix configurations that were attacked, averaged over seeds; its columns are found from
-// the metric names alone, generic over the attacks' prefixes: a reconstruction column per
-// stem with <stem>_ssim or <stem>_recoveredNN (oracle-aligned stems, <x>_oracle, left out as
-// upper bounds no attacker reaches), showing the share recovered at SSIM ≥ 0.30 where
-// reported, else the mean SSIM; an inference column per <stem>_acc with a <stem>_chance,
-// showing the advantage over chance (acc − chance)/(1 − chance); and a column per other
-// <stem>_acc, as it is. The worst cases are the highest column mean of one kind: worst_ssim
-// and worst_recovered30 over the reconstruction columns, worst_advantage over the inference
-// ones.
+// NewDefenceMatrix builds the matrix that the heat map and the frontier of package
+// results/plot read, and WriteDefenceMatrix writes it as CSV, by convention to
+// DefenceMatrixFile beside results.csv. Its rows are the DataMix configurations that were
+// attacked, averaged over seeds; its columns are found from the metric names alone, generic
+// over the attacks' prefixes: a reconstruction column per stem with <stem>_ssim or
+// <stem>_recoveredNN (oracle-aligned stems, <x>_oracle, left out as upper bounds no attacker
+// reaches), showing the share recovered at SSIM ≥ 0.30 where reported, else the mean SSIM; an
+// inference column per <stem>_acc with a <stem>_chance, showing the advantage over chance
+// (acc − chance)/(1 − chance); and a column per other <stem>_acc, as it is
+// (RecoveredThreshold parses the <stem>_recoveredNN names). The worst cases are the highest
+// column mean of one kind: worst_ssim and worst_recovered30 over the reconstruction columns,
+// worst_advantage over the inference ones. Non-finite values are left out of the means and
+// listed in the matrix's LeftOut, for the figures' notes.
 //
 // # Image grids
 //

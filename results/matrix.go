@@ -1,10 +1,14 @@
 package results
 
 import (
+	"cmp"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,11 +16,11 @@ import (
 
 // This file builds the attack × defence matrix from rows: which metric columns make an
 // attack's column and how its success is read (attackColumns), the matrix itself, averaged
-// over seeds (newMatrix), and its CSV file (WriteDefenceMatrix). The heat map is drawn by
-// plot_matrix.go, the frontier that reads the matrix's worst cases by plot_frontier.go.
+// over seeds (NewDefenceMatrix), and its CSV file (WriteDefenceMatrix). The figures that read
+// it, the heat map and the frontier, are drawn by package results/plot.
 
-// DefenceMatrixFile is the file, beside results.csv, that PlotDir writes the attack × defence
-// matrix to (see WriteDefenceMatrix).
+// DefenceMatrixFile is the file of a run directory, beside results.csv, that holds the attack ×
+// defence matrix (see WriteDefenceMatrix).
 const DefenceMatrixFile = "defence_matrix.csv"
 
 // leakKind is what an attack column measures.
@@ -39,29 +43,35 @@ type measure struct {
 	get  func(Row) (float64, bool)
 }
 
-// attackColumn is one column of the matrix: an attack (or a variant an attack reports on its
-// own, such as ica_strong beside ica), its measures, and the one its cell shows.
-type attackColumn struct {
-	stem     string
+// AttackColumn is one column of the matrix: an attack (or a variant an attack reports on its
+// own, such as ica_strong beside ica) and its measures.
+type AttackColumn struct {
+	// Stem is the prefix of the attack's metric columns: inversion for inversion_ssim.
+	Stem string
+	// Cell is the name of the measure that stands for the column (a heat map shows it): of a
+	// reconstruction attack, the share of victims recovered at SSIM ≥ 0.30,
+	// <stem>_recovered30, where the attack reports it, else <stem>_ssim, else its lowest
+	// <stem>_recoveredNN; <stem>_advantage of an inference attack; <stem>_acc of the others.
+	Cell string
+
 	kind     leakKind
 	measures []measure
-	cell     string // the name of the measure the heat map shows
-	unit     string // how the heat map's header names that measure
 }
 
-// recoveredThreshold parses a column <stem>_recovered<NN> into its stem and the SSIM
-// threshold 0.NN, written with two decimals.
-func recoveredThreshold(m string) (stem, threshold string, ok bool) {
-	i := strings.LastIndex(m, "_recovered")
+// RecoveredThreshold parses a metric column <stem>_recovered<NN>, the fraction of victims
+// reconstructed with SSIM ≥ 0.NN, into its stem and that threshold NN/100; ok is false for a
+// column of another form or NN outside 0 to 100.
+func RecoveredThreshold(metric string) (stem string, ssim float64, ok bool) {
+	i := strings.LastIndex(metric, "_recovered")
 	if i < 0 {
-		return "", "", false
+		return "", 0, false
 	}
-	digits := m[i+len("_recovered"):]
+	digits := metric[i+len("_recovered"):]
 	n, err := strconv.Atoi(digits)
 	if err != nil || digits == "" || n < 0 || n > 100 {
-		return "", "", false
+		return "", 0, false
 	}
-	return m[:i], fmt.Sprintf("%.2f", float64(n)/100), true
+	return metric[:i], float64(n) / 100, true
 }
 
 // recognisable is the recovered column the matrix shows and the frontier reads: the fraction
@@ -78,7 +88,7 @@ func oracleStem(stem string) bool { return stem == "oracle" || strings.HasSuffix
 // stems left out), an inference column per <stem>_acc with a <stem>_chance, and a matching
 // column per other <stem>_acc. Reconstruction columns come first, then inference, then
 // matching, each sorted by stem.
-func attackColumns(rows []Row) []attackColumn {
+func attackColumns(rows []Row) []AttackColumn {
 	names := MetricNames(rows)
 	has := map[string]bool{}
 	for _, m := range names {
@@ -96,7 +106,7 @@ func attackColumns(rows []Row) []attackColumn {
 	for _, m := range names {
 		if stem, ok := strings.CutSuffix(m, "_ssim"); ok {
 			addRecon(stem)
-		} else if stem, _, ok := recoveredThreshold(m); ok {
+		} else if stem, _, ok := RecoveredThreshold(m); ok {
 			addRecon(stem)
 			if !oracleStem(stem) {
 				recon[stem] = append(recon[stem], m)
@@ -110,24 +120,23 @@ func attackColumns(rows []Row) []attackColumn {
 		}
 	}
 	slices.Sort(stems)
-	var cols []attackColumn
+	var cols []AttackColumn
 	for _, stem := range stems {
-		c := attackColumn{stem: stem, kind: reconstruction}
+		c := AttackColumn{Stem: stem, kind: reconstruction}
 		if has[stem+"_ssim"] {
 			c.measures = append(c.measures, metricMeasure(stem+"_ssim"))
-			c.cell, c.unit = stem+"_ssim", "SSIM"
+			c.Cell = stem + "_ssim"
 		}
 		rec := recon[stem]
 		slices.SortFunc(rec, func(a, b string) int {
-			_, ta, _ := recoveredThreshold(a)
-			_, tb, _ := recoveredThreshold(b)
-			return strings.Compare(ta, tb)
+			_, ta, _ := RecoveredThreshold(a)
+			_, tb, _ := RecoveredThreshold(b)
+			return cmp.Compare(ta, tb)
 		})
 		for _, m := range rec {
 			c.measures = append(c.measures, metricMeasure(m))
-			if strings.HasSuffix(m, recognisable) || c.cell == "" {
-				_, t, _ := recoveredThreshold(m)
-				c.cell, c.unit = m, "share ≥ "+t
+			if strings.HasSuffix(m, recognisable) || c.Cell == "" {
+				c.Cell = m
 			}
 		}
 		cols = append(cols, c)
@@ -138,11 +147,11 @@ func attackColumns(rows []Row) []attackColumn {
 			ch, okc := r.Metrics[stem+"_chance"]
 			return advantage(acc, ch), ok && okc
 		}}
-		cols = append(cols, attackColumn{stem: stem, kind: inference, cell: adv.name, unit: "advantage",
+		cols = append(cols, AttackColumn{Stem: stem, kind: inference, Cell: adv.name,
 			measures: []measure{metricMeasure(stem + "_acc"), metricMeasure(stem + "_chance"), adv}})
 	}
 	for _, stem := range match {
-		cols = append(cols, attackColumn{stem: stem, kind: matching, cell: stem + "_acc", unit: "accuracy",
+		cols = append(cols, AttackColumn{Stem: stem, kind: matching, Cell: stem + "_acc",
 			measures: []measure{metricMeasure(stem + "_acc")}})
 	}
 	return cols
@@ -162,76 +171,80 @@ func metricMeasure(m string) measure {
 	return measure{m, func(r Row) (float64, bool) { v, ok := r.Metrics[m]; return v, ok }}
 }
 
-// worstCase is a worst case over the attack columns of one kind: the highest mean of one of
+// WorstCase is a worst case over the attack columns of one kind: the highest mean of one of
 // their measures, since a defence is only as good as it is against the strongest attack.
-type worstCase struct {
-	name string   // its CSV column
+type WorstCase struct {
+	// Name is its column in DefenceMatrixFile and its key in MatrixRow.Worst: worst_ssim,
+	// worst_recovered30 or worst_advantage (see the package documentation).
+	Name string
+
 	kind leakKind // the columns it takes the highest of
 	// suffix picks each column's measure: <stem><suffix>.
 	suffix string
-	// axis labels the frontier's x axis, short names the heat map's column, key formats the
-	// value in the frontier's key.
-	axis, short, key string
 }
 
-// worstCases are the worst cases the matrix reports and the frontier draws, each when some
-// column has its measure.
-var worstCases = []worstCase{
-	{name: "worst_ssim", kind: reconstruction, suffix: "_ssim", short: "worst SSIM", key: "worst SSIM %.2f",
-		axis: "worst-case reconstruction: highest mean SSIM over the attacks (1 = identical)"},
-	{name: "worst" + recognisable, kind: reconstruction, suffix: recognisable, short: "worst share ≥ 0.30",
-		key:  "worst share recognisable %.2f",
-		axis: "worst-case reconstruction: highest share of victims recognisable (SSIM ≥ 0.30) over the attacks"},
-	{name: "worst_advantage", kind: inference, suffix: "_advantage", short: "worst advantage", key: "worst advantage %.2f",
-		axis: "worst-case inference: highest advantage over chance, (acc − chance)/(1 − chance), over the attacks"},
+// worstCases are the worst cases the matrix reports, each when some column has its measure.
+var worstCases = []WorstCase{
+	{Name: "worst_ssim", kind: reconstruction, suffix: "_ssim"},
+	{Name: "worst" + recognisable, kind: reconstruction, suffix: recognisable},
+	{Name: "worst_advantage", kind: inference, suffix: "_advantage"},
 }
 
-// matrixRow is one configuration of the matrix, over its seeds.
-type matrixRow struct {
-	group Group
-	label string
-	// acc is the accuracy in percent; gap the per-seed gap to the baseline in percentage
-	// points (N = 0 without a baseline); edge, frac and upload the edge's FLOPs per input,
-	// their share in percent and the bytes uploaded per input.
-	acc, gap, edge, frac, upload Stat
+// MatrixRow is one configuration of the matrix, over its seeds.
+type MatrixRow struct {
+	// Group is the configuration's rows.
+	Group Group
+	// Accuracy is the test accuracy in percent; Gap the gap to the baseline of the same seed
+	// in percentage points (N = 0 without a baseline); EdgeFLOPs, EdgeShare and Upload the
+	// edge's FLOPs per input, their share of the FLOPs in percent and the bytes uploaded per
+	// input.
+	Accuracy, Gap, EdgeFLOPs, EdgeShare, Upload Stat
+	// Worst are the worst cases by name (WorstCase.Name), NaN where the row has none of their
+	// measures.
+	Worst map[string]float64
+
 	// values are the stats of the attack columns' measures, by name.
 	values map[string]Stat
-	// worst are the worst cases by name, NaN where the row has none of their measures.
-	worst map[string]float64
 }
 
-// defenceMatrix is the attack × defence matrix: a row per DataMix configuration that was
-// attacked, a column per attack, each value the mean over seeds.
-type defenceMatrix struct {
-	cols  []attackColumn
-	rows  []matrixRow
-	worst []worstCase // those some row has
-	// dataset starts titles ("MNIST: ", see datasetTitle).
-	dataset string
-	// leftOut describes each non-finite value left out of a mean (cell, seed, what).
-	leftOut []string
-}
-
-// seeds returns the numbers of seeds of the matrix's rows.
-func (m *defenceMatrix) seeds() []int {
-	var ns []int
-	for _, r := range m.rows {
-		ns = append(ns, len(r.group.Rows))
-	}
-	return ns
-}
-
-// value returns the mean of the named measure in row r, NaN when r has none.
-func (r matrixRow) value(name string) float64 {
-	if s, ok := r.values[name]; ok && s.N > 0 {
+// Value returns the mean over seeds of the named measure of an attack column (such as
+// AttackColumn.Cell), NaN when the row has none.
+func (r MatrixRow) Value(measure string) float64 {
+	if s, ok := r.values[measure]; ok && s.N > 0 {
 		return s.Mean
 	}
 	return math.NaN()
 }
 
-// newMatrix builds the matrix of the rows, or returns nil when no DataMix row has an attack
-// column. A non-finite value is left out of its mean, and described in leftOut.
-func newMatrix(rows []Row) *defenceMatrix {
+// NonFinite is a NaN or infinite value that a mean over seeds left out.
+type NonFinite struct {
+	// Row is the row that has it.
+	Row Row
+	// Measure names it: "accuracy", "the gap to the baseline", or an attack column's measure.
+	Measure string
+	// Value is NaN, +Inf or -Inf.
+	Value float64
+}
+
+// DefenceMatrix is the attack × defence matrix: a row per DataMix configuration that was
+// attacked, a column per attack, each value the mean over seeds.
+type DefenceMatrix struct {
+	// Columns are the attack columns, found from the metric names alone: reconstruction
+	// attacks first, then inference attacks, then the others, each sorted by stem.
+	Columns []AttackColumn
+	// Rows are the configurations, in the order of their first row.
+	Rows []MatrixRow
+	// Worst are the worst cases that some row has, in the order worst_ssim, worst_recovered30,
+	// worst_advantage.
+	Worst []WorstCase
+	// LeftOut are the non-finite values left out of the means, in the order met.
+	LeftOut []NonFinite
+}
+
+// NewDefenceMatrix builds the attack × defence matrix of the rows, or returns nil when no
+// DataMix row has an attack column. A non-finite value is left out of its mean and listed in
+// LeftOut.
+func NewDefenceMatrix(rows []Row) *DefenceMatrix {
 	cols := attackColumns(rows)
 	if len(cols) == 0 {
 		return nil
@@ -239,11 +252,11 @@ func newMatrix(rows []Row) *defenceMatrix {
 	base := baselineAccuracies(rows)
 	var groups []Group
 	for _, g := range GroupBySeeds(rows) {
-		if g.Row.Variant == baselineVariant {
+		if g.Row.IsBaseline() {
 			continue
 		}
 		attacked := slices.ContainsFunc(g.Rows, func(r Row) bool {
-			return slices.ContainsFunc(cols, func(c attackColumn) bool {
+			return slices.ContainsFunc(cols, func(c AttackColumn) bool {
 				return slices.ContainsFunc(c.measures, func(ms measure) bool { _, ok := ms.get(r); return ok })
 			})
 		})
@@ -254,8 +267,7 @@ func newMatrix(rows []Row) *defenceMatrix {
 	if len(groups) == 0 {
 		return nil
 	}
-	m := &defenceMatrix{cols: cols, dataset: datasetTitle(rows)}
-	labels := configLabels(groups)
+	m := &DefenceMatrix{Columns: cols}
 	stat := func(g Group, name string, get func(Row) (float64, bool)) Stat {
 		var xs []float64
 		for _, r := range g.Rows {
@@ -264,26 +276,23 @@ func newMatrix(rows []Row) *defenceMatrix {
 				continue
 			}
 			if !finite(v) {
-				why := fmt.Sprintf("cell %s (%s, seed %d): %s is %s", r.Cell, shortLabel(r), r.Seed, name, formatFloat(v))
-				if !slices.Contains(m.leftOut, why) {
-					m.leftOut = append(m.leftOut, why)
-				}
+				m.LeftOut = append(m.LeftOut, NonFinite{Row: r, Measure: name, Value: v})
 				continue
 			}
 			xs = append(xs, v)
 		}
 		return Summarize(xs)
 	}
-	for i, g := range groups {
-		mr := matrixRow{group: g, label: labels[i], values: map[string]Stat{}, worst: map[string]float64{}}
-		mr.acc = stat(g, "accuracy", func(r Row) (float64, bool) { return 100 * r.Accuracy, true })
-		mr.gap = stat(g, "the gap to the baseline", func(r Row) (float64, bool) {
+	for _, g := range groups {
+		mr := MatrixRow{Group: g, values: map[string]Stat{}, Worst: map[string]float64{}}
+		mr.Accuracy = stat(g, "accuracy", func(r Row) (float64, bool) { return 100 * r.Accuracy, true })
+		mr.Gap = stat(g, "the gap to the baseline", func(r Row) (float64, bool) {
 			b, ok := base[keyOf(r)]
-			return 100 * (r.Accuracy - b), ok && finite(r.Accuracy) // a non-finite accuracy has its note
+			return 100 * (r.Accuracy - b), ok && finite(r.Accuracy) // a non-finite accuracy is listed already
 		})
-		mr.edge = g.Stat(func(r Row) float64 { return float64(r.EdgeFLOPs) })
-		mr.frac = g.Stat(func(r Row) float64 { return 100 * r.EdgeFLOPsFrac })
-		mr.upload = g.Stat(func(r Row) float64 { return float64(r.UploadBytesPerSample) })
+		mr.EdgeFLOPs = g.Stat(func(r Row) float64 { return float64(r.EdgeFLOPs) })
+		mr.EdgeShare = g.Stat(func(r Row) float64 { return 100 * r.EdgeFLOPsFrac })
+		mr.Upload = g.Stat(func(r Row) float64 { return float64(r.UploadBytesPerSample) })
 		for _, c := range cols {
 			for _, ms := range c.measures {
 				if s := stat(g, ms.name, ms.get); s.N > 0 {
@@ -292,13 +301,13 @@ func newMatrix(rows []Row) *defenceMatrix {
 			}
 		}
 		for _, w := range worstCases {
-			mr.worst[w.name] = m.worstOf(mr, w)
+			mr.Worst[w.Name] = m.worstOf(mr, w)
 		}
-		m.rows = append(m.rows, mr)
+		m.Rows = append(m.Rows, mr)
 	}
 	for _, w := range worstCases {
-		if slices.ContainsFunc(m.rows, func(r matrixRow) bool { return !math.IsNaN(r.worst[w.name]) }) {
-			m.worst = append(m.worst, w)
+		if slices.ContainsFunc(m.Rows, func(r MatrixRow) bool { return !math.IsNaN(r.Worst[w.Name]) }) {
+			m.Worst = append(m.Worst, w)
 		}
 	}
 	return m
@@ -306,43 +315,21 @@ func newMatrix(rows []Row) *defenceMatrix {
 
 // worstOf returns the worst case w of the row r: the highest mean of w's measure over the
 // columns of w's kind that r has it for, NaN when it has none.
-func (m *defenceMatrix) worstOf(r matrixRow, w worstCase) float64 {
+func (m *DefenceMatrix) worstOf(r MatrixRow, w WorstCase) float64 {
 	worst := math.NaN()
-	for _, c := range m.cols {
+	for _, c := range m.Columns {
 		if c.kind != w.kind {
 			continue
 		}
-		if v := r.value(c.stem + w.suffix); !math.IsNaN(v) && (math.IsNaN(worst) || v > worst) {
+		if v := r.Value(c.Stem + w.suffix); !math.IsNaN(v) && (math.IsNaN(worst) || v > worst) {
 			worst = v
 		}
 	}
 	return worst
 }
 
-// configLabels labels groups by the config fields that vary between them, the defence first;
-// when none does, by the split and k (and the defence, if any).
-func configLabels(groups []Group) []string {
-	by := varyingFields(groups)
-	if i := slices.IndexFunc(by, func(f field) bool { return f.name == "defence" }); i > 0 {
-		d := by[i]
-		by = append([]field{d}, slices.Delete(by, i, i+1)...)
-	}
-	if len(by) == 0 {
-		by = []field{fieldNamed("split"), fieldNamed("group_size")}
-		if groups[0].Row.Defence != "" {
-			by = append(by, fieldNamed("defence"))
-		}
-	}
-	out := make([]string, len(groups))
-	for i, g := range groups {
-		var parts []string
-		for _, f := range by {
-			parts = append(parts, f.label(g.Row))
-		}
-		out[i] = strings.Join(parts, ", ")
-	}
-	return out
-}
+// finite says whether x is neither NaN nor ±Inf.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // matrixConfigColumns are the configuration columns of the matrix's CSV file, the defence
 // first, then the others of Columns but the variant, cell and seed.
@@ -350,13 +337,13 @@ var matrixConfigColumns = []string{"defence", "dataset", "arch", "split", "group
 	"shuffle", "train_limit", "test_limit", "epochs", "batch_size", "lr"}
 
 // header returns the CSV header of m.
-func (m *defenceMatrix) header() []string {
+func (m *DefenceMatrix) header() []string {
 	h := append(slices.Clone(matrixConfigColumns), "seeds", "accuracy", "accuracy_sd", "accuracy_gap_pp",
 		"edge_flops", "edge_flops_frac", "upload_bytes_per_sample")
-	for _, w := range m.worst {
-		h = append(h, w.name)
+	for _, w := range m.Worst {
+		h = append(h, w.Name)
 	}
-	for _, c := range m.cols {
+	for _, c := range m.Columns {
 		for _, ms := range c.measures {
 			h = append(h, ms.name)
 		}
@@ -366,7 +353,7 @@ func (m *defenceMatrix) header() []string {
 
 // writeCSV writes m as CSV to w: one line per row, values with formatFloat (a missing value
 // is an empty field).
-func (m *defenceMatrix) writeCSV(w io.Writer) error {
+func (m *DefenceMatrix) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(m.header()); err != nil {
 		return err
@@ -383,27 +370,27 @@ func (m *defenceMatrix) writeCSV(w io.Writer) error {
 		}
 		return num(s.Mean)
 	}
-	for _, r := range m.rows {
+	for _, r := range m.Rows {
 		var line []string
 		for _, name := range matrixConfigColumns {
-			line = append(line, fieldNamed(name).value(r.group.Row))
+			line = append(line, fieldNamed(name).value(r.Group.Row))
 		}
 		accSD := ""
-		if r.acc.N > 1 {
-			accSD = num(r.acc.SD / 100)
+		if r.Accuracy.N > 1 {
+			accSD = num(r.Accuracy.SD / 100)
 		}
 		acc := ""
-		if r.acc.N > 0 {
-			acc = num(r.acc.Mean / 100)
+		if r.Accuracy.N > 0 {
+			acc = num(r.Accuracy.Mean / 100)
 		}
-		line = append(line, strconv.Itoa(len(r.group.Rows)), acc, accSD, mean(r.gap),
-			mean(r.edge), num(r.frac.Mean/100), mean(r.upload))
-		for _, w := range m.worst {
-			line = append(line, num(r.worst[w.name]))
+		line = append(line, strconv.Itoa(len(r.Group.Rows)), acc, accSD, mean(r.Gap),
+			mean(r.EdgeFLOPs), num(r.EdgeShare.Mean/100), mean(r.Upload))
+		for _, w := range m.Worst {
+			line = append(line, num(r.Worst[w.Name]))
 		}
-		for _, c := range m.cols {
+		for _, c := range m.Columns {
 			for _, ms := range c.measures {
-				line = append(line, num(r.value(ms.name)))
+				line = append(line, num(r.Value(ms.name)))
 			}
 		}
 		if err := cw.Write(line); err != nil {
@@ -414,21 +401,24 @@ func (m *defenceMatrix) writeCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// WriteDefenceMatrix writes the attack × defence matrix of rows to path as CSV, atomically,
-// and reports whether there was one: none (and no file) when no DataMix row carries an
-// attack's metric. One line per DataMix configuration that was attacked (rows that differ
-// only in cell and seed are one): its configuration columns (the defence first), the number
-// of seeds, the accuracy (a fraction, mean and sample s.d.), the gap to the baseline in
-// percentage points (the mean of the per-seed gaps; empty without a baseline), the edge's
-// FLOPs per input and their share (a fraction), the bytes uploaded per input, the worst cases
-// (worst_ssim, worst_recovered30, worst_advantage: see the package documentation), then each
-// attack column's measures: <stem>_ssim and <stem>_recoveredNN of reconstruction attacks,
-// <stem>_acc, <stem>_chance and <stem>_advantage of inference attacks, <stem>_acc of the
-// others. Every value is the mean over the seeds of its finite values; a value no seed has is
-// an empty field.
+// WriteDefenceMatrix writes the attack × defence matrix of rows (see NewDefenceMatrix) to path as
+// CSV, atomically, and reports whether there was one: when no DataMix row carries an attack's
+// metric there is none, and WriteDefenceMatrix removes the file at path, if any (the matrix of
+// earlier rows), rather than leave it stale. One line per DataMix configuration that was attacked
+// (rows that differ only in cell and seed are one): its configuration columns (the defence first),
+// the number of seeds, the accuracy (a fraction, mean and sample s.d.), the gap to the baseline in
+// percentage points (the mean of the per-seed gaps; empty without a baseline), the edge's FLOPs per
+// input and their share (a fraction), the bytes uploaded per input, the worst cases (worst_ssim,
+// worst_recovered30, worst_advantage: see the package documentation), then each attack column's
+// measures: <stem>_ssim and <stem>_recoveredNN of reconstruction attacks, <stem>_acc, <stem>_chance
+// and <stem>_advantage of inference attacks, <stem>_acc of the others. Every value is the mean over
+// the seeds of its finite values; a value no seed has is an empty field.
 func WriteDefenceMatrix(path string, rows []Row) (bool, error) {
-	m := newMatrix(rows)
+	m := NewDefenceMatrix(rows)
 	if m == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("results: %w", err)
+		}
 		return false, nil
 	}
 	return true, WriteFileAtomic(path, m.writeCSV)
@@ -438,7 +428,7 @@ func WriteDefenceMatrix(path string, rows []Row) (bool, error) {
 func baselineAccuracies(rows []Row) map[baselineKey]float64 {
 	base := map[baselineKey]float64{}
 	for _, r := range rows {
-		if _, ok := base[keyOf(r)]; r.Variant == baselineVariant && !ok {
+		if _, ok := base[keyOf(r)]; r.IsBaseline() && !ok {
 			base[keyOf(r)] = r.Accuracy
 		}
 	}

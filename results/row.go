@@ -56,6 +56,10 @@ type Row struct {
 	Notes map[string]string
 }
 
+// IsBaseline reports whether r is a baseline cell (Variant "baseline": unsplit, unmixed)
+// rather than a DataMix one.
+func (r Row) IsBaseline() bool { return r.Variant == baselineVariant }
+
 // Columns returns the names of the fixed CSV columns, in order: a user contract. Metric
 // columns follow them, then NotesColumn.
 func Columns() []string { return slices.Clone(columns) }

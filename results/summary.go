@@ -142,7 +142,7 @@ func seedTable(b *strings.Builder, rows []Row, base map[baselineKey]float64) {
 	}
 	// Configuration columns the main table does not show but that vary between groups.
 	// (Alpha counts only between DataMix groups: a baseline has none.)
-	var extra []field
+	var extra []Field
 	for _, name := range []string{"dataset", "arch", "alpha", "shuffle_pool", "train_limit", "test_limit", "epochs", "batch_size", "lr"} {
 		f := fieldNamed(name)
 		first := ""

@@ -18,7 +18,9 @@
 // unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
 // for one epoch (config.Config.Tiny), a smoke test of a config before a long run. cells
 // checks a config and lists its cells (index, ID, variant, swept values), or those of one
-// shard, without running anything. plot redraws DIR/plots/ from DIR/results.json alone.
+// shard, without running anything. plot rewrites DIR/defence_matrix.csv and redraws
+// DIR/plots/ from DIR/results.json alone; when the rows give no figure anything to compare
+// (one group size and one split, no attack), it says so and why, and leaves no plots/.
 //
 // -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
 // were written in the file, with the same checks and messages (naming the -set argument):
@@ -59,6 +61,7 @@ import (
 	"github.com/datamix/harness/experiments"
 	"github.com/datamix/harness/experiments/config"
 	"github.com/datamix/harness/results"
+	"github.com/datamix/harness/results/plot"
 )
 
 const usage = `usage:
@@ -191,7 +194,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	obs.finish()
 	if len(rows) > 0 {
 		fmt.Fprintf(stdout, "%d cells written to %s (results.csv, results.json, summary.md)\n", len(rows), dir)
-		if perr := plot(dir, stdout, stderr); perr != nil && err == nil {
+		if perr := redraw(dir, stdout, stderr); perr != nil && err == nil {
 			err = perr
 		}
 	}
@@ -257,7 +260,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "runexp merge: note: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "%d cells from %d directories merged into %s (results.csv, results.json, summary.md)\n", len(rows), fs.NArg(), *out)
-	return plot(*out, stdout, stderr)
+	return redraw(*out, stdout, stderr)
 }
 
 func cmdPlot(args []string, stdout, stderr io.Writer) error {
@@ -270,19 +273,34 @@ func cmdPlot(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, "runexp plot: need exactly one run directory\n")
 		return errUsage
 	}
-	return plot(fs.Arg(0), stdout, stderr)
+	return redraw(fs.Arg(0), stdout, stderr)
 }
 
-// plot redraws dir/plots from dir/results.json and reports what it drew and skipped.
-func plot(dir string, stdout, stderr io.Writer) error {
-	rep, err := results.PlotDir(dir)
+// redraw rewrites the attack × defence matrix of the run directory dir
+// (dir/defence_matrix.csv, removed when no attack ran) and redraws its figures into dir/plots,
+// both from dir/results.json alone, and reports what it drew and left out; when there is
+// nothing to plot it says why, and dir/plots holds nothing (see plot.Draw).
+func redraw(dir string, stdout, stderr io.Writer) error {
+	rows, err := results.ReadJSON(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	if _, err := results.WriteDefenceMatrix(filepath.Join(dir, results.DefenceMatrixFile), rows); err != nil {
+		return err
+	}
+	out := filepath.Join(dir, plot.Dir)
+	rep, err := plot.Draw(out, rows)
 	if err != nil {
 		return err
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(stderr, "runexp plot: note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Plots), filepath.Join(dir, results.PlotsDir))
+	if len(rep.Figures) == 0 {
+		fmt.Fprintf(stdout, "nothing to plot in %s: %s\n", dir, strings.Join(rep.Skipped, "; "))
+		return nil
+	}
+	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Figures), out)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/datamix/harness/results"
 )
 
 // paperEdgeBound is the bound, in percent, that the DataMix paper's headline claim puts on
@@ -25,20 +27,21 @@ const costXLabel = "split point (blocks on the edge before mixing)"
 func (pl *drawing) edgeCostVsSplit() {
 	const fig = "edge_cost_vs_split"
 	acc := accuracyQ()
-	if len(distinct(present(pl.rows, acc), "split")) < 2 {
-		return // the rows do not vary the split
+	if have := present(pl.rows, acc); len(distinct(have, "split")) < 2 {
+		pl.skip(fig, unvaried(have, "split"))
+		return
 	}
 	rows := pl.usable(fig, pl.rows, false, acc)
 	xs := distinct(rows, "split")
 	if len(xs) < 2 {
-		pl.note("%s: not drawn: the DataMix cells with a finite accuracy have %d split(s), need 2", fig, len(xs))
+		pl.notDrawn(fig, "the DataMix cells with a finite accuracy have %d split(s), need 2", len(xs))
 		return
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "split")
+	st := newSeriesStyle(results.GroupBySeeds(rows), "split")
 	f := figure{name: fig, title: datasetTitle(rows) + "Edge cost and accuracy vs split point",
 		panelW: figW, panelH: stackH, rowSide: map[int][]block{}}
 	styledRow := -1 // the first panel that draws the series in their own styles
-	for i, panel := range []func(fig string, rows []Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error){
+	for i, panel := range []func(fig string, rows []results.Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error){
 		pl.flopsPanel, pl.bytesPanel, pl.splitAccuracyPanel,
 	} {
 		p, own, notes, err := panel(fig, rows, xs, st)
@@ -65,7 +68,7 @@ func (pl *drawing) edgeCostVsSplit() {
 // coincides (a cost set by the split alone), one black line labelled by the quantity's name
 // (dashed when its index is odd); else the series in their styles. It returns whether it drew
 // styled series, and the note on coinciding lines.
-func (pl *drawing) costPanel(p *plot.Plot, rows []Row, st seriesStyle, qs []quantity, b bounds, also ...float64) (bool, []block, error) {
+func (pl *drawing) costPanel(p *plot.Plot, rows []results.Row, st seriesStyle, qs []quantity, b bounds, also ...float64) (bool, []block, error) {
 	sss := make([][]series, len(qs))
 	r := newYRange()
 	for i, q := range qs {
@@ -116,8 +119,8 @@ func (pl *drawing) costPanel(p *plot.Plot, rows []Row, st seriesStyle, qs []quan
 
 // flopsPanel draws the edge's share of the FLOPs (in percent) of rows against the split
 // points xs, with the paper's bound as a reference line.
-func (pl *drawing) flopsPanel(_ string, rows []Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
-	flops := quantity{"edge share of the FLOPs", func(r Row) (float64, bool) { return 100 * r.EdgeFLOPsFrac, true }}
+func (pl *drawing) flopsPanel(_ string, rows []results.Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
+	flops := quantity{"edge share of the FLOPs", func(r results.Row) (float64, bool) { return 100 * r.EdgeFLOPsFrac, true }}
 	p := newPlot("", costXLabel, "edge share of FLOPs (%)")
 	intAxis(p, xs)
 	styled, notes, err := pl.costPanel(p, rows, st, []quantity{flops}, percentBounds, paperEdgeBound)
@@ -130,9 +133,9 @@ func (pl *drawing) flopsPanel(_ string, rows []Row, xs []float64, st seriesStyle
 
 // bytesPanel draws the bytes uploaded (solid) and downloaded (dashed) per input of rows
 // against the split points xs.
-func (pl *drawing) bytesPanel(_ string, rows []Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
-	up := quantity{"upload", func(r Row) (float64, bool) { return float64(r.UploadBytesPerSample), true }}
-	down := quantity{"download", func(r Row) (float64, bool) { return float64(r.DownloadBytesPerSample), true }}
+func (pl *drawing) bytesPanel(_ string, rows []results.Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
+	up := quantity{"upload", func(r results.Row) (float64, bool) { return float64(r.UploadBytesPerSample), true }}
+	down := quantity{"download", func(r results.Row) (float64, bool) { return float64(r.DownloadBytesPerSample), true }}
 	p := newPlot("", costXLabel, "bytes per input")
 	intAxis(p, xs)
 	styled, notes, err := pl.costPanel(p, rows, st, []quantity{up, down}, bounds{0, 1e300})
@@ -141,25 +144,13 @@ func (pl *drawing) bytesPanel(_ string, rows []Row, xs []float64, st seriesStyle
 
 // splitAccuracyPanel draws the test accuracy of rows against the split points xs, the
 // baselines as reference lines; its title says over how many seeds.
-func (pl *drawing) splitAccuracyPanel(fig string, rows []Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
+func (pl *drawing) splitAccuracyPanel(fig string, rows []results.Row, xs []float64, st seriesStyle) (*plot.Plot, bool, []block, error) {
 	acc := accuracyQ()
 	ss := st.split(rows, acc)
 	p := newPlot(fmt.Sprintf("test accuracy, %s", seedNote(ss)), costXLabel, "test accuracy (%)")
 	intAxis(p, xs)
-	base := pl.baselines(fig, acc)
-	r := newYRange()
-	r.addSeries(ss)
-	for _, b := range base {
-		r.add(b.y)
-	}
-	setY(p, r, percentBounds)
-	if err := pl.addSeries(p, ss, st, false); err != nil {
+	if err := pl.accuracyLines(fig, p, ss, st); err != nil {
 		return nil, false, nil, err
-	}
-	for _, b := range base {
-		if err := pl.addRef(p, b); err != nil {
-			return nil, false, nil, err
-		}
 	}
 	var notes []block
 	if c := coincidence(p, ss, st); c != "" {

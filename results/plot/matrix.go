@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/datamix/harness/results"
 )
 
 // leakMap colours an attack's success from 0 (it fails: pale yellow) to 1 (complete: dark
@@ -21,18 +23,76 @@ var leakMap = colourMap{
 	{R: 0xe3, G: 0x1a, B: 0x1c, A: 255}, {R: 0xbd, G: 0x00, B: 0x26, A: 255}, {R: 0x80, G: 0x00, B: 0x26, A: 255},
 }
 
+// worstLabel is how the figures name a worst case of the matrix (see results.WorstCase):
+// short heads the heat map's column, axis labels the frontier's x axis, key formats the value
+// in the frontier's key.
+type worstLabel struct{ short, axis, key string }
+
+// worstSSIM is the worst case over the reconstruction attacks' mean SSIM.
+const worstSSIM = "worst_ssim"
+
+// worstLabels are the labels of the worst cases, by name.
+var worstLabels = map[string]worstLabel{
+	worstSSIM: {short: "worst SSIM", key: "worst SSIM %.2f",
+		axis: "worst-case reconstruction: highest mean SSIM over the attacks (1 = identical)"},
+	"worst_recovered30": {short: "worst share ≥ 0.30", key: "worst share recognisable %.2f",
+		axis: "worst-case reconstruction: highest share of victims recognisable (SSIM ≥ 0.30) over the attacks"},
+	"worst_advantage": {short: "worst advantage", key: "worst advantage %.2f",
+		axis: "worst-case inference: highest advantage over chance, (acc − chance)/(1 − chance), over the attacks"},
+}
+
+// labelOf returns the labels of the worst case w; one the figures do not know reads as its
+// name.
+func labelOf(w results.WorstCase) worstLabel {
+	if l, ok := worstLabels[w.Name]; ok {
+		return l
+	}
+	return worstLabel{short: w.Name, axis: w.Name, key: w.Name + " %.2f"}
+}
+
+// cellUnit names, for a heat map's header, the measure a column's cells show (see
+// results.AttackColumn.Cell): "SSIM", "share ≥ 0.30", "advantage" or "accuracy".
+func cellUnit(cell string) string {
+	switch {
+	case strings.HasSuffix(cell, "_ssim"):
+		return "SSIM"
+	case strings.HasSuffix(cell, "_advantage"):
+		return "advantage"
+	case strings.HasSuffix(cell, "_acc"):
+		return "accuracy"
+	}
+	if _, t, ok := results.RecoveredThreshold(cell); ok {
+		return fmt.Sprintf("share ≥ %.2f", t)
+	}
+	return cell
+}
+
+// noAttack says why the figures of attacks are not drawn when no DataMix row has an attack's
+// metrics.
+const noAttack = "no DataMix cell was attacked"
+
+// matrixSeeds returns the numbers of seeds of the rows of m.
+func matrixSeeds(m *results.DefenceMatrix) []int {
+	var ns []int
+	for _, r := range m.Rows {
+		ns = append(ns, len(r.Group.Rows))
+	}
+	return ns
+}
+
 // matrixFigure draws defence_matrix, the heat map of the attack × defence matrix (see
-// newMatrix), whenever the rows have one.
+// results.NewDefenceMatrix), whenever the rows have one.
 func (pl *drawing) matrixFigure() {
 	m := pl.matrix
 	if m == nil {
+		pl.skip("defence_matrix", noAttack)
 		return
 	}
-	for _, why := range m.leftOut {
-		pl.leave("defence_matrix", why)
+	for _, nf := range m.LeftOut {
+		pl.leave("defence_matrix", leftOutNote(nf.Row, nf.Measure, nf.Value))
 	}
 	seeds := "one seed"
-	if ns := m.seeds(); slices.Max(ns) > 1 {
+	if ns := matrixSeeds(m); slices.Max(ns) > 1 {
 		seeds = "mean over " + seedCounts(ns)
 	}
 	cells := "Cells: reconstruction attacks — mean SSIM of the reconstruction with the victim " +
@@ -45,8 +105,8 @@ func (pl *drawing) matrixFigure() {
 		"upload: per input."
 	pl.figs = append(pl.figs, figure{
 		name:  "defence_matrix",
-		title: fmt.Sprintf("%sattack × defence matrix: how far each attack succeeds (%s)", m.dataset, seeds),
-		body:  heatMap{m},
+		title: fmt.Sprintf("%sattack × defence matrix: how far each attack succeeds (%s)", datasetTitle(pl.rows), seeds),
+		body:  heatMap{m, pl.matrixLabels},
 		side: []block{
 			colourBar{title: "attack success\n(0 = fails, 1 = complete)", cmap: leakMap, lo: 0, hi: 1,
 				ticks: []plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"}, {Value: 0.5, Label: "0.5"},
@@ -60,7 +120,10 @@ func (pl *drawing) matrixFigure() {
 // heatMap draws a defence matrix: the configurations' labels on the left, a coloured cell per
 // attack column and worst case with its value written in it, then the cost columns in plain
 // text, every column headed by vertical text.
-type heatMap struct{ m *defenceMatrix }
+type heatMap struct {
+	m      *results.DefenceMatrix
+	labels []string // of the rows of m
+}
 
 // The dimensions of a heat map.
 var (
@@ -85,29 +148,29 @@ type heatColumn struct {
 func (h heatMap) columns() []heatColumn {
 	m := h.m
 	var cols []heatColumn
-	colour := func(header string, get func(r matrixRow) float64) heatColumn {
+	colour := func(header string, get func(r results.MatrixRow) float64) heatColumn {
 		c := heatColumn{header: header, coloured: true, w: cellW}
-		for _, r := range m.rows {
+		for _, r := range m.Rows {
 			v := get(r)
 			c.values = append(c.values, v)
 			c.texts = append(c.texts, cellText(v))
 		}
 		return c
 	}
-	for _, ac := range m.cols {
-		cols = append(cols, colour(ac.stem+" · "+ac.unit, func(r matrixRow) float64 { return r.value(ac.cell) }))
+	for _, ac := range m.Columns {
+		cols = append(cols, colour(ac.Stem+" · "+cellUnit(ac.Cell), func(r results.MatrixRow) float64 { return r.Value(ac.Cell) }))
 	}
 	cols[len(cols)-1].gapAfter = true
-	if len(m.worst) > 0 {
-		for _, w := range m.worst {
-			cols = append(cols, colour(w.short, func(r matrixRow) float64 { return r.worst[w.name] }))
+	if len(m.Worst) > 0 {
+		for _, w := range m.Worst {
+			cols = append(cols, colour(labelOf(w).short, func(r results.MatrixRow) float64 { return r.Worst[w.Name] }))
 		}
 		cols[len(cols)-1].gapAfter = true
 	}
 	st := textStyle(heatCellSize)
-	plain := func(header string, text func(r matrixRow) string) heatColumn {
+	plain := func(header string, text func(r results.MatrixRow) string) heatColumn {
 		c := heatColumn{header: header}
-		for _, r := range m.rows {
+		for _, r := range m.Rows {
 			t := text(r)
 			c.values = append(c.values, math.NaN())
 			c.texts = append(c.texts, t)
@@ -116,18 +179,18 @@ func (h heatMap) columns() []heatColumn {
 		c.w = max(c.w, cellW)
 		return c
 	}
-	stat := func(s Stat, verb string) string {
+	stat := func(s results.Stat, verb string) string {
 		if s.N == 0 {
 			return "—"
 		}
 		return strings.Replace(fmt.Sprintf(verb, s.Mean), "-", "−", 1)
 	}
 	return append(cols,
-		plain("accuracy (%)", func(r matrixRow) string { return stat(r.acc, "%.2f") }),
-		plain("gap (pp)", func(r matrixRow) string { return stat(r.gap, "%+.2f") }),
-		plain("edge FLOPs", func(r matrixRow) string { return siCount(r.edge.Mean) }),
-		plain("edge share", func(r matrixRow) string { return stat(r.frac, "%.1f%%") }),
-		plain("upload (B)", func(r matrixRow) string { return stat(r.upload, "%.0f") }),
+		plain("accuracy (%)", func(r results.MatrixRow) string { return stat(r.Accuracy, "%.2f") }),
+		plain("gap (pp)", func(r results.MatrixRow) string { return stat(r.Gap, "%+.2f") }),
+		plain("edge FLOPs", func(r results.MatrixRow) string { return siCount(r.EdgeFLOPs.Mean) }),
+		plain("edge share", func(r results.MatrixRow) string { return stat(r.EdgeShare, "%.1f%%") }),
+		plain("upload (B)", func(r results.MatrixRow) string { return stat(r.Upload, "%.0f") }),
 	)
 }
 
@@ -167,8 +230,8 @@ func siCount(v float64) string {
 // width of the columns of h.
 func (h heatMap) geometry(cols []heatColumn) (labelW, headerH, colsW vg.Length) {
 	lst := textStyle(heatLabelSize)
-	for _, r := range h.m.rows {
-		labelW = max(labelW, lst.Width(r.label))
+	for _, l := range h.labels {
+		labelW = max(labelW, lst.Width(l))
 	}
 	labelW += vg.Points(8)
 	for _, c := range cols {
@@ -183,7 +246,7 @@ func (h heatMap) geometry(cols []heatColumn) (labelW, headerH, colsW vg.Length) 
 
 func (h heatMap) size() (w, ht vg.Length) {
 	labelW, headerH, colsW := h.geometry(h.columns())
-	return labelW + colsW, headerH + vg.Length(len(h.m.rows))*cellH
+	return labelW + colsW, headerH + vg.Length(len(h.m.Rows))*cellH
 }
 
 func (h heatMap) draw(c draw.Canvas, x, top vg.Length) {
@@ -196,9 +259,9 @@ func (h heatMap) draw(c draw.Canvas, x, top vg.Length) {
 
 	// Row labels, and a rule where the defence changes.
 	lst.XAlign, lst.YAlign = draw.XRight, draw.YCenter
-	for i, r := range h.m.rows {
+	for i, l := range h.labels {
 		y := gridTop - (vg.Length(i)+0.5)*cellH
-		c.FillText(lst, vg.Point{X: x + labelW - vg.Points(6), Y: y}, r.label)
+		c.FillText(lst, vg.Point{X: x + labelW - vg.Points(6), Y: y}, l)
 	}
 	cx := x + labelW
 	var right vg.Length
@@ -209,7 +272,7 @@ func (h heatMap) draw(c draw.Canvas, x, top vg.Length) {
 		hst.Rotation = math.Pi / 2
 		hst.XAlign, hst.YAlign = draw.XLeft, draw.YCenter
 		c.FillText(hst, vg.Point{X: cx + col.w/2, Y: gridTop + vg.Points(4)}, col.header)
-		for i := range h.m.rows {
+		for i := range h.m.Rows {
 			y0 := gridTop - vg.Length(i+1)*cellH
 			rect := []vg.Point{{X: cx, Y: y0}, {X: cx + col.w, Y: y0}, {X: cx + col.w, Y: y0 + cellH}, {X: cx, Y: y0 + cellH}}
 			tst := cst
@@ -229,7 +292,7 @@ func (h heatMap) draw(c draw.Canvas, x, top vg.Length) {
 		}
 		if col.coloured { // white rules between the cells
 			white := draw.LineStyle{Color: color.White, Width: vg.Points(1)}
-			c.StrokeLine2(white, cx, gridTop, cx, gridTop-vg.Length(len(h.m.rows))*cellH)
+			c.StrokeLine2(white, cx, gridTop, cx, gridTop-vg.Length(len(h.m.Rows))*cellH)
 		}
 		cx += col.w
 		if col.gapAfter {
@@ -238,10 +301,10 @@ func (h heatMap) draw(c draw.Canvas, x, top vg.Length) {
 	}
 	white := draw.LineStyle{Color: color.White, Width: vg.Points(1)}
 	rule := draw.LineStyle{Color: color.Gray{Y: 0x60}, Width: vg.Points(0.6)}
-	for i := range h.m.rows {
+	for i := range h.m.Rows {
 		y := gridTop - vg.Length(i)*cellH
 		c.StrokeLine2(white, x+labelW, y, right, y)
-		if i > 0 && h.m.rows[i].group.Row.Defence != h.m.rows[i-1].group.Row.Defence {
+		if i > 0 && h.m.Rows[i].Group.Row.Defence != h.m.Rows[i-1].Group.Row.Defence {
 			c.StrokeLine2(rule, x, y, right, y)
 		}
 	}

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/datamix/harness/results"
 )
 
 // frontierFig is the name of the frontier figure.
@@ -33,29 +35,34 @@ const recognisableSSIM = 0.30
 
 // frontier draws the frontier figure: the test accuracy of each attacked configuration of the
 // matrix against each of its worst-case leakages (one panel per worst case that two or more
-// configurations have; see worstCases), the Pareto front of each panel (no other configuration
-// is at least as accurate and leaks at most as much, one of them strictly) joined by a step
-// line, marker colour the edge's FLOPs share and marker area the bytes uploaded per input. The
-// configurations on any panel's front are numbered, in every panel, in order of accuracy, and
-// a key beside the panels names them; the others are drawn unlabelled. The baseline's accuracy
-// and the budgets 1 and 3 points below it are reference lines. It is drawn when two or more
-// configurations were attacked, and skipped with a note when fewer than two of them have a
-// finite accuracy and leakage.
+// configurations have; see results.WorstCase), the Pareto front of each panel (no other
+// configuration is at least as accurate and leaks at most as much, one of them strictly) joined by
+// a step line, marker colour the edge's FLOPs share and marker area the bytes uploaded per input.
+// The configurations on any panel's front are numbered, in every panel, in order of accuracy, and a
+// key beside the panels names them; the others are drawn unlabelled. The baseline's accuracy and
+// the budgets 1 and 3 points below it are reference lines. It is drawn when two or more
+// configurations were attacked, and skipped with a note when fewer than two of them have a finite
+// accuracy and leakage.
 func (pl *drawing) frontier() {
 	m := pl.matrix
-	if m == nil || len(m.rows) < 2 {
+	switch {
+	case m == nil:
+		pl.skip(frontierFig, noAttack)
+		return
+	case len(m.Rows) < 2:
+		pl.skip(frontierFig, "one configuration was attacked, need 2")
 		return
 	}
 	type panelRows struct {
-		w    worstCase
+		w    results.WorstCase
 		rows []int // the indices of the matrix rows drawn
 	}
 	var panels []panelRows
 	most := 0
-	for _, w := range m.worst {
+	for _, w := range m.Worst {
 		var idx []int
-		for i, r := range m.rows {
-			if r.acc.N > 0 && !math.IsNaN(r.worst[w.name]) {
+		for i, r := range m.Rows {
+			if r.Accuracy.N > 0 && !math.IsNaN(r.Worst[w.Name]) {
 				idx = append(idx, i)
 			}
 		}
@@ -65,11 +72,11 @@ func (pl *drawing) frontier() {
 		}
 	}
 	if len(panels) == 0 {
-		pl.note("%s: not drawn: %d configuration(s) have a finite accuracy and a worst-case leakage, need 2", frontierFig, most)
+		pl.notDrawn(frontierFig, "%d configuration(s) have a finite accuracy and a worst-case leakage, need 2", most)
 		return
 	}
-	for _, why := range m.leftOut {
-		pl.leave(frontierFig, why)
+	for _, nf := range m.LeftOut {
+		pl.leave(frontierFig, leftOutNote(nf.Row, nf.Measure, nf.Value))
 	}
 
 	// Number the configurations on any front, by accuracy.
@@ -78,7 +85,7 @@ func (pl *drawing) frontier() {
 	for i, pr := range panels {
 		pts := make([]paretoPoint, len(pr.rows))
 		for j, ri := range pr.rows {
-			pts[j] = paretoPoint{leak: m.rows[ri].worst[pr.w.name], acc: m.rows[ri].acc.Mean}
+			pts[j] = paretoPoint{leak: m.Rows[ri].Worst[pr.w.Name], acc: m.Rows[ri].Accuracy.Mean}
 		}
 		for _, j := range front(pts) {
 			fronts[i] = append(fronts[i], pr.rows[j])
@@ -87,14 +94,14 @@ func (pl *drawing) frontier() {
 			}
 		}
 	}
-	slices.SortStableFunc(numbered, func(a, b int) int { return cmpFloat(m.rows[b].acc.Mean, m.rows[a].acc.Mean) })
+	slices.SortStableFunc(numbered, func(a, b int) int { return cmpFloat(m.Rows[b].Accuracy.Mean, m.Rows[a].Accuracy.Mean) })
 	number := map[int]int{}
 	for n, ri := range numbered {
 		number[ri] = n + 1
 	}
 
 	look := newMarkerLook(m)
-	refs := pl.budgetRefs(m)
+	refs := pl.budgetRefs()
 	var plots []*plot.Plot
 	for i, pr := range panels {
 		p, err := pl.frontierPanel(m, pr.w, pr.rows, fronts[i], number, look, refs)
@@ -106,7 +113,7 @@ func (pl *drawing) frontier() {
 	}
 
 	seeds := "one seed"
-	if ns := m.seeds(); slices.Max(ns) > 1 {
+	if ns := matrixSeeds(m); slices.Max(ns) > 1 {
 		seeds = "mean over " + seedCounts(ns)
 	}
 	legend := []legendItem{
@@ -126,13 +133,13 @@ func (pl *drawing) frontier() {
 	}
 	side = append(side, look.sizeKey())
 	panelW := 3.6 * vg.Inch
-	key := keyBlock{m: m, numbered: numbered, worst: m.worst, width: vg.Length(len(plots)) * panelW}
-	if n := len(m.rows) - len(numbered); n > 0 {
-		key.after = fmt.Sprintf("%d other configuration(s), dominated in every panel, are not numbered: see %s.", n, DefenceMatrixFile)
+	key := keyBlock{m: m, labels: pl.matrixLabels, numbered: numbered, width: vg.Length(len(plots)) * panelW}
+	if n := len(m.Rows) - len(numbered); n > 0 {
+		key.after = fmt.Sprintf("%d other configuration(s), dominated in every panel, are not numbered: see %s.", n, results.DefenceMatrixFile)
 	}
 	pl.figs = append(pl.figs, figure{
 		name:   frontierFig,
-		title:  fmt.Sprintf("%saccuracy vs worst-case leakage over every attack (%s)", m.dataset, seeds),
+		title:  fmt.Sprintf("%saccuracy vs worst-case leakage over every attack (%s)", datasetTitle(pl.rows), seeds),
 		plots:  plots,
 		cols:   len(plots),
 		panelW: panelW, panelH: 3.8 * vg.Inch,
@@ -171,7 +178,7 @@ func front(pts []paretoPoint) []int {
 
 // budgetRefs returns the reference lines of the frontier's accuracy axis: the baselines and,
 // when there is one, the budgets of 1 and 3 points below it.
-func (pl *drawing) budgetRefs(m *defenceMatrix) []refLevel {
+func (pl *drawing) budgetRefs() []refLevel {
 	base := pl.baselines(frontierFig, accuracyQ())
 	if len(base) != 1 {
 		return base
@@ -184,15 +191,16 @@ func (pl *drawing) budgetRefs(m *defenceMatrix) []refLevel {
 
 // frontierPanel draws the panel of the worst case w: the matrix rows rows, those of fr on the
 // front, numbered by number.
-func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, number map[int]int, look markerLook, refs []refLevel) (*plot.Plot, error) {
-	p := newPlot("", w.axis, "test accuracy (%)")
+func (pl *drawing) frontierPanel(m *results.DefenceMatrix, w results.WorstCase, rows, fr []int, number map[int]int, look markerLook, refs []refLevel) (*plot.Plot, error) {
+	axis := labelOf(w).axis
+	p := newPlot("", axis, "test accuracy (%)")
 	p.X.Label.TextStyle.Font.Size = vg.Points(9.5)
-	p.X.Label.Text = strings.Join(wrapText(p.X.Label.TextStyle, w.axis, 3.2*vg.Inch), "\n")
+	p.X.Label.Text = strings.Join(wrapText(p.X.Label.TextStyle, axis, 3.2*vg.Inch), "\n")
 	lo, hi := 0.0, 1.0
 	r := newYRange()
 	for _, i := range rows {
-		lo, hi = math.Min(lo, m.rows[i].worst[w.name]), math.Max(hi, m.rows[i].worst[w.name])
-		r.add(m.rows[i].acc.Mean)
+		lo, hi = math.Min(lo, m.Rows[i].Worst[w.Name]), math.Max(hi, m.Rows[i].Worst[w.Name])
+		r.add(m.Rows[i].Accuracy.Mean)
 	}
 	for _, ref := range refs {
 		r.add(ref.y)
@@ -204,7 +212,7 @@ func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, 
 			return nil, err
 		}
 	}
-	if w.suffix == "_ssim" {
+	if w.Name == worstSSIM {
 		l, err := plotter.NewLine(plotter.XYs{{X: recognisableSSIM, Y: p.Y.Min}, {X: recognisableSSIM, Y: p.Y.Max}})
 		if err != nil {
 			return nil, err
@@ -216,7 +224,7 @@ func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, 
 	// The front as a step line: from each point right to the next one's leakage, then up.
 	var steps plotter.XYs
 	for j, i := range fr {
-		x, y := m.rows[i].worst[w.name], m.rows[i].acc.Mean
+		x, y := m.Rows[i].Worst[w.Name], m.Rows[i].Accuracy.Mean
 		if j > 0 {
 			steps = append(steps, plotter.XY{X: x, Y: steps[len(steps)-1].Y})
 		}
@@ -232,9 +240,9 @@ func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, 
 	}
 	marks := &bubbles{}
 	for _, i := range rows {
-		mr := m.rows[i]
+		mr := m.Rows[i]
 		marks.pts = append(marks.pts, bubble{
-			x: mr.worst[w.name], y: mr.acc.Mean, fill: look.colour(mr), radius: look.radius(mr),
+			x: mr.Worst[w.Name], y: mr.Accuracy.Mean, fill: look.colour(mr), radius: look.radius(mr),
 			onFront: slices.Contains(fr, i), number: number[i],
 		})
 	}
@@ -246,20 +254,20 @@ func (pl *drawing) frontierPanel(m *defenceMatrix, w worstCase, rows, fr []int, 
 // of costMap, the bytes uploaded per input to the marker's area.
 type markerLook struct{ lo, hi, blo, bhi float64 }
 
-func newMarkerLook(m *defenceMatrix) markerLook {
+func newMarkerLook(m *results.DefenceMatrix) markerLook {
 	l := markerLook{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
-	for _, r := range m.rows {
-		l.lo, l.hi = math.Min(l.lo, r.frac.Mean), math.Max(l.hi, r.frac.Mean)
-		l.blo, l.bhi = math.Min(l.blo, r.upload.Mean), math.Max(l.bhi, r.upload.Mean)
+	for _, r := range m.Rows {
+		l.lo, l.hi = math.Min(l.lo, r.EdgeShare.Mean), math.Max(l.hi, r.EdgeShare.Mean)
+		l.blo, l.bhi = math.Min(l.blo, r.Upload.Mean), math.Max(l.bhi, r.Upload.Mean)
 	}
 	return l
 }
 
-func (l markerLook) colour(r matrixRow) color.NRGBA {
+func (l markerLook) colour(r results.MatrixRow) color.NRGBA {
 	if l.hi == l.lo {
 		return costMap.at(0.5)
 	}
-	return costMap.at((r.frac.Mean - l.lo) / (l.hi - l.lo))
+	return costMap.at((r.EdgeShare.Mean - l.lo) / (l.hi - l.lo))
 }
 
 // The marker radii of the fewest and the most bytes uploaded.
@@ -279,7 +287,7 @@ func (l markerLook) radiusOf(b float64) vg.Length {
 	return vg.Length(math.Sqrt(a0 + t*(a1-a0)))
 }
 
-func (l markerLook) radius(r matrixRow) vg.Length { return l.radiusOf(r.upload.Mean) }
+func (l markerLook) radius(r results.MatrixRow) vg.Length { return l.radiusOf(r.Upload.Mean) }
 
 // sizeKey is the key of the markers' areas.
 func (l markerLook) sizeKey() block {
@@ -326,9 +334,9 @@ func barTicks(lo, hi float64) []plot.Tick {
 // figures (accuracy and gap, the worst cases, the edge's FLOPs share and the upload), wrapped
 // to width, and a closing line after.
 type keyBlock struct {
-	m        *defenceMatrix
+	m        *results.DefenceMatrix
+	labels   []string // of the rows of m
 	numbered []int
-	worst    []worstCase
 	width    vg.Length
 	after    string
 }
@@ -339,18 +347,18 @@ func (k keyBlock) entries() [][]string {
 	st := textStyle(legendSize)
 	out := [][]string{{"Key to the numbers (configurations on the Pareto front of at least one panel):"}}
 	for _, i := range k.numbered {
-		r := k.m.rows[i]
-		figs := []string{fmt.Sprintf("accuracy %.2f%%", r.acc.Mean)}
-		if r.gap.N > 0 {
-			figs[0] += fmt.Sprintf(" (%s pp)", strings.Replace(fmt.Sprintf("%+.2f", r.gap.Mean), "-", "−", 1))
+		r := k.m.Rows[i]
+		figs := []string{fmt.Sprintf("accuracy %.2f%%", r.Accuracy.Mean)}
+		if r.Gap.N > 0 {
+			figs[0] += fmt.Sprintf(" (%s pp)", strings.Replace(fmt.Sprintf("%+.2f", r.Gap.Mean), "-", "−", 1))
 		}
-		for _, w := range k.worst {
-			if v := r.worst[w.name]; !math.IsNaN(v) {
-				figs = append(figs, fmt.Sprintf(w.key, v))
+		for _, w := range k.m.Worst {
+			if v := r.Worst[w.Name]; !math.IsNaN(v) {
+				figs = append(figs, fmt.Sprintf(labelOf(w).key, v))
 			}
 		}
-		figs = append(figs, fmt.Sprintf("edge %.1f%% of the FLOPs", r.frac.Mean), fmt.Sprintf("%.0f B up", r.upload.Mean))
-		out = append(out, wrapText(st, r.label+" — "+strings.Join(figs, ", "), k.width-keyNumW))
+		figs = append(figs, fmt.Sprintf("edge %.1f%% of the FLOPs", r.EdgeShare.Mean), fmt.Sprintf("%.0f B up", r.Upload.Mean))
+		out = append(out, wrapText(st, k.labels[i]+" — "+strings.Join(figs, ", "), k.width-keyNumW))
 	}
 	if k.after != "" {
 		out = append(out, wrapText(st, k.after, k.width))

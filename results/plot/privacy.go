@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+
+	"github.com/datamix/harness/results"
 )
 
 // privacyMetrics are the rows' metrics other than chance levels.
-func privacyMetrics(rows []Row) []string {
+func privacyMetrics(rows []results.Row) []string {
 	var out []string
-	for _, m := range MetricNames(rows) {
+	for _, m := range results.MetricNames(rows) {
 		if !strings.HasSuffix(m, "_chance") {
 			out = append(out, m)
 		}
@@ -45,8 +47,8 @@ func metricAxis(m string) string {
 	case strings.HasSuffix(m, "_ari"):
 		return "adjusted Rand index (1 = exact)"
 	}
-	if _, t, ok := recoveredThreshold(m); ok {
-		return "fraction with SSIM ≥ " + t
+	if _, t, ok := results.RecoveredThreshold(m); ok {
+		return fmt.Sprintf("fraction with SSIM ≥ %.2f", t)
 	}
 	return m
 }
@@ -71,7 +73,7 @@ func attackOf(metric string, topics []string) string {
 }
 
 // noteTopics lists the note topics of rows, sorted.
-func noteTopics(rows []Row) []string {
+func noteTopics(rows []results.Row) []string {
 	var ts []string
 	for _, r := range rows {
 		for t := range r.Notes {
@@ -86,7 +88,7 @@ func noteTopics(rows []Row) []string {
 
 // attackMetrics groups the privacy metrics of rows by attack (see attackOf): the attacks in
 // order of their first metric, and each attack's metrics in the order of MetricNames.
-func attackMetrics(rows []Row) (attacks []string, metrics map[string][]string) {
+func attackMetrics(rows []results.Row) (attacks []string, metrics map[string][]string) {
 	topics := noteTopics(rows)
 	metrics = map[string][]string{}
 	for _, m := range privacyMetrics(rows) {
@@ -103,6 +105,9 @@ func attackMetrics(rows []Row) (attacks []string, metrics map[string][]string) {
 // the rows have metrics of (see attackFigure).
 func (pl *drawing) attackFigures() {
 	attacks, metrics := attackMetrics(pl.rows)
+	if len(attacks) == 0 {
+		pl.skip("privacy_*", noAttack)
+	}
 	for _, a := range attacks {
 		pl.attackFigure(a, metrics[a])
 	}
@@ -115,15 +120,22 @@ func (pl *drawing) attackFigures() {
 // at a single value of x only gets a note instead of a panel.
 func (pl *drawing) attackFigure(a string, metrics []string) {
 	have := attackedRows(pl.rows, metrics)
+	base := "privacy_" + unsafeName.ReplaceAllString(a, "_")
 	x, xLabel := "group_size", "group size k"
 	if len(distinct(have, x)) < 2 {
 		x, xLabel = "split", "split point"
 		if len(distinct(have, x)) < 2 {
-			return // the attack's rows vary neither k nor the split
+			why := noAttack // the attack's metrics are on baselines alone
+			if len(have) > 0 {
+				why = fmt.Sprintf("every cell it attacked has %s and %s",
+					fieldNamed("group_size").Label(have[0]), fieldNamed("split").Label(have[0]))
+			}
+			pl.skip(base, why)
+			return
 		}
 	}
-	fig := "privacy_" + unsafeName.ReplaceAllString(a, "_") + "_vs_" + x
-	st := newSeriesStyle(GroupBySeeds(have), x)
+	fig := base + "_vs_" + x
+	st := newSeriesStyle(results.GroupBySeeds(have), x)
 	var panels []*plot.Plot
 	var ns []int
 	var notes []string
@@ -142,6 +154,7 @@ func (pl *drawing) attackFigure(a string, metrics []string) {
 		}
 	}
 	if len(panels) == 0 {
+		pl.skip(fig, "no metric of the attack has finite values at two values of "+x+" or more")
 		return
 	}
 	seeds := "one seed"
@@ -157,10 +170,10 @@ func (pl *drawing) attackFigure(a string, metrics []string) {
 }
 
 // attackedRows returns the DataMix rows that have any of the metrics.
-func attackedRows(rows []Row, metrics []string) []Row {
-	var have []Row
+func attackedRows(rows []results.Row, metrics []string) []results.Row {
+	var have []results.Row
 	for _, r := range rows {
-		if r.Variant == baselineVariant {
+		if r.IsBaseline() {
 			continue
 		}
 		if slices.ContainsFunc(metrics, func(m string) bool { _, ok := r.Metrics[m]; return ok }) {
@@ -215,7 +228,7 @@ func (pl *drawing) attackPanel(fig, m, x, xLabel string, st seriesStyle) (*plot.
 
 // chanceLevel returns the chance level of the accuracy metric m, X_chance for X_acc, averaged
 // over the rows that have it; other metrics have none.
-func chanceLevel(m string, rows []Row) (float64, bool) {
+func chanceLevel(m string, rows []results.Row) (float64, bool) {
 	c := chanceOf(m)
 	if c == "" {
 		return 0, false
@@ -226,7 +239,7 @@ func chanceLevel(m string, rows []Row) (float64, bool) {
 			cs = append(cs, v)
 		}
 	}
-	st := Summarize(cs)
+	st := results.Summarize(cs)
 	return st.Mean, st.N > 0
 }
 

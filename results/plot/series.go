@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"image/color"
@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/datamix/harness/results"
 )
 
 // This file draws the line figures' series: which configurations make a line, how the lines
@@ -20,8 +22,8 @@ import (
 // point is one configuration's aggregate at one x.
 type point struct {
 	x     float64
-	st    Stat
-	group Group
+	st    results.Stat
+	group results.Group
 }
 
 // series is one line: the configurations that differ only in the x field.
@@ -35,18 +37,18 @@ type series struct {
 // seriesFields returns the fields that separate the series of groups along the x field:
 // those that vary between groups, except x and the fields that are functions of x (paired
 // with it, as a zipped batch size is with k), which do not make separate lines.
-func seriesFields(groups []Group, x string) []field {
+func seriesFields(groups []results.Group, x string) []results.Field {
 	xOf := xFields[x]
-	var by []field
-	for _, f := range configFields {
-		if f.name == x {
+	var by []results.Field
+	for _, f := range results.ConfigFields() {
+		if f.Name() == x {
 			continue
 		}
 		varies, paired := false, true
 		at := map[float64]string{}
 		for _, g := range groups {
-			v := f.value(g.Row)
-			varies = varies || v != f.value(groups[0].Row)
+			v := f.Value(g.Row)
+			varies = varies || v != f.Value(groups[0].Row)
 			if prev, ok := at[xOf(g.Row)]; ok && prev != v {
 				paired = false
 			}
@@ -69,7 +71,7 @@ func seriesFields(groups []Group, x string) []field {
 // serves all the panels of a figure, so that a colour means the same in each.
 type seriesStyle struct {
 	x       string
-	by      []field
+	by      []results.Field
 	style   int      // the index in by of the style field, -1 for none
 	values  []string // the style field's two values, in increasing order (as strings)
 	labels  []string // and their labels
@@ -81,14 +83,14 @@ type seriesStyle struct {
 }
 
 // newSeriesStyle returns the style of the series that groups make along the x field.
-func newSeriesStyle(groups []Group, x string) seriesStyle {
+func newSeriesStyle(groups []results.Group, x string) seriesStyle {
 	st := seriesStyle{x: x, by: seriesFields(groups, x), style: -1}
 	if len(st.by) >= 1 {
 		for i := len(st.by) - 1; i >= 0; i-- {
 			var vals, labels []string
 			for _, g := range groups {
-				if v := st.by[i].value(g.Row); !slices.Contains(vals, v) {
-					vals, labels = append(vals, v), append(labels, st.by[i].label(g.Row))
+				if v := st.by[i].Value(g.Row); !slices.Contains(vals, v) {
+					vals, labels = append(vals, v), append(labels, st.by[i].Label(g.Row))
 				}
 			}
 			if len(vals) == 2 {
@@ -110,11 +112,11 @@ func newSeriesStyle(groups []Group, x string) seriesStyle {
 
 // colourOf returns the colour key of r and its label: the values of the series fields but the
 // style field.
-func (st seriesStyle) colourOf(r Row) (key, label string) {
+func (st seriesStyle) colourOf(r results.Row) (key, label string) {
 	var ks, ls []string
 	for i, f := range st.by {
 		if i != st.style || st.alone {
-			ks, ls = append(ks, f.value(r)), append(ls, f.label(r))
+			ks, ls = append(ks, f.Value(r)), append(ls, f.Label(r))
 		}
 	}
 	return strings.Join(ks, "\x00"), strings.Join(ls, ", ")
@@ -122,10 +124,10 @@ func (st seriesStyle) colourOf(r Row) (key, label string) {
 
 // labelOf returns the label of r's series: the labels of all the series fields, or "DataMix"
 // when none varies.
-func (st seriesStyle) labelOf(r Row) string {
+func (st seriesStyle) labelOf(r results.Row) string {
 	var ls []string
 	for _, f := range st.by {
-		ls = append(ls, f.label(r))
+		ls = append(ls, f.Label(r))
 	}
 	if len(ls) == 0 {
 		return "DataMix"
@@ -135,14 +137,14 @@ func (st seriesStyle) labelOf(r Row) string {
 
 // split groups rows (already filtered) by seeds and splits the groups into the series of st,
 // each series' points in increasing x, the value of a point the quantity q over its seeds.
-func (st seriesStyle) split(rows []Row, q quantity) []series {
+func (st seriesStyle) split(rows []results.Row, q quantity) []series {
 	xOf := xFields[st.x]
 	index := map[string]int{}
 	var ss []series
-	for _, g := range GroupBySeeds(rows) {
+	for _, g := range results.GroupBySeeds(rows) {
 		var key []string
 		for _, f := range st.by {
-			key = append(key, f.value(g.Row))
+			key = append(key, f.Value(g.Row))
 		}
 		k := strings.Join(key, "\x00")
 		i, ok := index[k]
@@ -150,10 +152,10 @@ func (st seriesStyle) split(rows []Row, q quantity) []series {
 			i = len(ss)
 			index[k] = i
 			ck, _ := st.colourOf(g.Row)
-			thick := st.style >= 0 && st.by[st.style].value(g.Row) == st.values[0]
+			thick := st.style >= 0 && st.by[st.style].Value(g.Row) == st.values[0]
 			ss = append(ss, series{label: st.labelOf(g.Row), colour: ck, thick: thick})
 		}
-		stat := g.Stat(func(r Row) float64 { v, _ := q.get(r); return v })
+		stat := g.Stat(func(r results.Row) float64 { v, _ := q.get(r); return v })
 		ss[i].pts = append(ss[i].pts, point{x: xOf(g.Row), st: stat, group: g})
 	}
 	for i := range ss {

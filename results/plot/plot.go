@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -24,96 +25,66 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/datamix/harness/results"
 )
 
-// This file holds what the figures share: the public entry points, writing the files and the
-// notes, the canvas and the fonts, choosing and aggregating the rows a figure shows, and the
-// reference lines. The layout of a figure is in plot_layout.go, the lines of the line figures
-// in plot_series.go, and each figure family has a file of its own: plot_accuracy.go,
-// plot_cost.go, plot_privacy.go, plot_matrix.go and plot_frontier.go.
+// This file holds what the figures share: the entry point, writing the files and the notes,
+// the canvas and the fonts, choosing and aggregating the rows a figure shows, and the
+// reference lines. The layout of a figure is in layout.go, the lines of the line figures in
+// series.go, and each figure family has a file of its own: accuracy.go, cost.go, privacy.go,
+// matrix.go and frontier.go.
 
-// PlotsDir is the folder of a run directory that PlotDir draws into.
-const PlotsDir = "plots"
+// Dir is the folder of a run directory that holds its figures, drawn there by Draw.
+const Dir = "plots"
 
-// PlotNotesFile is the file in PlotsDir listing what the last drawing left out, one note a
-// line; it is removed when there is nothing to note.
-const PlotNotesFile = "notes.txt"
+// NotesFile is the file, in the folder Draw draws into, that lists what the last drawing
+// left out, one note a line; it is removed when there is nothing to note.
+const NotesFile = "notes.txt"
 
-// PlotReport says what Plot drew and what it left out.
-type PlotReport struct {
-	// Plots are the base names of the figures drawn, each written as NAME.png and NAME.svg.
-	Plots []string
+// Report says what Draw drew and what it left out.
+type Report struct {
+	// Figures are the base names of the figures drawn, each written as NAME.png and NAME.svg.
+	Figures []string
 	// Notes say which cells or figures were left out and why (non-finite values, nothing
-	// to compare).
+	// to compare); they are also written to NotesFile.
 	Notes []string
+	// Skipped says which figures were not drawn and why, one line per reason, such as
+	// "accuracy_vs_group_size: every DataMix cell has k=2" or "privacy_*, defence_matrix,
+	// frontier: no DataMix cell was attacked". A figure that the rows give nothing to compare
+	// for is skipped without a note; one left with too little to compare by non-finite values
+	// has a note as well.
+	Skipped []string
 }
 
-// PlotDir redraws the figures of the run directory dir from its results.json alone, into
-// dir/plots (see Plot), and writes the attack × defence matrix beside results.csv, as
-// dir/DefenceMatrixFile (see WriteDefenceMatrix), or removes a stale one when the rows have
-// none.
-func PlotDir(dir string) (PlotReport, error) {
-	rows, err := ReadJSON(filepath.Join(dir, "results.json"))
-	if err != nil {
-		return PlotReport{}, err
-	}
-	path := filepath.Join(dir, DefenceMatrixFile)
-	wrote, err := WriteDefenceMatrix(path, rows)
-	if err != nil {
-		return PlotReport{}, err
-	}
-	if !wrote {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return PlotReport{}, fmt.Errorf("results: %w", err)
-		}
-	}
-	return Plot(filepath.Join(dir, PlotsDir), rows)
-}
-
-// Plot draws the figures of rows into the folder out (created if needed), each as PNG and
-// as SVG with its fonts embedded, written atomically; figures of earlier drawings that no
-// longer apply are removed. Values are aggregated over seeds (rows that differ only in cell
-// and seed): points are means, error bars ±1 sample standard deviation, and each title says
-// over how many seeds. Legends, keys and notes stand beside the panels, never over the data.
-// The figures, each drawn when the rows vary what it compares:
-//
-//   - accuracy_vs_group_size: test accuracy against k, one line per split (and per any
-//     other setting that varies), the baselines as dashed reference lines;
-//   - edge_cost_vs_split: three panels against the split point: the edge's share of the FLOPs
-//     (with the paper's 20% bound), bytes uploaded and downloaded per input, and accuracy;
-//   - privacy_<attack>_vs_group_size (or _vs_split when k does not vary): one panel per metric
-//     column of the attack (the columns it prefixes, e.g. ica_corr, ica_ssim for ica), the
-//     chance level X_chance drawn as a reference line for X_acc where it does not squeeze
-//     the data (else the panel's title gives it);
-//   - defence_matrix: the attack × defence matrix as a heat map, a row per attacked DataMix
-//     configuration, a column per attack, and beside them the worst cases, the accuracy, its
-//     gap to the baseline, the edge's FLOPs and the bytes uploaded (see WriteDefenceMatrix);
-//     drawn whenever an attack ran;
-//   - frontier: accuracy against each worst-case leakage (reconstruction SSIM, share of
-//     victims recognisable, inference advantage over chance), one point per attacked
-//     configuration, colour = edge FLOPs share, area = upload bytes, the Pareto front
-//     numbered with a key beside, the baseline and the budgets 1 and 3 points below it.
-//
-// In the line figures, lines are told apart by colour, and a two-valued setting such as
-// shuffling by a thick pale line against a thin one, so that coinciding lines stay visible;
-// lines that coincide are named beside the figure. A figure whose x axis the rows do not vary
-// is not drawn. A cell whose plotted value is NaN or ±Inf is left out of that figure with a
-// note; a figure left with too little to compare is skipped with a note. Both kinds of note
-// are returned and written to PlotNotesFile. Plot fails only when it cannot write.
-func Plot(out string, rows []Row) (PlotReport, error) {
-	pl := &drawing{rows: rows, matrix: newMatrix(rows)}
+// Draw draws the figures of rows into the folder out, each as NAME.png and as NAME.svg with
+// its fonts embedded, written atomically, and removes the figures of an earlier drawing that
+// no longer apply. Which figures it draws, each when the rows vary what it compares, and how,
+// is in the package documentation. A cell whose plotted value is NaN or ±Inf is left out of
+// that figure with a note, and a figure left with too little to compare is not drawn, with a
+// note; the notes are returned and written to NotesFile, and the report's Skipped says why
+// each figure that was not drawn was not. Draw creates out when it has a figure or a note to
+// write; otherwise it creates nothing, and removes an earlier drawing's figures and notes from
+// out, and out itself if that leaves it empty. Draw fails only when it cannot write.
+func Draw(out string, rows []results.Row) (Report, error) {
+	pl := newDrawing(rows)
 	pl.accuracyVsGroupSize()
 	pl.edgeCostVsSplit()
 	pl.attackFigures()
 	pl.matrixFigure()
 	pl.frontier()
 
-	rep := PlotReport{Notes: pl.allNotes()}
+	rep := Report{Notes: pl.allNotes(), Skipped: pl.skipped.lines(func(why string, figs []string) string {
+		return strings.Join(figs, ", ") + ": " + why
+	})}
+	if len(pl.figs) == 0 && len(rep.Notes) == 0 {
+		return rep, clearDir(out)
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return rep, fmt.Errorf("results: %w", err)
+		return rep, fmt.Errorf("plot: %w", err)
 	}
 	var err error
-	if rep.Plots, err = writeFigures(out, pl.figs); err != nil {
+	if rep.Figures, err = writeFigures(out, pl.figs); err != nil {
 		return rep, err
 	}
 	return rep, writeNotes(out, rep.Notes)
@@ -128,7 +99,7 @@ func writeFigures(out string, figs []figure) ([]string, error) {
 	for _, f := range figs {
 		for _, format := range []string{"png", "svg"} {
 			name := f.name + "." + format
-			if err := WriteFileAtomic(filepath.Join(out, name), func(w io.Writer) error { return f.render(w, format) }); err != nil {
+			if err := results.WriteFileAtomic(filepath.Join(out, name), func(w io.Writer) error { return f.render(w, format) }); err != nil {
 				return names, err
 			}
 			keep[name] = true
@@ -140,44 +111,82 @@ func writeFigures(out string, figs []figure) ([]string, error) {
 	for _, p := range append(old, svgs...) {
 		if !keep[filepath.Base(p)] {
 			if err := os.Remove(p); err != nil {
-				return names, fmt.Errorf("results: %w", err)
+				return names, fmt.Errorf("plot: %w", err)
 			}
 		}
 	}
 	return names, nil
 }
 
-// writeNotes writes the notes to out/PlotNotesFile, one a line, or removes that file when
+// clearDir removes from out the figures and the notes of an earlier drawing, and then out
+// itself if it is left empty; an out that does not exist is left so.
+func clearDir(out string) error {
+	if _, err := writeFigures(out, nil); err != nil {
+		return err
+	}
+	if err := writeNotes(out, nil); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("plot: %w", err)
+	case len(entries) == 0:
+		if err := os.Remove(out); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeNotes writes the notes to out/NotesFile, one a line, or removes that file when
 // there are none.
 func writeNotes(out string, notes []string) error {
-	path := filepath.Join(out, PlotNotesFile)
+	path := filepath.Join(out, NotesFile)
 	if len(notes) == 0 {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("results: %w", err)
+			return fmt.Errorf("plot: %w", err)
 		}
 		return nil
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return results.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := io.WriteString(w, strings.Join(notes, "\n")+"\n")
 		return err
 	})
 }
 
-// drawing collects the figures and notes of one call of Plot.
+// drawing collects the figures and notes of one call of Draw.
 type drawing struct {
-	rows  []Row
+	rows  []results.Row
 	figs  []figure
 	notes []string
 	// leftOut gathers the figures each non-finite value was left out of, by the note that
 	// describes it (cell and value), so that each gets one note.
-	leftOut map[string][]string
-	order   []string // the keys of leftOut, in order of appearance
+	leftOut reasons
+	// skipped gathers the figures not drawn, by the reason why.
+	skipped reasons
 	// items are the legend entries of each panel's reference lines (baselines, bounds,
 	// chance levels), drawn beside the panels.
 	items map[*plot.Plot][]legendItem
-	// matrix is the attack × defence matrix of rows (see newMatrix), shared by the figures
-	// that read it.
-	matrix *defenceMatrix
+	// matrix is the attack × defence matrix of rows (nil when no attack ran), shared by the
+	// figures that read it, and matrixLabels label its rows (see configLabels).
+	matrix       *results.DefenceMatrix
+	matrixLabels []string
+}
+
+// newDrawing starts the drawing of rows.
+func newDrawing(rows []results.Row) *drawing {
+	pl := &drawing{rows: rows, matrix: results.NewDefenceMatrix(rows)}
+	if pl.matrix != nil {
+		groups := make([]results.Group, len(pl.matrix.Rows))
+		for i, r := range pl.matrix.Rows {
+			groups[i] = r.Group
+		}
+		pl.matrixLabels = configLabels(groups)
+	}
+	return pl
 }
 
 // note adds a note on a figure or panel that was not drawn.
@@ -186,30 +195,60 @@ func (pl *drawing) note(format string, args ...any) {
 }
 
 // leave notes that the figure fig leaves out a cell for the reason why.
-func (pl *drawing) leave(fig, why string) {
-	if pl.leftOut == nil {
-		pl.leftOut = map[string][]string{}
-	}
-	if _, ok := pl.leftOut[why]; !ok {
-		pl.order = append(pl.order, why)
-	}
-	if figs := pl.leftOut[why]; !slices.Contains(figs, fig) {
-		pl.leftOut[why] = append(figs, fig)
-	}
+func (pl *drawing) leave(fig, why string) { pl.leftOut.add(fig, why) }
+
+// skip records that the figure fig is not drawn, and why, without a note: the rows give it
+// nothing to compare.
+func (pl *drawing) skip(fig, why string) { pl.skipped.add(fig, why) }
+
+// notDrawn notes that the figure fig is not drawn, and why: the rows would give it something
+// to compare but for non-finite values, or a plotter rejected its data.
+func (pl *drawing) notDrawn(fig, format string, args ...any) {
+	why := fmt.Sprintf(format, args...)
+	pl.note("%s: not drawn: %s", fig, why)
+	pl.skip(fig, why)
 }
 
 // failed notes a figure that could not be built (a plotter rejected its data) and drops it.
 func (pl *drawing) failed(fig string, err error) {
-	pl.note("%s: not drawn: %v", fig, err)
+	pl.notDrawn(fig, "%v", err)
 }
 
 // allNotes returns the notes on left-out cells, then the others.
 func (pl *drawing) allNotes() []string {
-	var out []string
-	for _, why := range pl.order {
-		out = append(out, why+", left out of "+strings.Join(pl.leftOut[why], ", "))
-	}
+	out := pl.leftOut.lines(func(why string, figs []string) string {
+		return why + ", left out of " + strings.Join(figs, ", ")
+	})
 	return append(out, pl.notes...)
+}
+
+// reasons gathers figures by a reason that applies to them (a cell left out, a figure not
+// drawn): each reason once, in the order met, with its figures in the order met.
+type reasons struct {
+	order []string
+	figs  map[string][]string
+}
+
+// add records that the reason why applies to the figure fig.
+func (r *reasons) add(fig, why string) {
+	if r.figs == nil {
+		r.figs = map[string][]string{}
+	}
+	if _, ok := r.figs[why]; !ok {
+		r.order = append(r.order, why)
+	}
+	if figs := r.figs[why]; !slices.Contains(figs, fig) {
+		r.figs[why] = append(figs, fig)
+	}
+}
+
+// lines returns a line per reason, in order, written by line from the reason and its figures.
+func (r *reasons) lines(line func(why string, figs []string) string) []string {
+	var out []string
+	for _, why := range r.order {
+		out = append(out, line(why, r.figs[why]))
+	}
+	return out
 }
 
 // legend adds an entry to the legend beside p, unless p has one with that label already.
@@ -284,7 +323,7 @@ func newCanvas(format string, w, h vg.Length) vg.CanvasWriterTo {
 		// Embedded fonts make the SVG look the same on machines without Liberation fonts.
 		return vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
 	}
-	panic("results: unknown plot format " + format)
+	panic("plot: unknown format " + format)
 }
 
 // textHandler sets all text in the Go font (golang.org/x/image/font/gofont): a third of the
@@ -293,7 +332,7 @@ func newCanvas(format string, w, h vg.Length) vg.CanvasWriterTo {
 var textHandler = sync.OnceValue(func() text.Handler {
 	f, err := opentype.Parse(goregular.TTF)
 	if err != nil {
-		panic("results: the embedded Go font does not parse: " + err.Error())
+		panic("plot: the embedded Go font does not parse: " + err.Error())
 	}
 	return text.Plain{Fonts: font.NewCache(font.Collection{{Font: font.Font{Typeface: "Go"}, Face: f}})}
 })
@@ -339,7 +378,7 @@ func intAxis(p *plot.Plot, xs []float64) {
 
 // datasetTitle names the data the rows are about, to start a title: "MNIST: ", or "" when
 // the rows mix datasets.
-func datasetTitle(rows []Row) string {
+func datasetTitle(rows []results.Row) string {
 	if len(rows) == 0 {
 		return ""
 	}
@@ -356,28 +395,32 @@ func datasetTitle(rows []Row) string {
 // non-finite value leaves it out with a note.
 type quantity struct {
 	what string // names the value in notes, e.g. "accuracy"
-	get  func(Row) (v float64, ok bool)
+	get  func(results.Row) (v float64, ok bool)
 }
 
 // accuracyQ is a row's test accuracy in percent.
 func accuracyQ() quantity {
-	return quantity{"accuracy", func(r Row) (float64, bool) { return 100 * r.Accuracy, true }}
+	return quantity{"accuracy", func(r results.Row) (float64, bool) { return 100 * r.Accuracy, true }}
 }
 
 // metricQ is the metric column name of a row; rows without that column lack it.
 func metricQ(name string) quantity {
-	return quantity{name, func(r Row) (float64, bool) { v, ok := r.Metrics[name]; return v, ok }}
+	return quantity{name, func(r results.Row) (float64, bool) { v, ok := r.Metrics[name]; return v, ok }}
 }
 
+// finite says whether x is neither NaN nor ±Inf.
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// formatFloat writes x as the results files do: the shortest form that parses back to it.
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // usable returns the rows of the variant (the baselines when baseline is set, else all the
 // DataMix rows) that have q with a finite value, noting in fig's name those left out for a
 // non-finite one.
-func (pl *drawing) usable(fig string, rows []Row, baseline bool, q quantity) []Row {
-	var out []Row
+func (pl *drawing) usable(fig string, rows []results.Row, baseline bool, q quantity) []results.Row {
+	var out []results.Row
 	for _, r := range rows {
-		if (r.Variant == baselineVariant) != baseline {
+		if r.IsBaseline() != baseline {
 			continue
 		}
 		v, ok := q.get(r)
@@ -385,7 +428,7 @@ func (pl *drawing) usable(fig string, rows []Row, baseline bool, q quantity) []R
 			continue
 		}
 		if !finite(v) {
-			pl.leave(fig, fmt.Sprintf("cell %s (%s, seed %d): %s is %s", r.Cell, shortLabel(r), r.Seed, q.what, formatFloat(v)))
+			pl.leave(fig, leftOutNote(r, q.what, v))
 			continue
 		}
 		out = append(out, r)
@@ -394,29 +437,39 @@ func (pl *drawing) usable(fig string, rows []Row, baseline bool, q quantity) []R
 }
 
 // present returns the DataMix rows that have q, finite or not.
-func present(rows []Row, q quantity) []Row {
-	var out []Row
+func present(rows []results.Row, q quantity) []results.Row {
+	var out []results.Row
 	for _, r := range rows {
-		if _, ok := q.get(r); ok && r.Variant != baselineVariant {
+		if _, ok := q.get(r); ok && !r.IsBaseline() {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// shortLabel describes a row's place in a sweep for notes: variant, split, k.
-func shortLabel(r Row) string {
-	return fmt.Sprintf("%s split %d k=%d", r.Variant, r.Split, r.GroupSize)
+// unvaried says why a figure against the x field is not drawn when the DataMix rows have
+// fewer than two values of it: "no DataMix cells", or "every DataMix cell has k=2".
+func unvaried(rows []results.Row, x string) string {
+	if len(rows) == 0 {
+		return "no DataMix cells"
+	}
+	return "every DataMix cell has " + fieldNamed(x).Label(rows[0])
+}
+
+// leftOutNote describes the non-finite value v of the quantity what of row r, left out of a
+// figure: "cell c1 (datamix split 0 k=4, seed 1): accuracy is NaN".
+func leftOutNote(r results.Row, what string, v float64) string {
+	return fmt.Sprintf("cell %s (%s split %d k=%d, seed %d): %s is %s", r.Cell, r.Variant, r.Split, r.GroupSize, r.Seed, what, formatFloat(v))
 }
 
 // xFields are the fields figures put on the x axis.
-var xFields = map[string]func(Row) float64{
-	"group_size": func(r Row) float64 { return float64(r.GroupSize) },
-	"split":      func(r Row) float64 { return float64(r.Split) },
+var xFields = map[string]func(results.Row) float64{
+	"group_size": func(r results.Row) float64 { return float64(r.GroupSize) },
+	"split":      func(r results.Row) float64 { return float64(r.Split) },
 }
 
 // distinct returns the sorted distinct values of the x field over rows.
-func distinct(rows []Row, x string) []float64 {
+func distinct(rows []results.Row, x string) []float64 {
 	var xs []float64
 	for _, r := range rows {
 		if v := xFields[x](r); !slices.Contains(xs, v) {
@@ -427,19 +480,56 @@ func distinct(rows []Row, x string) []float64 {
 	return xs
 }
 
-// varyingFields returns the config fields on which some group differs from the first, in
-// the order of configFields: what tells the groups apart in a label.
-func varyingFields(groups []Group) []field {
-	var by []field
-	for _, f := range configFields {
-		for _, g := range groups[min(1, len(groups)):] {
-			if f.value(g.Row) != f.value(groups[0].Row) {
-				by = append(by, f)
-				break
-			}
+// fieldNamed returns the config field (see results.ConfigFields) with the column name.
+func fieldNamed(name string) results.Field {
+	for _, f := range results.ConfigFields() {
+		if f.Name() == name {
+			return f
 		}
 	}
-	return by
+	panic("plot: no config field " + name)
+}
+
+// configLabels labels groups by the config fields that vary between them, the defence first;
+// when none does, by the split and k (and the defence, if any).
+func configLabels(groups []results.Group) []string {
+	by := results.VaryingFields(groups)
+	if i := slices.IndexFunc(by, func(f results.Field) bool { return f.Name() == "defence" }); i > 0 {
+		d := by[i]
+		by = append([]results.Field{d}, slices.Delete(by, i, i+1)...)
+	}
+	if len(by) == 0 {
+		by = []results.Field{fieldNamed("split"), fieldNamed("group_size")}
+		if groups[0].Row.Defence != "" {
+			by = append(by, fieldNamed("defence"))
+		}
+	}
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		var parts []string
+		for _, f := range by {
+			parts = append(parts, f.Label(g.Row))
+		}
+		out[i] = strings.Join(parts, ", ")
+	}
+	return out
+}
+
+// seedCounts describes the numbers of seeds behind the points of a figure: "3 seeds",
+// "1–3 seeds".
+func seedCounts(ns []int) string {
+	if len(ns) == 0 {
+		return "no seeds"
+	}
+	lo, hi := slices.Min(ns), slices.Max(ns)
+	unit := "seeds"
+	if hi == 1 {
+		unit = "seed"
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d %s", lo, unit)
+	}
+	return fmt.Sprintf("%d–%d %s", lo, hi, unit)
 }
 
 func cmpFloat(a, b float64) int {
@@ -501,15 +591,15 @@ func (pl *drawing) addRef(p *plot.Plot, r refLevel) error {
 // of q, labelled by what tells them apart; cells with a non-finite q are left out of fig
 // with a note.
 func (pl *drawing) baselines(fig string, q quantity) []refLevel {
-	groups := GroupBySeeds(pl.usable(fig, pl.rows, true, q))
-	by := varyingFields(groups)
+	groups := results.GroupBySeeds(pl.usable(fig, pl.rows, true, q))
+	by := results.VaryingFields(groups)
 	var out []refLevel
 	for i, g := range groups {
-		st := g.Stat(func(r Row) float64 { v, _ := q.get(r); return v })
+		st := g.Stat(func(r results.Row) float64 { v, _ := q.get(r); return v })
 		label := "baseline (unsplit, unmixed)"
 		var parts []string
 		for _, f := range by {
-			parts = append(parts, f.label(g.Row))
+			parts = append(parts, f.Label(g.Row))
 		}
 		if len(parts) > 0 {
 			label += ", " + strings.Join(parts, ", ")

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"fmt"
@@ -9,22 +9,25 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/datamix/harness/results"
+	"github.com/datamix/harness/results/plot/internal/plottest"
 )
 
 // TestSeriesStyle: of the fields that make the lines, the last of two values (shuffling) is
 // drawn thick and thin, shuffle off thick; every value of the others gets its own colour, and
 // past the palette's ten a marker shape of its own as well, so that no two lines look alike.
 func TestSeriesStyle(t *testing.T) {
-	var rows []Row
+	var rows []results.Row
 	for split := range 3 {
 		for _, shuffle := range []bool{true, false} {
-			r := fixtureRow(split, 2, 1, 0.9, nil)
+			r := plottest.Cell(split, 2, 1, 0.9, nil)
 			r.Shuffle = shuffle
 			rows = append(rows, r)
 		}
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
-	if st.style < 0 || st.by[st.style].name != "shuffle" || !slices.Equal(st.labels, []string{"shuffle off", "shuffle on"}) {
+	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")
+	if st.style < 0 || st.by[st.style].Name() != "shuffle" || !slices.Equal(st.labels, []string{"shuffle off", "shuffle on"}) {
 		t.Fatalf("style field %d of %d, labels %q; want shuffle, off then on", st.style, len(st.by), st.labels)
 	}
 	if !slices.Equal(st.names, []string{"split 0", "split 1", "split 2"}) {
@@ -37,7 +40,7 @@ func TestSeriesStyle(t *testing.T) {
 	}
 
 	// Shuffling alone: two colours, shuffle off thick.
-	st = newSeriesStyle(GroupBySeeds(rows[:2]), "group_size")
+	st = newSeriesStyle(results.GroupBySeeds(rows[:2]), "group_size")
 	if !st.alone || len(st.colours) != 2 {
 		t.Errorf("shuffling alone: alone %v, %d colours; want true and 2", st.alone, len(st.colours))
 	}
@@ -60,7 +63,7 @@ func TestSeriesStyle(t *testing.T) {
 
 // TestCoincidence names the lines that coincide, within 0.6% of the panel's span.
 func TestCoincidence(t *testing.T) {
-	var rows []Row
+	var rows []results.Row
 	for _, split := range []int{0, 1} {
 		for _, shuffle := range []bool{false, true} {
 			for _, k := range []int{2, 4} {
@@ -68,13 +71,13 @@ func TestCoincidence(t *testing.T) {
 				if split == 0 && shuffle {
 					acc -= 0.005 // apart at split 0: 0.5 of a 4-point span
 				}
-				r := fixtureRow(split, k, 1, acc, nil)
+				r := plottest.Cell(split, k, 1, acc, nil)
 				r.Shuffle = shuffle
 				rows = append(rows, r)
 			}
 		}
 	}
-	st := newSeriesStyle(GroupBySeeds(rows), "group_size")
+	st := newSeriesStyle(results.GroupBySeeds(rows), "group_size")
 	p := plot.New()
 	p.Y.Min, p.Y.Max = 90, 100
 	if got, want := coincidence(p, st.split(rows, accuracyQ()), st), "split 1: shuffle off = on"; got != want {
@@ -138,7 +141,7 @@ func TestSetY(t *testing.T) {
 // draws no legend of its own (legends stand beside the panels; the committed figures once
 // reached 104% to make room for one).
 func TestAccuracyAxisBound(t *testing.T) {
-	rows := withShuffleOff(accuracyRows())
+	rows := plottest.WithShuffleOff(plottest.AccuracySweep())
 	for i := range rows {
 		if rows[i].GroupSize == 1 {
 			rows[i].Accuracy = 0.9992
