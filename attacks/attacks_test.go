@@ -75,13 +75,13 @@ func TestKindsInRegistryOrder(t *testing.T) {
 
 func TestAcceptingOptions(t *testing.T) {
 	for o, want := range map[Option][]string{
-		OptionGrouping:   {KindDecoder, KindICA, KindRMLE},
-		OptionAffinity:   {KindDecoder, KindGroupMatching, KindICA, KindRMLE},
+		OptionGrouping:   {KindDecoder, KindICA, KindRMLE, KindUnSplit},
+		OptionAffinity:   {KindDecoder, KindGroupMatching, KindICA, KindRMLE, KindUnSplit},
 		OptionAttributes: {KindAttribute},
-		OptionEpochs:     {KindDecoder, KindRMLE},
-		OptionIterations: {KindRMLE},
+		OptionEpochs:     {KindDecoder, KindFORA, KindRMLE},
+		OptionIterations: {KindRMLE, KindUnSplit},
 		OptionInit:       {KindRMLE},
-		OptionShadow:     {KindDecoder, KindRMLE},
+		OptionShadow:     {KindDecoder, KindFORA, KindRMLE},
 	} {
 		if got := Accepting(o); !slices.Equal(got, want) {
 			t.Errorf("Accepting(%s) = %v, want %v", o, got, want)

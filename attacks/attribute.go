@@ -85,10 +85,11 @@ func (attribute) run(a *attack) error {
 	if len(usable) == 0 {
 		return a.skip("attribute colour needs 3-channel images, these have %d", ch)
 	}
-	aux, up, dom, desc, err := a.auxUploads()
+	set, err := a.auxUploads()
 	if err != nil {
 		return err
 	}
+	aux, up, dom := set.images, set.up, set.dom
 	ink := medianInk(aux)
 	n := len(dom)
 	d := len(up) / n
@@ -98,11 +99,11 @@ func (attribute) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	est := tg.predict(usable, clf.Predict(dense32(a.obs.Uploads[:nv*d], nv, d)))
+	est := tg.predict(usable, clf.Predict(dense32(a.canon(set.scheme, a.obs.Uploads[:nv*d]), nv, d)))
 	truth := a.reveal(est)
 	a.scoreAttributes(usable, est, truth.Images.Subset(seq(nv)), ink, truth, tg)
 	a.headNote()
-	a.note("coefficients %s", desc)
+	a.note("coefficients %s", set.desc)
 	a.note("grouping not needed (classifies each upload alone)")
 	if slices.Contains(usable, AttrInk) {
 		a.note("target: attributes %v of each upload's dominant member; ink threshold %.4g (median of auxiliary images)", usable, ink)

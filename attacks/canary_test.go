@@ -129,6 +129,42 @@ func (l *canaryLearner) Shadow(x []float32, _ []int, n int, _ ShadowOptions, rng
 	return b, nil
 }
 
+// Substitute is Shadow's stand-in scaled so that the mean of its outputs on the auxiliary
+// images matches the mean of the real uploads: it reads what the cloud observed, never the
+// head.
+func (l *canaryLearner) Substitute(x []float32, labels []int, n int, uploads []float32, nu int, o SubstituteOptions, rng *rand.Rand) (WhiteBox, float64, error) {
+	wb, err := l.Shadow(x, labels, n, o.ShadowOptions, rng)
+	if err != nil {
+		return nil, 0, err
+	}
+	b := wb.(reluBox)
+	h, _ := b.Head(x, n)
+	if hm, um := meanOf32(h), meanOf32(uploads); hm > 0 {
+		for i := range b.w {
+			b.w[i] *= float32(um / hm)
+		}
+	}
+	return b, 0, nil
+}
+
+// JointInvert is UnSplit's stand-in: a fresh random ReLU layer from rng, which the images are
+// inverted through (reluBox.Invert) with the iterations UnSplit would take.
+func (l *canaryLearner) JointInvert(targets []float32, n int, init []float32, o JointOptions, rng *rand.Rand) ([]float32, error) {
+	wb, err := l.Shadow(init, nil, n, ShadowOptions{}, rng)
+	if err != nil {
+		return nil, err
+	}
+	return wb.Invert(targets, n, init, InvertOptions{Iterations: o.Iterations})
+}
+
+func meanOf32(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s / float64(len(v))
+}
+
 // reluBox is a white box over the ReLU layer max(0, x·W), W in × out: featureNet's head or a
 // shadow's stand-in. Invert takes projected gradient steps of reluStep on ½‖relu(x·W) − t‖²,
 // whose gradient is (m ⊙ (relu(x·W) − t))·Wᵀ, m the units with x·W > 0, clipping x to [0,1].

@@ -70,24 +70,24 @@ func (decoder) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	up, dom, _, err := a.simulateWith(wb.Head, aux, s)
+	sim, err := a.simulateWith(wb.Head, aux, s)
 	if err != nil {
 		return err
 	}
-	n, dim := len(dom), aux.Dim()
+	n, dim := len(sim.dom), aux.Dim()
 	target := make([]float32, n*dim)
-	for i, j := range dom {
+	for i, j := range sim.dom {
 		copy(target[i*dim:], aux.Row(j))
 	}
 	o := a.decoderOptions()
-	dec, err := l.TrainDecoder(up, a.env.Net.UploadShape(), target, n, o, a.env.RNG)
+	dec, err := l.TrainDecoder(a.canon(s, sim.up), a.env.Net.UploadShape(), target, n, o, a.env.RNG)
 	if err != nil {
 		return err
 	}
 	obs := a.obs
 	nv := a.victims()
 	d := len(obs.Uploads) / obs.N
-	imgs, err := dec.Decode(inUnitsOf(wb, obs.Uploads[:nv*d]), nv)
+	imgs, err := dec.Decode(a.canon(s, inUnitsOf(wb, obs.Uploads[:nv*d])), nv)
 	if err != nil {
 		return err
 	}
@@ -99,6 +99,9 @@ func (decoder) run(a *attack) error {
 	if a.k > 1 {
 		fdec, feat, err := a.learnedFeatureDecoder(l, wb, aux)
 		if err != nil {
+			return err
+		}
+		if err := a.clean(wb.Head, aux, s, nv); err != nil {
 			return err
 		}
 		m = a.separateMembers(nv, s, feat, aux.N)

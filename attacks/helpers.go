@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/datamix/harness/attacks/algo"
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/defence"
@@ -27,7 +28,8 @@ type attack struct {
 	Spec
 	env     *Env
 	obs     *datamix.Observed
-	k       int // the group size
+	k       int       // the group size
+	src     []float32 // the uploads as the attack separates and inverts them: obs.Uploads, or cleaned (clean)
 	res     *Result
 	prefix  string   // the column prefix, Spec.ColumnPrefix
 	setting []string // the items of the setting note, in order
@@ -46,8 +48,8 @@ func newAttack(s Spec, env *Env, res *Result) *attack {
 	view := *env
 	view.Capture = nil
 	view.Scheme.Sampler = nil // reached through assumed, which applies Spec.Coefficients
-	a := &attack{Spec: s, env: &view, obs: &env.Capture.Observed, k: env.Scheme.K, res: res, prefix: s.ColumnPrefix(),
-		truth: &env.Capture.Truth, edge: env.Scheme.Sampler}
+	a := &attack{Spec: s, env: &view, obs: &env.Capture.Observed, k: env.Scheme.K, src: env.Capture.Uploads, res: res,
+		prefix: s.ColumnPrefix(), truth: &env.Capture.Truth, edge: env.Scheme.Sampler}
 	if slices.Contains(s.Oracles(), OracleGrouping) {
 		a.oraclePos = env.Capture.Pos
 	}
@@ -166,51 +168,75 @@ func (a *attack) auxImages() (*datasets.Images, error) {
 	return p.Subset(idx), nil
 }
 
+// auxSet is an attack's auxiliary images turned into uploads under the scheme it assumes.
+type auxSet struct {
+	images *datasets.Images
+	up     []float32 // n × UploadDim, as the attacker reads them (canon)
+	dom    []int     // per upload, the index in images of its dominant member
+	scheme datamix.Scheme
+	desc   string // the assumed coefficient distribution
+}
+
 // auxUploads draws the attack's auxiliary images and turns them into uploads as the edge
-// would (simulate), with coefficients from the distribution the attacker assumes, which desc
-// names.
-func (a *attack) auxUploads() (aux *datasets.Images, up []float32, dom []int, desc string, err error) {
+// would (simulate) under the scheme the attacker assumes (assumed). The uploads are as the
+// attacker reads them (canon): brought to a canonical sign and scale when the assumed
+// coefficients are signed.
+func (a *attack) auxUploads() (*auxSet, error) {
 	s, desc, err := a.assumed()
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, err
 	}
-	if aux, err = a.auxImages(); err != nil {
-		return nil, nil, nil, "", err
+	aux, err := a.auxImages()
+	if err != nil {
+		return nil, err
 	}
-	up, dom, _, err = a.simulate(aux, s)
-	return aux, up, dom, desc, err
+	sim, err := a.simulate(aux, s)
+	if err != nil {
+		return nil, err
+	}
+	return &auxSet{images: aux, up: a.canon(s, sim.up), dom: sim.dom, scheme: s, desc: desc}, nil
+}
+
+// simulation is what the attacker believes uploads look like under the scheme it assumes.
+type simulation struct {
+	up    []float32 // n × UploadDim: the uploads the cloud would receive, in group order
+	clean []float32 // the same mixtures before the defences (up itself without defences)
+	dom   []int     // per upload, its dominant member (largest coefficient)
+	feat  []float32 // n × UploadDim: the members' head features, before any defence
 }
 
 // simulate turns auxiliary images into what the attacker believes uploads look like under
 // the scheme s it assumes (assumed): head features, the scheme's before-mix defences, mixed in
-// groups of k with coefficients drawn as s draws them, the scheme's after-mix defences. It
-// returns the uploads (n × UploadDim, group order, n rounded down to whole groups), the index
-// of each upload's dominant member (largest coefficient) and the features (before any
-// defence).
-func (a *attack) simulate(aux *datasets.Images, s datamix.Scheme) (up []float32, dom []int, feat []float32, err error) {
+// groups of k with coefficients drawn as s draws them, the scheme's after-mix defences; n, the
+// number of images, is rounded down to whole groups.
+func (a *attack) simulate(aux *datasets.Images, s datamix.Scheme) (simulation, error) {
 	return a.simulateWith(a.env.Net.Head, aux, s)
 }
 
 // simulateWith is simulate through the given head: the edge's, or a shadow of it.
-func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s datamix.Scheme) (up []float32, dom []int, feat []float32, err error) {
+func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s datamix.Scheme) (simulation, error) {
 	k := a.k
 	n := aux.N - aux.N%k
 	if n == 0 {
-		return nil, nil, nil, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
+		return simulation{}, fmt.Errorf("%d auxiliary images, fewer than one group of %d", aux.N, k)
 	}
-	feat, err = head(aux.X[:n*aux.Dim()], n)
+	feat, err := head(aux.X[:n*aux.Dim()], n)
 	if err != nil {
-		return nil, nil, nil, err
+		return simulation{}, err
 	}
 	d := len(feat) / n
 	cs, _, err := s.Draw(a.env.RNG, n)
 	if err != nil {
-		return nil, nil, nil, err
+		return simulation{}, err
 	}
-	up = make([]float32, n*d)
+	sim := simulation{up: make([]float32, n*d), feat: feat, dom: make([]int, n)}
 	defs := s.Defences
 	if len(defs) > 0 && !slices.Contains(a.setting, defenceNote(defs)) {
 		a.note("%s", defenceNote(defs))
+	}
+	if altersUploads(defs) {
+		sim.clean = make([]float32, n*d)
+		mixing.MixBatch(sim.clean, cs, feat, d)
 	}
 	var draws []float32
 	src := feat
@@ -218,15 +244,115 @@ func (a *attack) simulateWith(head func(x []float32, n int) ([]float32, error), 
 		src = slices.Clone(feat)
 		defs.Apply(defence.BeforeMix, src, d, a.env.RNG, &draws)
 	}
-	mixing.MixBatch(up, cs, src, d)
-	defs.Apply(defence.AfterMix, up, d, a.env.RNG, &draws)
-	dom = make([]int, n)
+	mixing.MixBatch(sim.up, cs, src, d)
+	defs.Apply(defence.AfterMix, sim.up, d, a.env.RNG, &draws)
+	if sim.clean == nil {
+		sim.clean = sim.up
+	}
 	for g, c := range cs {
 		for r := range k {
-			dom[g*k+r] = g*k + floats.MaxIdx(c.RawRowView(r))
+			sim.dom[g*k+r] = g*k + floats.MaxIdx(c.RawRowView(r))
 		}
 	}
-	return up, dom, feat, nil
+	return sim, nil
+}
+
+// altersUploads reports whether defences change what the cloud receives at inference (noise,
+// offsets, masks, quantisation), as opposed to none or a training-only penalty (NoPeek).
+func altersUploads(defs defence.Stack) bool {
+	return defs.Has(defence.BeforeMix) || defs.Has(defence.AfterMix)
+}
+
+// maxCleanDim bounds the uploads clean learns a map of: a d × d ridge map in float64 takes 8·d²
+// bytes, 80 MB at mnist-cnn's 3,136 values after the first block, 1.3 GB at mnist-resnet8's
+// 12,544.
+const maxCleanDim = 4096
+
+// clean makes the attack separate and invert cleaned uploads (a.src) when the scheme s it
+// assumes has defences that alter what the cloud receives (noise, offsets, masks,
+// quantisation): a denoising step learnt on the attacker's own uploads, simulated through head
+// under s, twice with the same coefficients — as the defences leave them and without the
+// defences. A ridge regression (algo.FitRidge, its strength chosen on held-out rows) maps the
+// first to the second: the minimum-mean-squared-error linear estimate of the undefended
+// mixture, which undoes noise and quantisation towards the features' own subspace and fills
+// masked values from their neighbours. Inversion by optimisation fits head outputs exactly
+// and would otherwise fit the noise. The first nv uploads are cleaned, the ones the attack
+// reads. Uploads of more than maxCleanDim values are left as they are, with a note.
+func (a *attack) clean(head func(x []float32, n int) ([]float32, error), aux *datasets.Images, s datamix.Scheme, nv int) error {
+	if !altersUploads(s.Defences) {
+		return nil
+	}
+	d := len(a.obs.Uploads) / a.obs.N
+	if d > maxCleanDim {
+		a.note("defended uploads not cleaned: %d values per upload, above the %d a d×d map is learnt for", d, maxCleanDim)
+		return nil
+	}
+	sim, err := a.simulateWith(head, aux, s)
+	if err != nil {
+		return err
+	}
+	n := len(sim.dom)
+	r, err := algo.FitRidge(dense32(sim.up, n, d), dense32(sim.clean, n, d), a.env.RNG, nil)
+	if err != nil {
+		return err
+	}
+	pred := r.Predict(dense32(a.obs.Uploads[:nv*d], nv, d))
+	a.src = slices.Clone(a.obs.Uploads)
+	for i := range nv {
+		for j, v := range pred.RawRowView(i) {
+			a.src[i*d+j] = float32(v)
+		}
+	}
+	a.note("defended uploads cleaned first: a ridge map (alpha %g) from %d simulated defended uploads to the same mixtures undefended", r.Alpha, n)
+	return nil
+}
+
+// canonical reports whether the attacker brings uploads to a canonical sign and scale under
+// the scheme s it assumes: when s draws signed coefficient rows (gaussian), each upload's sign
+// and scale are those of its row, a secret draw that carries nothing of the inputs; with
+// convex rows (dirichlet, uniform, the paper's example) the row sums fix the scale.
+func canonical(s datamix.Scheme) bool { return s.Mixed() && !s.Sampler.Convex() }
+
+// canon returns the rows of up (UploadDim values each) as the attacker reads them under the
+// scheme s it assumes: up itself, or, when s is canonical, a copy with each row brought to a
+// canonical sign and scale (canonicalRows), which it notes.
+func (a *attack) canon(s datamix.Scheme, up []float32) []float32 {
+	if !canonical(s) {
+		return up
+	}
+	const note = "uploads brought to a canonical sign and scale (signed coefficients): each row times sign(Σ row) / max |row|"
+	if !slices.Contains(a.setting, note) {
+		a.note("%s", note)
+	}
+	out := slices.Clone(up)
+	canonicalRows(out, UploadDim(a.env.Net))
+	return out
+}
+
+// canonicalRows rescales each row of v (d values) in place to sign(Σ row)·row / max|row|: the
+// same row whatever positive or negative factor multiplied it. The inputs and ReLU features the
+// edge mixes are non-negative, so a row that is a signed multiple of one has the sign of its
+// sum, and an image row comes back exactly when its brightest pixel is 1 (as in MNIST). A zero
+// row stays zero.
+func canonicalRows(v []float32, d int) {
+	for lo := 0; lo < len(v); lo += d {
+		row := v[lo : lo+d]
+		var sum, peak float64
+		for _, x := range row {
+			sum += float64(x)
+			peak = max(peak, math.Abs(float64(x)))
+		}
+		if peak == 0 {
+			continue
+		}
+		f := 1 / peak
+		if sum < 0 {
+			f = -f
+		}
+		for i, x := range row {
+			row[i] = float32(float64(x) * f)
+		}
+	}
 }
 
 // maxPSNR caps the PSNR of a perfect reconstruction so that means stay finite: 100 dB is a

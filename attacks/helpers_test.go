@@ -2,11 +2,13 @@ package attacks
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/datamix/harness/datamix"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/defence"
 	"github.com/datamix/harness/mixing"
 )
 
@@ -70,8 +72,9 @@ func (n *pixelNet) Body(m []float32, k int) ([]float32, error) {
 	return out, nil
 }
 
-// capture serves the first n images through the edge as the scheme says — head, a C per
-// group drawn as the scheme draws it, shuffling within pools of pool uploads — and the body,
+// capture serves the first n images through the edge as the scheme says — head, the
+// before-mix defences, a C per group drawn as the scheme draws it, the after-mix defences,
+// shuffling within pools of pool uploads — and the body,
 // and records the exchange as a datamix.Pipeline records it (a Pipeline needs a models.Net;
 // the attack tests run on small networks of plain Go).
 func capture(t *testing.T, net Network, imgs *datasets.Images, n, pool int, scheme datamix.Scheme, rng *rand.Rand) *Capture {
@@ -86,8 +89,15 @@ func capture(t *testing.T, net Network, imgs *datasets.Images, n, pool int, sche
 	if err != nil {
 		t.Fatal(err)
 	}
+	var draws []float32
+	src := feat
+	if scheme.Defences.Has(defence.BeforeMix) {
+		src = slices.Clone(feat)
+		scheme.Defences.Apply(defence.BeforeMix, src, d, rng, &draws)
+	}
 	mixed := make([]float32, n*d)
-	mixing.MixBatch(mixed, cs, feat, d)
+	mixing.MixBatch(mixed, cs, src, d)
+	scheme.Defences.Apply(defence.AfterMix, mixed, d, rng, &draws)
 	pos := make([]int, n)
 	up := make([]float32, n*d)
 	for lo := 0; lo < n; lo += pool {

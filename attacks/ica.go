@@ -85,6 +85,15 @@ func (ica) run(a *attack) error {
 	if err != nil {
 		return err
 	}
+	if altersUploads(s.Defences) && (a.env.Net.Split() == 0 || a.HeadWeights) {
+		aux, err := a.auxImages()
+		if err != nil {
+			return err
+		}
+		if err := a.clean(a.env.Net.Head, aux, s, nv); err != nil {
+			return err
+		}
+	}
 	strong := convexRows(s.Sampler, k, a.env.RNG)
 	est, stats := a.separate(groups, strong)
 	pixels := a.env.Net.Split() == 0
@@ -245,7 +254,7 @@ func (a *attack) separate(groups [][]int, strong bool) (Separation, separationSt
 	for _, g := range groups {
 		m := make([]float64, k*d)
 		for r, p := range g {
-			for j, v := range a.obs.Uploads[p*d : (p+1)*d] {
+			for j, v := range a.src[p*d : (p+1)*d] {
 				m[r*d+j] = float64(v)
 			}
 		}

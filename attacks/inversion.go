@@ -34,10 +34,11 @@ func (inversion) Columns(Spec, int) []string {
 
 func (inversion) run(a *attack) error {
 	net := a.env.Net
-	aux, up, dom, desc, err := a.auxUploads()
+	set, err := a.auxUploads()
 	if err != nil {
 		return err
 	}
+	aux, up, dom := set.images, set.up, set.dom
 	n := len(dom)
 	d := len(up) / n
 	dim := aux.Dim()
@@ -53,7 +54,7 @@ func (inversion) run(a *attack) error {
 	}
 	obs := a.obs
 	nv := a.victims()
-	pred := dec.Predict(dense32(obs.Uploads[:nv*d], nv, d))
+	pred := dec.Predict(dense32(a.canon(set.scheme, obs.Uploads[:nv*d]), nv, d))
 	est := Reconstructions{Images: make([][]float32, nv)}
 	for p := range nv {
 		est.Images[p] = clipImage(pred.RawRowView(p))
@@ -81,7 +82,7 @@ func (inversion) run(a *attack) error {
 	a.recordImages("best_", &best)
 	a.res.Recon = append(a.res.Recon, ReconColumn{Title: a.prefix, Images: recon})
 	a.headNote()
-	a.note("coefficients %s", desc)
+	a.note("coefficients %s", set.desc)
 	a.note("grouping not needed (decodes each upload alone)")
 	a.note("ridge decoder on %d auxiliary training images (alpha %g), %d test victims", aux.N, dec.Alpha, nv)
 	a.note("scored against each upload's dominant member; best_ columns against the member each metric likes best (an oracle choice)")

@@ -7,7 +7,7 @@ import (
 
 // registry lists every attack kind, in the order Kinds gives them. Each kind lives in a file
 // of its own; adding one is that file and one entry here (README.md, "Adding an attack kind").
-var registry = []Kind{inversion{}, ica{}, groupMatching{}, attribute{}, output{}, decoder{}, rmle{}}
+var registry = []Kind{inversion{}, ica{}, groupMatching{}, attribute{}, output{}, decoder{}, rmle{}, fora{}, unsplit{}}
 
 // Kind is one kind of attack: what it is called, the columns it writes, what it needs of a
 // cell and which optional settings it reads, and the attack itself. Run looks a Spec's kind up
@@ -173,4 +173,14 @@ func (s Spec) Applies(c Cell) (ok bool, why string) {
 		}
 	}
 	return true, ""
+}
+
+// needHeadLayer is the need of the head-withheld attacks that learn a head of their own
+// (fora, unsplit): split > 0, where the edge has a head to stand in for.
+var needHeadLayer = Need{
+	what: "split > 0",
+	met:  func(_ Spec, c Cell) bool { return c.Split > 0 },
+	why: func(Spec, Cell) string {
+		return "split 0: the uploads are mixed pixels; there is no head to stand in for"
+	},
 }

@@ -34,6 +34,34 @@ type Learner interface {
 	// cloud that does not know the head can build from the body it runs (He, Zhang and Lee,
 	// ACSAC 2019: the query-free attack).
 	Shadow(x []float32, labels []int, n int, o ShadowOptions, rng *rand.Rand) (WhiteBox, error)
+	// Substitute trains FORA's substitute head (Xu et al., CVPR 2024): a shadow model as Shadow
+	// trains one, whose loss also pulls the uploads it simulates towards the distribution of
+	// nu uploads the cloud received (uploads, nu × UploadDim) by a multi-kernel MMD (o.Align
+	// its weight), and returns its head and the last training step's MMD².
+	Substitute(x []float32, labels []int, n int, uploads []float32, nu int, o SubstituteOptions, rng *rand.Rand) (WhiteBox, float64, error)
+	// JointInvert is UnSplit's inversion (Erdoğan, Küpçü and Çiçek, WPES 2022): it optimises n
+	// images from init (n × C·H·W) and the weights of one surrogate head of the network's
+	// architecture (freshly initialised from rng) together, so that the surrogate maps the
+	// images to the n targets (n × UploadDim), and returns the images in [0,1].
+	JointInvert(targets []float32, n int, init []float32, o JointOptions, rng *rand.Rand) ([]float32, error)
+}
+
+// SubstituteOptions says how a Learner trains FORA's substitute head: as a shadow model
+// (ShadowOptions), with Align · MMD² between each batch's simulated uploads and AlignBatch of
+// the real ones in the loss.
+type SubstituteOptions struct {
+	ShadowOptions
+	Align      float64
+	AlignBatch int
+}
+
+// JointOptions says how a Learner runs UnSplit: Rounds passes over the targets in batches of
+// Batch, Iterations joint Adam steps per batch and pass, the images' steps from LRX (cosine
+// decay within a pass) and the surrogate's at LRW, with total-variation weight TV (as
+// InvertOptions).
+type JointOptions struct {
+	Rounds, Batch, Iterations int
+	LRX, LRW, TV              float64
 }
 
 // Decoder maps inputs of the shape it was trained on to images.
@@ -282,25 +310,10 @@ func (a *attack) separateMembers(nv int, s datamix.Scheme, auxFeat []float32, nA
 		return m
 	}
 	d := len(auxFeat) / nAux
-	norms := make([]float64, nAux)
-	for i := range nAux {
-		var ss float64
-		for _, v := range auxFeat[i*d : (i+1)*d] {
-			ss += float64(v) * float64(v)
-		}
-		norms[i] = math.Sqrt(ss)
-	}
-	slices.Sort(norms)
 	pixels := a.env.Net.Split() == 0
-	k := a.k
+	norm := medianNorm(auxFeat, nAux)
 	for _, src := range sep.Plain {
-		for i := range k {
-			row := src[i*d : (i+1)*d]
-			sa, sb := blindPlain(row, pixels, norms[nAux/2])
-			for _, v := range row {
-				m.feats = append(m.feats, float32(sa*v+sb))
-			}
-		}
+		m.feats = append(m.feats, blindRows(src, d, pixels, norm)...)
 	}
 	a.note("member features separated by FastICA (the assumed coefficients are not convex rows), rescaled blindly")
 	return m
@@ -348,7 +361,7 @@ func (m *members) images() [][][]float32 {
 // matchSources), an oracle alignment for scoring only (which recovered image is which victim
 // does not change what the attacker holds). It records imageColumns(infix) and the grid
 // column title, the first image matched to each victim.
-func (a *attack) scoreMembers(truth *Truth, m *members, infix, title string) {
+func (a *attack) scoreMembers(truth *Truth, m *members, infix, title string) *imageScores {
 	k := a.k
 	c, h, w := a.env.Net.InputShape()
 	at := truth.inputAt()
@@ -369,13 +382,14 @@ func (a *attack) scoreMembers(truth *Truth, m *members, infix, title string) {
 	}
 	a.recordImages(infix, &sc)
 	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: recon})
+	return &sc
 }
 
 // scoreUploads scores the images reconstructed from the first uploads (est: one per upload
 // position) against each upload's dominant member (imageColumns(infix)) and, when best,
 // against the member of its group each metric likes best (imageColumns(infix + "best_"), an
 // oracle choice), and records the grid column title.
-func (a *attack) scoreUploads(truth *Truth, est Reconstructions, best bool, infix, title string) {
+func (a *attack) scoreUploads(truth *Truth, est Reconstructions, best bool, infix, title string) *imageScores {
 	k := a.k
 	at := truth.inputAt()
 	c, h, w := a.env.Net.InputShape()
@@ -402,6 +416,7 @@ func (a *attack) scoreUploads(truth *Truth, est Reconstructions, best bool, infi
 		a.recordImages(infix+"best_", &bestSc)
 	}
 	a.res.Recon = append(a.res.Recon, ReconColumn{Title: title, Images: recon})
+	return &dominant
 }
 
 // reconstructions splits n images (n × C·H·W, as a Decoder or WhiteBox returns them) into the
@@ -420,6 +435,39 @@ func clip32(v []float32) []float32 {
 	out := make([]float32, len(v))
 	for i, x := range v {
 		out[i] = min(max(x, 0), 1)
+	}
+	return out
+}
+
+// medianNorm is the median Euclidean norm of the n rows of v: the scale the attacker's blind
+// normalisation gives a source or target of unknown scale (blindPlain).
+func medianNorm(v []float32, n int) float64 {
+	d := len(v) / n
+	norms := make([]float64, n)
+	for i := range n {
+		var ss float64
+		for _, x := range v[i*d : (i+1)*d] {
+			ss += float64(x) * float64(x)
+		}
+		norms[i] = math.Sqrt(ss)
+	}
+	slices.Sort(norms)
+	return norms[n/2]
+}
+
+// blindRows returns the rows of v (d values each, float64 or float32) normalised blindly,
+// each by its own blindPlain: a sign and scale chosen from the attacker's prior alone.
+func blindRows[T float32 | float64](v []T, d int, pixels bool, norm float64) []float32 {
+	out := make([]float32, len(v))
+	row := make([]float64, d)
+	for lo := 0; lo < len(v); lo += d {
+		for j, x := range v[lo : lo+d] {
+			row[j] = float64(x)
+		}
+		sa, sb := blindPlain(row, pixels, norm)
+		for j, x := range row {
+			out[lo+j] = float32(sa*x + sb)
+		}
 	}
 	return out
 }

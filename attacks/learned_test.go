@@ -37,6 +37,14 @@ func (l *ridgeLearner) Shadow([]float32, []int, int, ShadowOptions, *rand.Rand) 
 	return nil, errors.New("no shadow model at split 0")
 }
 
+func (l *ridgeLearner) Substitute([]float32, []int, int, []float32, int, SubstituteOptions, *rand.Rand) (WhiteBox, float64, error) {
+	return nil, 0, errors.New("no substitute head at split 0")
+}
+
+func (l *ridgeLearner) JointInvert([]float32, int, []float32, JointOptions, *rand.Rand) ([]float32, error) {
+	return nil, errors.New("no surrogate head at split 0")
+}
+
 type ridgeDecoder struct{ r *algo.Ridge }
 
 func (r ridgeDecoder) Decode(x []float32, n int) ([]float32, error) {

@@ -28,12 +28,13 @@ func (output) Columns(Spec, int) []string { return []string{"acc", "chance"} }
 
 func (output) run(a *attack) error {
 	net := a.env.Net
-	aux, up, dom, desc, err := a.auxUploads()
+	set, err := a.auxUploads()
 	if err != nil {
 		return err
 	}
+	aux, dom := set.images, set.dom
 	n := len(dom)
-	ret, err := net.Body(up, n)
+	ret, err := net.Body(set.up, n)
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,17 @@ func (output) run(a *attack) error {
 		return err
 	}
 	nv := a.victims()
-	pred := clf.Predict(dense32(a.obs.Returns[:nv*rd], nv, rd))
+	returns := a.obs.Returns[:nv*rd]
+	if canonical(set.scheme) {
+		// The returns are the body of signed, scaled uploads: the cloud, which runs the body,
+		// reruns it on the uploads brought to the canonical sign and scale it trained on.
+		d := len(a.obs.Uploads) / a.obs.N
+		if returns, err = net.Body(a.canon(set.scheme, a.obs.Uploads[:nv*d]), nv); err != nil {
+			return err
+		}
+		a.note("features: the body rerun on the canonical uploads (the returns are of signed, scaled ones)")
+	}
+	pred := clf.Predict(dense32(returns, nv, rd))
 	est := Predictions{AttrLabel: make([]int, nv)}
 	for p := range nv {
 		est[AttrLabel][p] = floats.MaxIdx(pred.RawRowView(p))
@@ -62,7 +73,7 @@ func (output) run(a *attack) error {
 	a.metric("chance", metrics.Chance(want))
 	a.headNote()
 	a.note("body known (the cloud runs it)")
-	a.note("coefficients %s", desc)
+	a.note("coefficients %s", set.desc)
 	a.note("target: label of each return's dominant member")
 	a.note("one-vs-rest ridge classifier on the returns of %d auxiliary training images (alpha %g), %d test victims", aux.N, clf.Alpha, nv)
 	a.done()

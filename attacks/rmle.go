@@ -52,11 +52,22 @@ func (rmle) run(a *attack) error {
 	obs := a.obs
 	nv := a.victims()
 	d := len(obs.Uploads) / obs.N
+	if err := a.clean(wb.Head, aux, s, nv); err != nil {
+		return err
+	}
 	var targets []float32
 	var m *members
 	if a.k == 1 {
-		targets = obs.Uploads[:nv*d]
+		targets = a.src[:nv*d]
 		a.note("targets: the uploads (k = 1)")
+		if canonical(s) {
+			feat, err := wb.Head(aux.X, aux.N)
+			if err != nil {
+				return err
+			}
+			targets = blindRows(targets, d, a.env.Net.Split() == 0, medianNorm(feat, aux.N))
+			a.note("each target given the sign and scale of the attacker's prior, as a blind ICA source (signed coefficients: the upload's own are a secret draw's)")
+		}
 	} else {
 		feat, err := wb.Head(aux.X, aux.N)
 		if err != nil {

@@ -88,3 +88,14 @@ func median(v []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// recordMSE writes <infix>mse, the mean over s's reconstructions of their mean squared error
+// per pixel (range 1), 10^(−PSNR/10): the measure SDAR and UnSplit report. A PSNR capped at
+// maxPSNR counts as an error of 10⁻¹⁰, exact up to float32 storage.
+func (a *attack) recordMSE(infix string, s *imageScores) {
+	var sum float64
+	for _, p := range s.psnr {
+		sum += math.Pow(10, -p/10)
+	}
+	a.metric(infix+"mse", sum/float64(len(s.psnr)))
+}

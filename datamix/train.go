@@ -34,6 +34,45 @@ func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand
 	if err != nil {
 		return nil, err
 	}
+	return newTrainer(tr, net, batch, s, rng), nil
+}
+
+// NewShadowTrainer is NewTrainer for a shadow model of a network (models.Net.Shadow): the
+// head and tail learn, mixing-aware under s, through the body, which keeps its weights
+// (models.NewShadowTrainer). An attacker trains it under the scheme it assumes: the edge's
+// group size, guard and defences with the coefficient distribution it believes in, so that
+// the shadow head learns to speak to the body as the edge's head does.
+func NewShadowTrainer(shadow *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand) (*Trainer, error) {
+	s.Check(batch)
+	tr, err := models.NewShadowTrainer(shadow, batch, s.Mixed(), lr, s.Defences...)
+	if err != nil {
+		return nil, err
+	}
+	return newTrainer(tr, shadow, batch, s, rng), nil
+}
+
+// NewSubstituteTrainer is NewShadowTrainer with FORA's alignment term (models.Alignment) in the
+// loss: the uploads the shadow simulates from each batch — head, defences, mixing as s says —
+// are pulled towards a batch of uploads the cloud really received, set before every step
+// (SetAligned).
+func NewSubstituteTrainer(shadow *models.Net, batch int, s Scheme, lr float64, al models.Alignment, rng *rand.Rand) (*Trainer, error) {
+	s.Check(batch)
+	tr, err := models.NewSubstituteTrainer(shadow, batch, s.Mixed(), lr, al, s.Defences...)
+	if err != nil {
+		return nil, err
+	}
+	return newTrainer(tr, shadow, batch, s, rng), nil
+}
+
+// SetAligned sets the real uploads the alignment term of a substitute trainer compares the
+// next steps' simulated uploads with (models.Trainer.SetAligned).
+func (t *Trainer) SetAligned(uploads []float32) { t.tr.SetAligned(uploads) }
+
+// Alignment is the last step's MMD² of a substitute trainer (models.Trainer.Alignment).
+func (t *Trainer) Alignment() float64 { return t.tr.Alignment() }
+
+// newTrainer wraps a models trainer of net with the draws of scheme s.
+func newTrainer(tr *models.Trainer, net *models.Net, batch int, s Scheme, rng *rand.Rand) *Trainer {
 	t := &Trainer{tr: tr, scheme: s, rng: rng}
 	for _, d := range s.Defences {
 		if d.Form().Random() {
@@ -43,7 +82,7 @@ func NewTrainer(net *models.Net, batch int, s Scheme, lr float64, rng *rand.Rand
 	if s.Mixed() {
 		t.mix, t.demix = make([]float32, batch*batch), make([]float32, batch*batch)
 	}
-	return t, nil
+	return t
 }
 
 // SetLR sets the learning rate of the following steps; Adam's moment estimates are kept.

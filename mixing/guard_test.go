@@ -18,6 +18,7 @@ type scripted struct {
 }
 
 func (s *scripted) Name() string { return s.name }
+func (s *scripted) Convex() bool { return false }
 
 func (s *scripted) Sample(_ *rand.Rand, k int) *mat.Dense {
 	c := s.script[min(s.calls, len(s.script)-1)]

@@ -20,6 +20,11 @@ type Sampler interface {
 	// validate the configuration first, for example with CheckMatrix).
 	// Sample does not check invertibility; Guard does.
 	Sample(rng *rand.Rand, k int) *mat.Dense
+	// Convex reports whether every row the sampler draws is non-negative and sums to 1, as
+	// in the paper's example: each upload is then a convex blend of its group, whose scale
+	// the row sums fix. Signed rows (gaussian) leave each upload's sign and scale to the
+	// draw; at k = 1 a convex sampler draws C = [1].
+	Convex() bool
 }
 
 // samplerNames lists the names NewSampler accepts, in documentation order.
@@ -104,6 +109,7 @@ func checkGroupSize(k int) {
 type dirichlet struct{ alpha float64 }
 
 func (dirichlet) Name() string { return "dirichlet" }
+func (dirichlet) Convex() bool { return true }
 
 // Sample normalises k independent Gamma(alpha, 1) variates per row, the
 // standard construction of a Dirichlet vector (Devroye, "Non-Uniform Random
@@ -153,6 +159,7 @@ func (s dirichlet) Sample(rng *rand.Rand, k int) *mat.Dense {
 type uniform struct{}
 
 func (uniform) Name() string { return "uniform" }
+func (uniform) Convex() bool { return true }
 
 // Sample takes, for each row, the k spacings of k-1 sorted U(0,1) points:
 // they are uniform on the simplex (Devroye 1986, ch. V), i.e. Dirichlet(1),
@@ -181,6 +188,7 @@ func (uniform) Sample(rng *rand.Rand, k int) *mat.Dense {
 type gaussian struct{}
 
 func (gaussian) Name() string { return "gaussian" }
+func (gaussian) Convex() bool { return false }
 
 func (gaussian) Sample(rng *rand.Rand, k int) *mat.Dense {
 	checkGroupSize(k)
@@ -196,6 +204,23 @@ func (gaussian) Sample(rng *rand.Rand, k int) *mat.Dense {
 type fixed struct{ c *mat.Dense }
 
 func (fixed) Name() string { return "fixed" }
+
+func (f fixed) Convex() bool {
+	r, _ := f.c.Dims()
+	for i := range r {
+		var sum float64
+		for _, v := range f.c.RawRowView(i) {
+			if v < 0 {
+				return false
+			}
+			sum += v
+		}
+		if math.Abs(sum-1) > 1e-9 { // 1e-9: a row written with a few decimals, as a user does
+			return false
+		}
+	}
+	return true
+}
 
 // Sample returns a copy of the matrix (so a caller may modify it) and ignores
 // rng.

@@ -3,6 +3,7 @@ package mixing
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -268,5 +269,55 @@ func TestGaussianMoments(t *testing.T) {
 		kf := float64(k)
 		checkMean(t, fmt.Sprintf("k=%d E[C_ij]", k), xs, 0, 1/kf)
 		checkMean(t, fmt.Sprintf("k=%d E[C_ij²]", k), sq, 1/kf, 2/(kf*kf))
+	}
+}
+
+// TestConvex: the simplex samplers and a fixed matrix of convex rows draw convex rows, a signed
+// sampler and a fixed matrix with a negative entry or a row that does not sum to 1 do not —
+// and every draw of a sampler that says so is convex.
+func TestConvex(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		matrix [][]float64
+		want   bool
+	}{
+		{"dirichlet", nil, true},
+		{"uniform", nil, true},
+		{"gaussian", nil, false},
+		{"fixed", [][]float64{{0.7, 0.3}, {0.6, 0.4}}, true},
+		{"fixed", [][]float64{{1.2, -0.2}, {0.6, 0.4}}, false},
+		{"fixed", [][]float64{{0.7, 0.4}, {0.6, 0.4}}, false},
+	} {
+		s, err := NewSampler(tc.name, 1, tc.matrix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Convex(); got != tc.want {
+			t.Errorf("%s %v: Convex() = %v, want %v", tc.name, tc.matrix, got, tc.want)
+		}
+		if !tc.want {
+			continue
+		}
+		k := 3
+		if tc.matrix != nil {
+			k = len(tc.matrix) // a fixed sampler serves its matrix's size only
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		for range 50 {
+			c := s.Sample(rng, k)
+			r, _ := c.Dims()
+			for i := range r {
+				sum := 0.0
+				for _, v := range c.RawRowView(i) {
+					if v < 0 {
+						t.Fatalf("%s: negative entry in %v", tc.name, c.RawMatrix().Data)
+					}
+					sum += v
+				}
+				if math.Abs(sum-1) > 1e-12 { // 1e-12: round-off of a normalised row of float64
+					t.Fatalf("%s: a row sums to %v", tc.name, sum)
+				}
+			}
+		}
 	}
 }

@@ -133,3 +133,133 @@ func (v *Inverter) Invert(x, target []float32, iters int, lr float64) (float64, 
 	copy(x, in)
 	return loss, nil
 }
+
+// JointInverter is UnSplit's model inversion (Erdoğan, Küpçü and Çiçek, "UnSplit:
+// data-oblivious model inversion, model stealing, and label inference attacks against split
+// learning", WPES 2022): an attacker that knows the head's architecture but not its weights
+// optimises the images and the weights of a surrogate head together, minimising
+//
+//	L = Σ_n ‖head_θ(x_n) − t_n‖² / D + λ · TV(x_n) / P
+//
+// over the images x_n ∈ [0,1]^(C×H×W) and the head's weights θ, with Adam on both (the images
+// projected back onto [0,1] after every step). The surrogate's weights carry over from one
+// call to the next, so that batch after batch of targets trains one surrogate, as UnSplit's
+// clone model learns from every batch it inverts. A batch-normalised head normalises each
+// batch with its own statistics (the weight gradients of batch norm exist in training mode
+// only). The surrogate is a Net of the edge's architecture (a shadow model's, Net.Shadow); its
+// head's weights are updated in place.
+//
+// A JointInverter is not safe for concurrent use.
+type JointInverter struct {
+	net   *Net
+	batch int
+
+	g       *G.ExprGraph
+	vm      G.VM
+	x, t    *tensor.Dense
+	cost    *G.Node
+	gradX   *G.Node
+	gradW   []*G.Node
+	weights [][]float32 // the head's weights, updated in place
+	optW    adam
+}
+
+// NewJointInverter builds UnSplit's graph of the surrogate n's head at the given batch size
+// with total-variation weight lambda ≥ 0.
+func NewJointInverter(n *Net, batch int, lambda float64) (*JointInverter, error) {
+	if batch < 1 || lambda < 0 || math.IsNaN(lambda) {
+		panic(fmt.Sprintf("models: joint inverter batch %d, lambda %v", batch, lambda))
+	}
+	if n.Split == 0 {
+		return nil, fmt.Errorf("models: UnSplit needs a head to learn; split is 0")
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	v := &JointInverter{net: n, batch: batch, g: G.NewGraph()}
+	ws := n.graphParams(v.g)
+	a := n.Arch
+	x, xT := input(v.g, "x", batch, []int{a.C, a.H, a.W})
+	t, tT := input(v.g, "target", batch, []int{n.UploadDim()})
+	h, err := n.forward(x, ws, 0, n.Split, true, &build{train: true})
+	if err != nil {
+		return nil, err
+	}
+	if h, err = flat(h); err != nil {
+		return nil, err
+	}
+	d, p := n.UploadDim(), a.C*a.H*a.W
+	cost, err := G.ApplyOp(sqErrOp{shape: tensor.Shape{batch, d}, scale: 1 / float64(d)}, h, t)
+	if err != nil {
+		return nil, err
+	}
+	if lambda > 0 {
+		tv, err := G.ApplyOp(tvOp{n: batch, c: a.C, h: a.H, w: a.W, scale: lambda / float64(p), eps: TVEps}, x)
+		if err != nil {
+			return nil, err
+		}
+		if cost, err = G.Add(cost, tv); err != nil {
+			return nil, err
+		}
+	}
+	head := n.trainable(func(l layerPlan) bool { return l.block < 0 || l.block >= n.Split })
+	wrt := G.Nodes{x}
+	for _, j := range head {
+		wrt = append(wrt, ws[j])
+		v.weights = append(v.weights, n.params[j].Data().([]float32))
+	}
+	grads, err := G.Grad(cost, wrt...)
+	if err != nil {
+		return nil, fmt.Errorf("models: joint inverter gradient: %w", err)
+	}
+	v.x, v.t, v.cost, v.gradX, v.gradW = xT, tT, cost, grads[0], grads[1:]
+	v.vm = G.NewTapeMachine(v.g)
+	return v, nil
+}
+
+// Batch is the joint inverter's batch size.
+func (v *JointInverter) Batch() int { return v.batch }
+
+// Invert runs iters joint Adam steps from the images in x (batch × C·H·W, overwritten with
+// the result) towards the head outputs target (batch × UploadDim): the images' steps start at
+// lrX and decay to 0 along half a cosine, the surrogate's at lrW, constant, with Adam's moments
+// kept across calls. It returns the mean over the batch of the final objective. A non-finite
+// objective is an error and leaves the images as they were.
+func (v *JointInverter) Invert(x, target []float32, iters int, lrX, lrW float64) (float64, error) {
+	in, tt := v.x.Data().([]float32), v.t.Data().([]float32)
+	if len(x) != len(in) || len(target) != len(tt) {
+		panic(fmt.Sprintf("models: invert %d values towards %d, want %d and %d", len(x), len(target), len(in), len(tt)))
+	}
+	copy(in, x)
+	copy(tt, target)
+	optX := adam{lr: lrX}
+	v.optW.lr = lrW
+	var loss float64
+	for it := 0; it <= iters; it++ {
+		if err := v.vm.RunAll(); err != nil {
+			v.vm.Reset()
+			return 0, fmt.Errorf("models: joint inversion: %w", err)
+		}
+		loss = float64(v.cost.Value().Data().(float32)) / float64(v.batch)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			v.vm.Reset()
+			return loss, fmt.Errorf("models: joint inversion objective is %v at step %d", loss, it)
+		}
+		if it == iters {
+			v.vm.Reset()
+			break
+		}
+		optX.lr = lrX * 0.5 * (1 + math.Cos(math.Pi*float64(it)/float64(iters)))
+		optX.step([][]float32{in}, [][]float32{f32(v.gradX.Value())})
+		gs := make([][]float32, len(v.gradW))
+		for i, g := range v.gradW {
+			gs[i] = f32(g.Value())
+		}
+		v.optW.step(v.weights, gs)
+		for i, p := range in {
+			in[i] = min(max(p, 0), 1)
+		}
+		v.vm.Reset()
+	}
+	copy(x, in)
+	return loss, nil
+}

@@ -246,3 +246,54 @@ func TestNoPeekLowersDCor(t *testing.T) {
 		t.Errorf("dCor after 100 steps: %.4f with NoPeek weight 100, %.4f without; want lower by > 0.005", final[100], final[1e-12])
 	}
 }
+
+// mmdRef is w·MMD² of the rows of a (n×d) and b (m×d) under the Gaussian kernels of squared
+// bandwidths sigma2, by the definition's three double sums.
+func mmdRef(a, b []float64, n, m, d int, sigma2 []float64, w float64) float64 {
+	k := func(x, y []float64) float64 {
+		var q float64
+		for i := range x {
+			q += (x[i] - y[i]) * (x[i] - y[i])
+		}
+		var s float64
+		for _, s2 := range sigma2 {
+			s += math.Exp(-q / s2)
+		}
+		return s
+	}
+	sum := func(x []float64, p int, y []float64, q int) float64 {
+		var s float64
+		for i := range p {
+			for j := range q {
+				s += k(x[i*d:(i+1)*d], y[j*d:(j+1)*d])
+			}
+		}
+		return s
+	}
+	fn, fm := float64(n), float64(m)
+	return w * (sum(a, n, a, n)/(fn*fn) + sum(b, m, b, m)/(fm*fm) - 2*sum(a, n, b, m)/(fn*fm))
+}
+
+// TestMMDOp checks the multi-kernel MMD penalty (FORA's feature alignment) against its
+// definition and its gradient with respect to the substitute's batch against central
+// differences; the uploads' batch is data.
+func TestMMDOp(t *testing.T) {
+	const n, m, d, w = 5, 7, 6, 0.8
+	sigma2 := []float64{2, 8, 32} // around the inputs' mean squared distance, 2·d·(0.8² + 0.8²) ≈ 15
+	a, b := randVals(31, n*d, 0.8), randVals(32, m*d, 0.8)
+	for i := range a {
+		a[i] += 0.3 // the two batches differ in their means: MMD² > 0
+	}
+	oc := opCase{
+		name:   "mmd",
+		shapes: [][]int{{n, d}, {m, d}}, vals: [][]float32{a, b}, wrt: []bool{true, false},
+		build: func(in []*G.Node) (*G.Node, error) { return G.ApplyOp(newMMDOp(n, m, d, sigma2, w), in...) },
+		ref: func(in [][]float64) []float64 {
+			return []float64{mmdRef(in[0], in[1], n, m, d, sigma2, w)}
+		},
+	}
+	oc.check(t)
+	if v := mmdRef(to64(a), to64(a), n, n, d, sigma2, 1); math.Abs(v) > 1e-12 {
+		t.Errorf("MMD² of a batch with itself %g, want 0", v)
+	}
+}

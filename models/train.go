@@ -33,6 +33,7 @@ type Trainer struct {
 	draws   []*tensor.Dense // the random inputs of the edge defences that take them
 	xent    *G.Node         // the cross-entropy part of cost (cost itself when no penalty)
 	penalty *dcorOp         // the NoPeek penalty, nil without
+	align   *alignTerm      // the alignment term of a substitute head, nil without
 }
 
 // NewTrainer builds the training graph for n at the given batch size with an Adam optimiser
@@ -45,12 +46,14 @@ type Trainer struct {
 // batch's inputs and head outputs to the loss. Defences whose transform is random take their
 // draws as inputs of every Step, in the order of defs.
 func NewTrainer(n *Net, batch int, mixed bool, lr float64, defs ...defence.Defence) (*Trainer, error) {
-	return newTrainer(n, batch, mixed, lr, nil, defs...)
+	return newTrainer(n, batch, mixed, lr, nil, nil, defs...)
 }
 
 // newTrainer builds a trainer that updates the weights of the layers frozen does not name
 // (every layer when frozen is nil); the others keep their values but pass gradients through.
-func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan) bool, defs ...defence.Defence) (*Trainer, error) {
+// With al, the loss adds al's alignment term of the uploads the graph simulates to a batch of
+// real uploads (NewSubstituteTrainer).
+func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan) bool, al *Alignment, defs ...defence.Defence) (*Trainer, error) {
 	if batch < 1 {
 		panic(fmt.Sprintf("models: batch %d", batch))
 	}
@@ -66,7 +69,7 @@ func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan
 	var err error
 	bld := &build{train: true}
 	switch {
-	case mixed || len(defs) > 0:
+	case mixed || len(defs) > 0 || al != nil:
 		var mix, demix *G.Node
 		if mixed {
 			var mixT, demixT *tensor.Dense
@@ -75,8 +78,11 @@ func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan
 			t.mix, t.demix = mixT, demixT
 		}
 		edge := t.edgeInputs(defs)
+		if al != nil {
+			edge.align = t.alignInput(*al)
+		}
 		logits, err = n.mixedForward(x, ws, mix, demix, edge, bld)
-		t.penalty = edge.penalty
+		t.penalty, t.align = edge.penalty, edge.align
 	default:
 		logits, err = n.forward(x, ws, 0, nb+1, false, bld)
 	}
@@ -90,6 +96,11 @@ func newTrainer(n *Net, batch int, mixed bool, lr float64, frozen func(layerPlan
 	t.xent = cost
 	if t.penalty != nil {
 		if cost, err = G.Add(cost, t.penalty.node); err != nil {
+			return nil, err
+		}
+	}
+	if t.align != nil {
+		if cost, err = G.Add(cost, t.align.node); err != nil {
 			return nil, err
 		}
 	}
@@ -139,6 +150,7 @@ type edgeGraph struct {
 	defs    []defence.Defence
 	draws   []*G.Node // per defence: its draws' input node, nil when it takes none
 	penalty *dcorOp
+	align   *alignTerm // the alignment term to build on the uploads, nil for none
 }
 
 // edgeInputs makes the input nodes of the draws of the random defences of defs.
@@ -216,6 +228,13 @@ func (n *Net) mixedForward(x *G.Node, ws []*G.Node, mix, demix *G.Node, edge *ed
 	}
 	if m, err = edge.apply(defence.AfterMix, m, headGrad); err != nil {
 		return nil, err
+	}
+	if al := edge.align; al != nil {
+		s := m.Shape()
+		al.op = newMMDOp(s[0], al.Batch, s[1], al.Sigma2, al.Weight)
+		if al.node, err = G.ApplyOp(al.op, m, al.real); err != nil {
+			return nil, err
+		}
 	}
 	z, err := n.forward(m, ws, n.Split, nb, headGrad, b)
 	if err != nil {

@@ -65,30 +65,34 @@
 //	  eval_batch_size: 500      # ≥ 1 and a multiple of group_size
 //	baseline: false             # also train the unsplit, unmixed network for comparison
 //	attacks:                    # optional: privacy attacks run on every DataMix cell (Attack)
-//	  - kind: ica               # inversion, ica, group_matching, attribute, output, decoder, rmle; required
+//	  - kind: ica               # inversion, ica, group_matching, attribute, output, decoder, rmle, fora,
+//	                            # unsplit; required
 //	    name: ""                # column prefix; "" = the kind's (inversion, ica, group_match, attr, output,
-//	                            # decoder, rmle)
+//	                            # decoder, rmle, fora, unsplit)
 //	    victims: 0              # test images attacked; 0 = 500
 //	    aux: 0                  # auxiliary training images; 0 = 2000 (or the whole training split)
 //	    head: known             # known or unknown: does the attacker know the head's weights (decoder and
-//	                            # rmle then train a shadow head through the frozen body at split > 0)
+//	                            # rmle then train a shadow head through the frozen body at split > 0;
+//	                            # fora and unsplit never read them: they are head-withheld attacks)
 //	    coefficients: known     # the distribution the attacker assumes: known (the edge's; under fixed
 //	                            # coefficients Dirichlet(1), the matrix being secret), oracle (the edge's
 //	                            # sampler: under fixed, the secret C), dirichlet, uniform, gaussian
-//	    grouping: auto          # ica, decoder, rmle: auto (upload order, or group matching when shuffled)
+//	    grouping: auto          # ica, decoder, rmle, unsplit: auto (upload order, or group matching when shuffled)
 //	                            # or oracle
-//	    affinity: auto          # group_matching, ica, decoder, rmle: auto (support if the uploads have exact
+//	    affinity: auto          # group_matching, ica, decoder, rmle, unsplit: auto (support if the uploads have exact
 //	                            # zeros, else subspace), support, correlation or subspace
 //	    attributes: []          # attribute only: label, ink, colour, and on celeba any CelebA attribute
 //	                            # (Male, Smiling, …; columns lower-case it: attr_male_acc), on the speech
 //	                            # datasets speaker (one class per speaker) and gender (spoken-digits with
 //	                            # speakers.csv); [] = label+ink (grey), label+colour (RGB, celeba included)
-//	    epochs: 0               # decoder, and rmle with init decoder: decoder training epochs, 0 … 100000;
-//	                            # 0 = 20
-//	    iterations: 0           # rmle only: Adam steps per image, 0 … 100000; 0 = 300
+//	    epochs: 0               # decoder, fora, and rmle with init decoder: decoder training epochs,
+//	                            # 0 … 100000; 0 = 20
+//	    iterations: 0           # rmle: Adam steps per image, 0 = 300; unsplit: joint Adam steps per batch
+//	                            # and pass, 0 = 200; 0 … 100000
 //	    init: grey              # rmle only: grey, or decoder (start from a decoder of the head's features)
-//	    shadow_epochs: 0        # decoder and rmle, head unknown at split > 0: epochs of the shadow head and
-//	                            # tail trained through the frozen body, 0 … 100000; 0 = 20
+//	    shadow_epochs: 0        # decoder and rmle with head unknown at split > 0, and fora: epochs of the
+//	                            # shadow (fora: substitute) head and tail trained through the frozen body,
+//	                            # 0 … 100000; 0 = 20
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  defences: [[], [{kind: mask, rate: 0.3}]]   # a list field is swept as whole lists
