@@ -312,6 +312,16 @@ func TestShadowTrainer(t *testing.T) {
 					}
 				}
 			}
+			// The shadow starts from the real body and from head and tail weights of its own:
+			// the attacker never sees the real head's, not even as a start.
+			for _, p := range s.plan {
+				for _, i := range layerParams(p) {
+					same := slices.Equal(s.params[i].Data().([]float32), real.params[i].Data().([]float32))
+					if same != s.inBody(p) {
+						t.Errorf("%s: layer %v (block %d), parameter %d starts equal to the real one: %v", arch, p.Layer, p.block, i, same)
+					}
+				}
+			}
 			before := make([][]float32, len(s.params))
 			for i, p := range s.params {
 				before[i] = slices.Clone(p.Data().([]float32))
@@ -385,4 +395,152 @@ func BenchmarkDecoderStep(b *testing.B) {
 		}
 	}
 	reportRates(b, batch, cpu0)
+}
+
+// TestSubstituteTrainerAligns: FORA's alignment term pulls a shadow head's uploads towards the
+// real head's: over 40 steps on one batch, with the real uploads of that batch as the target
+// distribution, the MMD² between them falls to a fraction of its start, and the body stays the
+// cloud's.
+func TestSubstituteTrainerAligns(t *testing.T) {
+	real := mustNet(t, "mnist-cnn", 1, 1)
+	const batch = 16
+	x, y := randomBatch(newRNG(4), real, batch)
+	f, err := NewInferer(real, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := make([]float32, batch*real.UploadDim())
+	if err := f.Head(up, x); err != nil {
+		t.Fatal(err)
+	}
+	s, err := real.Shadow(newRNG(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bandwidths around the median squared distance between the real uploads (the median
+	// heuristic, as the attack sets them).
+	d := real.UploadDim()
+	var ds []float64
+	for i := range batch {
+		for j := i + 1; j < batch; j++ {
+			var q float64
+			for k := range d {
+				q += math.Pow(float64(up[i*d+k]-up[j*d+k]), 2)
+			}
+			ds = append(ds, q)
+		}
+	}
+	slices.Sort(ds)
+	med := ds[len(ds)/2]
+	tr, err := NewSubstituteTrainer(s, batch, false, 1e-2, Alignment{Weight: 10, Batch: batch, Sigma2: []float64{med / 4, med, 4 * med}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last float64
+	for i := range 40 {
+		tr.SetAligned(up)
+		if _, _, err := tr.Step(x, y, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = tr.Alignment()
+		}
+		last = tr.Alignment()
+	}
+	t.Logf("MMD² %.4g at the first step, %.4g at the last", first, last)
+	if !(first > 0) || !(last < 0.5*first) {
+		t.Errorf("MMD² %.4g at the first step, %.4g after 40: want it halved", first, last)
+	}
+	if _, err := NewSubstituteTrainer(s, batch, false, 1e-3, Alignment{Batch: batch, Sigma2: []float64{1}}); err == nil {
+		t.Error("an alignment of weight 0 was accepted")
+	}
+}
+
+// TestJointInverterBatchNorm: UnSplit's graph builds on the batch-normalised heads of
+// mnist-resnet8 (batch statistics, whose weight gradients exist) and takes its steps.
+func TestJointInverterBatchNorm(t *testing.T) {
+	real := mustNet(t, "mnist-resnet8", 2, 1)
+	s, err := real.Shadow(newRNG(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewJointInverter(s, 4, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := randomBatch(newRNG(8), real, 4)
+	for i := range x {
+		x[i] = min(max(x[i], 0), 1)
+	}
+	target := make([]float32, 4*real.UploadDim())
+	for i := range target {
+		target[i] = 0.1
+	}
+	start, err := v.Invert(slices.Clone(x), target, 0, 0.05, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := v.Invert(x, target, 20, 0.05, 1e-3)
+	if err != nil || !(end < start) {
+		t.Errorf("objective %v after 20 steps, %v at the start (%v): want lower", end, start, err)
+	}
+}
+
+// TestJointInverter runs UnSplit's joint optimisation on a fresh surrogate of mnist-cnn's head
+// towards a real head's outputs of four digits: the objective falls to a fraction of its start,
+// the images stay in [0,1], and the surrogate's head weights move while its body's do not.
+func TestJointInverter(t *testing.T) {
+	real := mustNet(t, "mnist-cnn", 1, 1)
+	const batch = 4
+	ds := testDigits(t)
+	f, err := NewInferer(real, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := make([]float32, batch*real.UploadDim())
+	if err := f.Head(target, ds.Test.X[:batch*real.InputDim()]); err != nil {
+		t.Fatal(err)
+	}
+	s, err := real.Shadow(newRNG(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := make([][]float32, len(s.params))
+	for i, p := range s.params {
+		before[i] = slices.Clone(p.Data().([]float32))
+	}
+	v, err := NewJointInverter(s, batch, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, batch*real.InputDim())
+	for i := range x {
+		x[i] = 0.5
+	}
+	start, err := v.Invert(slices.Clone(x), target, 0, 0.05, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := v.Invert(x, target, 200, 0.05, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("objective %.4g at the grey start, %.4g after 200 joint steps", start, end)
+	if !(end < 0.2*start) {
+		t.Errorf("objective %.4g after 200 steps, %.4g at the start: want a fifth", end, start)
+	}
+	for _, p := range x {
+		if p < 0 || p > 1 {
+			t.Fatalf("pixel %v outside [0,1]", p)
+		}
+	}
+	for _, p := range s.plan {
+		if p.w < 0 {
+			continue
+		}
+		moved := !slices.Equal(s.params[p.w].Data().([]float32), before[p.w])
+		if head := p.block >= 0 && p.block < s.Split; moved != head {
+			t.Errorf("layer %v (block %d): weights moved %v", p.Layer, p.block, moved)
+		}
+	}
 }

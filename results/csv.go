@@ -34,15 +34,19 @@ func checkMetricNames(names []string) error {
 		if n == "" {
 			return errors.New("a metric with an empty name")
 		}
-		if n == NotesColumn || slices.Contains(columns, n) {
+		if n == NotesColumn || slices.Contains(columns, n) || slices.Contains(VerdictColumns, n) {
 			return fmt.Errorf("metric %q has the name of a fixed column", n)
 		}
 	}
 	return nil
 }
 
+// VerdictColumns are the CSV columns of a row's verdict (Judge), between the metrics and
+// NotesColumn: the verdict and what decided it (Verdict.Reason).
+var VerdictColumns = []string{"verdict", "verdict_by"}
+
 // WriteCSV writes rows to path as CSV, atomically: the header (Columns, the metric names,
-// NotesColumn), then one record per row.
+// VerdictColumns, NotesColumn), then one record per row.
 func WriteCSV(path string, rows []Row) error {
 	metrics := MetricNames(rows)
 	if err := checkMetricNames(metrics); err != nil {
@@ -50,7 +54,7 @@ func WriteCSV(path string, rows []Row) error {
 	}
 	return WriteFileAtomic(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
-		header := append(append(Columns(), metrics...), NotesColumn)
+		header := append(append(Columns(), metrics...), VerdictColumns[0], VerdictColumns[1], NotesColumn)
 		if err := cw.Write(header); err != nil {
 			return err
 		}
@@ -89,6 +93,8 @@ func record(r Row, metrics []string) ([]string, error) {
 			rec = append(rec, "")
 		}
 	}
+	v := Judge(r)
+	rec = append(rec, v.Verdict, v.Reason())
 	notes := ""
 	if len(r.Notes) > 0 {
 		b, err := json.Marshal(r.Notes) // keys sorted by encoding/json
@@ -101,7 +107,8 @@ func record(r Row, metrics []string) ([]string, error) {
 }
 
 // ReadCSV reads the rows WriteCSV wrote. The header must start with Columns and end with
-// NotesColumn; the columns between are metrics.
+// VerdictColumns and NotesColumn (or NotesColumn alone: files written before verdicts were);
+// the columns between are metrics. The verdict is not read back: it follows from the metrics.
 func ReadCSV(path string) ([]Row, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -121,6 +128,10 @@ func ReadCSV(path string) ([]Row, error) {
 		return nil, fmt.Errorf("results: read %s: header %q, need the columns %v, any metric columns, then %q", path, header, columns, NotesColumn)
 	}
 	metrics := header[n : len(header)-1]
+	verdicts := len(metrics) >= 2 && slices.Equal(metrics[len(metrics)-2:], VerdictColumns)
+	if verdicts {
+		metrics = metrics[:len(metrics)-2]
+	}
 	if err := checkMetricNames(metrics); err != nil {
 		return nil, fmt.Errorf("results: read %s: %w", path, err)
 	}
@@ -134,7 +145,7 @@ func ReadCSV(path string) ([]Row, error) {
 			return nil, fmt.Errorf("results: read %s: %w", path, err)
 		}
 		p := &parser{rec: rec}
-		r := parseRecord(p, metrics)
+		r := parseRecord(p, metrics, verdicts)
 		if p.err != nil {
 			line, _ := cr.FieldPos(p.col)
 			return nil, fmt.Errorf("results: read %s: line %d: column %s: %w", path, line, header[p.col], p.err)
@@ -229,7 +240,7 @@ func (p *parser) bool() bool {
 }
 
 // parseRecord reads one row in column order.
-func parseRecord(p *parser, metrics []string) Row {
+func parseRecord(p *parser, metrics []string, verdicts bool) Row {
 	r := Row{
 		Cell: p.str(), Variant: p.str(), Dataset: p.str(), Arch: p.str(),
 		Split: p.int(), GroupSize: p.int(), Coefficients: p.str(), Alpha: p.float(),
@@ -253,6 +264,10 @@ func parseRecord(p *parser, metrics []string) Row {
 			r.Metrics = map[string]float64{}
 		}
 		r.Metrics[m] = v
+	}
+	if verdicts { // derived from the metrics: skipped
+		p.next()
+		p.next()
 	}
 	if s := p.next(); p.err == nil && s != "" {
 		if err := json.Unmarshal([]byte(s), &r.Notes); err != nil {

@@ -53,6 +53,9 @@ type AttackColumn struct {
 	// <stem>_recovered30, where the attack reports it, else <stem>_ssim, else its lowest
 	// <stem>_recoveredNN; <stem>_advantage of an inference attack; <stem>_acc of the others.
 	Cell string
+	// Bound says that the column is an upper bound (UpperBound): shown in a column of its
+	// own, it never enters a worst case or a verdict.
+	Bound bool
 
 	kind     leakKind
 	measures []measure
@@ -78,16 +81,27 @@ func RecoveredThreshold(metric string) (stem string, ssim float64, ok bool) {
 // of victims whose reconstruction reaches SSIM 0.30, below which an MNIST digit is blur.
 const recognisable = "_recovered30"
 
-// oracleStem says whether a stem names an oracle-aligned measure (X_oracle_ssim): the attack's
-// output fitted to the victim with the victim's help, an upper bound no attacker reaches,
-// which the matrix leaves out.
-func oracleStem(stem string) bool { return stem == "oracle" || strings.HasSuffix(stem, "_oracle") }
+// UpperBound says whether the attack column stem (a metric's name without its measure:
+// inversion_best for inversion_best_ssim) is an upper bound no attacker reaches rather than an
+// attack: one of its underscore-separated words is "oracle" — a measure fitted to the victim
+// with the victim's help (ica_oracle_ssim) or an attack handed a secret (an oracle setting,
+// whose name must say so: the experiment config requires it) — or "best", the member of a
+// group that each metric likes best (inversion_best_ssim), an oracle choice. Upper bounds are
+// shown in columns of their own and never enter a worst case or a verdict.
+func UpperBound(stem string) bool {
+	for w := range strings.SplitSeq(stem, "_") {
+		if w == "oracle" || w == "best" {
+			return true
+		}
+	}
+	return false
+}
 
 // attackColumns returns the attack columns of rows, generic over their prefixes: a
-// reconstruction column per stem with <stem>_ssim or <stem>_recoveredNN (oracle-aligned
-// stems left out), an inference column per <stem>_acc with a <stem>_chance, and a matching
-// column per other <stem>_acc. Reconstruction columns come first, then inference, then
-// matching, each sorted by stem.
+// reconstruction column per stem with <stem>_ssim or <stem>_recoveredNN, an inference column
+// per <stem>_acc with a <stem>_chance, and a matching column per other <stem>_acc, each marked
+// when it is an upper bound (UpperBound). Reconstruction columns come first, then inference,
+// then matching, each sorted by stem.
 func attackColumns(rows []Row) []AttackColumn {
 	names := MetricNames(rows)
 	has := map[string]bool{}
@@ -97,7 +111,7 @@ func attackColumns(rows []Row) []AttackColumn {
 	recon := map[string][]string{} // stem → its recovered columns
 	var stems []string
 	addRecon := func(stem string) {
-		if _, ok := recon[stem]; !ok && !oracleStem(stem) {
+		if _, ok := recon[stem]; !ok {
 			recon[stem] = nil
 			stems = append(stems, stem)
 		}
@@ -108,9 +122,7 @@ func attackColumns(rows []Row) []AttackColumn {
 			addRecon(stem)
 		} else if stem, _, ok := RecoveredThreshold(m); ok {
 			addRecon(stem)
-			if !oracleStem(stem) {
-				recon[stem] = append(recon[stem], m)
-			}
+			recon[stem] = append(recon[stem], m)
 		} else if stem, ok := strings.CutSuffix(m, "_acc"); ok {
 			if has[stem+"_chance"] {
 				infer = append(infer, stem)
@@ -122,7 +134,7 @@ func attackColumns(rows []Row) []AttackColumn {
 	slices.Sort(stems)
 	var cols []AttackColumn
 	for _, stem := range stems {
-		c := AttackColumn{Stem: stem, kind: reconstruction}
+		c := AttackColumn{Stem: stem, kind: reconstruction, Bound: UpperBound(stem)}
 		if has[stem+"_ssim"] {
 			c.measures = append(c.measures, metricMeasure(stem+"_ssim"))
 			c.Cell = stem + "_ssim"
@@ -147,11 +159,11 @@ func attackColumns(rows []Row) []AttackColumn {
 			ch, okc := r.Metrics[stem+"_chance"]
 			return advantage(acc, ch), ok && okc
 		}}
-		cols = append(cols, AttackColumn{Stem: stem, kind: inference, Cell: adv.name,
+		cols = append(cols, AttackColumn{Stem: stem, kind: inference, Cell: adv.name, Bound: UpperBound(stem),
 			measures: []measure{metricMeasure(stem + "_acc"), metricMeasure(stem + "_chance"), adv}})
 	}
 	for _, stem := range match {
-		cols = append(cols, AttackColumn{Stem: stem, kind: matching, Cell: stem + "_acc",
+		cols = append(cols, AttackColumn{Stem: stem, kind: matching, Cell: stem + "_acc", Bound: UpperBound(stem),
 			measures: []measure{metricMeasure(stem + "_acc")}})
 	}
 	return cols
@@ -318,7 +330,7 @@ func NewDefenceMatrix(rows []Row) *DefenceMatrix {
 func (m *DefenceMatrix) worstOf(r MatrixRow, w WorstCase) float64 {
 	worst := math.NaN()
 	for _, c := range m.Columns {
-		if c.kind != w.kind {
+		if c.kind != w.kind || c.Bound {
 			continue
 		}
 		if v := r.Value(c.Stem + w.suffix); !math.IsNaN(v) && (math.IsNaN(worst) || v > worst) {
@@ -326,6 +338,14 @@ func (m *DefenceMatrix) worstOf(r MatrixRow, w WorstCase) float64 {
 		}
 	}
 	return worst
+}
+
+// Verdict is the verdict of a configuration (Judge's criteria) on the means over its seeds.
+func (m *DefenceMatrix) Verdict(r MatrixRow) Verdict {
+	return judge(m.Columns, func(name string) (float64, bool) {
+		v := r.Value(name)
+		return v, !math.IsNaN(v)
+	})
 }
 
 // finite says whether x is neither NaN nor ±Inf.
@@ -343,6 +363,7 @@ func (m *DefenceMatrix) header() []string {
 	for _, w := range m.Worst {
 		h = append(h, w.Name)
 	}
+	h = append(h, VerdictColumns...)
 	for _, c := range m.Columns {
 		for _, ms := range c.measures {
 			h = append(h, ms.name)
@@ -388,6 +409,8 @@ func (m *DefenceMatrix) writeCSV(w io.Writer) error {
 		for _, w := range m.Worst {
 			line = append(line, num(r.Worst[w.Name]))
 		}
+		v := m.Verdict(r)
+		line = append(line, v.Verdict, v.Reason())
 		for _, c := range m.Columns {
 			for _, ms := range c.measures {
 				line = append(line, num(r.Value(ms.name)))

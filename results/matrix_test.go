@@ -37,23 +37,28 @@ func TestAttackColumns(t *testing.T) {
 		"attr_male_acc":      1, "attr_male_chance": 0.5, "output_acc": 1, "output_chance": 0.1,
 		"group_match_acc": 1, "group_match_ari": 1,
 	}}}
-	type col struct{ stem, cell, measures string }
+	type col struct {
+		stem, cell, measures string
+		bound                bool
+	}
 	var got []col
 	for _, c := range attackColumns(rows) {
 		var ms []string
 		for _, m := range c.measures {
 			ms = append(ms, m.name)
 		}
-		got = append(got, col{c.Stem, c.Cell, strings.Join(ms, " ")})
+		got = append(got, col{c.Stem, c.Cell, strings.Join(ms, " "), c.Bound})
 	}
 	want := []col{
-		{"ica", "ica_ssim", "ica_ssim"},
-		{"ica_strong", "ica_strong_ssim", "ica_strong_ssim"},
-		{"inversion", "inversion_recovered30", "inversion_ssim inversion_recovered30 inversion_recovered90"},
-		{"shadow", "shadow_recovered30", "shadow_recovered30"},
-		{"attr_male", "attr_male_advantage", "attr_male_acc attr_male_chance attr_male_advantage"},
-		{"output", "output_advantage", "output_acc output_chance output_advantage"},
-		{"group_match", "group_match_acc", "group_match_acc"},
+		{"ica", "ica_ssim", "ica_ssim", false},
+		{"ica_oracle", "ica_oracle_ssim", "ica_oracle_ssim", true},
+		{"ica_strong", "ica_strong_ssim", "ica_strong_ssim", false},
+		{"ica_strong_oracle", "ica_strong_oracle_ssim", "ica_strong_oracle_ssim", true},
+		{"inversion", "inversion_recovered30", "inversion_ssim inversion_recovered30 inversion_recovered90", false},
+		{"shadow", "shadow_recovered30", "shadow_recovered30", false},
+		{"attr_male", "attr_male_advantage", "attr_male_acc attr_male_chance attr_male_advantage", false},
+		{"output", "output_advantage", "output_acc output_chance output_advantage", false},
+		{"group_match", "group_match_acc", "group_match_acc", false},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("columns\n%v\nwant\n%v", got, want)
@@ -103,13 +108,22 @@ func TestDefenceMatrixCSV(t *testing.T) {
 	}
 	wantHeader := "defence dataset arch split group_size coefficients alpha shuffle train_limit test_limit epochs batch_size lr " +
 		"seeds accuracy accuracy_sd accuracy_gap_pp edge_flops edge_flops_frac upload_bytes_per_sample " +
-		"worst_ssim worst_recovered30 worst_advantage " +
+		"worst_ssim worst_recovered30 worst_advantage verdict verdict_by " +
 		"x_ssim x_recovered30 y_ssim a_acc a_chance a_advantage g_acc"
 	if got := strings.Join(recs[0], " "); got != wantHeader {
 		t.Fatalf("header\n%s\nwant\n%s", got, wantHeader)
 	}
 	if len(recs) != 3 {
 		t.Fatalf("%d lines, want the header and 2", len(recs))
+	}
+	// The verdicts on the means: every criterion met without a defence (the advantage 0.417
+	// most, by its margin over 0.10), none with the noise.
+	vi := slices.Index(recs[0], "verdict")
+	if got := recs[1][vi : vi+2]; got[0] != Broken || !strings.HasPrefix(got[1], "a_advantage 0.417 ≥ 0.10; ") || !strings.HasSuffix(got[1], "; and 1 more") {
+		t.Errorf("no defence: verdict %q", got)
+	}
+	if got := recs[2][vi : vi+2]; got[0] != Holds || got[1] != "" {
+		t.Errorf("noise: verdict %q, want holds", got)
 	}
 	nan := math.NaN()
 	for i, want := range []map[string]float64{

@@ -88,15 +88,16 @@ func TestCSVRoundTrip(t *testing.T) {
 	wantHeader := "cell,variant,dataset,arch,split,group_size,coefficients,alpha,shuffle,shuffle_pool,defence,seed,train_limit," +
 		"test_limit,epochs,batch_size,lr,accuracy,train_loss,train_accuracy,edge_flops,cloud_flops," +
 		"edge_flops_frac,upload_bytes_per_sample,download_bytes_per_sample,train_seconds,eval_seconds," +
-		"attr_acc,ica_corr,match_acc,notes"
+		"attr_acc,ica_corr,match_acc,verdict,verdict_by,notes"
 	if lines[0] != wantHeader {
 		t.Errorf("header\n %s\nwant\n %s", lines[0], wantHeader)
 	}
-	// The baseline has no metrics: empty fields. The shortest exact form of 0.1+0.2.
-	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,0,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,"; lines[1] != want {
+	// The baseline has no metrics and no verdict: empty fields. The shortest exact form of 0.1+0.2.
+	if want := "6782db6aa5b0,baseline,mnist,mnist-cnn,0,1,none,0,false,0,,1,10000,2000,2,64,0.001,0.9785,0.30000000000000004,0.95,4000000,0,1,0,0,12.345,0.5,,,,,,"; lines[1] != want {
 		t.Errorf("baseline line\n %s\nwant\n %s", lines[1], want)
 	}
-	if !strings.HasSuffix(lines[2], `,,0.92,NaN,"{""inversion"":""skipped: no decoder, \""quoted\"", a,b""}"`) {
+	// Its metrics decide no verdict (ica_corr and match_acc are no criterion): an empty one.
+	if !strings.HasSuffix(lines[2], `,,0.92,NaN,,,"{""inversion"":""skipped: no decoder, \""quoted\"", a,b""}"`) {
 		t.Errorf("k=2 line lacks its metrics and notes: %s", lines[2])
 	}
 }
@@ -137,7 +138,7 @@ func TestCSVErrors(t *testing.T) {
 		{"bad number", strings.Replace(string(b), ",0.9735,", ",high,", 1), `line 3: column accuracy: "high" is not a number`},
 		{"bad bool", strings.Replace(string(b), ",false,0,,1,", ",no,0,,1,", 1), `line 2: column shuffle: "no" is not true or false`},
 		{"bad metric", strings.Replace(string(b), ",0.92,", ",x,", 1), `line 3: column ica_corr: "x" is not a number`},
-		{"short record", strings.Replace(string(b), ",12.345,0.5,,,,\n", ",12.345\n", 1), "wrong number of fields"},
+		{"short record", strings.Replace(string(b), ",12.345,0.5,,,,,,\n", ",12.345\n", 1), "wrong number of fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, "bad.csv")

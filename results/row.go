@@ -137,11 +137,15 @@ type rowJSON struct {
 	TrainSeconds           num               `json:"train_seconds"`
 	EvalSeconds            num               `json:"eval_seconds"`
 	Metrics                map[string]num    `json:"metrics,omitempty"`
+	Verdict                string            `json:"verdict,omitempty"`    // Judge's, written, never read
+	VerdictBy              string            `json:"verdict_by,omitempty"` // Verdict.Reason
 	Notes                  map[string]string `json:"notes,omitempty"`
 }
 
-// MarshalJSON writes r as a JSON object with the CSV column names (see the package doc).
+// MarshalJSON writes r as a JSON object with the CSV column names (see the package doc), its
+// verdict (Judge) included.
 func (r Row) MarshalJSON() ([]byte, error) {
+	v := Judge(r)
 	j := rowJSON{
 		Cell: r.Cell, Variant: r.Variant, Dataset: r.Dataset, Arch: r.Arch,
 		Split: r.Split, GroupSize: r.GroupSize, Coefficients: r.Coefficients,
@@ -152,7 +156,7 @@ func (r Row) MarshalJSON() ([]byte, error) {
 		EdgeFLOPs: r.EdgeFLOPs, CloudFLOPs: r.CloudFLOPs, EdgeFLOPsFrac: num(r.EdgeFLOPsFrac),
 		UploadBytesPerSample: r.UploadBytesPerSample, DownloadBytesPerSample: r.DownloadBytesPerSample,
 		TrainSeconds: num(r.TrainSeconds), EvalSeconds: num(r.EvalSeconds),
-		Notes: r.Notes,
+		Verdict: v.Verdict, VerdictBy: v.Reason(), Notes: r.Notes,
 	}
 	if len(r.Metrics) > 0 {
 		j.Metrics = make(map[string]num, len(r.Metrics))
@@ -166,7 +170,8 @@ func (r Row) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads what MarshalJSON writes; unknown fields are errors.
+// UnmarshalJSON reads what MarshalJSON writes; unknown fields are errors. The verdict is not
+// read back: it follows from the metrics (Judge).
 func (r *Row) UnmarshalJSON(b []byte) error {
 	var j rowJSON
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -16,7 +16,8 @@ import (
 // Notes. A row's baseline is the first baseline row with the same dataset, arch, seed and
 // training settings (train and test limits, epochs, batch size, learning rate). When some
 // configuration was run with several seeds, a second table aggregates over them (see
-// seedTable).
+// seedTable); where attacks ran, the reconstructions over seeds (reconTable) and the verdicts
+// (verdictTable) follow.
 func WriteSummary(path string, title string, rows []Row) error {
 	return WriteFileAtomic(path, func(w io.Writer) error { return summary(w, title, rows) })
 }
@@ -68,6 +69,7 @@ func summary(w io.Writer, title string, rows []Row) error {
 
 	seedTable(&b, rows, base)
 	reconTable(&b, rows)
+	verdictTable(&b, rows)
 
 	var notes []string
 	for _, r := range rows {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/datamix/harness/attacks"
 	"github.com/datamix/harness/datasets"
+	"github.com/datamix/harness/results"
 )
 
 // Attack is one entry of the config's attacks: list: a privacy attack run on every
@@ -158,6 +159,16 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 				return fail("grouping", "%q, want auto or oracle", a.Grouping)
 			}
 		}
+		// An oracle setting makes an upper bound: its columns say so by name, which is how the
+		// results tell bounds from attacks (results.UpperBound), and only they may.
+		spec := a.Spec()
+		if o := spec.Oracles(); len(o) > 0 && !results.UpperBound(spec.ColumnPrefix()) {
+			return fail("name", "%q: an attack given an oracle (%s) is an upper bound, never a verdict, and its columns must say so: put the word oracle in its name, e.g. %s_oracle",
+				spec.ColumnPrefix(), strings.Join(o, ", "), spec.ColumnPrefix())
+		} else if len(o) == 0 && results.UpperBound(spec.ColumnPrefix()) {
+			return fail("name", "%q: the words oracle and best in a name mark upper bounds, which decide no verdict, and this attack has no oracle setting; name it without them",
+				spec.ColumnPrefix())
+		}
 		if a.Affinity != "" {
 			if !slices.Contains(attacks.Accepting(attacks.OptionAffinity), a.Kind) {
 				return fail("affinity", "given, but %s (have %s)", onlyKinds(attacks.OptionAffinity, "it"), a.Kind)
@@ -177,6 +188,9 @@ func (c *Config) validateAttacks(dsAttrs []string) error {
 			}
 			if !slices.Contains(attacks.Accepting(n.o), a.Kind) {
 				return fail(string(n.o), "given, but %s (have %s)", onlyKinds(n.o, "it"), a.Kind)
+			}
+			if n.o == attacks.OptionIterations && a.Kind == attacks.KindUnSplit {
+				n.def = attacks.DefaultUnSplitIterations
 			}
 			if n.v < 0 || n.v > maxAttackSteps {
 				return fail(string(n.o), "%d, need an integer from 0 to %d (0 = %d)", n.v, maxAttackSteps, n.def)

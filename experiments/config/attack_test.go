@@ -44,6 +44,9 @@ func TestAttackConfigErrors(t *testing.T) {
 		{"bad init", "[{kind: rmle, init: black}]", `attacks[0].init: "black", want grey or decoder`},
 		{"init on the decoder", "[{kind: decoder, init: grey}]", "attacks[0].init: given, but only kind rmle uses it"},
 		{"shadow epochs on ica", "[{kind: ica, shadow_epochs: 2}]", "attacks[0].shadow_epochs: given, but only kinds decoder, fora and rmle use it"},
+		{"an oracle without oracle in its name", "[{kind: ica, grouping: oracle}]", `attacks[0].name: "ica": an attack given an oracle (grouping) is an upper bound, never a verdict, and its columns must say so: put the word oracle in its name, e.g. ica_oracle`},
+		{"a bound's name on an attack", "[{kind: inversion, name: inversion_best}]", `attacks[0].name: "inversion_best": the words oracle and best in a name mark upper bounds`},
+		{"unsplit's own default", "[{kind: unsplit, iterations: -1}]", "attacks[0].iterations: -1, need an integer from 0 to 100000 (0 = 200)"},
 		{"fractional iterations", "[{kind: rmle, iterations: 2.5}]", "iterations"},
 	})
 }

@@ -99,8 +99,11 @@ func (pl *drawing) matrixFigure() {
 		"(1 = identical), or, where the attack reports it, the share of victims reconstructed with SSIM ≥ 0.30; " +
 		"inference attacks — advantage over chance, (accuracy − chance)/(1 − chance); " +
 		"other accuracies (group matching: the share of groups recovered) as they are. " +
-		"Worst: the highest over the attacks of a kind. Oracle-aligned columns (*_oracle_ssim), " +
-		"upper bounds no attacker reaches, are left out. A dash: the attack did not run on that configuration."
+		"Worst: the highest over the attacks of a kind. Upper bounds no attacker reaches (oracle or best " +
+		"in the name: an attacker handed a secret, a score aligned with the victim's help) stand apart, " +
+		"marked (bound), and enter no worst case. Verdict: broken when a worst case meets its criterion " +
+		"(SSIM 0.30, half the victims recognisable, advantage 0.10), else holds. " +
+		"A dash: the attack did not run on that configuration."
 	cost := "Gap: accuracy minus the baseline's, per seed, in percentage points. Edge FLOPs and " +
 		"upload: per input."
 	pl.figs = append(pl.figs, figure{
@@ -157,15 +160,27 @@ func (h heatMap) columns() []heatColumn {
 		}
 		return c
 	}
-	for _, ac := range m.Columns {
-		cols = append(cols, colour(ac.Stem+" · "+cellUnit(ac.Cell), func(r results.MatrixRow) float64 { return r.Value(ac.Cell) }))
+	// The attacks, then the upper bounds apart (they never enter a worst case).
+	for _, bound := range []bool{false, true} {
+		n := len(cols)
+		for _, ac := range m.Columns {
+			if ac.Bound != bound {
+				continue
+			}
+			header := ac.Stem + " · " + cellUnit(ac.Cell)
+			if bound {
+				header += " (bound)"
+			}
+			cols = append(cols, colour(header, func(r results.MatrixRow) float64 { return r.Value(ac.Cell) }))
+		}
+		if len(cols) > n {
+			cols[len(cols)-1].gapAfter = true
+		}
 	}
-	cols[len(cols)-1].gapAfter = true
 	if len(m.Worst) > 0 {
 		for _, w := range m.Worst {
 			cols = append(cols, colour(labelOf(w).short, func(r results.MatrixRow) float64 { return r.Worst[w.Name] }))
 		}
-		cols[len(cols)-1].gapAfter = true
 	}
 	st := textStyle(heatCellSize)
 	plain := func(header string, text func(r results.MatrixRow) string) heatColumn {
@@ -184,6 +199,15 @@ func (h heatMap) columns() []heatColumn {
 			return "—"
 		}
 		return strings.Replace(fmt.Sprintf(verb, s.Mean), "-", "−", 1)
+	}
+	if len(m.Worst) > 0 {
+		cols = append(cols, plain("verdict", func(r results.MatrixRow) string {
+			if v := m.Verdict(r).Verdict; v != "" {
+				return v
+			}
+			return "—"
+		}))
+		cols[len(cols)-1].gapAfter = true
 	}
 	return append(cols,
 		plain("accuracy (%)", func(r results.MatrixRow) string { return stat(r.Accuracy, "%.2f") }),
