@@ -87,6 +87,13 @@
 //     head's weights or a shadow head, and the grouping at k ≥ 2. Reference: He, Zhang and
 //     Lee report SSIM 0.997 after the first convolution and 0.60 after the second ReLU.
 //
+//   - fora: FORA (Xu et al., CVPR 2024), head withheld: a substitute head trained through the
+//     frozen body with a multi-kernel MMD that pulls its simulated uploads towards the victims'
+//     real ones, then an inverse network from its uploads to images (Learner.Substitute).
+//   - unsplit: UnSplit (Erdoğan, Küpçü and Çiçek, WPES 2022), head withheld and without
+//     auxiliary data: a surrogate head and the images optimised together until the surrogate
+//     maps each image to its upload (Learner.JointInvert).
+//
 // With the head withheld (Spec.HeadWeights false) at split > 0, decoder and rmle run He, Zhang
 // and Lee's query-free shadow-model attack: the cloud, which knows the architecture and runs
 // the body, trains a head and tail of its own through the frozen body on its labelled
@@ -102,6 +109,18 @@
 // Network interface and trains networks of its own (decoders, shadow models, inversion by
 // optimisation) through the Learner interface; package attacks/nets implements both on package
 // models, and the tests here implement them in plain Go.
+//
+// # Adaptive attackers
+//
+// Every kind adapts to the scheme and the defences it attacks, with nothing but what the
+// threat model grants: uploads it learns from are simulated under the assumed scheme — the
+// coefficient distribution and the same defences at the same strengths, with draws of its own;
+// when the assumed coefficients are signed, uploads are brought to a canonical sign and scale
+// (canonicalRows) and inversion targets get the sign and scale of a blind prior; under defences
+// that alter the uploads, the uploads are cleaned by a denoiser learnt on simulated pairs
+// before separation and inversion by optimisation (clean); shadow and substitute heads train
+// under the assumed scheme and its defences. README.md has the table of what each kind adapts
+// to.
 //
 // # The scheme, whole
 //
