@@ -9,8 +9,12 @@ import (
 // input does not justify, and whatever it accepts must save back to the same weights, and
 // load again to the same network.
 func FuzzLoad(f *testing.F) {
+	a, err := Lookup("mnist-cnn")
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, split := range []int{0, 2} {
-		n, err := New(archs["mnist-cnn"], 10, split, newRNG(1))
+		n, err := New(a, 10, split, newRNG(1))
 		if err != nil {
 			f.Fatal(err)
 		}
