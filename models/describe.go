@@ -237,9 +237,6 @@ func ParseDescription(file string, data []byte) (*Description, error) {
 	if err := walkMapping(root, reflect.TypeOf(*d), "", d.line, file, -1); err != nil {
 		return nil, err
 	}
-	if err := root.Decode(d); err != nil {
-		return nil, yamlFault(file, err)
-	}
 	if _, ok := d.line["layers"]; !ok {
 		return nil, fail(root.Line, "layers: missing, need the list of layers")
 	}
@@ -262,7 +259,11 @@ func ParseDescription(file string, data []byte) (*Description, error) {
 			d.lines = append(d.lines, lines)
 		}
 	}
-	d.file = file
+	lines := d.lines
+	if err := root.Decode(d); err != nil {
+		return nil, yamlFault(file, err)
+	}
+	d.file, d.lines = file, lines
 	return d, nil
 }
 

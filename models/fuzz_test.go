@@ -25,6 +25,16 @@ func FuzzLoad(f *testing.F) {
 		f.Add(buf.Bytes())
 		f.Add(buf.Bytes()[:len(buf.Bytes())/2])
 	}
+	if n, err := New(dropoutArch, 3, 1, newRNG(1)); err == nil { // a described architecture
+		var buf bytes.Buffer
+		if err := n.Save(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	} else {
+		f.Fatal(err)
+	}
+	f.Add([]byte(checkpointMagic + `{"arch":"x","classes":10,"split":0,"params":[],"description":{"input":[1,8,8],"layers":[{"kind":"conv","channels":65536,"kernel":64},{"kind":"flatten"},{"kind":"dense"}]}}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"mnist-cnn","classes":10,"split":1,"params":[]}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"cifar-cnn","classes":100,"split":3,"params":[{"name":"l0.w","shape":[32,3,3,3]}]}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"mnist-cnn","classes":2147483647,"split":0,"params":[]}` + "\n"))

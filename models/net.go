@@ -102,6 +102,9 @@ func alloc(arch Arch, classes, split int) (*Net, error) {
 	}
 	n := &Net{Arch: arch, Classes: classes, Split: split}
 	n.plan = planLayers(arch, classes)
+	if cl := n.plan[len(n.plan)-1]; int64(prod(cl.in))*int64(classes) > maxParams {
+		return nil, fmt.Errorf("models: %s's classifier would have %d×%d weights, more than %d", arch.Name, prod(cl.in), classes, maxParams)
+	}
 	add := func(name string, shape ...int) int {
 		n.params = append(n.params, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, prod(shape)))))
 		n.names = append(n.names, name)
