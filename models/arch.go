@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // LayerKind names the kind of one layer of a built network: a Description's layers after
@@ -165,4 +167,19 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// DescriptionText returns the architecture's description as YAML, input shape included: the
+// shipped file of a built-in architecture, else the description it was built from.
+func (a Arch) DescriptionText() ([]byte, error) {
+	if a.builtin {
+		return builtinFS.ReadFile(path.Join(builtinDir, a.Name+".yaml"))
+	}
+	d := a.Desc.clone()
+	d.Input = []int{a.C, a.H, a.W}
+	out, err := yaml.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", a.Name, err)
+	}
+	return append([]byte("# "+a.Name+"\n"), out...), nil
 }
