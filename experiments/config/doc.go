@@ -21,7 +21,7 @@
 //	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
 //	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
 //	dataset:
-//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands (datasets.Names)
+//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands, image-folder (datasets.Names)
 //	  path: ""                  # "" = the embedded MNIST (mnist), the installed Fashion-MNIST (fashion-mnist:
 //	                            # $DATAMIX_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist); else a file
 //	                            # or directory that must exist; relative paths are resolved against the config
@@ -30,10 +30,28 @@
 //	  test_limit: 0             # use the first N test examples; 0 = all
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
-//	model:
+//	  size: [32, 32]            # image-folder only, required: [height, width] every image is brought to
+//	                            # (scaled to cover it, aspect kept, centre-cropped, area-averaged)
+//	  channels: 3               # image-folder only: 1 (grey) or 3 (RGB); 0 = 3
+//	  skip_bad: false           # image-folder only: skip unreadable images (counted in the notes) instead of failing
+//	model:                      # the network: arch, or your own as file or layers (at most one of the three)
 //	  arch: mnist-cnn           # mnist-cnn, mnist-resnet8, mnist-resnet20 (28×28×1); cifar-cnn, cifar-resnet8, cifar-resnet20 (32×32×3); speech-cnn (1×32×64)
-//	                            # (models.Names); its input shape must equal the dataset's
-//	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
+//	                            # (models.Names); its input shape must equal the dataset's. Default when
+//	                            # neither file nor layers is given
+//	  file: archs/my-net.yaml   # an architecture file (doc:, input: [C, H, W], layers:), relative to this file
+//	  layers:                   # or the layers here (models.LayerSpec); the input is the dataset's shape
+//	    - kind: conv            # conv, batchnorm, relu, maxpool, avgpool, residual, gap, flatten, dense, dropout
+//	      name: conv1           # optional; unique; model.split may name it
+//	      channels: 8           # conv, residual: output channels (required)
+//	      kernel: 3             # conv, maxpool, avgpool (required); residual (default 3, odd)
+//	      stride: 1             # conv, residual: default 1; pools: default the kernel
+//	      padding: 1            # conv, maxpool, avgpool: zero padding, default 0 (pools: at most kernel/2)
+//	      bias: true            # conv only: default true
+//	      shortcut: pad         # residual only: identity (default when the shape is kept), pad (option A) or projection (option B)
+//	      units: 10             # dense: required, except on the last layer (default: one per class)
+//	      rate: 0.5             # dropout only, required: 0 < rate < 1
+//	  split: 1                  # blocks on the edge, 0 … MaxSplit, or the name of a layer whose block ends the head
+//	  weights: ""               # a .npz of the network's weights (runexp export; PyTorch's names): no training
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
 //	  coefficients: dirichlet   # dirichlet, uniform, gaussian, or fixed
