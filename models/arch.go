@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"path"
@@ -177,9 +178,26 @@ func (a Arch) DescriptionText() ([]byte, error) {
 	}
 	d := a.Desc.clone()
 	d.Input = []int{a.C, a.H, a.W}
-	out, err := yaml.Marshal(d)
-	if err != nil {
+	var n yaml.Node
+	if err := n.Encode(d); err != nil {
 		return nil, fmt.Errorf("models: %s: %w", a.Name, err)
 	}
-	return append([]byte("# "+a.Name+"\n"), out...), nil
+	for i := 0; i+1 < len(n.Content); i += 2 { // one line per layer, as the shipped files have them
+		switch v := n.Content[i+1]; n.Content[i].Value {
+		case "input":
+			v.Style = yaml.FlowStyle
+		case "layers":
+			for _, l := range v.Content {
+				l.Style = yaml.FlowStyle
+			}
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("# " + a.Name + "\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("models: %s: %w", a.Name, err)
+	}
+	return b.Bytes(), enc.Close()
 }
