@@ -80,7 +80,7 @@ func imageFolderAttrNames(dir string) ([]string, error) {
 	return f.attrs, nil
 }
 
-// listImageFolder lists an image folder in either form (see ImageFolder).
+// listImageFolder lists an image folder in either form (see the package documentation).
 func listImageFolder(dir string) (*imageFolder, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("datasets: %s: %s: no such directory", ImageFolderName, dir)
@@ -193,7 +193,7 @@ func readManifests(dir string) (*imageFolder, error) {
 		r.FieldsPerRecord = -1
 		header, err := r.Read()
 		if err != nil {
-			return nil, fmt.Errorf("datasets: %s:1: %v", p, csvErr(err))
+			return nil, fmt.Errorf("datasets: %s:%d: %v", p, max(csvLine(err), 1), csvErr(err))
 		}
 		for i := range header {
 			header[i] = strings.TrimSpace(header[i])
@@ -216,10 +216,10 @@ func readManifests(dir string) (*imageFolder, error) {
 			if err == io.EOF {
 				break
 			}
-			line, _ := r.FieldPos(0)
 			if err != nil {
-				return nil, fmt.Errorf("datasets: %s:%d: %v", p, line, csvErr(err))
+				return nil, fmt.Errorf("datasets: %s:%d: %v", p, csvLine(err), csvErr(err))
 			}
+			line, _ := r.FieldPos(0)
 			if len(rec) != len(header) {
 				return nil, fmt.Errorf("datasets: %s:%d: %d fields, the header has %d", p, line, len(rec), len(header))
 			}
@@ -284,6 +284,15 @@ func csvErr(err error) error {
 	return err
 }
 
+// csvLine is the line of an encoding/csv parse error, 0 for another error.
+func csvLine(err error) int {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Line
+	}
+	return 0
+}
+
 // sortValues orders distinct attribute values: as numbers when all are integers, else as
 // text (sortedUnique's order).
 func sortValues(vals []string) []string {
@@ -314,7 +323,7 @@ func shuffledImages(es []imageEntry) []imageEntry {
 	return out
 }
 
-// loadImageFolder is Load for an image folder (see ImageFolder).
+// loadImageFolder is Load for an image folder (see the package documentation).
 func loadImageFolder(dir string, s Spec) (*Dataset, error) {
 	if s.Height < 1 || s.Width < 1 || s.Height > maxImageSide || s.Width > maxImageSide {
 		return nil, fmt.Errorf("datasets: %s: size %d×%d, need a height and width in 1..%d", ImageFolderName, s.Height, s.Width, maxImageSide)
@@ -392,7 +401,7 @@ func decodeImages(d *Dataset, es []imageEntry, want, ch int, s Spec) (*Images, e
 	return out, nil
 }
 
-// readImage decodes the image file at path and writes it, fitted to h×w (ImageFolder), as ch
+// readImage decodes the image file at path and writes it, fitted to h×w (fitImage), as ch
 // planes of values in [0,1] into dst.
 func readImage(dst []float32, path string, ch, h, w int) error {
 	data, err := os.ReadFile(path)

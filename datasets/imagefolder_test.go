@@ -358,3 +358,36 @@ func TestImageFolderErrors(t *testing.T) {
 		}
 	})
 }
+
+// FuzzImageFolderManifest feeds the manifest reader an arbitrary train.csv (beside a fixed
+// test.csv): it must never panic, and what it accepts must have classes, labels and attribute
+// values in range.
+func FuzzImageFolderManifest(f *testing.F) {
+	f.Add([]byte("path,label,age\na.png,x,3\nb.png,y,4\n"))
+	f.Add([]byte("path,label\n\"a,b.png\",x\nc.png,y\n"))
+	f.Add([]byte("path,label,label\n"))
+	f.Add([]byte("path;label\n"))
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ImageFolderTestCSV), []byte("path,label,age\na.png,x,3\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, train []byte) {
+		if err := os.WriteFile(filepath.Join(dir, ImageFolderTrainCSV), train, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		folder, err := listImageFolder(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range append(folder.train, folder.test...) {
+			if e.label < 0 || e.label >= len(folder.classes) || len(e.attrs) != len(folder.attrs) {
+				t.Fatalf("entry %+v of %d classes, %d attributes", e, len(folder.classes), len(folder.attrs))
+			}
+			for j, a := range e.attrs {
+				if a < 0 || int(a) >= len(folder.attrValues[j]) {
+					t.Fatalf("attribute %d value %d of %d", j, a, len(folder.attrValues[j]))
+				}
+			}
+		}
+	})
+}

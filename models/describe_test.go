@@ -238,3 +238,41 @@ func TestDescribedNetTrainsAndReloads(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDescription feeds ParseDescription and Build arbitrary text: they must never panic, and
+// a description they accept must make a net that New can build and that saves and reloads.
+func FuzzDescription(f *testing.F) {
+	for _, name := range Names() {
+		text, err := BuiltinDescription(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(text)
+	}
+	f.Add([]byte("input: [2, 9, 8]\nlayers:\n  - {kind: conv, channels: 4, kernel: 3, stride: 2, padding: 1, bias: false}\n  - {kind: avgpool, kernel: 2}\n  - {kind: residual, channels: 6, stride: 2, shortcut: projection}\n  - {kind: flatten}\n  - {kind: batchnorm}\n  - {kind: dropout, rate: 0.5}\n  - {kind: dense}\n"))
+	f.Add([]byte("layers: [{kind: flatten}, {kind: dense, units: 3}, {kind: dense}]\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		d, err := ParseDescription("fuzz.yaml", text)
+		if err != nil {
+			return
+		}
+		a, err := d.Build("fuzz", 1, 8, 8)
+		if err != nil {
+			return
+		}
+		if a.H*a.W*a.C > 1<<16 {
+			return // a large input is valid but slow to allocate here
+		}
+		n, err := New(a, 3, 0, newRNG(1))
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := n.Save(&b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bytes.NewReader(b.Bytes()), "fuzz"); err != nil {
+			t.Fatalf("a saved described net does not load: %v", err)
+		}
+	})
+}

@@ -143,8 +143,9 @@
 // is made by assigning its values to a copy of the config's YAML tree and decoding that
 // strictly again, then validated on its own: the base values of swept fields never matter.
 // With baseline: true, one baseline cell is added per distinct combination of the fields a
-// baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
-// cell that needs it. Two datamix cells with the same ID are an error.
+// baseline depends on (seed, dataset.*, train.*, and the model section's arch, file, layers
+// and weights), right before the first datamix cell that needs it. Two datamix cells with the
+// same ID are an error.
 //
 // A fashion-mnist dataset with path "" is read from the folder DATAMIX_FASHION_MNIST_DIR names,
 // else from Debian's package dataset-fashion-mnist; Validate checks that one of them holds the
@@ -164,11 +165,30 @@
 // "variant=<variant>" followed by one "path=value" line per field in declaration order
 // (strings quoted, floats in shortest round-trip form, matrices as [[a,b],[c,d]]). It leaves
 // out name and baseline, which describe the experiment rather than the cell, and
-// dataset.path, which says where the data is rather than what it is: renaming an experiment
-// or moving a checkout keeps the IDs of finished cells. Every other field counts, including
-// ones the variant ignores (alpha under uniform coefficients, say), except that fields added
-// later (attacks, dataset.label, mixing.shuffle_pool) are left out when empty or zero, so
-// older configs keep their IDs.
+// dataset.path, model.file and model.weights, which say where the data and files are rather
+// than what they hold: renaming an experiment or moving a checkout keeps the IDs of finished
+// cells. What model.file and model.weights hold counts instead: the SHA-256 of each file's
+// bytes is a line of its own ("model.file.sha256=…"), so editing an architecture file or
+// replacing the weights gives new cells. Every other field counts, including ones the variant
+// ignores (alpha under uniform coefficients, say), except that fields added later (attacks,
+// dataset.label, mixing.shuffle_pool, defences, model.layers, dataset.size, dataset.channels,
+// dataset.skip_bad) are left out when empty or zero, so older configs keep their IDs; a
+// split given by a layer's name counts as its number.
+//
+// # Your own network and images
+//
+// model.file or model.layers describe a network as data (models.Description: a list of layers
+// in the order they run, blocks starting at every conv, dense and residual layer); Validate
+// builds it for the dataset's shape and classes, so a layer that does not fit is reported with
+// its config line (for a file, with the file's own line too):
+//
+//	configs/x.yaml:9: model.layers[2].kernel: 15 does not fit the input 4×13×13 with padding 0 (the padded input is 13×13)
+//
+// model.split may name a layer (its block is the last on the edge); model.weights reads a
+// trained network's .npz (runexp export), and the cells then train nothing. dataset
+// image-folder reads a folder of your own images (train/<class>/, test/<class>/, or train.csv
+// and test.csv manifests with attribute columns) at dataset.size and dataset.channels; see the
+// datasets package.
 //
 // # Overrides
 //

@@ -71,7 +71,7 @@ type Dataset struct {
 	Label string `yaml:"label,omitempty"`
 	// Size (image-folder only) is the [height, width] every image is brought to: scaled so
 	// that it covers the size, keeping its aspect ratio, then cropped to it around the centre
-	// (datasets.ImageFolder has the details). Required for image-folder, not allowed otherwise.
+	// (the datasets package documentation has the details). Required for image-folder, not allowed otherwise.
 	Size []int `yaml:"size,omitempty"`
 	// Channels (image-folder only) is 1 (grey) or 3 (RGB); 0, the default, means 3.
 	Channels int `yaml:"channels,omitempty"`
@@ -138,11 +138,15 @@ const (
 // The schema walk has already checked the section, so the plain decoding is enough.
 func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 	type plain Model
-	c := *n
+	flat := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column} // merge keys (<<) applied
+	if err := merge(flat, n, 0); err != nil {
+		return err
+	}
+	c := *flat
 	c.Content = nil
 	hasArch, hasOwn := false, false
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+	for i := 0; i+1 < len(flat.Content); i += 2 {
+		k, v := flat.Content[i], resolve(flat.Content[i+1])
 		switch k.Value {
 		case "split":
 			if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
@@ -155,7 +159,7 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 		case "file", "layers":
 			hasOwn = true
 		}
-		c.Content = append(c.Content, n.Content[i], n.Content[i+1])
+		c.Content = append(c.Content, flat.Content[i], flat.Content[i+1])
 	}
 	if hasOwn && !hasArch {
 		m.Arch = ""
