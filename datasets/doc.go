@@ -1,6 +1,6 @@
 // Package datasets reads the datasets the harness trains and attacks on, in their standard
 // distributed formats — images, and spoken digits turned into log-mel spectrogram images — and
-// provides real MNIST as an embedded default.
+// folders of your own images, and provides real MNIST as an embedded default.
 //
 // # Concept
 //
@@ -83,6 +83,29 @@
 // Dataset.Source ("synthetic speech: …" for the espeak-ng corpus), which results carry. Every
 // WAV is read and checked even when a limit leaves it out; only the kept ones are transformed.
 //
+// image-folder is your own images, in torchvision's ImageFolder layout: dir/train/<class>/ and
+// dir/test/<class>/, one subfolder of images per class, the classes named by the folders
+// (sorted: class i is Dataset.ClassNames[i]; every test class must have a training folder);
+// or, when dir/train.csv exists, the manifest form: dir/train.csv and dir/test.csv, a header
+// path,label[,attribute,…] and one line per image — its path relative to dir, its class name,
+// and attribute values (any text; each column's distinct values, in numeric order when all
+// are integers, become its classes: Dataset.Attrs, Dataset.AttrClasses, Images.Attrs, which
+// the attribute attack reads; label, ink and colour are the attack's own names and cannot
+// name a column). Images are PNG, JPEG, GIF (the standard library) or BMP, TIFF, WebP
+// (golang.org/x/image), by extension (ImageExts, any case); other and hidden files are
+// ignored. Its shape is not fixed: Spec.Height, Spec.Width and Spec.Channels (1 grey, 3 RGB)
+// give it. Each image is scaled by the factor that makes it cover Height×Width keeping its
+// aspect ratio, cropped to that size around the centre (torchvision's Resize then
+// CenterCrop), every output pixel the mean of the source area it covers, source pixels
+// weighted by their overlap (area averaging: an image of the size itself is copied exactly);
+// with one channel a colour pixel becomes its luma 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601;
+// a grey one stays as it is); transparent pixels count as black; values are pixel/255. Each
+// split is in a fixed pseudo-random order (paths sorted, then shuffled with a constant-seeded
+// PCG generator), as for the speech corpora, and only the images the limits keep are decoded.
+// An unreadable image is an error naming it (and the manifest line listing it), or, with
+// Spec.SkipBad, is skipped and listed in Dataset.Skipped, the next ones filling the limit.
+// ImageFolderClasses lists the classes without reading images.
+//
 // Every file is opened through Open, which decompresses gzip transparently when the file starts
 // with the gzip magic bytes 0x1f 0x8b, whatever its name. The readers ReadIDXImages, ReadIDXLabels
 // and ReadCIFAR work on any io.Reader.
@@ -97,7 +120,10 @@
 // list, a malformed line of a CelebA text file (the error gives the file and line), a missing
 // Fashion-MNIST install, a WAV that is not mono integer PCM, is truncated or has the wrong sample
 // rate, a speech folder with no recordings, a recording name not of its layout's form, a
-// malformed speakers.csv or Speech Commands list line.
+// malformed speakers.csv or Speech Commands list line, an image folder without train/ and
+// test/ class folders (or manifests), with fewer than two classes, a class folder without
+// images, a test class without training images, a malformed manifest line (with its line), an
+// image that cannot be decoded.
 // Each is one line that starts with "datasets: " and names the file, e.g.
 //
 //	datasets: /x/train-images-idx3-ubyte.gz: truncated: header says 60000 images of 28x28, file holds 1234 bytes of pixels

@@ -71,9 +71,15 @@ func (s *Images) Subset(idx []int) *Images {
 // binary one, the number of speakers for speaker); nil means every attribute is binary. Label
 // is the attribute the labels are (celeba), "" for the others. Source describes the data in one
 // line where its files do (a speech corpus's SOURCE.txt: "synthetic speech: …"), "" otherwise.
+//
+// ClassNames names the classes where the data does (an image folder's class folders or
+// labels, sorted: class i is ClassNames[i]); nil for the others. Skipped lists the images an
+// image folder skipped as unreadable (Spec.SkipBad), each "path: reason".
 type Dataset struct {
 	Name        string
 	Classes     int
+	ClassNames  []string
+	Skipped     []string
 	Attrs       []string
 	AttrClasses []int
 	Label       string

@@ -23,10 +23,16 @@ import (
 // Label, for celeba only, names the binary attribute the labels are (class 1 where the
 // attribute file says 1, class 0 where it says −1); "" means DefaultCelebALabel. It must be ""
 // for the other datasets, whose labels are their classes.
+//
+// Height, Width and Channels (1 or 3; 0 means 3) give the size an image folder's images are
+// brought to, and SkipBad skips the images of one that cannot be read (Dataset.Skipped lists
+// them) instead of failing; they must be zero for the other datasets, whose shapes are fixed.
 type Spec struct {
-	Name, Path            string
-	Label                 string
-	TrainLimit, TestLimit int
+	Name, Path              string
+	Label                   string
+	TrainLimit, TestLimit   int
+	Height, Width, Channels int
+	SkipBad                 bool
 }
 
 // IDX file names of MNIST and Fashion-MNIST, as distributed; each may also carry a .gz suffix.
@@ -41,7 +47,10 @@ const (
 // label out of range, bad limit) start with "datasets: " and name the file involved.
 func Load(s Spec) (*Dataset, error) {
 	_, h, w, classes, ok := Shape(s.Name)
-	if !ok {
+	if s.Name != ImageFolderName && (s.Height != 0 || s.Width != 0 || s.Channels != 0 || s.SkipBad) {
+		return nil, fmt.Errorf("datasets: %s: a size, channels or skipping of bad images given, but only %s takes them", s.Name, ImageFolderName)
+	}
+	if !ok && s.Name != ImageFolderName {
 		return nil, fmt.Errorf("datasets: unknown dataset %q, need one of %s", s.Name, strings.Join(Names(), ", "))
 	}
 	if s.TrainLimit < 0 || s.TestLimit < 0 {
@@ -105,6 +114,8 @@ func Load(s Spec) (*Dataset, error) {
 		return loadCelebA(dir, s)
 	case "spoken-digits", "speech-commands":
 		return loadSpeech(dir, s)
+	case ImageFolderName:
+		return loadImageFolder(dir, s)
 	default:
 		return nil, fmt.Errorf("datasets: %s: no reader for this dataset", s.Name)
 	}

@@ -165,7 +165,7 @@ func TestLoadSpecErrors(t *testing.T) {
 		spec Spec
 		want string
 	}{
-		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands`},
+		{"unknown", Spec{Name: "imagenet"}, `datasets: unknown dataset "imagenet", need one of mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands, image-folder`},
 		{"negative limit", Spec{Name: "mnist", Path: dir, TrainLimit: -1}, "datasets: mnist: limits train -1, test 0, need ≥ 0 (0 means all)"},
 		{"no default", Spec{Name: "cifar10"}, "datasets: cifar10: no path given, and only mnist and fashion-mnist have a default"},
 		{"missing dir", Spec{Name: "cifar100", Path: filepath.Join(dir, "nope")}, "datasets: cifar100: " + filepath.Join(dir, "nope") + ": no such directory"},
@@ -215,8 +215,9 @@ func TestImagesRowSubset(t *testing.T) {
 
 func TestNamesShape(t *testing.T) {
 	for _, n := range Names() {
-		if _, _, _, _, ok := Shape(n); !ok {
-			t.Errorf("Shape(%q) not ok", n)
+		// An image folder's shape is its Spec's: the one name without a fixed shape.
+		if _, _, _, _, ok := Shape(n); ok == (n == ImageFolderName) {
+			t.Errorf("Shape(%q): ok %v", n, ok)
 		}
 	}
 	if c, h, w, k, _ := Shape("celeba"); c != 3 || h != 32 || w != 32 || k != 2 {

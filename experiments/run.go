@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -382,7 +383,11 @@ func writeResults(dir, name string, rows []results.Row) error {
 // datasetSpec is the dataset cell c trains and tests on.
 func datasetSpec(c *config.Cell) datasets.Spec {
 	d := c.Config.Dataset
-	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
+	s := datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit, SkipBad: d.SkipBad}
+	if len(d.Size) == 2 {
+		s.Height, s.Width, s.Channels = d.Size[0], d.Size[1], d.Channels
+	}
+	return s
 }
 
 // storedRows returns the rows of the cells an earlier run finished in out (nil for the
@@ -499,7 +504,7 @@ type CellResult struct {
 // error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
 func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
-	arch, err := models.Lookup(cfg.Model.Arch)
+	arch, err := cfg.Architecture()
 	if err != nil {
 		return nil, err
 	}
@@ -519,7 +524,11 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 
 	res := &CellResult{Net: net, nopeekDCor: -1}
 	start := time.Now()
-	if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
+	if cfg.Model.Weights != "" {
+		if err := importWeights(net, cfg.Model.Weights); err != nil {
+			return nil, err
+		}
+	} else if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
 		return nil, err
 	}
 	trainSeconds := time.Since(start).Seconds()
@@ -546,6 +555,13 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 		}
 		row.Notes["nopeek"] = fmt.Sprintf("mean dCor(inputs, head outputs) over the last epoch's batches: %.4f", res.nopeekDCor)
 	}
+	if w := cfg.Model.Weights; w != "" {
+		if row.Notes == nil {
+			row.Notes = map[string]string{}
+		}
+		row.Notes["weights"] = fmt.Sprintf("imported from %s, not trained here (mixing-aware training was not done unless that model had it)", filepath.Base(w))
+		row.Epochs = 0
+	}
 	row.Accuracy = acc
 	row.TrainSeconds = trainSeconds
 	row.EvalSeconds = time.Since(start).Seconds()
@@ -559,6 +575,15 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 		return nil, err
 	}
 	return res, nil
+}
+
+// importWeights sets net's weights from the .npz archive at path (model.weights).
+func importWeights(net *models.Net, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("experiments: %w", err)
+	}
+	return net.ReadNPZ(bytes.NewReader(data), int64(len(data)), path)
 }
 
 // EvalPipeline is the pipeline cell c evaluates net through: the cell's scheme (the
@@ -585,7 +610,7 @@ func shufflePool(cfg *config.Config) int {
 func baseRow(c *config.Cell, ds *datasets.Dataset) results.Row {
 	cfg := &c.Config
 	row := results.Row{
-		Cell: c.ID, Variant: c.Variant, Dataset: cfg.Dataset.Name, Arch: cfg.Model.Arch,
+		Cell: c.ID, Variant: c.Variant, Dataset: cfg.Dataset.Name, Arch: cfg.Model.Name(),
 		Split: cfg.Model.Split, GroupSize: cfg.Mixing.GroupSize, Coefficients: cfg.Mixing.Coefficients,
 		Alpha: cfg.Mixing.Alpha, Shuffle: cfg.Mixing.Shuffle, Seed: cfg.Seed,
 		TrainLimit: ds.Train.N, TestLimit: ds.Test.N, Epochs: cfg.Train.Epochs,
@@ -605,6 +630,12 @@ func baseRow(c *config.Cell, ds *datasets.Dataset) results.Row {
 			row.Notes = map[string]string{}
 		}
 		row.Notes["data"] = ds.Source
+	}
+	if n := len(ds.Skipped); n > 0 { // an image folder's unreadable images (dataset.skip_bad)
+		if row.Notes == nil {
+			row.Notes = map[string]string{}
+		}
+		row.Notes["skipped"] = fmt.Sprintf("%d unreadable images skipped, the first %s", n, ds.Skipped[0])
 	}
 	return row
 }

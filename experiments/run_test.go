@@ -206,7 +206,8 @@ func TestCoverSweep(t *testing.T) {
 // (coverSweep). A config whose data is absent runs on synthetic files of the tiny sizes
 // instead: a celeba config without its folder (CelebA cannot be downloaded here) on a
 // synthetic CelebA, a spoken-digits config without the espeak-ng corpus on a corpus of tones,
-// a fashion-mnist config without the Debian package on synthetic IDX files; every other config
+// an image-folder config without its folder on a synthetic one (runtest.ImageFolder), a
+// fashion-mnist config without the Debian package on synthetic IDX files; every other config
 // runs on its own data. Every cell must come back, in order, with the settings it asked for
 // and numbers in their ranges (checkTinyRow).
 func TestConfigsRunTiny(t *testing.T) {
@@ -240,6 +241,12 @@ func TestConfigsRunTiny(t *testing.T) {
 					cfg.Tiny()
 					cfg.Dataset.Path = runtest.SpokenDigits(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
 					t.Logf("%s is absent (scripts/synth_spoken_digits.sh makes it): running on a synthetic corpus of tones", d.Path)
+				}
+			case datasets.ImageFolderName:
+				if _, err := os.Stat(d.Path); errors.Is(err, os.ErrNotExist) {
+					cfg.Tiny()
+					cfg.Dataset.Path = runtest.ImageFolder(t, cfg.Dataset.TrainLimit, cfg.Dataset.TestLimit)
+					t.Logf("%s is absent: running on a synthetic image folder", d.Path)
 				}
 			case "fashion-mnist":
 				if _, err := datasets.FashionMNISTDir(); d.Path == "" && err != nil {
@@ -280,7 +287,7 @@ func checkTinyRow(t *testing.T, c *config.Cell, r results.Row) {
 	t.Helper()
 	cfg := c.Config
 	where := c.ID + " " + c.Label()
-	if r.Cell != c.ID || r.Variant != c.Variant || r.Arch != cfg.Model.Arch || r.Seed != cfg.Seed || r.Epochs != 1 ||
+	if r.Cell != c.ID || r.Variant != c.Variant || r.Arch != cfg.Model.Name() || r.Seed != cfg.Seed || r.Epochs != 1 ||
 		r.TrainLimit != cfg.Dataset.TrainLimit || r.TestLimit != cfg.Dataset.TestLimit || r.BatchSize != cfg.Train.BatchSize {
 		t.Errorf("%s: row %+v does not describe the cell (%+v)", where, r, cfg)
 	}

@@ -68,41 +68,63 @@ func (n *Net) WithBNStats(s BNStats) *Net {
 	return &m
 }
 
-// allocBN adds the weights and running statistics of plan entry i (ConvBN or Residual): per
-// convolution, its weight (O,C,k,k) without bias, then its batch norm's γ and β (O values each)
-// and running mean and variance.
+// allocBN adds the weights and running statistics of plan entry i (ConvBN, Residual or
+// BatchNorm): per convolution, its weight (O,C,k,k) without bias, then its batch norm's γ and β
+// (O values each) and running mean and variance; a BatchNorm has the batch norm alone, over
+// its input's channels (or features, when flat).
 func (n *Net) allocBN(i int) {
 	p := &n.plan[i]
-	k := p.Kernel
-	if k == 0 {
-		k = 3
-	}
-	convs := [][2]int{{p.in[0], p.Out}} // (in, out) channels of each convolution
-	names := []string{""}
-	if p.Kind == Residual {
-		convs = append(convs, [2]int{p.Out, p.Out})
-		names = []string{"1", "2"}
-	}
 	add := func(list *[]*tensor.Dense, listNames *[]string, name string, shape ...int) int {
 		*list = append(*list, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, prod(shape)))))
 		*listNames = append(*listNames, fmt.Sprintf("l%d.%s", i, name))
 		return len(*list) - 1
 	}
-	for j, c := range convs {
+	bn := func(suffix string, c int) {
 		p.ps = append(p.ps,
-			add(&n.params, &n.names, "conv"+names[j]+".w", c[1], c[0], k, k),
-			add(&n.params, &n.names, "bn"+names[j]+".gamma", c[1]),
-			add(&n.params, &n.names, "bn"+names[j]+".beta", c[1]))
+			add(&n.params, &n.names, "bn"+suffix+".gamma", c),
+			add(&n.params, &n.names, "bn"+suffix+".beta", c))
 		p.rs = append(p.rs,
-			add(&n.stats, &n.statsNames, "bn"+names[j]+".mean", c[1]),
-			add(&n.stats, &n.statsNames, "bn"+names[j]+".var", c[1]))
+			add(&n.stats, &n.statsNames, "bn"+suffix+".mean", c),
+			add(&n.stats, &n.statsNames, "bn"+suffix+".var", c))
+	}
+	if p.Kind == BatchNorm {
+		bn("", p.in[0])
+		return
+	}
+	k := p.Kernel
+	if k == 0 {
+		k = 3
+	}
+	type conv struct {
+		in, out, k int
+		name       string
+	}
+	convs := []conv{{p.in[0], p.Out, k, ""}}
+	if p.Kind == Residual {
+		convs = []conv{{p.in[0], p.Out, k, "1"}, {p.Out, p.Out, k, "2"}}
+		if p.Shortcut == ShortcutProjection {
+			convs = append(convs, conv{p.in[0], p.Out, 1, "3"})
+		}
+	}
+	for _, c := range convs {
+		p.ps = append(p.ps, add(&n.params, &n.names, "conv"+c.name+".w", c.out, c.in, c.k, c.k))
+		bn(c.name, c.out)
 	}
 }
 
-// initBN initialises a ConvBN or Residual layer: He-normal convolution weights (std
+// initBN initialises a ConvBN, Residual or BatchNorm layer: He-normal convolution weights (std
 // √(2/(C·k²)), as PyTorch's kaiming_normal_ in the reference ResNets), γ = 1, β = 0, running
 // mean 0 and variance 1.
 func (n *Net) initBN(p layerPlan, rng *rand.Rand) {
+	if p.Kind == BatchNorm {
+		for i, g := 0, n.params[p.ps[0]].Data().([]float32); i < len(g); i++ {
+			g[i] = 1
+		}
+		for i, v := 0, n.stats[p.rs[1]].Data().([]float32); i < len(v); i++ {
+			v[i] = 1
+		}
+		return
+	}
 	for j := 0; j < len(p.ps); j += 3 {
 		w := n.params[p.ps[j]]
 		s := w.Shape()

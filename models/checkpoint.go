@@ -25,6 +25,9 @@ type ckptHeader struct {
 	Split   int         `json:"split"`
 	Params  []ckptParam `json:"params"`
 	Stats   []ckptParam `json:"stats,omitempty"`
+	// Description is the network's description, input shape included, for an architecture
+	// that is not built in (a built-in one is named by Arch alone, as it always was).
+	Description *Description `json:"description,omitempty"`
 }
 
 type ckptParam struct {
@@ -38,6 +41,10 @@ type ckptParam struct {
 func (n *Net) Save(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	h := ckptHeader{Arch: n.Arch.Name, Classes: n.Classes, Split: n.Split}
+	if !n.Arch.builtin {
+		h.Description = n.Arch.Desc.clone()
+		h.Description.Input = []int{n.Arch.C, n.Arch.H, n.Arch.W}
+	}
 	for i, p := range n.params {
 		h.Params = append(h.Params, ckptParam{Name: n.names[i], Shape: []int(p.Shape())})
 	}
@@ -65,6 +72,18 @@ func (n *Net) Save(w io.Writer) error {
 	return bw.Flush()
 }
 
+// checkpointArch is the architecture a checkpoint header names: its description when it has
+// one, else the built-in architecture of that name.
+func checkpointArch(h ckptHeader) (Arch, error) {
+	if h.Description == nil {
+		return Lookup(h.Arch)
+	}
+	if len(h.Description.Input) != 3 {
+		return Arch{}, fmt.Errorf("bad header: the description has no input shape")
+	}
+	return h.Description.Build(h.Arch, 0, 0, 0)
+}
+
 // maxCheckpointClasses bounds the class count a checkpoint header may declare: Load allocates
 // the weights before reading them, and a corrupt count must not ask for terabytes (65,536
 // classes make a classifier of at most 64 MiB; the datasets have at most 100).
@@ -85,7 +104,7 @@ func Load(r io.Reader, name string) (*Net, error) {
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("models: %s: bad header: %v", name, err)
 	}
-	arch, err := Lookup(h.Arch)
+	arch, err := checkpointArch(h)
 	if err != nil {
 		return nil, fmt.Errorf("models: %s: %w", name, err)
 	}

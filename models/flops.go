@@ -4,7 +4,9 @@ package models
 // operations (the usual convention, e.g. in the DataMix paper's edge/cloud split), a bias add,
 // a ReLU, a max-pool comparison or a residual addition as one. A batch norm in inference is one
 // scale and one shift per value (two); global average pooling one operation per input value
-// (the adds and the final scaling).
+// (the adds and the final scaling); an average pool of a k×k window k² per output (k²−1 adds
+// and the scaling); a max-pool k²−1 comparisons per output; dropout nothing (it is the
+// identity in inference).
 type Cost struct {
 	Head, Body, Tail int64
 }
@@ -12,32 +14,43 @@ type Cost struct {
 // Total is the FLOPs of the unsplit network.
 func (c Cost) Total() int64 { return c.Head + c.Body + c.Tail }
 
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // layerFLOPs is the cost of one layer for one sample.
 func layerFLOPs(p layerPlan) int64 {
+	outs := int64(prod(p.out))
 	switch p.Kind {
-	case Conv:
-		outs := int64(prod(p.out))
+	case Conv, ConvAny:
 		macs := outs * int64(p.in[0]*p.Kernel*p.Kernel)
-		return 2*macs + outs + outs // multiply-adds, bias, ReLU
-	case Pool:
-		return int64(prod(p.out)) * 3 // 4 inputs per output: 3 comparisons
+		return 2*macs + outs*b2i(p.Bias) + outs*b2i(p.ReLU) // multiply-adds, bias, ReLU
+	case MaxPool:
+		return outs * int64(p.Kernel*p.Kernel-1)
+	case AvgPool:
+		return outs * int64(p.Kernel*p.Kernel)
 	case Dense:
-		outs := int64(p.Out)
-		f := 2*int64(prod(p.in))*outs + outs
-		if p.block >= 0 {
-			f += outs // ReLU
-		}
-		return f
+		return 2*int64(prod(p.in))*outs + outs + outs*b2i(p.ReLU) // multiply-adds, bias, ReLU
 	case ConvBN:
-		outs := int64(prod(p.out))
-		return outs * (2*int64(p.in[0]*p.Kernel*p.Kernel) + 3) // multiply-adds, BN, ReLU
+		return outs * (2*int64(p.in[0]*p.Kernel*p.Kernel) + 2 + b2i(p.ReLU)) // multiply-adds, BN, ReLU
 	case Residual:
-		outs, kk := int64(prod(p.out)), int64(p.Kernel*p.Kernel)
+		kk := int64(p.Kernel * p.Kernel)
 		conv1 := outs * (2*int64(p.in[0])*kk + 3) // multiply-adds, BN, ReLU
 		conv2 := outs * (2*int64(p.Out)*kk + 4)   // multiply-adds, BN, shortcut add, ReLU
+		if p.Shortcut == ShortcutProjection {
+			conv2 += outs * (2*int64(p.in[0]) + 2) // the 1×1 convolution and its BN
+		}
 		return conv1 + conv2
 	case GAP:
 		return int64(prod(p.in))
+	case BatchNorm:
+		return outs * (2 + b2i(p.ReLU))
+	case ReLU:
+		return outs
 	}
 	return 0
 }

@@ -9,8 +9,12 @@ import (
 // input does not justify, and whatever it accepts must save back to the same weights, and
 // load again to the same network.
 func FuzzLoad(f *testing.F) {
+	a, err := Lookup("mnist-cnn")
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, split := range []int{0, 2} {
-		n, err := New(archs["mnist-cnn"], 10, split, newRNG(1))
+		n, err := New(a, 10, split, newRNG(1))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -21,6 +25,16 @@ func FuzzLoad(f *testing.F) {
 		f.Add(buf.Bytes())
 		f.Add(buf.Bytes()[:len(buf.Bytes())/2])
 	}
+	if n, err := New(dropoutArch, 3, 1, newRNG(1)); err == nil { // a described architecture
+		var buf bytes.Buffer
+		if err := n.Save(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	} else {
+		f.Fatal(err)
+	}
+	f.Add([]byte(checkpointMagic + `{"arch":"x","classes":10,"split":0,"params":[],"description":{"input":[1,8,8],"layers":[{"kind":"conv","channels":65536,"kernel":64},{"kind":"flatten"},{"kind":"dense"}]}}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"mnist-cnn","classes":10,"split":1,"params":[]}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"cifar-cnn","classes":100,"split":3,"params":[{"name":"l0.w","shape":[32,3,3,3]}]}` + "\n"))
 	f.Add([]byte(checkpointMagic + `{"arch":"mnist-cnn","classes":2147483647,"split":0,"params":[]}` + "\n"))

@@ -51,7 +51,7 @@ func NewInverter(n *Net, batch int, lambda float64) (*Inverter, error) {
 		panic(fmt.Sprintf("models: inverter batch %d, lambda %v", batch, lambda))
 	}
 	for _, p := range n.plan {
-		if p.block >= 0 && p.block < n.Split && (p.Kind == ConvBN || p.Kind == Residual) && n.bnStats == BatchStats {
+		if p.block >= 0 && p.block < n.Split && (p.Kind == ConvBN || p.Kind == Residual || p.Kind == BatchNorm) && n.bnStats == BatchStats {
 			return nil, fmt.Errorf("models: rMLE through a head that normalises with batch statistics (%s at split %d) is not implemented; use running statistics", n.Arch.Name, n.Split)
 		}
 	}

@@ -11,13 +11,15 @@ import (
 // layerPlan is one layer of a built network with its input and output shapes per sample.
 type layerPlan struct {
 	Layer
-	block int   // index of the block, or -1 for the classifier
-	in    []int // (C,H,W) for 4-D activations, (D) for flat ones
-	out   []int
-	w, b  int // Conv, Dense: indices of the weight and bias in Net.params, -1 if none
-	// ConvBN, Residual: indices in Net.params of each convolution's weight, then its batch
-	// norm's scale γ and shift β (w, γ, β for ConvBN; w1, γ1, β1, w2, γ2, β2 for Residual), and
-	// in Net.stats of each batch norm's running mean and variance.
+	block      int   // index of the block, or -1 for the edge tail
+	classifier bool  // the last layer: a Dense with one unit per class
+	in         []int // (C,H,W) for 4-D activations, (D) for flat ones
+	out        []int
+	w, b       int // Conv, Dense: indices of the weight and bias in Net.params, -1 if none
+	// The other layers with weights: indices in Net.params of their tensors, and in Net.stats
+	// of their batch norms' running means and variances. ConvBN: w, γ, β; Residual: w1, γ1, β1,
+	// w2, γ2, β2 (and w3, γ3, β3 of a projection shortcut); BatchNorm: γ, β; ConvAny: w (and
+	// its bias).
 	ps, rs []int
 }
 
@@ -41,38 +43,48 @@ type Net struct {
 	stats      []*tensor.Dense
 	statsNames []string
 	bnStats    BNStats // which statistics inference graphs normalise with (WithBNStats)
+	dropSeed   uint64  // seeds the dropout masks of training graphs (nets with dropout only)
 }
 
 // New builds a network of architecture arch with one output per class, cut at split, and
-// initialises its weights from rng: He-normal (He et al. 2015, std √(2/fan_in)) for layers
-// followed by ReLU and for the convolutions of batch-normalised layers, LeCun-normal (std
-// √(1/fan_in)) for the classifier, zero biases; batch norms start as the identity (γ = 1,
-// β = 0, running mean 0 and variance 1, as in PyTorch). gorgonia's own initialisers seed from
-// the clock, so they are not used.
+// initialises its weights from rng: He-normal (He et al. 2015, std √(2/fan_in)) for every
+// convolution and hidden dense layer, LeCun-normal (std √(1/fan_in)) for the classifier, zero
+// biases; batch norms start as the identity (γ = 1, β = 0, running mean 0 and variance 1, as
+// in PyTorch). A net with dropout then draws the seed of its masks from rng. gorgonia's own
+// initialisers seed from the clock, so they are not used.
 func New(arch Arch, classes, split int, rng *rand.Rand) (*Net, error) {
 	n, err := alloc(arch, classes, split)
 	if err != nil {
 		return nil, err
 	}
+	dropout := false
 	for _, p := range n.plan {
-		if len(p.ps) > 0 {
+		dropout = dropout || p.Kind == Dropout
+		if len(p.ps) > 0 && p.Kind != ConvAny {
 			n.initBN(p, rng)
 			continue
 		}
-		if p.w < 0 {
+		w := p.w
+		if p.Kind == ConvAny {
+			w = p.ps[0]
+		}
+		if w < 0 {
 			continue
 		}
 		fanIn := prod(p.in)
-		if p.Kind == Conv {
+		if p.Kind == Conv || p.Kind == ConvAny {
 			fanIn = p.in[0] * p.Kernel * p.Kernel
 		}
 		std := math.Sqrt(2 / float64(fanIn))
-		if p.block < 0 {
+		if p.classifier {
 			std = math.Sqrt(1 / float64(fanIn))
 		}
-		for j, w := 0, n.params[p.w].Data().([]float32); j < len(w); j++ {
+		for j, w := 0, n.params[w].Data().([]float32); j < len(w); j++ {
 			w[j] = float32(rng.NormFloat64() * std)
 		}
+	}
+	if dropout {
+		n.dropSeed = rng.Uint64()
 	}
 	return n, nil
 }
@@ -85,31 +97,37 @@ func alloc(arch Arch, classes, split int) (*Net, error) {
 	if split < 0 || split > arch.MaxSplit() {
 		return nil, fmt.Errorf("models: split %d beyond %s, which allows 0..%d", split, arch.Name, arch.MaxSplit())
 	}
+	if cl := arch.Tail[len(arch.Tail)-1]; cl.Out != 0 && cl.Out != classes {
+		return nil, fmt.Errorf("models: %s's classifier has %d units, but the data has %d classes", arch.Name, cl.Out, classes)
+	}
 	n := &Net{Arch: arch, Classes: classes, Split: split}
 	n.plan = planLayers(arch, classes)
+	if cl := n.plan[len(n.plan)-1]; int64(prod(cl.in))*int64(classes) > maxParams {
+		return nil, fmt.Errorf("models: %s's classifier would have %d×%d weights, more than %d", arch.Name, prod(cl.in), classes, maxParams)
+	}
+	add := func(name string, shape ...int) int {
+		n.params = append(n.params, tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, prod(shape)))))
+		n.names = append(n.names, name)
+		return len(n.params) - 1
+	}
 	for i := range n.plan {
 		p := &n.plan[i]
 		p.w, p.b = -1, -1
-		var wShape, bShape []int
 		switch p.Kind {
 		case Conv:
-			wShape = []int{p.Out, p.in[0], p.Kernel, p.Kernel}
-			bShape = []int{1, p.Out, 1, 1}
+			p.w = add(fmt.Sprintf("l%d.w", i), p.Out, p.in[0], p.Kernel, p.Kernel)
+			p.b = add(fmt.Sprintf("l%d.b", i), 1, p.Out, 1, 1)
 		case Dense:
-			wShape = []int{prod(p.in), p.Out}
-			bShape = []int{1, p.Out}
-		case ConvBN, Residual:
+			p.w = add(fmt.Sprintf("l%d.w", i), prod(p.in), p.Out)
+			p.b = add(fmt.Sprintf("l%d.b", i), 1, p.Out)
+		case ConvAny:
+			p.ps = append(p.ps, add(fmt.Sprintf("l%d.w", i), p.Out, p.in[0], p.Kernel, p.Kernel))
+			if p.Bias {
+				p.ps = append(p.ps, add(fmt.Sprintf("l%d.b", i), p.Out))
+			}
+		case ConvBN, Residual, BatchNorm:
 			n.allocBN(i)
-			continue
-		default:
-			continue
 		}
-		p.w = len(n.params)
-		n.params = append(n.params, tensor.New(tensor.WithShape(wShape...), tensor.WithBacking(make([]float32, prod(wShape)))))
-		n.names = append(n.names, fmt.Sprintf("l%d.w", i))
-		p.b = len(n.params)
-		n.params = append(n.params, tensor.New(tensor.WithShape(bShape...), tensor.WithBacking(make([]float32, prod(bShape)))))
-		n.names = append(n.names, fmt.Sprintf("l%d.b", i))
 	}
 	return n, nil
 }
@@ -120,12 +138,19 @@ func planLayers(a Arch, classes int) []layerPlan {
 	shape := []int{a.C, a.H, a.W}
 	add := func(l Layer, block int) {
 		in := shape
+		if l.Flat {
+			in = []int{prod(shape)}
+		}
 		var out []int
 		switch l.Kind {
 		case Conv:
 			out = []int{l.Out, in[1], in[2]}
-		case Pool:
-			out = []int{in[0], in[1] / 2, in[2] / 2}
+		case MaxPool, AvgPool, ConvAny:
+			s := l.stride()
+			out = []int{in[0], (in[1]+2*l.Pad-l.Kernel)/s + 1, (in[2]+2*l.Pad-l.Kernel)/s + 1}
+			if l.Kind == ConvAny {
+				out[0] = l.Out
+			}
 		case Dense:
 			out = []int{l.Out}
 		case ConvBN, Residual:
@@ -133,6 +158,8 @@ func planLayers(a Arch, classes int) []layerPlan {
 			out = []int{l.Out, (in[1]-1)/s + 1, (in[2]-1)/s + 1}
 		case GAP:
 			out = []int{in[0]}
+		case BatchNorm, ReLU, Dropout:
+			out = in
 		}
 		plan = append(plan, layerPlan{Layer: l, block: block, in: in, out: out})
 		shape = out
@@ -142,10 +169,13 @@ func planLayers(a Arch, classes int) []layerPlan {
 			add(l, b)
 		}
 	}
-	for _, l := range a.Tail {
+	for i, l := range a.Tail {
+		if i == len(a.Tail)-1 {
+			l.Out = classes
+		}
 		add(l, -1)
 	}
-	add(Layer{Kind: Dense, Out: classes}, -1)
+	plan[len(plan)-1].classifier = true
 	return plan
 }
 

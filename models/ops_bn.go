@@ -485,7 +485,7 @@ func fillPadded(img, x []float32, c, h, w, hp, wp, pad int) {
 
 // ---- the ConvBN op ----
 
-// convBNOp is a ConvBN layer: one bnConv with ReLU, inputs x (N,C,H,W), w (O,C,k,k), γ and
+// convBNOp is a ConvBN layer: one bnConv (with or without ReLU), inputs x (N,C,H,W), w (O,C,k,k), γ and
 // β (O), output (N,O,Ho,Wo). Training graphs differentiate it (convBNBwdOp); inference graphs
 // do not.
 type convBNOp struct {
@@ -495,8 +495,8 @@ type convBNOp struct {
 	grads  []float32 // packed gradients (convBNBwdOp)
 }
 
-func newConvBNOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, runMean, runVar []float32) *convBNOp {
-	return &convBNOp{u: newBNConv(x[0], x[1], x[2], x[3], o, k, s, true, mode, runMean, runVar), needDX: needDX}
+func newConvBNOp(x tensor.Shape, o, k, s int, relu bool, mode bnMode, needDX bool, runMean, runVar []float32) *convBNOp {
+	return &convBNOp{u: newBNConv(x[0], x[1], x[2], x[3], o, k, s, relu, mode, runMean, runVar), needDX: needDX}
 }
 
 func (op *convBNOp) Arity() int { return 4 }

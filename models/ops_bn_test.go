@@ -164,7 +164,7 @@ func convBNCase(name string, n, c, h, w, o, k, s int, needDX bool) opCase {
 		vals:   [][]float32{randVals(31, prod(xs), 1), randVals(32, prod(ws), 0.5), randVals(33, o, 1), randVals(34, o, 0.5)},
 		wrt:    []bool{needDX, true, true, true},
 		build: func(in []*G.Node) (*G.Node, error) {
-			return G.ApplyOp(newConvBNOp(in[0].Shape(), o, k, s, bnTrain, needDX, mean, variance), in[0], in[1], in[2], in[3])
+			return G.ApplyOp(newConvBNOp(in[0].Shape(), o, k, s, true, bnTrain, needDX, mean, variance), in[0], in[1], in[2], in[3])
 		},
 		ref: func(in [][]float64) []float64 {
 			return convBNRef(in[0], in[1], in[2], in[3], nil, nil, n, c, h, w, o, k, s, true)
@@ -287,7 +287,7 @@ func TestBNInference(t *testing.T) {
 			}
 			ref := convBNRef(in[0], in[1], in[2], in[3], m, v, n, c, h, w, o, 3, 2, true)
 			forwardOnly(t, oc, func(x []*G.Node) (*G.Node, error) {
-				return G.ApplyOp(newConvBNOp(x[0].Shape(), o, 3, 2, mode, false, mean, variance), x...)
+				return G.ApplyOp(newConvBNOp(x[0].Shape(), o, 3, 2, true, mode, false, mean, variance), x...)
 			}, ref)
 		}
 	})
@@ -339,7 +339,7 @@ func TestBNRunningInputGradient(t *testing.T) {
 		mean, variance := runningStats(71, tc.o)
 		oc.wrt = []bool{true, false, false, false}
 		oc.build = func(in []*G.Node) (*G.Node, error) {
-			return G.ApplyOp(newConvBNOp(in[0].Shape(), tc.o, tc.k, tc.s, bnRunning, true, mean, variance), in...)
+			return G.ApplyOp(newConvBNOp(in[0].Shape(), tc.o, tc.k, tc.s, true, bnRunning, true, mean, variance), in...)
 		}
 		oc.ref = func(in [][]float64) []float64 {
 			return convBNRef(in[0], in[1], in[2], in[3], to64(mean), to64(variance), tc.n, tc.c, tc.h, tc.w, tc.o, tc.k, tc.s, true)
@@ -370,7 +370,7 @@ func TestBNRunningInputGradient(t *testing.T) {
 	}
 	mean, variance := runningStats(75, 2)
 	for _, mode := range []bnMode{bnRunning, bnBatch} {
-		op := newConvBNOp(tensor.Shape{2, 1, 4, 4}, 2, 3, 1, mode, mode == bnBatch, mean, variance)
+		op := newConvBNOp(tensor.Shape{2, 1, 4, 4}, 2, 3, 1, true, mode, mode == bnBatch, mean, variance)
 		if _, err := op.SymDiff(nil, nil, nil); err == nil {
 			t.Errorf("%v: differentiated; want an error (inference with batch statistics, or running statistics without the input gradient)", op)
 		}
@@ -387,7 +387,7 @@ func TestBNCommit(t *testing.T) {
 		variance[i] = v * v
 	}
 	m0, v0 := to64(mean), to64(variance)
-	op := newConvBNOp(tensor.Shape{n, c, h, w}, o, k, 1, bnTrain, false, mean, variance)
+	op := newConvBNOp(tensor.Shape{n, c, h, w}, o, k, 1, true, bnTrain, false, mean, variance)
 	forwardOnly(t, oc, func(x []*G.Node) (*G.Node, error) { return G.ApplyOp(op, x...) },
 		convBNRef(to64(oc.vals[0]), to64(oc.vals[1]), to64(oc.vals[2]), to64(oc.vals[3]), nil, nil, n, c, h, w, o, k, 1, true))
 	op.u.commit()

@@ -37,12 +37,12 @@ func gorgoniaLoss(t *testing.T, n *Net, x []float32, labels []int) (logits, cost
 			h = G.Must(G.Conv2d(h, ws[p.w], tensor.Shape{p.Kernel, p.Kernel}, []int{pad, pad}, []int{1, 1}, []int{1, 1}))
 			h = G.Must(G.BroadcastAdd(h, ws[p.b], nil, []byte{0, 2, 3}))
 			h = G.Must(G.Rectify(h))
-		case Pool:
+		case MaxPool:
 			h = G.Must(G.MaxPool2D(h, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}))
 		case Dense:
 			h = G.Must(G.Mul(h, ws[p.w]))
 			h = G.Must(G.BroadcastAdd(h, ws[p.b], nil, []byte{0}))
-			if p.block >= 0 {
+			if p.ReLU {
 				h = G.Must(G.Rectify(h))
 			}
 		}

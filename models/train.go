@@ -25,7 +25,7 @@ type Trainer struct {
 	opt     adam
 	weights [][]float32 // the net's weights, updated in place
 	grads   []*G.Node   // their gradient nodes, in the same order
-	bns     []*bnConv   // the batch norms, whose running statistics each step updates
+	bns     []committer // the batch norms, whose running statistics each step updates
 
 	x, y, mix, demix *tensor.Dense
 	cost, logits     *G.Node

@@ -6,6 +6,7 @@
 //	runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
+//	runexp export [-out DIR] CELL_DIR
 //
 // run trains and evaluates every cell of the config (the baseline and the DataMix cells of
 // its sweep), N at a time (default: the number of CPUs), and writes into DIR (default
@@ -21,6 +22,11 @@
 // shard, without running anything. plot rewrites DIR/defence_matrix.csv and redraws
 // DIR/plots/ from DIR/results.json alone; when the rows give no figure anything to compare
 // (one group size and one split, no attack), it says so and why, and leaves no plots/.
+// export writes a finished cell's network (CELL_DIR is runs/<name>/cells/<id>) into DIR
+// (default CELL_DIR/export) as NumPy archives with PyTorch's names — model.npz, head.npz,
+// body.npz, tail.npz — and arch.yaml, its description (experiments.Export); a config's
+// model.weights reads model.npz back, and bench/torch_crosscheck.py builds the network in
+// PyTorch from arch.yaml.
 //
 // -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
 // were written in the file, with the same checks and messages (naming the -set argument):
@@ -69,12 +75,14 @@ const usage = `usage:
   runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
+  runexp export [-out DIR] CELL_DIR
 
 Commands:
   run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
   cells  check a config and list its cells (index, id, variant, swept values)
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
   plot   redraw DIR/plots/ from DIR/results.json
+  export write a cell's trained network as .npz (PyTorch names) and its arch.yaml (default CELL_DIR/export)
 
 -set KEY=VALUE overrides a field of the config file, checked as if written in it:
   -set mixing.group_size=4 -set train.epochs=1     any field by its dotted path (not a section)
@@ -118,6 +126,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMerge(args[1:], stdout, stderr)
 	case "plot":
 		err = cmdPlot(args[1:], stdout, stderr)
+	case "export":
+		err = cmdExport(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -11,13 +11,14 @@ import (
 // idExcluded are the fields the cell ID leaves out: the experiment's name and baseline
 // switch (not properties of a cell) and the dataset's location (where the data is, not what
 // it is), so that renaming an experiment or moving a checkout keeps finished cells.
-var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true}
+var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true, "model.file": true, "model.weights": true}
 
 // idOmitEmpty are fields added after cells were first run: the canonical form leaves them
 // out when empty (an empty list or string, a zero number), so that configs written before
 // them keep their cell IDs. dataset.label is empty only for datasets without attributes
 // (Expand fills in celeba's default); mixing.shuffle_pool is 0 for one evaluation batch.
-var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "mixing.shuffle_pool": true, "defences": true}
+var idOmitEmpty = map[string]bool{"attacks": true, "dataset.label": true, "mixing.shuffle_pool": true, "defences": true,
+	"model.layers": true, "dataset.size": true, "dataset.channels": true, "dataset.skip_bad": true}
 
 // entryOmitZero are fields of list entries (attacks) added after cells with such entries were
 // first run: the canonical form leaves them out when zero, so that those cells keep their IDs.
@@ -28,6 +29,13 @@ func cellID(c *Config, variant string) string {
 	var b strings.Builder
 	b.WriteString("variant=" + variant + "\n")
 	canonical(&b, reflect.ValueOf(*c), "")
+	// What the files model.file and model.weights hold counts, where they are does not.
+	if c.digests.file != "" {
+		b.WriteString("model.file.sha256=" + c.digests.file + "\n")
+	}
+	if c.digests.weights != "" {
+		b.WriteString("model.weights.sha256=" + c.digests.weights + "\n")
+	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:])[:12]
 }
@@ -53,8 +61,11 @@ func canonical(b *strings.Builder, v reflect.Value, path string) {
 // empty reports whether a field value is empty: a list or string of length 0, or a zero
 // number.
 func empty(v reflect.Value) bool {
-	if v.Kind() == reflect.Int {
+	switch v.Kind() {
+	case reflect.Int:
 		return v.Int() == 0
+	case reflect.Bool:
+		return !v.Bool()
 	}
 	return v.Len() == 0
 }
@@ -78,6 +89,11 @@ func canonicalValue(v reflect.Value) string {
 			parts[i] = canonicalValue(v.Index(i))
 		}
 		return "[" + strings.Join(parts, ",") + "]"
+	case reflect.Pointer: // an optional value (a layer's bias)
+		if v.IsNil() {
+			return "null"
+		}
+		return canonicalValue(v.Elem())
 	case reflect.Struct: // an entry of a list of sections (attacks): {field=value,…}
 		var parts []string
 		for _, f := range yamlFields(v.Type()) {

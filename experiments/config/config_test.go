@@ -18,7 +18,7 @@ import (
 // publicFields returns a copy of c without what Load remembers of the file, for comparisons.
 func publicFields(c *Config) Config {
 	p := *c
-	p.src, p.cell = nil, nil
+	p.src, p.cell, p.arch, p.digests = nil, nil, nil, digests{}
 	p.Sweep = nil
 	for _, ax := range c.Sweep {
 		p.Sweep = append(p.Sweep, Axis{Key: ax.Key, Values: ax.Values})
@@ -149,7 +149,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"unknown key", "testdata/unknown_key.yaml",
 			"testdata/unknown_key.yaml:7: mixing.grup_size: unknown field, want one of group_size, coefficients, alpha, matrix, shuffle, shuffle_pool, max_cond"},
 		{"bad sweep path", "testdata/bad_sweep_path.yaml",
-			"testdata/bad_sweep_path.yaml:6: sweep: model.splits: no such field, model has arch, split"},
+			"testdata/bad_sweep_path.yaml:6: sweep: model.splits: no such field, model has arch, file, layers, split, weights"},
 		{"missing file", "testdata/no-such-file.yaml",
 			"testdata/no-such-file.yaml: cannot read config: no such file or directory"},
 	} {
@@ -373,13 +373,13 @@ func TestValidate(t *testing.T) {
 		{"negative train limit", map[int]string{5: "  train_limit: -1"}, nil, "x.yaml:5: dataset.train_limit: -1, need an integer ≥ 0 (0 = all)"},
 		{"negative test limit", map[int]string{6: "  test_limit: -5"}, nil, "x.yaml:6: dataset.test_limit: -5, need an integer ≥ 0 (0 = all)"},
 		{"zero limits", map[int]string{5: "  train_limit: 0", 6: "  test_limit: 0"}, nil, ""},
-		{"unknown arch", map[int]string{8: "  arch: resnet"}, nil, `x.yaml:8: model.arch: "resnet", want one of ` + strings.Join(models.Names(), ", ")},
+		{"unknown arch", map[int]string{8: "  arch: resnet"}, nil, `x.yaml:8: model.arch: "resnet", want one of ` + strings.Join(models.Names(), ", ") + " (or give your own network: model.file or model.layers)"},
 		{"arch shape mismatch", map[int]string{8: "  arch: cifar-cnn"}, nil,
 			"x.yaml:8: model.arch: cifar-cnn takes 3×32×32 inputs, but dataset mnist has 1×28×28"},
 		{"negative split", map[int]string{9: "  split: -1"}, nil,
-			fmt.Sprintf("x.yaml:9: model.split: -1, need 0 ≤ split ≤ %d for mnist-cnn", maxSplit("mnist-cnn"))},
+			fmt.Sprintf("x.yaml:9: model.split: -1, need 0 ≤ split ≤ %d for mnist-cnn (or the name of a layer)", maxSplit("mnist-cnn"))},
 		{"split past the body", map[int]string{9: fmt.Sprintf("  split: %d", maxSplit("mnist-cnn")+1)}, nil,
-			fmt.Sprintf("x.yaml:9: model.split: %d, need 0 ≤ split ≤ %d for mnist-cnn", maxSplit("mnist-cnn")+1, maxSplit("mnist-cnn"))},
+			fmt.Sprintf("x.yaml:9: model.split: %d, need 0 ≤ split ≤ %d for mnist-cnn (or the name of a layer)", maxSplit("mnist-cnn")+1, maxSplit("mnist-cnn"))},
 		{"split 0", map[int]string{9: "  split: 0"}, nil, ""},
 		{"max split", map[int]string{9: fmt.Sprintf("  split: %d", maxSplit("mnist-cnn"))}, nil, ""},
 		{"group size 0", map[int]string{11: "  group_size: 0"}, nil, "x.yaml:11: mixing.group_size: 0, need an integer ≥ 1"},

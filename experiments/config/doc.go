@@ -21,7 +21,7 @@
 //	name: quickstart            # required; names the run directory: [A-Za-z0-9][A-Za-z0-9._-]*, ≤ 100 chars
 //	seed: 0                     # uint64; seeds every random draw of a cell; 0 is a valid seed
 //	dataset:
-//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands (datasets.Names)
+//	  name: mnist               # mnist, fashion-mnist, cifar10, cifar100, celeba, spoken-digits, speech-commands, image-folder (datasets.Names)
 //	  path: ""                  # "" = the embedded MNIST (mnist), the installed Fashion-MNIST (fashion-mnist:
 //	                            # $DATAMIX_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist); else a file
 //	                            # or directory that must exist; relative paths are resolved against the config
@@ -30,10 +30,28 @@
 //	  test_limit: 0             # use the first N test examples; 0 = all
 //	  label: ""                 # celeba only: the attribute learnt as the binary label (Male, Smiling, …,
 //	                            # as spelt in list_attr_celeba.txt); "" = Male. Not allowed for other datasets
-//	model:
+//	  size: [32, 32]            # image-folder only, required: [height, width] every image is brought to
+//	                            # (scaled to cover it, aspect kept, centre-cropped, area-averaged)
+//	  channels: 3               # image-folder only: 1 (grey) or 3 (RGB); 0 = 3
+//	  skip_bad: false           # image-folder only: skip unreadable images (counted in the notes) instead of failing
+//	model:                      # the network: arch, or your own as file or layers (at most one of the three)
 //	  arch: mnist-cnn           # mnist-cnn, mnist-resnet8, mnist-resnet20 (28×28×1); cifar-cnn, cifar-resnet8, cifar-resnet20 (32×32×3); speech-cnn (1×32×64)
-//	                            # (models.Names); its input shape must equal the dataset's
-//	  split: 1                  # blocks on the edge, 0 … arch.MaxSplit()
+//	                            # (models.Names); its input shape must equal the dataset's. Default when
+//	                            # neither file nor layers is given
+//	  file: archs/my-net.yaml   # an architecture file (doc:, input: [C, H, W], layers:), relative to this file
+//	  layers:                   # or the layers here (models.LayerSpec); the input is the dataset's shape
+//	    - kind: conv            # conv, batchnorm, relu, maxpool, avgpool, residual, gap, flatten, dense, dropout
+//	      name: conv1           # optional; unique; model.split may name it
+//	      channels: 8           # conv, residual: output channels (required)
+//	      kernel: 3             # conv, maxpool, avgpool (required); residual (default 3, odd)
+//	      stride: 1             # conv, residual: default 1; pools: default the kernel
+//	      padding: 1            # conv, maxpool, avgpool: zero padding, default 0 (pools: at most kernel/2)
+//	      bias: true            # conv only: default true
+//	      shortcut: pad         # residual only: identity (default when the shape is kept), pad (option A) or projection (option B)
+//	      units: 10             # dense: required, except on the last layer (default: one per class)
+//	      rate: 0.5             # dropout only, required: 0 < rate < 1
+//	  split: 1                  # blocks on the edge, 0 … MaxSplit, or the name of a layer whose block ends the head
+//	  weights: ""               # a .npz of the network's weights (runexp export; PyTorch's names): no training
 //	mixing:
 //	  group_size: 2             # k, 1 … 64; 1 with C=[1] is plain split inference
 //	  coefficients: dirichlet   # dirichlet, uniform, gaussian, or fixed
@@ -129,8 +147,9 @@
 // is made by assigning its values to a copy of the config's YAML tree and decoding that
 // strictly again, then validated on its own: the base values of swept fields never matter.
 // With baseline: true, one baseline cell is added per distinct combination of the fields a
-// baseline depends on (seed, dataset.*, model.arch, train.*), right before the first datamix
-// cell that needs it. Two datamix cells with the same ID are an error.
+// baseline depends on (seed, dataset.*, train.*, and the model section's arch, file, layers
+// and weights), right before the first datamix cell that needs it. Two datamix cells with the
+// same ID are an error.
 //
 // A fashion-mnist dataset with path "" is read from the folder DATAMIX_FASHION_MNIST_DIR names,
 // else from Debian's package dataset-fashion-mnist; Validate checks that one of them holds the
@@ -150,11 +169,30 @@
 // "variant=<variant>" followed by one "path=value" line per field in declaration order
 // (strings quoted, floats in shortest round-trip form, matrices as [[a,b],[c,d]]). It leaves
 // out name and baseline, which describe the experiment rather than the cell, and
-// dataset.path, which says where the data is rather than what it is: renaming an experiment
-// or moving a checkout keeps the IDs of finished cells. Every other field counts, including
-// ones the variant ignores (alpha under uniform coefficients, say), except that fields added
-// later (attacks, dataset.label, mixing.shuffle_pool) are left out when empty or zero, so
-// older configs keep their IDs.
+// dataset.path, model.file and model.weights, which say where the data and files are rather
+// than what they hold: renaming an experiment or moving a checkout keeps the IDs of finished
+// cells. What model.file and model.weights hold counts instead: the SHA-256 of each file's
+// bytes is a line of its own ("model.file.sha256=…"), so editing an architecture file or
+// replacing the weights gives new cells. Every other field counts, including ones the variant
+// ignores (alpha under uniform coefficients, say), except that fields added later (attacks,
+// dataset.label, mixing.shuffle_pool, defences, model.layers, dataset.size, dataset.channels,
+// dataset.skip_bad) are left out when empty or zero, so older configs keep their IDs; a
+// split given by a layer's name counts as its number.
+//
+// # Your own network and images
+//
+// model.file or model.layers describe a network as data (models.Description: a list of layers
+// in the order they run, blocks starting at every conv, dense and residual layer); Validate
+// builds it for the dataset's shape and classes, so a layer that does not fit is reported with
+// its config line (for a file, with the file's own line too):
+//
+//	configs/x.yaml:9: model.layers[2].kernel: 15 does not fit the input 4×13×13 with padding 0 (the padded input is 13×13)
+//
+// model.split may name a layer (its block is the last on the edge); model.weights reads a
+// trained network's .npz (runexp export), and the cells then train nothing. dataset
+// image-folder reads a folder of your own images (train/<class>/, test/<class>/, or train.csv
+// and test.csv manifests with attribute columns) at dataset.size and dataset.channels; see the
+// datasets package.
 //
 // # Overrides
 //

@@ -212,9 +212,11 @@ func expand(c *Config) ([]Cell, error) {
 
 	base := *c
 	base.Sweep, base.src, base.cell = nil, nil, nil
-	// decodeCell resolves dataset.path against the config's directory, as Parse did: give it
-	// the path relative to that directory again, so that it is not resolved twice.
-	base.Dataset.Path = c.src.unresolvePath(base.Dataset.Path)
+	// decodeCell resolves the paths against the config's directory, as Parse did: give it
+	// them relative to that directory again, so that they are not resolved twice.
+	for _, p := range base.pathsOf() {
+		*p = c.src.unresolvePath(*p)
+	}
 	var tree yaml.Node
 	if err := tree.Encode(&base); err != nil {
 		return nil, fmt.Errorf("config: encode config: %w", err)
@@ -290,7 +292,7 @@ func (c *Config) decodeCell(tree *yaml.Node, info *cellInfo) (*Config, error) {
 	}
 	cfg.Sweep = nil
 	cfg.src, cfg.cell = c.src, info
-	cfg.Dataset.Path = c.src.resolvePath(cfg.Dataset.Path)
+	cfg.resolvePaths()
 	if err := cfg.validateFields(); err != nil {
 		return nil, err
 	}
@@ -298,6 +300,9 @@ func (c *Config) decodeCell(tree *yaml.Node, info *cellInfo) (*Config, error) {
 	if cfg.Dataset.Name == "celeba" && cfg.Dataset.Label == "" {
 		// The default made explicit, so that leaving the label out and naming it give one ID.
 		cfg.Dataset.Label = datasets.DefaultCelebALabel
+	}
+	if cfg.Dataset.Name == datasets.ImageFolderName && cfg.Dataset.Channels == 0 {
+		cfg.Dataset.Channels = 3 // the same
 	}
 	return &cfg, nil
 }
@@ -373,7 +378,7 @@ func merge(dst, src *yaml.Node, depth int) error {
 // mixing-aware training of this config is plain training of the whole network.
 func baselineOf(c *Config) *Config {
 	b := *c
-	b.Model.Split = 0
+	b.Model.Split, b.Model.SplitName = 0, ""
 	b.Attacks = nil  // attacks target the mixed uploads of DataMix cells only
 	b.Defences = nil // the baseline is the undefended, unsplit network
 	d := Defaults()
@@ -397,14 +402,15 @@ func baselineOf(c *Config) *Config {
 }
 
 // baselineDependsOn reports whether a swept field can change the baseline: seed, dataset.*,
-// model.arch, train.* (and the model section as a whole, which holds the arch).
+// train.*, and the fields of the model section that say what the network is (arch, file,
+// layers, weights; the section as a whole too).
 func baselineDependsOn(key string) bool {
 	first, _, _ := strings.Cut(key, ".")
 	switch first {
 	case "seed", "dataset", "train":
 		return true
 	case "model":
-		return key == "model" || key == "model.arch"
+		return key != splitKey
 	}
 	return false
 }

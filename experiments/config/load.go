@@ -123,11 +123,28 @@ func parse(name string, data []byte, sets Overrides) (*Config, error) {
 	if name != "" {
 		cfg.src.dir = filepath.Dir(name)
 	}
-	cfg.Dataset.Path = cfg.src.resolvePath(cfg.Dataset.Path)
+	cfg.resolvePaths()
 	return &cfg, nil
 }
 
-// resolvePath resolves a relative dataset path against the config file's directory.
+// pathFields are the fields that name files: a relative path in them is resolved against the
+// config file's directory (pathsOf lists them in this order).
+var pathFields = []string{"dataset.path", "model.file", "model.weights"}
+
+// pathsOf returns pointers to c's fields named by pathFields.
+func (c *Config) pathsOf() []*string {
+	return []*string{&c.Dataset.Path, &c.Model.File, &c.Model.Weights}
+}
+
+// resolvePaths resolves c's relative paths against the config file's directory.
+func (c *Config) resolvePaths() {
+	for _, p := range c.pathsOf() {
+		*p = c.src.resolvePath(*p)
+	}
+}
+
+// resolvePath resolves a relative path (dataset.path, model.file, model.weights) against the
+// config file's directory.
 func (s *source) resolvePath(p string) string {
 	if s == nil || p == "" || s.dir == "" || filepath.IsAbs(p) {
 		return p

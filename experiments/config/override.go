@@ -23,8 +23,8 @@ import (
 //     FIELD is there, else as an axis of its own, added last if new); sweep.FIELD=null removes
 //     it; sweep.zip={…} replaces the zip group; sweep={…} the whole sweep (sweep={} for none).
 //
-// A relative dataset.path given this way is relative to the working directory, as paths on a
-// command line are, not to the config file. The values go through the same checks, with the
+// A relative path given this way (dataset.path, model.file, model.weights) is relative to the
+// working directory, as paths on a command line are, not to the config file. The values go through the same checks, with the
 // same messages, as values in the file; an error about one names the -set argument instead of
 // a file line (FieldError.Override):
 //
@@ -105,7 +105,7 @@ func applyOverride(root *yaml.Node, arg string, line int) error {
 		f := yamlFields(t)[0].name
 		return fail("a section, set its fields one at a time, e.g. -set %s.%s=…", key, f)
 	}
-	if key == "dataset.path" {
+	if slices.Contains(pathFields, key) {
 		absPath(v)
 	}
 	if err := unsweep(root, key); err != nil {
@@ -333,24 +333,24 @@ func unsweep(root *yaml.Node, key string) error {
 	return nil
 }
 
-// absPaths makes the dataset paths of a sweep override (the value v of -set key, key being
-// sweep, sweep.zip or sweep.dataset.path) absolute: see absPath.
+// absPaths makes the paths of a sweep override (the value v of -set key, key being sweep,
+// sweep.zip or sweep.F for F one of pathFields) absolute: see absPath.
 func absPaths(key string, v *yaml.Node) {
-	switch key {
-	case "sweep.dataset.path":
+	switch {
+	case slices.Contains(pathFields, strings.TrimPrefix(key, "sweep.")):
 		if v.Kind == yaml.SequenceNode {
 			for _, item := range v.Content {
 				absPath(item)
 			}
 		}
-	case "sweep", "sweep." + ZipKey:
+	case key == "sweep", key == "sweep."+ZipKey:
 		if v.Kind != yaml.MappingNode {
 			return
 		}
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			switch k := v.Content[i].Value; {
-			case k == "dataset.path":
-				absPaths("sweep.dataset.path", v.Content[i+1])
+			case slices.Contains(pathFields, k):
+				absPaths("sweep."+k, v.Content[i+1])
 			case k == ZipKey && key == "sweep":
 				absPaths("sweep."+ZipKey, v.Content[i+1])
 			}

@@ -119,7 +119,7 @@ func TestOverrideErrors(t *testing.T) {
 		{Overrides{"dataset.path=no/such/dir"}, `-set dataset.path=no/such/dir: dataset.path: "` + filepath.Join(cwd, "no/such/dir") + `": no such file or directory`},
 		// The file's own errors keep their line.
 		{Overrides{"train.epochs=1", "model.arch=cifar-cnn"}, "-set model.arch=cifar-cnn: model.arch: cifar-cnn takes 3×32×32 inputs, but dataset mnist has 1×28×28"},
-		{Overrides{"model.split=3"}, "-set model.split=3: model.split: 3, need 0 ≤ split ≤ 2 for mnist-cnn"},
+		{Overrides{"model.split=3"}, "-set model.split=3: model.split: 3, need 0 ≤ split ≤ 2 for mnist-cnn (or the name of a layer)"},
 		// The file's own errors keep their line.
 		{Overrides{"train.epochs=1"}, "over.yaml:8: train.batch_size: 33, need a multiple of mixing.group_size (2)"},
 	} {

@@ -1,6 +1,12 @@
 package config
 
 import (
+	"cmp"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
 	"github.com/datamix/harness/models"
 )
 
@@ -37,7 +43,13 @@ type Config struct {
 
 	src  *source   // the file the config came from; nil for a config built in Go
 	cell *cellInfo // the sweep assignments of a config made by Expand; nil otherwise
+
+	arch    *models.Arch // the network, once validateModel has built it
+	digests digests      // of the files model.file and model.weights, once validated
 }
+
+// digests are the SHA-256 (hex) of the files a config's model reads, for cell IDs.
+type digests struct{ file, weights string }
 
 // Dataset selects the data.
 type Dataset struct {
@@ -57,18 +69,119 @@ type Dataset struct {
 	// list_attr_celeba.txt spells it. "" (the default) means datasets.DefaultCelebALabel
 	// (Male); a cell's resolved config holds the name. Not allowed for other datasets.
 	Label string `yaml:"label,omitempty"`
+	// Size (image-folder only) is the [height, width] every image is brought to: scaled so
+	// that it covers the size, keeping its aspect ratio, then cropped to it around the centre
+	// (the datasets package documentation has the details). Required for image-folder, not allowed otherwise.
+	Size []int `yaml:"size,omitempty"`
+	// Channels (image-folder only) is 1 (grey) or 3 (RGB); 0, the default, means 3.
+	Channels int `yaml:"channels,omitempty"`
+	// SkipBad (image-folder only) skips the images that cannot be read or decoded, and notes
+	// how many (the row's notes), instead of stopping at the first with an error naming it.
+	// Default false.
+	SkipBad bool `yaml:"skip_bad,omitempty"`
 }
 
-// Model selects the network and its split point.
+// Model selects the network and its split point. The network is a built-in architecture
+// (Arch), an architecture file (File) or a list of layers written in the config (Layers):
+// at most one of the three, the default being Arch models.DefaultArch.
 type Model struct {
-	// Arch is one of models.Names(); its input shape must match the dataset's.
-	// Default models.DefaultArch.
-	Arch string `yaml:"arch"`
+	// Arch is one of models.Names(); its input shape must match the dataset's. Default
+	// models.DefaultArch when neither File nor Layers is given; left out ("") with them.
+	Arch string `yaml:"arch,omitempty"`
+	// File is an architecture file (a YAML description: see models.Description), for your own
+	// network. A relative path is resolved against the directory of the config file. Its
+	// input shape, if it gives one, must match the dataset's; its layers are checked against
+	// the dataset's shape and classes before anything runs.
+	File string `yaml:"file,omitempty"`
+	// Layers describes your own network in the config itself, as an architecture file's
+	// layers (models.LayerSpec); the input shape is the dataset's.
+	Layers []models.LayerSpec `yaml:"layers,omitempty"`
 	// Split is the number of blocks run on the edge before mixing, from 0 (mix raw inputs)
-	// to the architecture's MaxSplit. Default 1: the first block on the edge, which keeps the
-	// edge's share of the FLOPs small (models.Net.FLOPs counts them) while it uploads
-	// features rather than raw inputs.
+	// to the architecture's MaxSplit, or (written as a name) the name of a layer, whose block
+	// is then the last on the edge (SplitName keeps the name; Validate resolves it into
+	// Split). Default 1: the first block on the edge, which keeps the edge's share of the
+	// FLOPs small (models.Net.FLOPs counts them) while it uploads features rather than raw
+	// inputs.
 	Split int `yaml:"split"`
+	// Weights is a NumPy .npz archive of the network's weights with PyTorch's names (as
+	// runexp export writes them; models.Net.ReadNPZ): the cells use them as they are and
+	// train nothing, so that a model trained elsewhere can be evaluated and attacked. A
+	// relative path is resolved against the directory of the config file. "" (the default)
+	// trains the network.
+	Weights string `yaml:"weights,omitempty"`
+
+	// SplitName is model.split when the config names a layer instead of giving a number.
+	SplitName string `yaml:"-"`
+}
+
+// Name is the network's name in results (the arch column): the built-in architecture's, the
+// architecture file's base name without extension, or InlineArch for layers in the config.
+func (m Model) Name() string {
+	switch {
+	case m.File != "":
+		return strings.TrimSuffix(filepath.Base(m.File), filepath.Ext(m.File))
+	case len(m.Layers) > 0:
+		return InlineArch
+	}
+	return cmp.Or(m.Arch, models.DefaultArch)
+}
+
+// splitKey is the field path of Model.Split, which accepts a name as well as a number;
+// layersKey that of Model.Layers, whose entries errors name by index (model.layers[3]).
+const (
+	splitKey  = "model.split"
+	layersKey = "model.layers"
+)
+
+// UnmarshalYAML decodes a model section: model.split may be a layer's name (kept in
+// SplitName), and a section that gives file or layers without arch clears the default arch.
+// The schema walk has already checked the section, so the plain decoding is enough.
+func (m *Model) UnmarshalYAML(n *yaml.Node) error {
+	type plain Model
+	flat := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column} // merge keys (<<) applied
+	if err := merge(flat, n, 0); err != nil {
+		return err
+	}
+	c := *flat
+	c.Content = nil
+	hasArch, hasOwn := false, false
+	for i := 0; i+1 < len(flat.Content); i += 2 {
+		k, v := flat.Content[i], resolve(flat.Content[i+1])
+		switch k.Value {
+		case "split":
+			if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+				m.SplitName, m.Split = v.Value, 0
+				continue
+			}
+			m.SplitName = ""
+		case "arch":
+			hasArch = true
+		case "file", "layers":
+			hasOwn = true
+		}
+		c.Content = append(c.Content, flat.Content[i], flat.Content[i+1])
+	}
+	if hasOwn && !hasArch {
+		m.Arch = ""
+	}
+	return c.Decode((*plain)(m))
+}
+
+// MarshalYAML writes a model section with model.split as the name it was given, if any.
+func (m Model) MarshalYAML() (any, error) {
+	type plain Model
+	var n yaml.Node
+	if err := n.Encode(plain(m)); err != nil {
+		return nil, err
+	}
+	if m.SplitName != "" {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "split" {
+				n.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.SplitName}
+			}
+		}
+	}
+	return &n, nil
 }
 
 // Mixing says how a group of GroupSize inputs is mixed: the edge uploads M = C·H, the

@@ -80,7 +80,7 @@ func TestExpandQuickstart(t *testing.T) {
 		!reflect.DeepEqual(b.Mixing.Matrix, [][]float64{{1}}) || b.Mixing.Shuffle {
 		t.Errorf("baseline config %+v, want split 0 and the identity mixing", publicFields(&b))
 	}
-	if b.Train != cells[1].Config.Train || b.Dataset != cells[1].Config.Dataset || b.Seed != 1 || b.Model.Arch != "mnist-cnn" {
+	if b.Train != cells[1].Config.Train || !reflect.DeepEqual(b.Dataset, cells[1].Config.Dataset) || b.Seed != 1 || b.Model.Arch != "mnist-cnn" {
 		t.Errorf("baseline config %+v differs from the datamix cells in data, arch, seed or training", publicFields(&b))
 	}
 }
@@ -226,7 +226,7 @@ func TestExpandCellErrors(t *testing.T) {
 	}{
 		{"swept value out of range, at its line in the sweep",
 			"name: e\nsweep:\n  mixing.group_size: [2, 4]\n  model.split:\n    - 1\n    - 5\n",
-			"x.yaml:6: sweep cell {mixing.group_size: 2, model.split: 5}: model.split: 5, need 0 ≤ split ≤ 2 for mnist-cnn"},
+			"x.yaml:6: sweep cell {mixing.group_size: 2, model.split: 5}: model.split: 5, need 0 ≤ split ≤ 2 for mnist-cnn (or the name of a layer)"},
 		{"base value at its line, naming the cell",
 			"name: e\ntrain:\n  batch_size: 64\nsweep:\n  mixing.group_size: [2, 3]\n",
 			"x.yaml:3: sweep cell {mixing.group_size: 3}: train.batch_size: 64, need a multiple of mixing.group_size (3): batches are mixed in whole groups"},

@@ -1,17 +1,24 @@
 package config
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
@@ -98,6 +105,9 @@ func (c *Config) validateDataset() (dsAttrs []string, err error) {
 		}
 		return nil, c.fail(err, "dataset.path", "%q: %v", d.Path, err)
 	}
+	if err := c.validateImageFolder(); err != nil {
+		return nil, err
+	}
 	if d.Path != "" {
 		if dsAttrs, err = datasets.AttrNames(d.Name, d.Path); err != nil {
 			return nil, c.fail(err, "dataset.path", "%v", err)
@@ -122,21 +132,254 @@ func (c *Config) validateDataset() (dsAttrs []string, err error) {
 	return dsAttrs, nil
 }
 
-// validateModel checks the model section: a known architecture whose input shape is the
-// dataset's, and a split point within it.
-func (c *Config) validateModel() error {
-	arch, err := models.Lookup(c.Model.Arch)
-	if err != nil {
-		return c.fail(nil, "model.arch", "%q, want one of %s", c.Model.Arch, strings.Join(models.Names(), ", "))
+// validateImageFolder checks the fields only an image folder reads: a size of two sides in
+// 1..4096 and 1 or 3 channels for it, none of them for another dataset.
+func (c *Config) validateImageFolder() error {
+	d := c.Dataset
+	if d.Name != datasets.ImageFolderName {
+		for _, f := range []struct {
+			key string
+			set bool
+		}{{"dataset.size", d.Size != nil}, {"dataset.channels", d.Channels != 0}, {"dataset.skip_bad", d.SkipBad}} {
+			if f.set {
+				return c.fail(nil, f.key, "given, but only dataset %s reads it (%s has a fixed shape)", datasets.ImageFolderName, d.Name)
+			}
+		}
+		return nil
 	}
-	if dc, dh, dw, _, ok := datasets.Shape(c.Dataset.Name); ok && (dc != arch.C || dh != arch.H || dw != arch.W) {
-		return c.fail(nil, "model.arch", "%s takes %d×%d×%d inputs, but dataset %s has %d×%d×%d",
-			arch.Name, arch.C, arch.H, arch.W, c.Dataset.Name, dc, dh, dw)
+	if len(d.Size) != 2 || d.Size[0] < 1 || d.Size[1] < 1 || d.Size[0] > maxImageSide || d.Size[1] > maxImageSide {
+		fe := c.fail(nil, "dataset.size", "%v, need [height, width], each in 1..%d: the size every image is brought to", d.Size, maxImageSide)
+		if d.Size == nil {
+			fe.Msg = "missing, dataset image-folder needs [height, width]: the size every image is brought to"
+			fe.Line = c.lineOf("dataset.size", "dataset.name")
+		}
+		return fe
 	}
-	if s := c.Model.Split; s < 0 || s > arch.MaxSplit() {
-		return c.fail(nil, "model.split", "%d, need 0 ≤ split ≤ %d for %s", s, arch.MaxSplit(), arch.Name)
+	if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
+		return c.fail(nil, "dataset.channels", "%d, need 1 (grey) or 3 (RGB)", d.Channels)
+	}
+	if _, err := datasets.ImageFolderClasses(d.Path); err != nil {
+		return c.fail(err, "dataset.path", "%v", err)
 	}
 	return nil
+}
+
+// maxImageSide bounds dataset.size (datasets' own limit).
+const maxImageSide = 4096
+
+// validateModel checks the model section: one network given (a built-in arch, a file or
+// layers), built for the dataset's shape and classes; a split point within it (a layer's name
+// is resolved into the number); weights, if given, that fit it. The built network is kept for
+// Architecture, and the digests of the files for the cell ID.
+func (c *Config) validateModel() error {
+	m := &c.Model
+	arch, err := c.buildArch()
+	if err != nil {
+		return err
+	}
+	if dc, dh, dw, _, ok := c.dataShape(); ok && (dc != arch.C || dh != arch.H || dw != arch.W) {
+		field := "model.arch"
+		if m.Arch == "" {
+			field = "model.file"
+		}
+		return c.fail(nil, field, "%s takes %d×%d×%d inputs, but dataset %s has %d×%d×%d",
+			arch.Name, arch.C, arch.H, arch.W, c.Dataset.Name, dc, dh, dw)
+	}
+	if m.SplitName != "" {
+		s, err := arch.SplitOf(m.SplitName)
+		if err != nil {
+			return c.fail(err, splitKey, "%v", err)
+		}
+		m.Split = s
+	} else if s := m.Split; s < 0 || s > arch.MaxSplit() {
+		return c.fail(nil, splitKey, "%d, need 0 ≤ split ≤ %d for %s (or the name of a layer)", s, arch.MaxSplit(), arch.Name)
+	}
+	if _, _, _, classes, ok := c.dataShape(); ok {
+		if cl := arch.Tail[len(arch.Tail)-1]; cl.Out != 0 && cl.Out != classes {
+			fe := c.fail(nil, "model", "%s's last layer has %d units, but dataset %s has %d classes (leave units out: one per class)", arch.Name, cl.Out, c.Dataset.Name, classes)
+			if m.File == "" {
+				fe.Field = fmt.Sprintf("%s[%d].units", layersKey, len(m.Layers)-1)
+				fe.Line = c.layerLine(len(m.Layers)-1, "units")
+			} else {
+				fe.Field, fe.Line = "model.file", c.lineOf("model.file")
+			}
+			return fe
+		}
+		if m.Weights != "" {
+			if err := c.checkWeights(arch, classes); err != nil {
+				return err
+			}
+		}
+	}
+	c.arch = &arch
+	return nil
+}
+
+// buildArch builds the network the model section gives: a built-in one, a file's or the
+// layers', for the dataset's shape. Faults name the config line; a file's name its own file
+// and line as well.
+func (c *Config) buildArch() (models.Arch, error) {
+	m := c.Model
+	given := []string{}
+	for _, g := range []struct {
+		key string
+		set bool
+	}{{"model.arch", m.Arch != ""}, {"model.file", m.File != ""}, {layersKey, len(m.Layers) > 0}} {
+		if g.set {
+			given = append(given, g.key)
+		}
+	}
+	if len(given) > 1 {
+		return models.Arch{}, c.fail(nil, given[1], "given with %s; give the network one way: arch (built in), file or layers", given[0])
+	}
+	dc, dh, dw, _, _ := c.dataShape()
+	switch {
+	case m.File != "":
+		data, err := os.ReadFile(m.File)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return models.Arch{}, c.fail(err, "model.file", "%q: %v", m.File, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(m.File), filepath.Ext(m.File))
+		d, err := models.ParseDescription(m.File, data)
+		var a models.Arch
+		if err == nil {
+			if d.Input != nil && dc > 0 && !slices.Equal(d.Input, []int{dc, dh, dw}) {
+				return models.Arch{}, c.fail(nil, "model.file", "%s takes %s inputs (its input:), but dataset %s has %d×%d×%d",
+					m.File, shapeText(d.Input), c.Dataset.Name, dc, dh, dw)
+			}
+			a, err = d.Build(name, dc, dh, dw)
+		}
+		if err != nil {
+			var ae *models.ArchError
+			if errors.As(err, &ae) {
+				return models.Arch{}, c.fail(err, "model.file", "%s: %s", ae.Where(), ae.Msg)
+			}
+			return models.Arch{}, c.fail(err, "model.file", "%v", err)
+		}
+		sum := sha256.Sum256(data)
+		c.digests.file = hex.EncodeToString(sum[:])
+		return a, nil
+	case len(m.Layers) > 0:
+		if dc == 0 {
+			return models.Arch{}, c.fail(nil, layersKey, "dataset %s has no fixed input shape to build the layers for", c.Dataset.Name)
+		}
+		d := &models.Description{Layers: m.Layers}
+		a, err := d.Build(InlineArch, dc, dh, dw)
+		if err != nil {
+			var ae *models.ArchError
+			if !errors.As(err, &ae) {
+				return models.Arch{}, c.fail(err, layersKey, "%v", err)
+			}
+			fe := c.fail(err, layersKey, "%s", ae.Msg)
+			if ae.Layer >= 0 {
+				fe.Field = fmt.Sprintf("%s[%d]", layersKey, ae.Layer)
+				if ae.Field != "" {
+					fe.Field += "." + ae.Field
+				}
+				fe.Line = c.layerLine(ae.Layer, ae.Field)
+			}
+			return models.Arch{}, fe
+		}
+		return a, nil
+	}
+	name := cmp.Or(m.Arch, models.DefaultArch)
+	a, err := models.Lookup(name)
+	if err != nil {
+		return models.Arch{}, c.fail(nil, "model.arch", "%q, want one of %s (or give your own network: model.file or model.layers)", name, strings.Join(models.Names(), ", "))
+	}
+	return a, nil
+}
+
+// InlineArch is the architecture name of a network given by model.layers (results' arch
+// column); a network from model.file is named after the file.
+const InlineArch = "layers"
+
+// layerLine returns the file line of field of model.layers[i] (the entry's own line when the
+// field is "" or not written), or 0 when the layers did not come from the file.
+func (c *Config) layerLine(i int, field string) int {
+	if c.src == nil || c.src.root == nil {
+		return 0
+	}
+	list := lookup(c.src.root, layersKey)
+	if list == nil || list.Kind != yaml.SequenceNode || i >= len(list.Content) {
+		return c.lineOf(layersKey)
+	}
+	item := resolve(list.Content[i])
+	if field != "" && item.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			if item.Content[j].Value == field {
+				return item.Content[j+1].Line
+			}
+		}
+	}
+	return item.Line
+}
+
+// checkWeights checks that model.weights holds the network's weights: an .npz archive with
+// an array of the right shape for every weight.
+func (c *Config) checkWeights(arch models.Arch, classes int) error {
+	data, err := os.ReadFile(c.Model.Weights)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return c.fail(err, "model.weights", "%q: %v", c.Model.Weights, err)
+	}
+	n, err := models.New(arch, classes, 0, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return c.fail(err, "model.weights", "%v", err)
+	}
+	if err := n.ReadNPZ(bytes.NewReader(data), int64(len(data)), c.Model.Weights); err != nil {
+		return c.fail(err, "model.weights", "%s", strings.TrimPrefix(err.Error(), "models: "))
+	}
+	sum := sha256.Sum256(data)
+	c.digests.weights = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// Architecture returns the network the config's model section gives, built for its dataset
+// (validation builds it; a config not yet validated builds it now).
+func (c *Config) Architecture() (models.Arch, error) {
+	if c.arch != nil {
+		return *c.arch, nil
+	}
+	if err := c.validateModel(); err != nil {
+		return models.Arch{}, err
+	}
+	return *c.arch, nil
+}
+
+// dataShape returns the shape (channels, height, width) and class count of the config's
+// dataset, where they are known before it loads: fixed per dataset, or for an image folder
+// the configured size and channels and its class folders; ok is false otherwise (c is 0
+// then).
+func (c *Config) dataShape() (ch, h, w, classes int, ok bool) {
+	d := c.Dataset
+	if d.Name != datasets.ImageFolderName {
+		return datasets.Shape(d.Name)
+	}
+	if len(d.Size) != 2 {
+		return 0, 0, 0, 0, false
+	}
+	names, err := datasets.ImageFolderClasses(d.Path)
+	if err != nil {
+		return 0, 0, 0, 0, false
+	}
+	return cmp.Or(d.Channels, 3), d.Size[0], d.Size[1], len(names), true
+}
+
+// shapeText writes a shape as 1×28×28.
+func shapeText(s []int) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "×")
 }
 
 // validateMixing checks the mixing section: the group size, a sampler package mixing knows,
@@ -202,7 +445,7 @@ func (c *Config) validateTrain() error {
 	if !slices.Contains(lrSchedules, t.LRSchedule) {
 		return c.fail(nil, "train.lr_schedule", "%q, need one of %s", t.LRSchedule, strings.Join(lrSchedules, ", "))
 	}
-	if _, h, w, _, ok := datasets.Shape(c.Dataset.Name); ok && (t.AugmentShift < 0 || 2*t.AugmentShift >= min(h, w)) {
+	if _, h, w, _, ok := c.dataShape(); ok && (t.AugmentShift < 0 || 2*t.AugmentShift >= min(h, w)) {
 		return c.fail(nil, "train.augment_shift", "%d, need an integer in 0..%d (less than half the image side)", t.AugmentShift, (min(h, w)-1)/2)
 	}
 	if t.EvalBatchSize < 1 {
@@ -267,11 +510,17 @@ func (c *Config) fieldLine(f string) (line int, inFile bool) {
 	if n == nil || !ok {
 		return 0, false
 	}
+	if f == splitKey && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" { // a layer's name
+		if n.Value == c.Model.SplitName {
+			return n.Line, true
+		}
+		return 0, true
+	}
 	v := reflect.New(cur.Type())
 	if n.Decode(v.Interface()) != nil {
 		return 0, true
 	}
-	if f == "dataset.path" {
+	if slices.Contains(pathFields, f) {
 		v.Elem().SetString(c.src.resolvePath(v.Elem().String()))
 	}
 	if same(v.Elem(), cur) {

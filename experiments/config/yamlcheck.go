@@ -135,6 +135,8 @@ func need(t reflect.Type) string {
 		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(need(t.Elem()), "an "), "a ") + "s"
 	case reflect.Struct:
 		return "a mapping of fields (" + fieldNames(t) + ")"
+	case reflect.Pointer:
+		return need(t.Elem())
 	}
 	return t.String()
 }
@@ -153,6 +155,15 @@ func (ck *checker) check(n *yaml.Node, t reflect.Type, path string) *FieldError 
 	if t == sweepType {
 		return ck.checkSweep(n, path)
 	}
+	if (path == splitKey || strings.HasSuffix(path, " "+splitKey)) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		return nil // a layer's name; Validate looks it up
+	}
+	if t.Kind() == reflect.Pointer { // an optional value (a layer's bias)
+		if isNull {
+			return bad("no value, need %s (leave the key out to use the default)", need(t.Elem()))
+		}
+		return ck.check(n, t.Elem(), path)
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if isNull { // an empty section keeps its defaults
@@ -169,8 +180,13 @@ func (ck *checker) check(n *yaml.Node, t reflect.Type, path string) *FieldError 
 		if n.Kind != yaml.SequenceNode {
 			return bad("%s, need %s", describe(n), need(t))
 		}
-		for _, item := range n.Content {
-			if err := ck.check(item, t.Elem(), path); err != nil {
+		indexed := strings.HasSuffix(path, layersKey) // model.layers[i]: layers are many and alike
+		for i, item := range n.Content {
+			p := path
+			if indexed {
+				p = fmt.Sprintf("%s[%d]", path, i)
+			}
+			if err := ck.check(item, t.Elem(), p); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,11 @@ package runtest
 
 import (
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,4 +117,56 @@ func Listing(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// ImageFolder writes a synthetic image folder (dataset image-folder: train/<class>/ and
+// test/<class>/) into a temporary directory and returns its path: three classes — stripes
+// across, stripes down, a bright square — of at least ⌈train/3⌉ training and ⌈test/3⌉ test
+// images each, 40×30 RGB with seeded noise, as PNG (and every fourth as JPEG), so that a
+// network can tell the classes apart and the reader must scale and crop them.
+func ImageFolder(t testing.TB, train, test int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(11, 12))
+	classes := []string{"across", "down", "square"}
+	for split, n := range map[string]int{"train": (train + 2) / 3, "test": (test + 2) / 3} {
+		for c, name := range classes {
+			if err := os.MkdirAll(filepath.Join(dir, split, name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+				for y := range 30 {
+					for x := range 40 {
+						on := (c == 0 && y/4%2 == 0) || (c == 1 && x/4%2 == 0) || (c == 2 && x >= 12 && x < 28 && y >= 7 && y < 23)
+						v := 40 + rng.IntN(40)
+						if on {
+							v += 150
+						}
+						img.Set(x, y, color.RGBA{uint8(v), uint8(v * (c + 1) / 3), uint8(255 - v), 255})
+					}
+				}
+				ext := ".png"
+				if i%4 == 3 {
+					ext = ".jpg"
+				}
+				f, err := os.Create(filepath.Join(dir, split, name, fmt.Sprintf("%04d%s", i, ext)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ext == ".png" {
+					err = png.Encode(f, img)
+				} else {
+					err = jpeg.Encode(f, img, nil)
+				}
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	return dir
 }
