@@ -54,15 +54,7 @@ type DecoderEstimate struct {
 // separates the groups and decodes their member features with a second decoder: the
 // estimate. Only then does it score. The attacker's generator is drawn in that order.
 func (decoder) run(a *attack) error {
-	l, err := a.learner()
-	if err != nil {
-		return err
-	}
-	s, desc, err := a.assumed()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
+	l, s, desc, aux, err := a.learnerSetting()
 	if err != nil {
 		return err
 	}

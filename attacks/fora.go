@@ -48,15 +48,7 @@ func (fora) Columns(Spec, int) []string {
 // uploads the substitute simulates, and decodes the victims' uploads: the estimate. Only then
 // does it score. The attacker's generator is drawn in that order.
 func (fora) run(a *attack) error {
-	l, err := a.learner()
-	if err != nil {
-		return err
-	}
-	s, desc, err := a.assumed()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
+	l, s, desc, aux, err := a.learnerSetting()
 	if err != nil {
 		return err
 	}

@@ -145,6 +145,25 @@ func orDefault(v, def int) int {
 	return v
 }
 
+// learnerSetting is what a gradient-trained attack starts from, drawn in this order: the
+// Learner, the scheme the attacker assumes and its description (assumed), and the auxiliary
+// images.
+func (a *attack) learnerSetting() (Learner, datamix.Scheme, string, *datasets.Images, error) {
+	l, err := a.learner()
+	if err != nil {
+		return nil, datamix.Scheme{}, "", nil, err
+	}
+	s, desc, err := a.assumed()
+	if err != nil {
+		return nil, datamix.Scheme{}, "", nil, err
+	}
+	aux, err := a.auxImages()
+	if err != nil {
+		return nil, datamix.Scheme{}, "", nil, err
+	}
+	return l, s, desc, aux, nil
+}
+
 // learner returns the environment's Learner, or an error naming the kind that needs it.
 func (a *attack) learner() (Learner, error) {
 	if a.env.Learner == nil {
@@ -470,4 +489,19 @@ func blindRows[T float32 | float64](v []T, d int, pixels bool, norm float64) []f
 		}
 	}
 	return out
+}
+
+// revealInversions hands over the images an inversion found for its n targets (imgs, n ×
+// C·H·W) as its estimate — Reconstructions of the uploads when m is nil (k = 1), else the
+// separation m with the image of each of its sources — and scores them: against each upload's
+// victim, or against the victim each separated feature is matched to. It returns the scores.
+func (a *attack) revealInversions(imgs []float32, n int, m *members) *imageScores {
+	if m == nil {
+		est := reconstructions(imgs, n)
+		return a.scoreUploads(a.reveal(est), est, false, "", a.prefix)
+	}
+	m.setImages(imgs, a.k)
+	sc := a.scoreMembers(a.reveal(m.Separation), m, "", a.prefix)
+	a.note("scored against the victim each feature is matched to (oracle alignment, as ica)")
+	return sc
 }

@@ -33,15 +33,7 @@ func (rmle) Columns(Spec, int) []string { return imageColumns("") }
 // when asked, and inverts: the estimate. Only then does it score. The attacker's generator is
 // drawn in that order.
 func (rmle) run(a *attack) error {
-	l, err := a.learner()
-	if err != nil {
-		return err
-	}
-	s, desc, err := a.assumed()
-	if err != nil {
-		return err
-	}
-	aux, err := a.auxImages()
+	l, s, desc, aux, err := a.learnerSetting()
 	if err != nil {
 		return err
 	}
@@ -101,21 +93,7 @@ func (rmle) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	var est any
-	if m == nil {
-		est = reconstructions(imgs, n)
-	} else {
-		m.setImages(imgs, a.k)
-		est = m.Separation
-	}
-
-	truth := a.reveal(est)
-	if m == nil {
-		a.scoreUploads(truth, est.(Reconstructions), false, "", a.prefix)
-	} else {
-		a.scoreMembers(truth, m, "", a.prefix)
-		a.note("scored against the victim each feature is matched to (oracle alignment, as ica)")
-	}
+	a.revealInversions(imgs, n, m)
 	a.note("Adam, %d steps from lr %g (cosine decay), total variation weight %g, %d images", o.Iterations, o.LR, o.TV, n)
 	a.done()
 	return nil

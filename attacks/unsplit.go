@@ -76,21 +76,7 @@ func (unsplit) run(a *attack) error {
 	if err != nil {
 		return err
 	}
-	var est any
-	if m == nil {
-		est = reconstructions(imgs, n)
-	} else {
-		m.setImages(imgs, a.k)
-		est = m.Separation
-	}
-
-	truth := a.reveal(est)
-	if m == nil {
-		a.recordMSE("", a.scoreUploads(truth, est.(Reconstructions), false, "", a.prefix))
-	} else {
-		a.recordMSE("", a.scoreMembers(truth, m, "", a.prefix))
-		a.note("scored against the victim each feature is matched to (oracle alignment, as ica)")
-	}
+	a.recordMSE("", a.revealInversions(imgs, n, m))
 	a.note("head weights unknown: a surrogate head of the architecture, freshly initialised, optimised jointly with the images (%d passes of %d Adam steps per batch of %d; images from lr %g, surrogate at lr %g; total variation weight %g); no auxiliary data", o.Rounds, o.Iterations, o.Batch, o.LRX, o.LRW, o.TV)
 	if len(s.Defences) > 0 {
 		a.note("defences known but not cleaned: a data-oblivious attack has nothing to learn a cleaner on")

@@ -58,31 +58,11 @@ func NewInverter(n *Net, batch int, lambda float64) (*Inverter, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	v := &Inverter{net: n, batch: batch, g: G.NewGraph(), lambda: lambda}
-	ws := n.graphParams(v.g)
-	a := n.Arch
-	x, xT := input(v.g, "x", batch, []int{a.C, a.H, a.W})
-	t, tT := input(v.g, "target", batch, []int{n.UploadDim()})
-	h, err := n.forward(x, ws, 0, n.Split, true, &build{stats: n.bnStats})
+	g, err := n.inversionGraph(v.g, batch, lambda, &build{stats: n.bnStats})
 	if err != nil {
 		return nil, err
 	}
-	if h, err = flat(h); err != nil {
-		return nil, err
-	}
-	d, p := n.UploadDim(), a.C*a.H*a.W
-	cost, err := G.ApplyOp(sqErrOp{shape: tensor.Shape{batch, d}, scale: 1 / float64(d)}, h, t)
-	if err != nil {
-		return nil, err
-	}
-	if lambda > 0 {
-		tv, err := G.ApplyOp(tvOp{n: batch, c: a.C, h: a.H, w: a.W, scale: lambda / float64(p), eps: TVEps}, x)
-		if err != nil {
-			return nil, err
-		}
-		if cost, err = G.Add(cost, tv); err != nil {
-			return nil, err
-		}
-	}
+	x, xT, tT, cost := g.x, g.xT, g.tT, g.cost
 	grads, err := G.Grad(cost, x)
 	if err != nil {
 		return nil, fmt.Errorf("models: inverter gradient: %w", err)
@@ -176,31 +156,11 @@ func NewJointInverter(n *Net, batch int, lambda float64) (*JointInverter, error)
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	v := &JointInverter{net: n, batch: batch, g: G.NewGraph()}
-	ws := n.graphParams(v.g)
-	a := n.Arch
-	x, xT := input(v.g, "x", batch, []int{a.C, a.H, a.W})
-	t, tT := input(v.g, "target", batch, []int{n.UploadDim()})
-	h, err := n.forward(x, ws, 0, n.Split, true, &build{train: true})
+	g, err := n.inversionGraph(v.g, batch, lambda, &build{train: true})
 	if err != nil {
 		return nil, err
 	}
-	if h, err = flat(h); err != nil {
-		return nil, err
-	}
-	d, p := n.UploadDim(), a.C*a.H*a.W
-	cost, err := G.ApplyOp(sqErrOp{shape: tensor.Shape{batch, d}, scale: 1 / float64(d)}, h, t)
-	if err != nil {
-		return nil, err
-	}
-	if lambda > 0 {
-		tv, err := G.ApplyOp(tvOp{n: batch, c: a.C, h: a.H, w: a.W, scale: lambda / float64(p), eps: TVEps}, x)
-		if err != nil {
-			return nil, err
-		}
-		if cost, err = G.Add(cost, tv); err != nil {
-			return nil, err
-		}
-	}
+	x, xT, tT, cost, ws := g.x, g.xT, g.tT, g.cost, g.ws
 	head := n.trainable(func(l layerPlan) bool { return l.block < 0 || l.block >= n.Split })
 	wrt := G.Nodes{x}
 	for _, j := range head {
@@ -262,4 +222,43 @@ func (v *JointInverter) Invert(x, target []float32, iters int, lrX, lrW float64)
 	}
 	copy(x, in)
 	return loss, nil
+}
+
+// inversionGraph is the objective of an inversion in graph g at the given batch size:
+// Σ_n ‖head(x_n) − t_n‖² / D + λ · TV(x_n) / P over the images x and the targets t, the head
+// built as b says (running or batch statistics in its batch norms).
+type inversionGraph struct {
+	x      *G.Node
+	xT, tT *tensor.Dense
+	cost   *G.Node
+	ws     []*G.Node // the net's weights in g
+}
+
+func (n *Net) inversionGraph(g *G.ExprGraph, batch int, lambda float64, b *build) (*inversionGraph, error) {
+	ws := n.graphParams(g)
+	a := n.Arch
+	x, xT := input(g, "x", batch, []int{a.C, a.H, a.W})
+	t, tT := input(g, "target", batch, []int{n.UploadDim()})
+	h, err := n.forward(x, ws, 0, n.Split, true, b)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = flat(h); err != nil {
+		return nil, err
+	}
+	d, p := n.UploadDim(), a.C*a.H*a.W
+	cost, err := G.ApplyOp(sqErrOp{shape: tensor.Shape{batch, d}, scale: 1 / float64(d)}, h, t)
+	if err != nil {
+		return nil, err
+	}
+	if lambda > 0 {
+		tv, err := G.ApplyOp(tvOp{n: batch, c: a.C, h: a.H, w: a.W, scale: lambda / float64(p), eps: TVEps}, x)
+		if err != nil {
+			return nil, err
+		}
+		if cost, err = G.Add(cost, tv); err != nil {
+			return nil, err
+		}
+	}
+	return &inversionGraph{x: x, xT: xT, tT: tT, cost: cost, ws: ws}, nil
 }

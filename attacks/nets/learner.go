@@ -156,9 +156,9 @@ func medianSqDist(v []float32, n, d int) float64 {
 }
 
 // JointInvert runs UnSplit (models.JointInverter) on a surrogate of the net — its architecture
-// with a head freshly initialised from rng — over the targets in batches of o.Batch (the last
-// padded with copies of its last target, whose results are dropped), o.Rounds passes in all,
-// each image carried from pass to pass and the surrogate from batch to batch.
+// with a head freshly initialised from rng — over the targets in batches of o.Batch
+// (inBatches), o.Rounds passes in all, each image carried from pass to pass and the surrogate
+// from batch to batch.
 func (l *learner) JointInvert(targets []float32, n int, init []float32, o attacks.JointOptions, rng *rand.Rand) ([]float32, error) {
 	d, dim := l.net.UploadDim(), l.net.InputDim()
 	if len(targets) != n*d || len(init) != n*dim {
@@ -177,22 +177,36 @@ func (l *learner) JointInvert(targets []float32, n int, init []float32, o attack
 		return nil, err
 	}
 	out := slices.Clone(init)
-	x, t := make([]float32, batch*dim), make([]float32, batch*d)
 	for range o.Rounds {
-		for lo := 0; lo < n; lo += batch {
-			hi := min(lo+batch, n)
-			for i := range batch {
-				j := min(lo+i, hi-1)
-				copy(x[i*dim:(i+1)*dim], out[j*dim:(j+1)*dim])
-				copy(t[i*d:(i+1)*d], targets[j*d:(j+1)*d])
-			}
-			if _, err := inv.Invert(x, t, o.Iterations, o.LRX, o.LRW); err != nil {
-				return nil, err
-			}
-			copy(out[lo*dim:hi*dim], x)
+		if err := inBatches(out, targets, n, batch, func(x, t []float32) error {
+			_, err := inv.Invert(x, t, o.Iterations, o.LRX, o.LRW)
+			return err
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// inBatches runs invert on the n images of x (updated in place) and their targets, batch at a
+// time, the last batch padded with copies of its last image and target (whose results are
+// dropped).
+func inBatches(x, targets []float32, n, batch int, invert func(x, t []float32) error) error {
+	dim, d := len(x)/n, len(targets)/n
+	bx, bt := make([]float32, batch*dim), make([]float32, batch*d)
+	for lo := 0; lo < n; lo += batch {
+		hi := min(lo+batch, n)
+		for i := range batch {
+			j := min(lo+i, hi-1)
+			copy(bx[i*dim:(i+1)*dim], x[j*dim:(j+1)*dim])
+			copy(bt[i*d:(i+1)*d], targets[j*d:(j+1)*d])
+		}
+		if err := invert(bx, bt); err != nil {
+			return err
+		}
+		copy(x[lo*dim:hi*dim], bx)
+	}
+	return nil
 }
 
 // whiteBox is a net's head as the attacks see it: run it, and invert it by optimisation.
@@ -212,8 +226,7 @@ func (w *whiteBox) Head(x []float32, n int) ([]float32, error) {
 // busy, small enough that a cell's attacks keep a bounded memory.
 const invertBatch = 100
 
-// Invert runs rMLE (models.Inverter) on the targets in batches of invertBatch, the last one
-// padded with copies of its last target (whose results are dropped).
+// Invert runs rMLE (models.Inverter) on the targets in batches of invertBatch (inBatches).
 func (w *whiteBox) Invert(targets []float32, n int, init []float32, o attacks.InvertOptions) ([]float32, error) {
 	d, dim := w.net.UploadDim(), w.net.InputDim()
 	if len(targets) != n*d || len(init) != n*dim {
@@ -228,18 +241,11 @@ func (w *whiteBox) Invert(targets []float32, n int, init []float32, o attacks.In
 		return nil, err
 	}
 	out := slices.Clone(init)
-	x, t := make([]float32, batch*dim), make([]float32, batch*d)
-	for lo := 0; lo < n; lo += batch {
-		hi := min(lo+batch, n)
-		for i := range batch {
-			j := min(lo+i, hi-1)
-			copy(x[i*dim:(i+1)*dim], init[j*dim:(j+1)*dim])
-			copy(t[i*d:(i+1)*d], targets[j*d:(j+1)*d])
-		}
-		if _, err := inv.Invert(x, t, o.Iterations, o.LR); err != nil {
-			return nil, err
-		}
-		copy(out[lo*dim:hi*dim], x)
+	if err := inBatches(out, targets, n, batch, func(x, t []float32) error {
+		_, err := inv.Invert(x, t, o.Iterations, o.LR)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
