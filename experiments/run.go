@@ -196,7 +196,7 @@ func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]result
 	if err != nil {
 		return nil, err
 	}
-	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}}
+	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}, prints: map[datasets.Spec]DataPrint{}}
 	defer dir.unlock()
 	if err := dir.lockAndResume(cells); err != nil {
 		return nil, err
@@ -227,11 +227,12 @@ func shardCells(cfg *config.Config, shard Shard) (all, cells []config.Cell, err 
 // runDir is the run directory of one run, as the run sees it: its lock, the rows of the cells
 // an earlier run finished and the datasets of the cells still to compute.
 type runDir struct {
-	out  string
-	lock *dirLock                            // nil until taken
-	rows []*results.Row                      // per cell: its row, nil while it has none
-	todo []int                               // the indices of the cells to compute
-	data map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+	out    string
+	lock   *dirLock                            // nil until taken
+	rows   []*results.Row                      // per cell: its row, nil while it has none
+	todo   []int                               // the indices of the cells to compute
+	data   map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+	prints map[datasets.Spec]DataPrint         // the fingerprints of every cell's data
 }
 
 // lockAndResume locks the directory, creating it if needed, reads the rows of the cells an
@@ -263,10 +264,23 @@ func (d *runDir) lockAndResume(cells []config.Cell) error {
 	return d.resume(cells)
 }
 
-// resume reads the rows of the cells an earlier run finished and loads the datasets of the
-// others that d lacks.
+// resume fingerprints the data of every cell, reads the rows of the cells an earlier run
+// finished on the same data (fingerprint.go) and loads the datasets of the others that d
+// lacks.
 func (d *runDir) resume(cells []config.Cell) error {
-	rows, todo, err := storedRows(d.out, cells)
+	fp := newFingerprinter(d.out)
+	for i := range cells {
+		spec := datasetSpec(&cells[i])
+		if _, ok := d.prints[spec]; ok {
+			continue
+		}
+		p, err := fp.of(spec)
+		if err != nil {
+			return err
+		}
+		d.prints[spec] = p
+	}
+	rows, todo, err := storedRows(d.out, cells, d.prints)
 	if err != nil {
 		return err
 	}
@@ -322,7 +336,8 @@ func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options)
 			for i := range next {
 				c := &cells[i]
 				obs.CellStart(i, n, c)
-				row, err := runCellRecover(ctx, c, d.out, d.data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
+				spec := datasetSpec(c)
+				row, err := runCellRecover(ctx, c, d.out, d.data[spec], d.prints[spec], func(p Progress) { obs.Progress(i, c, p) })
 				obs.CellEnd(i, n, c, row, err)
 				d.rows[i], errs[i] = row, err
 			}
@@ -385,17 +400,40 @@ func datasetSpec(c *config.Cell) datasets.Spec {
 	return datasets.Spec{Name: d.Name, Path: d.Path, Label: d.Label, TrainLimit: d.TrainLimit, TestLimit: d.TestLimit}
 }
 
-// storedRows returns the rows of the cells an earlier run finished in out (nil for the
-// others) and the indices of the cells still to compute.
-func storedRows(out string, cells []config.Cell) (rows []*results.Row, todo []int, err error) {
+// storedRows returns the rows of the cells an earlier run finished in out on the data of
+// prints (nil for the others) and the indices of the cells still to compute: those without a
+// row and those whose row records no data fingerprint. A row recorded with another
+// fingerprint is a *DataMismatchError.
+func storedRows(out string, cells []config.Cell, prints map[datasets.Spec]DataPrint) (rows []*results.Row, todo []int, err error) {
 	rows = make([]*results.Row, len(cells))
+	var mismatch *DataMismatchError
 	for i := range cells {
-		if rows[i], err = storedRow(out, &cells[i]); err != nil {
+		c := &cells[i]
+		if rows[i], err = storedRow(out, c); err != nil {
 			return nil, nil, err
+		}
+		if rows[i] != nil {
+			stored, ok, err := storedPrint(filepath.Join(out, "cells", c.ID))
+			if err != nil {
+				return nil, nil, err
+			}
+			now := prints[datasetSpec(c)]
+			switch {
+			case !ok:
+				rows[i] = nil // written before fingerprints: not known to be this data
+			case stored.SHA256 != now.SHA256:
+				if mismatch == nil {
+					mismatch = &DataMismatchError{Dir: out, Stored: stored, Data: now, TotalCells: len(cells)}
+				}
+				mismatch.Cells = append(mismatch.Cells, c.ID)
+			}
 		}
 		if rows[i] == nil {
 			todo = append(todo, i)
 		}
+	}
+	if mismatch != nil {
+		return nil, nil, mismatch
 	}
 	return rows, todo, nil
 }
@@ -434,9 +472,12 @@ func storedRow(out string, c *config.Cell) (*results.Row, error) {
 	return &row, nil
 }
 
-// runCell computes cell c and writes its directory, row.json last. It first removes the
-// temporary files a killed earlier attempt may have left (see results.WriteFileAtomic).
-func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+// runCell computes cell c on ds, whose files have the fingerprint dp, and writes its
+// directory: the fingerprint (DataFile) before row.json, row.json last. It first removes the
+// temporary files a killed earlier attempt may have left (see results.WriteFileAtomic) and a
+// row written before fingerprints were recorded, so that a kill while it computes never
+// leaves that row beside a fingerprint it was not computed on.
+func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, dp DataPrint, progress func(Progress)) (*results.Row, error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
@@ -445,6 +486,9 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 		for _, f := range stale {
 			os.Remove(f) // best effort: a leftover temporary file is harmless, only untidy
 		}
+	}
+	if err := os.Remove(filepath.Join(dir, "row.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("experiments: %w", err)
 	}
 	res, err := RunCell(ctx, c, ds, progress)
 	if err != nil {
@@ -463,6 +507,9 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 		}
 		return nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, DataFile), dp); err != nil {
 		return nil, err
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "row.json"), func(w io.Writer) error {
