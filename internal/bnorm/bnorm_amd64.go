@@ -19,15 +19,6 @@ func transposeAVX2(dst *float32, ldd int, src *float32, lds, blocks int)
 func affineAVX2(y, x, z *float32, n int, s, t float32, relu int)
 
 //go:noescape
-func sumsAVX2(a *float32, n int, s, q *[lanes]float64)
-
-//go:noescape
-func maskedSumsAVX2(dy, y, a *float32, n, relu int, s, q *[lanes]float64)
-
-//go:noescape
-func affineGradAVX2(da, dy, y, a *float32, n, relu int, k, c1, c0 float32)
-
-//go:noescape
 func addMaskedAVX2(dst, dy, y *float32, n int)
 
 func b2i(b bool) int {
@@ -35,24 +26,6 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// transpose moves 8×8 blocks in assembly when o is a multiple of 8: each group of eight
-// pixels in one call, over all of its channels.
-func transpose(dst, src []float32, p, o int) {
-	if !useAsm || o%8 != 0 {
-		transposeGo(dst, src, p, o)
-		return
-	}
-	q := 0
-	for ; q+8 <= p; q += 8 {
-		transposeAVX2(&dst[q], p, &src[q*o], o, o/8)
-	}
-	for ; q < p; q++ {
-		for c, v := range src[q*o : (q+1)*o] {
-			dst[c*p+q] = v
-		}
-	}
 }
 
 func affine(y, x, z []float32, s, t float32, relu bool) {
@@ -72,39 +45,6 @@ func affine(y, x, z []float32, s, t float32, relu bool) {
 		zt = z[n:]
 	}
 	affineGo(y[n:], x[n:], zt, s, t, relu)
-}
-
-func sums(a []float32, s, q *[lanes]float64) {
-	n := 0
-	if useAsm {
-		n = len(a) &^ 7
-	}
-	if n > 0 {
-		sumsAVX2(&a[0], n, s, q)
-	}
-	sumsGo(a[n:], s, q) // len(a[:n]) is a multiple of 8: the lanes continue
-}
-
-func maskedSums(dy, y, a []float32, relu bool, s, q *[lanes]float64) {
-	n := 0
-	if useAsm {
-		n = len(dy) &^ 7
-	}
-	if n > 0 {
-		maskedSumsAVX2(&dy[0], &y[0], &a[0], n, b2i(relu), s, q)
-	}
-	maskedSumsGo(dy[n:], y[n:], a[n:], relu, s, q)
-}
-
-func affineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
-	n := 0
-	if useAsm {
-		n = len(da) &^ 7
-	}
-	if n > 0 {
-		affineGradAVX2(&da[0], &dy[0], &y[0], &a[0], n, b2i(relu), k, c1, c0)
-	}
-	affineGradGo(da[n:], dy[n:], y[n:], a[n:], relu, k, c1, c0)
 }
 
 func addMasked(dst, dy, y []float32) {

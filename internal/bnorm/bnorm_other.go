@@ -4,19 +4,7 @@ package bnorm
 
 const useAsm = false
 
-func transpose(dst, src []float32, p, o int) { transposeGo(dst, src, p, o) }
-
 func affine(y, x, z []float32, s, t float32, relu bool) { affineGo(y, x, z, s, t, relu) }
-
-func sums(a []float32, s, q *[lanes]float64) { sumsGo(a, s, q) }
-
-func maskedSums(dy, y, a []float32, relu bool, s, q *[lanes]float64) {
-	maskedSumsGo(dy, y, a, relu, s, q)
-}
-
-func affineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
-	affineGradGo(da, dy, y, a, relu, k, c1, c0)
-}
 
 func addMasked(dst, dy, y []float32) { addMaskedGo(dst, dy, y) }
 
