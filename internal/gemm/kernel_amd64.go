@@ -169,3 +169,16 @@ func dots(n int, a, b *float32, off *[dotTaps]int, out *[dotTaps]float32) {
 	}
 	kernelDotsGo(n, a, b, off, out)
 }
+
+// dkernelAVX2 is dkernelGo in AVX2/FMA assembly (dgemm_amd64.s).
+//
+//go:noescape
+func dkernelAVX2(k int, a, b, c *float64, ldc int, accum bool)
+
+func dkernel(k int, a, b, c *float64, ldc int, accum bool) {
+	if useAsm {
+		dkernelAVX2(k, a, b, c, ldc, accum)
+		return
+	}
+	dkernelGo(k, a, b, c, ldc, accum)
+}

@@ -52,3 +52,5 @@ func taps(k int, w *float32, off *int, src *float32, lds int, out *float32, ldo 
 func dots(n int, a, b *float32, off *[dotTaps]int, out *[dotTaps]float32) {
 	kernelDotsGo(n, a, b, off, out)
 }
+
+func dkernel(k int, a, b, c *float64, ldc int, accum bool) { dkernelGo(k, a, b, c, ldc, accum) }
