@@ -463,8 +463,10 @@ func (u *bnConv) convGrads(wk int, da, img []float32, pw []float32, beta float32
 	ws := u.scratch(wk)
 	P := u.ho * u.wo
 	if pw != nil {
-		ws.gB.Reset(P, u.o)
-		ws.gB.Pack(false, da, u.o)
+		if !ws.gB.Wrap(P, u.o, da) { // 16 channels: da is packed as it is
+			ws.gB.Reset(P, u.o)
+			ws.gB.Pack(false, da, u.o)
+		}
 		gemm.MulPatches(img, u.offs, u.pos, &ws.gB, beta, pw, u.o)
 	}
 	if dxT == nil {
