@@ -61,7 +61,7 @@ type bnConv struct {
 	ho, wo       int // output
 	relu         bool
 	mode         bnMode
-	keep         bool      // record what a backward pass needs (training, or an input gradient at inference)
+	keep         bool      // record the pre-normalisation values (training, or the input gradient of an inner unit)
 	runMean      []float32 // running estimates (the Net's tensors): read in inference,
 	runVar       []float32 // updated by commit after a training step
 
@@ -72,11 +72,18 @@ type bnConv struct {
 	offs   []int // patch element (u,v,c) → (u·Wp+v)·C+c, its offset from the corner
 	gPos   []int // stride 1, input gradient: input pixel (i,j) → (i·Wp+j)·O in the padded gradient
 	gOffs  []int // stride 1, input gradient: (u,v,o) → (u·Wp+v)·O+o
+	// The same for a padded gradient of O channel planes (planarDX): (i,j) → i·Wp+j and
+	// (o,u,v) → o·Hp·Wp+u·Wp+v.
+	gPosP, gOffsP []int
 
 	wr    []float32    // the weights as O filters of Ck² values in (u,v,c) order
 	wT    gemm.PackedB // wrᵀ (Ck²×O) for the forward product
 	wflip gemm.PackedB // stride 1: the flipped kernel (k²O×C) for the input gradient
 	flip  []float32
+	// With running statistics, stride 1: the flipped kernel with rows in (o,u,v) order, for
+	// planarDX.
+	wflipP gemm.PackedB
+	flipP  []float32
 
 	// What the last forward pass recorded (keep, and batch statistics).
 	img      []float32 // training: every sample's padded input image, for the weight gradient
@@ -126,8 +133,9 @@ func newShortcut(c, h, w, s, o, ho, wo int) *shortcut {
 	return sc
 }
 
-// newBNConv makes a unit; keep says whether a backward pass will follow the forward passes
-// (training, or an input gradient at inference).
+// newBNConv makes a unit; keep says whether an input gradient with running statistics will
+// need the pre-normalisation values (a unit whose output stays inside a residual block, for
+// its ReLU mask); training keeps them anyway.
 func newBNConv(n, c, h, w, o, k, s int, relu bool, mode bnMode, keep bool, runMean, runVar []float32) *bnConv {
 	if k%2 == 0 || s < 1 {
 		panic(fmt.Sprintf("models: batch-norm conv kernel %d stride %d: need an odd kernel and a positive stride", k, s))
@@ -158,6 +166,20 @@ func newBNConv(n, c, h, w, o, k, s int, relu bool, mode bnMode, keep bool, runMe
 			for dv := range k {
 				for oc := range o {
 					u.gOffs = append(u.gOffs, (du*u.wp+dv)*o+oc)
+				}
+			}
+		}
+		if mode == bnRunning {
+			for i := range h {
+				for j := range w {
+					u.gPosP = append(u.gPosP, i*u.wp+j)
+				}
+			}
+			for oc := range o {
+				for du := range k {
+					for dv := range k {
+						u.gOffsP = append(u.gOffsP, oc*u.hp*u.wp+du*u.wp+dv)
+					}
 				}
 			}
 		}
@@ -364,7 +386,7 @@ func (u *bnConv) prepareGrads(wt []float32, needDX bool) {
 	for len(u.partW) < min(reduceChunks, u.n) {
 		u.partW = append(u.partW, make([]float32, u.ckk()*u.o))
 	}
-	if u.g == nil {
+	if u.g == nil && u.mode == bnTrain {
 		u.g = make([]float32, u.n*u.outSize())
 	}
 	u.scratch(0) // sized here, not by the parallel workers
@@ -382,6 +404,19 @@ func (u *bnConv) prepareGrads(wt []float32, needDX bool) {
 	}
 	u.wflip.Reset(okk, u.c)
 	u.wflip.Pack(false, flip, u.c)
+	if u.mode != bnRunning {
+		return
+	}
+	flipP := scratch(&u.flipP, okk*u.c)
+	for o := range u.o {
+		for c := range u.c {
+			for i, v := range wt[(o*u.c+c)*kk : (o*u.c+c+1)*kk] {
+				flipP[(o*kk+kk-1-i)*u.c+c] = v
+			}
+		}
+	}
+	u.wflipP.Reset(okk, u.c)
+	u.wflipP.Pack(false, flipP, u.c)
 }
 
 // planarGrad takes sample s's gradient g = dy masked by the ReLU (y > 0) of a unit with an
@@ -485,9 +520,15 @@ func (u *bnConv) convGrads(wk int, da, img []float32, pw []float32, beta float32
 	}
 	// Stride s > 1: patch gradients pg = da·wr (P × Ck², (u,v,c) order), scattered onto the
 	// padded input gradient.
+	pg := scratch(&ws.pg, P*u.ckk())
+	gemm.Sgemm(false, false, P, u.ckk(), u.o, 1, da, u.o, u.wr, u.ckk(), 0, pg, u.ckk())
+	u.scatter(ws, pg, dxT)
+}
+
+// scatter adds the patch gradients pg (P × Ck², (u,v,c) order) onto a zero padded input
+// gradient and writes its inside, pixel-major, into dxT.
+func (u *bnConv) scatter(ws *bnScratch, pg, dxT []float32) {
 	ckk, kc := u.ckk(), u.k*u.c
-	pg := scratch(&ws.pg, P*ckk)
-	gemm.Sgemm(false, false, P, ckk, u.o, 1, da, u.o, u.wr, ckk, 0, pg, ckk)
 	dimg := scratch(&ws.dimg, u.imgSize())
 	clear(dimg)
 	for p, corner := range u.pos {
@@ -502,6 +543,37 @@ func (u *bnConv) convGrads(wk int, da, img []float32, pw []float32, beta float32
 	for i := range u.h {
 		copy(dxT[i*row:(i+1)*row], dimg[((i+u.pad)*u.wp+u.pad)*u.c:])
 	}
+}
+
+// planarDX writes sample s's input gradient, pixel-major (H×W×C), into dxT with running
+// statistics, from the gradient dys at the unit's NCHW output ys: the gradient at the
+// convolution's output is γ/σ times dy masked by the ReLU, per channel plane, as the
+// normalisation is a fixed affine map there; it stays in planes (no transpose), and the input
+// gradient is the product of its padded planes with the flipped kernel (stride 1) or a
+// scatter of daᵀ·w (stride s > 1).
+func (u *bnConv) planarDX(wk int, dys, ys, dxT []float32) {
+	ws := u.scratch(wk)
+	P := u.ho * u.wo
+	da := scratch(&ws.gpl, u.outSize())
+	for o := range u.o {
+		pl := func(v []float32) []float32 { return v[o*P : (o+1)*P] }
+		// c1 = 0: the pre-normalisation values do not enter, and ys, finite, stands in for them.
+		bnorm.AffineGrad(pl(da), pl(dys), pl(ys), pl(ys), u.relu, u.sc[o], 0, 0)
+	}
+	if u.s != 1 {
+		pg := scratch(&ws.pg, P*u.ckk())
+		gemm.Sgemm(true, false, P, u.ckk(), u.o, 1, da, P, u.wr, u.ckk(), 0, pg, u.ckk())
+		u.scatter(ws, pg, dxT)
+		return
+	}
+	plane := u.hp * u.wp
+	gpad := padded(&ws.gpad, u.o*plane)
+	for o := range u.o {
+		for i := range u.h {
+			copy(gpad[o*plane+(i+u.pad)*u.wp+u.pad:][:u.w], da[o*P+i*u.w:])
+		}
+	}
+	gemm.MulPatches(gpad, u.gPosP, u.gOffsP, &u.wflipP, 0, dxT, u.c)
 }
 
 // toPlanes writes a pixel-major H×W×C input gradient dxT as C×H×W planes into dxs.
@@ -550,7 +622,8 @@ type convBNOp struct {
 }
 
 func newConvBNOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, runMean, runVar []float32) *convBNOp {
-	return &convBNOp{u: newBNConv(x[0], x[1], x[2], x[3], o, k, s, true, mode, needDX, runMean, runVar), needDX: needDX}
+	// With running statistics the input gradient needs no pre-normalisation values (planarDX).
+	return &convBNOp{u: newBNConv(x[0], x[1], x[2], x[3], o, k, s, true, mode, false, runMean, runVar), needDX: needDX}
 }
 
 func (op *convBNOp) Arity() int { return 4 }
@@ -692,13 +765,9 @@ func (op *convBNBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	u.prepareGrads(wt, needDX)
 	dxT := func(wk int) []float32 { return scratch(&u.scratch(wk).dxT, u.h*u.w*u.c) }
 	if u.mode == bnRunning { // dX alone (SymDiff asks for nothing else)
-		u.finishGradSums()
 		parallel(u.n, func(wk, s int) {
-			g := u.planarGrad(wk, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
-			da := scratch(&u.scratch(wk).da, out)
-			u.preNormGrad(da, wk, s, g, nil, nil)
 			d := dxT(wk)
-			u.convGrads(wk, da, nil, nil, 0, d)
+			u.planarDX(wk, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], d)
 			u.toPlanes(grads[s*in:(s+1)*in], d)
 		})
 		return tensor.New(tensor.WithShape(len(grads)), tensor.WithBacking(grads)), nil

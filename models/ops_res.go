@@ -35,8 +35,10 @@ type resBlockOp struct {
 
 func newResBlockOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, stats [4][]float32) *resBlockOp {
 	n, c, h, w := x[0], x[1], x[2], x[3]
+	// With running statistics the first unit's input gradient needs its pre-normalisation
+	// values (for the ReLU mask of h), the second's does not (planarDX).
 	u1 := newBNConv(n, c, h, w, o, k, s, true, mode, needDX, stats[0], stats[1])
-	u2 := newBNConv(n, o, u1.ho, u1.wo, o, k, 1, true, mode, needDX, stats[2], stats[3])
+	u2 := newBNConv(n, o, u1.ho, u1.wo, o, k, 1, true, mode, false, stats[2], stats[3])
 	if (o-c)%2 != 0 || o < c {
 		panic(fmt.Sprintf("models: residual block %d → %d channels: the option-A shortcut pads evenly", c, o))
 	}
@@ -169,14 +171,10 @@ func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	u2.prepareGrads(w2, true)
 	u1.prepareGrads(w1, needDX)
 	if u1.mode == bnRunning { // dX alone (SymDiff asks for nothing else)
-		u2.finishGradSums()
 		u1.finishGradSums()
 		parallel(u1.n, func(wk, s int) {
 			dh, dxs := f.dh1[s*mid:(s+1)*mid], f.grads[s*in:(s+1)*in]
-			g := u2.planarGrad(wk, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
-			da2 := scratch(&u2.scratch(wk).da, out)
-			u2.preNormGrad(da2, wk, s, g, nil, nil)
-			u2.convGrads(wk, da2, nil, nil, 0, dh)
+			u2.planarDX(wk, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], dh)
 			da1 := scratch(&u1.scratch(wk).da, mid)
 			u1.preNormGrad(da1, wk, s, dh, sc1, sh1)
 			d := dxT(wk)

@@ -22,6 +22,14 @@ func Affine(y, x, z []float32, s, t float32, relu bool) {
 	affine(y, x[:n], z, s, t, relu)
 }
 
+// AffineGrad writes da[i] = k·g + (c1·a[i] + c0) for i < len(da), where g = dy masked by
+// the ReLU (dy where y > 0, +0 elsewhere) when relu, and g = dy otherwise.
+func AffineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
+	n := len(da)
+	need("AffineGrad", n, dy, y, a)
+	affineGrad(da, dy[:n], y[:n], a[:n], relu, k, c1, c0)
+}
+
 // AddMasked adds g to dst: dst[i] += dy[i] where y[i] > 0, for i < len(dst).
 func AddMasked(dst, dy, y []float32) {
 	n := len(dst)

@@ -19,6 +19,9 @@ func transposeAVX2(dst *float32, ldd int, src *float32, lds, blocks int)
 func affineAVX2(y, x, z *float32, n int, s, t float32, relu int)
 
 //go:noescape
+func affineGradAVX2(da, dy, y, a *float32, n, relu int, k, c1, c0 float32)
+
+//go:noescape
 func addMaskedAVX2(dst, dy, y *float32, n int)
 
 func b2i(b bool) int {
@@ -45,6 +48,17 @@ func affine(y, x, z []float32, s, t float32, relu bool) {
 		zt = z[n:]
 	}
 	affineGo(y[n:], x[n:], zt, s, t, relu)
+}
+
+func affineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
+	n := 0
+	if useAsm {
+		n = len(da) &^ 7
+	}
+	if n > 0 {
+		affineGradAVX2(&da[0], &dy[0], &y[0], &a[0], n, b2i(relu), k, c1, c0)
+	}
+	affineGradGo(da[n:], dy[n:], y[n:], a[n:], relu, k, c1, c0)
 }
 
 func addMasked(dst, dy, y []float32) {

@@ -113,6 +113,44 @@ store:
 	VZEROUPPER
 	RET
 
+// func affineGradAVX2(da, dy, y, a *float32, n, relu int, k, c1, c0 float32)
+//
+// da = k·g + (c1·a + c0), g as in maskedSumsAVX2, n a multiple of 8.
+TEXT ·affineGradAVX2(SB), NOSPLIT, $0-60
+	MOVQ         da+0(FP), DI
+	MOVQ         dy+8(FP), SI
+	MOVQ         y+16(FP), DX
+	MOVQ         a+24(FP), BX
+	MOVQ         n+32(FP), CX
+	SHRQ         $3, CX
+	MOVQ         relu+40(FP), R10
+	VBROADCASTSS k+48(FP), Y12
+	VBROADCASTSS c1+52(FP), Y13
+	VBROADCASTSS c0+56(FP), Y14
+	VXORPS       Y15, Y15, Y15
+
+loop:
+	VMOVUPS (SI), Y4
+	TESTQ   R10, R10
+	JE      nomask
+	VMOVUPS (DX), Y5
+	MASK(Y4, Y5, Y6)
+
+nomask:
+	VMULPS  Y12, Y4, Y4  // k·g
+	VMULPS  (BX), Y13, Y5 // c1·a
+	VADDPS  Y14, Y5, Y5  // c1·a + c0
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, BX
+	DECQ    CX
+	JNE     loop
+	VZEROUPPER
+	RET
+
 // func addMaskedAVX2(dst, dy, y *float32, n int)
 //
 // dst += dy where y > 0, n a multiple of 8.

@@ -34,6 +34,15 @@ func keep(v, y float32) float32 {
 	return math.Float32frombits(math.Float32bits(v) & m)
 }
 
+func affineGradGo(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
+	for i, g := range dy {
+		if relu {
+			g = keep(g, y[i])
+		}
+		da[i] = float32(k*g) + float32(float32(c1*a[i])+c0)
+	}
+}
+
 func addMaskedGo(dst, dy, y []float32) {
 	for i, g := range dy {
 		dst[i] = float32(dst[i] + keep(g, y[i]))

@@ -6,6 +6,10 @@ const useAsm = false
 
 func affine(y, x, z []float32, s, t float32, relu bool) { affineGo(y, x, z, s, t, relu) }
 
+func affineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
+	affineGradGo(da, dy, y, a, relu, k, c1, c0)
+}
+
 func addMasked(dst, dy, y []float32) { addMaskedGo(dst, dy, y) }
 
 func transpose2D(dst []float32, ldd int, src []float32, lds, rows, cols int) {

@@ -37,7 +37,7 @@ var sizes = []int{0, 1, 7, 8, 9, 16, 49, 196, 784}
 func TestMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range sizes {
-		x, y, z := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		x, y, z, a := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
 		for _, relu := range []bool{false, true} {
 			const s, tt = 1.5, -0.25
 			for _, zz := range [][]float32{nil, z} {
@@ -65,6 +65,12 @@ func TestMatchesGo(t *testing.T) {
 			want := make([]float32, n)
 			affineGo(want, x, nil, s, tt, relu)
 			same(t, "Affine in place", inPlace, want)
+
+			const k, c1, c0 = 0.75, -1.25, 0.5
+			got := make([]float32, n)
+			AffineGrad(got, x, y, a, relu, k, c1, c0)
+			affineGradGo(want, x, y, a, relu, k, c1, c0)
+			same(t, "AffineGrad", got, want)
 		}
 		dst, want := append([]float32(nil), z...), append([]float32(nil), z...)
 		AddMasked(dst, x, y)
