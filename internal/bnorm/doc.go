@@ -3,8 +3,9 @@
 // whose row r holds the o channels of pixel r — with per-channel vectors: the statistics' sums,
 // the normalisation as an affine map with an optional ReLU, the sums the gradients need and
 // the gradient at the normalisation's input (cols.go). The others run along one channel plane
-// at a time: the normalisation with a residual shortcut added, the shortcut's masked gradient
-// and the ReLU mask of a gradient; Transpose2D moves data between the two layouts.
+// at a time: the normalisation with a residual shortcut added, the shortcut's masked gradient,
+// the ReLU mask of a gradient and the gradient at the input of a normalisation with fixed
+// statistics; Transpose2D moves data between the two layouts.
 //
 // Every loop has a plain Go version and, on amd64 with AVX2, a Go-assembly version that does
 // eight values per instruction (bnorm_amd64.s, cols_amd64.s); elsewhere, or with the purego
