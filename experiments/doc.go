@@ -24,7 +24,10 @@
 // out where the data is (dataset.path), so a finished cell is reused only when the data it
 // recorded has the fingerprint of the data the run would use: a run into a directory whose
 // cells were computed on other files stops at once with a *DataMismatchError, and a row that
-// records no fingerprint (written before they were) is computed again. It ends with results.csv, results.json and summary.md over all
+// records no fingerprint (written before they were) is computed again. A cell that trains the
+// same network as a finished cell (config.Cell.TrainingKey, the same data fingerprint), in the
+// run directory or one of Options.Reuse, takes that cell's network instead of training it
+// again (TrainingFile; reuse.go): the same row, bit for bit. It ends with results.csv, results.json and summary.md over all
 // finished cells, in the order of config.Expand.
 //
 // Options.Jobs cells are computed at once (default: the number of CPUs), each in its own

@@ -66,6 +66,10 @@ type Options struct {
 	Jobs int
 	// Shard selects the part of the cells to run; the zero value runs them all.
 	Shard Shard
+	// Reuse lists other run directories whose finished cells' trained networks this run may
+	// take instead of training the same network again (reuse.go); the run's own directory
+	// is always searched.
+	Reuse []string
 }
 
 // Shard is one of Count parts of an experiment, for splitting a sweep across machines (a
@@ -204,6 +208,12 @@ func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]result
 	if err := writeRunFiles(opts.Out, cfg, opts.Shard, all); err != nil {
 		return nil, err
 	}
+	dir.nets = newTrainings()
+	for _, d := range append([]string{opts.Out}, opts.Reuse...) {
+		if err := dir.nets.scan(d); err != nil {
+			return nil, err
+		}
+	}
 	errs := dir.compute(ctx, cells, opts)
 	return dir.collect(ctx, cfg.Name, cells, errs)
 }
@@ -233,6 +243,7 @@ type runDir struct {
 	todo   []int                               // the indices of the cells to compute
 	data   map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
 	prints map[datasets.Spec]DataPrint         // the fingerprints of every cell's data
+	nets   *trainings                          // the finished trainings the cells may reuse
 }
 
 // lockAndResume locks the directory, creating it if needed, reads the rows of the cells an
@@ -327,29 +338,69 @@ func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options)
 	}
 	jobs = min(jobs, len(d.todo))
 	errs := make([]error, n)
-	next := make(chan int)
+	type job struct {
+		i       int
+		pre     *trainedNet // a finished training to reuse
+		claimed string      // the training key this job trains and then releases
+	}
+	next := make(chan job)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				c := &cells[i]
-				obs.CellStart(i, n, c)
+			for j := range next {
+				c := &cells[j.i]
+				obs.CellStart(j.i, n, c)
 				spec := datasetSpec(c)
-				row, err := runCellRecover(ctx, c, d.out, d.data[spec], d.prints[spec], func(p Progress) { obs.Progress(i, c, p) })
-				obs.CellEnd(i, n, c, row, err)
-				d.rows[i], errs[i] = row, err
+				row, err := runCellRecover(ctx, c, d.out, d.data[spec], d.prints[spec], j.pre, func(p Progress) { obs.Progress(j.i, c, p) })
+				if err == nil {
+					if rec, ok := readTraining(filepath.Join(d.out, "cells", c.ID)); ok {
+						d.nets.add(filepath.Join(d.out, "cells", c.ID), rec)
+					}
+				}
+				if j.claimed != "" {
+					d.nets.release(j.claimed)
+				}
+				obs.CellEnd(j.i, n, c, row, err)
+				d.rows[j.i], errs[j.i] = row, err
 			}
 		}()
 	}
-	for _, i := range d.todo {
-		if ctx.Err() != nil {
+	// Dispatch in order, but a cell whose network another job is training waits for it (and
+	// then reuses it) while the cells after it go ahead.
+	pending := append([]int(nil), d.todo...)
+	for len(pending) > 0 && ctx.Err() == nil {
+		gen := d.nets.generation()
+		sent := false
+		for p, i := range pending {
+			c := &cells[i]
+			jb := job{i: i}
+			if reusable(c) {
+				k := reuseKey(c.TrainingKey(), d.prints[datasetSpec(c)].SHA256)
+				pre, ok, busy := d.nets.claim(k)
+				if busy {
+					continue
+				}
+				if ok {
+					jb.pre = &pre
+				} else {
+					jb.claimed = k
+				}
+			}
+			select {
+			case next <- jb:
+			case <-ctx.Done():
+				if jb.claimed != "" {
+					d.nets.release(jb.claimed)
+				}
+			}
+			pending = append(pending[:p], pending[p+1:]...)
+			sent = true
 			break
 		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
+		if !sent {
+			d.nets.waitRelease(gen)
 		}
 	}
 	close(next)
@@ -477,7 +528,7 @@ func storedRow(out string, c *config.Cell) (*results.Row, error) {
 // temporary files a killed earlier attempt may have left (see results.WriteFileAtomic) and a
 // row written before fingerprints were recorded, so that a kill while it computes never
 // leaves that row beside a fingerprint it was not computed on.
-func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, dp DataPrint, progress func(Progress)) (*results.Row, error) {
+func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, dp DataPrint, pre *trainedNet, progress func(Progress)) (*results.Row, error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
@@ -490,7 +541,7 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 	if err := os.Remove(filepath.Join(dir, "row.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("experiments: %w", err)
 	}
-	res, err := RunCell(ctx, c, ds, progress)
+	res, err := runCellFrom(ctx, c, ds, pre, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +561,13 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, DataFile), dp); err != nil {
+		return nil, err
+	}
+	rec := trainingRecord{Key: c.TrainingKey(), Data: dp.SHA256, Seconds: res.Row.TrainSeconds, Cell: c.ID}
+	if pre != nil {
+		rec.Cell = pre.rec.Cell
+	}
+	if err := writeJSON(filepath.Join(dir, TrainingFile), rec); err != nil {
 		return nil, err
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "row.json"), func(w io.Writer) error {
@@ -545,6 +603,12 @@ type CellResult struct {
 // Pipeline with fresh secret coefficients (and shuffling, as configured). It stops with an
 // error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
 func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+	return runCellFrom(ctx, c, ds, nil, progress)
+}
+
+// runCellFrom is RunCell with the network trained by another cell (pre, with the same
+// training key and data) instead of training it, when pre is not nil.
+func runCellFrom(ctx context.Context, c *config.Cell, ds *datasets.Dataset, pre *trainedNet, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
 	arch, err := models.Lookup(cfg.Model.Arch)
 	if err != nil {
@@ -555,23 +619,33 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 	if !mixed {
 		split = 0 // the baseline is unsplit; any split gives the same network
 	}
-	net, err := models.New(arch, ds.Classes, split, cellRNG(cfg.Seed, streamInit))
-	if err != nil {
-		return nil, err
-	}
 	scheme, err := c.Scheme()
 	if err != nil {
 		return nil, err
 	}
-
-	res := &CellResult{Net: net, nopeekDCor: -1}
-	start := time.Now()
-	if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
-		return nil, err
+	res := &CellResult{nopeekDCor: -1}
+	var trainSeconds float64
+	if pre != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("experiments: stopped before evaluation: %w", err)
+		}
+		if res.Net, res.Epochs, err = loadTrained(*pre, c, ds.Classes); err != nil {
+			return nil, err
+		}
+		trainSeconds = pre.rec.Seconds
+	} else {
+		if res.Net, err = models.New(arch, ds.Classes, split, cellRNG(cfg.Seed, streamInit)); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
+			return nil, err
+		}
+		trainSeconds = time.Since(start).Seconds()
 	}
-	trainSeconds := time.Since(start).Seconds()
+	net := res.Net
 
-	start = time.Now()
+	start := time.Now()
 	p, err := EvalPipeline(c, net)
 	if err != nil {
 		return nil, err

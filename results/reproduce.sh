@@ -10,7 +10,8 @@
 # Every name is checked before anything runs. The configs run one at a time, longest first,
 # each with runexp's default -jobs (the number of cores), so that both cores stay busy; a config
 # that shares cells with a longer one (the accuracy and edge-cost runs share their baseline and
-# split-1 cells) runs after it and copies them instead of recomputing them.
+# split-1 cells) runs after it and copies them instead of recomputing them, and any cell that
+# trains a network a finished cell of another run trained (runexp -reuse) takes it.
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
 # makes first with scripts/synth_spoken_digits.sh (espeak-ng and sox) when data/spoken-digits is
@@ -88,17 +89,19 @@ for name in "${names[@]}"; do
 	fi
 done
 
-# run_config NAME runs one config under /usr/bin/time (wall time and peak RSS into $times).
+# run_config NAME DIR [ARG]... runs one config into DIR under /usr/bin/time (wall time and peak
+# RSS into $times), with runexp's extra arguments ARG.
 run_config() {
 	local name=$1 cfg out=$2 status=ok t
+	shift 2
 	cfg=$(config_of "$name")
 	t=$(mktemp)
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$t" runs/runexp run -config "$cfg" -out "$out" || status=failed
+		/usr/bin/time -f '%e %M' -o "$t" runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
 		read -r wall rss <"$t" || { wall=0 rss=0; }
 	else
 		local s=$SECONDS
-		runs/runexp run -config "$cfg" -out "$out" || status=failed
+		runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
 		wall=$((SECONDS - s)) rss=0
 	fi
 	rm -f "$t"
@@ -123,7 +126,15 @@ for name in "${names[@]}"; do
 			fi
 		done
 	done
-	run_config "$name" "runs/$name"
+	# Every other run in runs/ may lend this one a trained network (runexp -reuse): the same
+	# recipe on the same data in two configs (privacy, privacy-strongest, breaking-datamix) is
+	# trained once.
+	reuse=()
+	for d in runs/*/; do
+		d=${d%/}
+		[ "$d" != "runs/$name" ] && [ -d "$d/cells" ] && reuse+=(-reuse "$d")
+	done
+	run_config "$name" "runs/$name" "${reuse[@]}"
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
 	[ -f runs/"$name"/manifest.json ] && cp runs/"$name"/manifest.json "$dst"/
