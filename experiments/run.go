@@ -67,6 +67,10 @@ type Options struct {
 	Jobs int
 	// Shard selects the part of the cells to run; the zero value runs them all.
 	Shard Shard
+	// Reuse lists other run directories whose finished cells' trained networks this run may
+	// take instead of training the same network again (reuse.go); the run's own directory
+	// is always searched.
+	Reuse []string
 }
 
 // Shard is one of Count parts of an experiment, for splitting a sweep across machines (a
@@ -197,13 +201,19 @@ func RunContext(ctx context.Context, cfg *config.Config, opts Options) ([]result
 	if err != nil {
 		return nil, err
 	}
-	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}}
+	dir := &runDir{out: opts.Out, data: map[datasets.Spec]*datasets.Dataset{}, prints: map[datasets.Spec]DataPrint{}}
 	defer dir.unlock()
 	if err := dir.lockAndResume(cells); err != nil {
 		return nil, err
 	}
 	if err := writeRunFiles(opts.Out, cfg, opts.Shard, all); err != nil {
 		return nil, err
+	}
+	dir.nets = newTrainings()
+	for _, d := range append([]string{opts.Out}, opts.Reuse...) {
+		if err := dir.nets.scan(d); err != nil {
+			return nil, err
+		}
 	}
 	errs := dir.compute(ctx, cells, opts)
 	return dir.collect(ctx, cfg.Name, cells, errs)
@@ -228,11 +238,13 @@ func shardCells(cfg *config.Config, shard Shard) (all, cells []config.Cell, err 
 // runDir is the run directory of one run, as the run sees it: its lock, the rows of the cells
 // an earlier run finished and the datasets of the cells still to compute.
 type runDir struct {
-	out  string
-	lock *dirLock                            // nil until taken
-	rows []*results.Row                      // per cell: its row, nil while it has none
-	todo []int                               // the indices of the cells to compute
-	data map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+	out    string
+	lock   *dirLock                            // nil until taken
+	rows   []*results.Row                      // per cell: its row, nil while it has none
+	todo   []int                               // the indices of the cells to compute
+	data   map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
+	prints map[datasets.Spec]DataPrint         // the fingerprints of every cell's data
+	nets   *trainings                          // the finished trainings the cells may reuse
 }
 
 // lockAndResume locks the directory, creating it if needed, reads the rows of the cells an
@@ -264,10 +276,23 @@ func (d *runDir) lockAndResume(cells []config.Cell) error {
 	return d.resume(cells)
 }
 
-// resume reads the rows of the cells an earlier run finished and loads the datasets of the
-// others that d lacks.
+// resume fingerprints the data of every cell, reads the rows of the cells an earlier run
+// finished on the same data (fingerprint.go) and loads the datasets of the others that d
+// lacks.
 func (d *runDir) resume(cells []config.Cell) error {
-	rows, todo, err := storedRows(d.out, cells)
+	fp := newFingerprinter(d.out)
+	for i := range cells {
+		spec := datasetSpec(&cells[i])
+		if _, ok := d.prints[spec]; ok {
+			continue
+		}
+		p, err := fp.of(spec)
+		if err != nil {
+			return err
+		}
+		d.prints[spec] = p
+	}
+	rows, todo, err := storedRows(d.out, cells, d.prints)
 	if err != nil {
 		return err
 	}
@@ -314,28 +339,69 @@ func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options)
 	}
 	jobs = min(jobs, len(d.todo))
 	errs := make([]error, n)
-	next := make(chan int)
+	type job struct {
+		i       int
+		pre     *trainedNet // a finished training to reuse
+		claimed string      // the training key this job trains and then releases
+	}
+	next := make(chan job)
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				c := &cells[i]
-				obs.CellStart(i, n, c)
-				row, err := runCellRecover(ctx, c, d.out, d.data[datasetSpec(c)], func(p Progress) { obs.Progress(i, c, p) })
-				obs.CellEnd(i, n, c, row, err)
-				d.rows[i], errs[i] = row, err
+			for j := range next {
+				c := &cells[j.i]
+				obs.CellStart(j.i, n, c)
+				spec := datasetSpec(c)
+				row, err := runCellRecover(ctx, c, d.out, d.data[spec], d.prints[spec], j.pre, func(p Progress) { obs.Progress(j.i, c, p) })
+				if err == nil {
+					if rec, ok := readTraining(filepath.Join(d.out, "cells", c.ID)); ok {
+						d.nets.add(filepath.Join(d.out, "cells", c.ID), rec)
+					}
+				}
+				if j.claimed != "" {
+					d.nets.release(j.claimed)
+				}
+				obs.CellEnd(j.i, n, c, row, err)
+				d.rows[j.i], errs[j.i] = row, err
 			}
 		}()
 	}
-	for _, i := range d.todo {
-		if ctx.Err() != nil {
+	// Dispatch in order, but a cell whose network another job is training waits for it (and
+	// then reuses it) while the cells after it go ahead.
+	pending := append([]int(nil), d.todo...)
+	for len(pending) > 0 && ctx.Err() == nil {
+		gen := d.nets.generation()
+		sent := false
+		for p, i := range pending {
+			c := &cells[i]
+			jb := job{i: i}
+			if reusable(c) {
+				k := reuseKey(c.TrainingKey(), d.prints[datasetSpec(c)].SHA256)
+				pre, ok, busy := d.nets.claim(k)
+				if busy {
+					continue
+				}
+				if ok {
+					jb.pre = &pre
+				} else {
+					jb.claimed = k
+				}
+			}
+			select {
+			case next <- jb:
+			case <-ctx.Done():
+				if jb.claimed != "" {
+					d.nets.release(jb.claimed)
+				}
+			}
+			pending = append(pending[:p], pending[p+1:]...)
+			sent = true
 			break
 		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
+		if !sent {
+			d.nets.waitRelease(gen)
 		}
 	}
 	close(next)
@@ -390,17 +456,40 @@ func datasetSpec(c *config.Cell) datasets.Spec {
 	return s
 }
 
-// storedRows returns the rows of the cells an earlier run finished in out (nil for the
-// others) and the indices of the cells still to compute.
-func storedRows(out string, cells []config.Cell) (rows []*results.Row, todo []int, err error) {
+// storedRows returns the rows of the cells an earlier run finished in out on the data of
+// prints (nil for the others) and the indices of the cells still to compute: those without a
+// row and those whose row records no data fingerprint. A row recorded with another
+// fingerprint is a *DataMismatchError.
+func storedRows(out string, cells []config.Cell, prints map[datasets.Spec]DataPrint) (rows []*results.Row, todo []int, err error) {
 	rows = make([]*results.Row, len(cells))
+	var mismatch *DataMismatchError
 	for i := range cells {
-		if rows[i], err = storedRow(out, &cells[i]); err != nil {
+		c := &cells[i]
+		if rows[i], err = storedRow(out, c); err != nil {
 			return nil, nil, err
+		}
+		if rows[i] != nil {
+			stored, ok, err := storedPrint(filepath.Join(out, "cells", c.ID))
+			if err != nil {
+				return nil, nil, err
+			}
+			now := prints[datasetSpec(c)]
+			switch {
+			case !ok:
+				rows[i] = nil // written before fingerprints: not known to be this data
+			case stored.SHA256 != now.SHA256:
+				if mismatch == nil {
+					mismatch = &DataMismatchError{Dir: out, Stored: stored, Data: now, TotalCells: len(cells)}
+				}
+				mismatch.Cells = append(mismatch.Cells, c.ID)
+			}
 		}
 		if rows[i] == nil {
 			todo = append(todo, i)
 		}
+	}
+	if mismatch != nil {
+		return nil, nil, mismatch
 	}
 	return rows, todo, nil
 }
@@ -439,9 +528,12 @@ func storedRow(out string, c *config.Cell) (*results.Row, error) {
 	return &row, nil
 }
 
-// runCell computes cell c and writes its directory, row.json last. It first removes the
-// temporary files a killed earlier attempt may have left (see results.WriteFileAtomic).
-func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, progress func(Progress)) (*results.Row, error) {
+// runCell computes cell c on ds, whose files have the fingerprint dp, and writes its
+// directory: the fingerprint (DataFile) before row.json, row.json last. It first removes the
+// temporary files a killed earlier attempt may have left (see results.WriteFileAtomic) and a
+// row written before fingerprints were recorded, so that a kill while it computes never
+// leaves that row beside a fingerprint it was not computed on.
+func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Dataset, dp DataPrint, pre *trainedNet, progress func(Progress)) (*results.Row, error) {
 	dir := filepath.Join(out, "cells", c.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiments: %w", err)
@@ -451,7 +543,10 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 			os.Remove(f) // best effort: a leftover temporary file is harmless, only untidy
 		}
 	}
-	res, err := RunCell(ctx, c, ds, progress)
+	if err := os.Remove(filepath.Join(dir, "row.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("experiments: %w", err)
+	}
+	res, err := runCellFrom(ctx, c, ds, pre, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -468,6 +563,16 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 		}
 		return nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, DataFile), dp); err != nil {
+		return nil, err
+	}
+	rec := trainingRecord{Key: c.TrainingKey(), Data: dp.SHA256, Seconds: res.Row.TrainSeconds, Cell: c.ID}
+	if pre != nil {
+		rec.Cell = pre.rec.Cell
+	}
+	if err := writeJSON(filepath.Join(dir, TrainingFile), rec); err != nil {
 		return nil, err
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "row.json"), func(w io.Writer) error {
@@ -503,6 +608,12 @@ type CellResult struct {
 // Pipeline with fresh secret coefficients (and shuffling, as configured). It stops with an
 // error wrapping ctx.Err() before any training step, and after evaluation, once ctx is done.
 func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress func(Progress)) (*CellResult, error) {
+	return runCellFrom(ctx, c, ds, nil, progress)
+}
+
+// runCellFrom is RunCell with the network trained by another cell (pre, with the same
+// training key and data) instead of training it, when pre is not nil.
+func runCellFrom(ctx context.Context, c *config.Cell, ds *datasets.Dataset, pre *trainedNet, progress func(Progress)) (*CellResult, error) {
 	cfg := &c.Config
 	arch, err := cfg.Architecture()
 	if err != nil {
@@ -513,27 +624,38 @@ func RunCell(ctx context.Context, c *config.Cell, ds *datasets.Dataset, progress
 	if !mixed {
 		split = 0 // the baseline is unsplit; any split gives the same network
 	}
-	net, err := models.New(arch, ds.Classes, split, cellRNG(cfg.Seed, streamInit))
-	if err != nil {
-		return nil, err
-	}
 	scheme, err := c.Scheme()
 	if err != nil {
 		return nil, err
 	}
-
-	res := &CellResult{Net: net, nopeekDCor: -1}
-	start := time.Now()
-	if cfg.Model.Weights != "" {
-		if err := importWeights(net, cfg.Model.Weights); err != nil {
+	res := &CellResult{nopeekDCor: -1}
+	var trainSeconds float64
+	switch {
+	case pre != nil && cfg.Model.Weights == "":
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("experiments: stopped before evaluation: %w", err)
+		}
+		if res.Net, res.Epochs, err = loadTrained(*pre, c, ds.Classes); err != nil {
 			return nil, err
 		}
-	} else if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
-		return nil, err
+		trainSeconds = pre.rec.Seconds
+	default:
+		if res.Net, err = models.New(arch, ds.Classes, split, cellRNG(cfg.Seed, streamInit)); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if cfg.Model.Weights != "" {
+			if err := importWeights(res.Net, cfg.Model.Weights); err != nil {
+				return nil, err
+			}
+		} else if err := train(ctx, res, cfg, ds, scheme, progress); err != nil {
+			return nil, err
+		}
+		trainSeconds = time.Since(start).Seconds()
 	}
-	trainSeconds := time.Since(start).Seconds()
+	net := res.Net
 
-	start = time.Now()
+	start := time.Now()
 	p, err := EvalPipeline(c, net)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/datamix/harness/internal/bnorm"
 	"github.com/datamix/harness/internal/gemm"
 	"github.com/datamix/harness/internal/maxpool"
 	G "gorgonia.org/gorgonia"
@@ -34,13 +35,21 @@ import (
 // im2col matrix (Ck² × pixels, rows read in place image row by image row, gemm.MulRowsA),
 // and the input gradient is the pixel-major gradient, zero-padded, convolved with the
 // flipped kernel (gemm.MulPatches again). Samples run in parallel.
+//
+// With few output channels (at most tapsMaxO, unpooled: the decoder's image layer) those
+// products would fill the kernels' 16-wide tiles for one to four useful columns, so the
+// lanes run along image rows instead (gemm.Taps, gemm.Dots), on channel planes throughout:
+// each output plane is a sum of Ck² shifted copies of the padded input weighted by one filter
+// value each, each input-gradient plane a sum of the Ok² shifted copies of the padded
+// gradient weighted by the flipped kernel, and each filter value of the weight gradient a dot
+// product of a gradient plane with a window of the padded input.
 type convOp struct {
 	n, c, h, w int // input shape
 	o, k, pad  int // output channels, kernel size, zero padding (k/2)
 	pool       bool
 	act        activation // after the bias: ReLU (the networks' layers); sigmoid or none unpooled only
 	needDX     bool       // compute the input gradient (false when the input is data)
-	needArg    bool       // keep the pool's argmax for a backward pass (set by SymDiff)
+	needArg    bool       // keep the pool's argmax and the padded images for a backward pass (set by SymDiff)
 
 	st *convState
 }
@@ -49,19 +58,22 @@ type convOp struct {
 type convState struct {
 	out   *tensor.Dense // forward output, reused every step
 	arg   []int32       // pool, training only: window position of each maximum (pixel-major)
+	imgs  []float32     // training, dense backward pass: every sample's padded input image
 	pos   []int         // output pixel (i,j) → i·Wp+j, its window's corner in a padded image
 	offs  []int         // patch element (c,u,v) → c·Hp·Wp+u·Wp+v, its offset from the corner
 	gOffs []int         // the same in the pixel-major padded gradient: (u·Wp+v)·O+o for (o,u,v)
 	gPos  []int         // output pixel → (i·Wp+j)·O in the padded gradient
-	wT    gemm.PackedB  // wᵀ as a Ck²×O matrix, packed once per pass
-	wflip gemm.PackedB  // the flipped kernel as an Ok²×C matrix, for the dense dX
-	flip  []float32     // scratch for wflip
-	sp    gemm.Sparse   // layout of the sparse gradients (when sparse())
-	wperm []float32     // w as O filters of sp.Len() values (channels last), for the sparse dX
-	grads []float32     // packed gradients: dW | db | dX
-	partW [][]float32   // per-chunk partial sums of dW (dense: dWᵀ, Ck²×O; sparse: O filters in sp layout) and db
-	partB [][]float32
-	work  []convScratch // per worker
+	// gOffsPlanes is (o,u,v) → o·Hp·Wp+u·Wp+v in a padded gradient of O planes (taps())
+	gOffsPlanes []int
+	wT          gemm.PackedB // wᵀ as a Ck²×O matrix, packed once per pass
+	wflip       gemm.PackedB // the flipped kernel as an Ok²×C matrix, for the dense dX
+	flip        []float32    // scratch for wflip
+	sp          gemm.Sparse  // layout of the sparse gradients (when sparse())
+	wperm       []float32    // w as O filters of sp.Len() values (channels last), for the sparse dX
+	grads       []float32    // packed gradients: dW | db | dX
+	partW       [][]float32  // per-chunk partial sums of dW (dense: dWᵀ, Ck²×O; sparse: O filters in sp layout) and db
+	partB       [][]float32
+	work        []convScratch // per worker
 }
 
 // convScratch is one worker's buffers: img (C×Hp×Wp), gpad (Hp×Wp×O) and imgT (Hp×Wp×C) are
@@ -72,6 +84,15 @@ type convScratch struct {
 	img, gpad, imgT, dimg, act, pooled, g, nzG []float32
 	nzPos                                      []int
 	gT                                         gemm.PackedB
+	sum, sq                                    []float64
+}
+
+// sums returns the scratch's two float64 vectors of n values.
+func (ws *convScratch) sums(n int) (sum, sq []float64) {
+	if len(ws.sum) < n {
+		ws.sum, ws.sq = make([]float64, n), make([]float64, n)
+	}
+	return ws.sum[:n], ws.sq[:n]
 }
 
 func newConvOp(xShape tensor.Shape, o, k int, pool, needDX bool) *convOp {
@@ -116,6 +137,18 @@ func newConvActOp(xShape tensor.Shape, o, k int, pool bool, act activation, need
 	return op
 }
 
+// tapsMaxO is the largest number of output channels that an unpooled convolution computes
+// plane by plane (gemm.Taps) rather than as a matrix product with 16-wide tiles.
+const tapsMaxO = 4
+
+// taps says whether the convolution runs plane by plane (see convOp).
+func (op *convOp) taps() bool { return !op.pool && op.o <= tapsMaxO }
+
+// tapSlack is the zero margin after a padded image: the tap kernels read up to 16 values past
+// the last window's row (gemm.Taps) and Dots reads a gradient image's last row to a multiple
+// of 16 values.
+const tapSlack = 32
+
 // sparse says whether the backward pass sums the gradient's non-zero terms only
 // (gemm.Sparse) instead of running dense products: after a 2×2 max-pool at most one value in
 // four is non-zero (fewer after ReLU), and with C a multiple of 16 each term is whole pairs of
@@ -129,10 +162,22 @@ func (op *convOp) wpad() int  { return op.w + 2*op.pad }
 func (op *convOp) plane() int { return op.hpad() * op.wpad() }
 func (op *convOp) ckk() int   { return op.c * op.k * op.k }
 
+// imgLen is the length of a padded image of the input's channels, slack included.
+func (op *convOp) imgLen() int { return op.c*op.plane() + tapSlack }
+
+// image returns the padded input image of sample s: the one kept for the backward pass
+// (training, dense backward pass), else the worker's. Its zero borders are never written.
+func (op *convOp) image(ws *convScratch, s int) []float32 {
+	if st := op.st; st.imgs != nil {
+		return st.imgs[s*op.imgLen() : (s+1)*op.imgLen()]
+	}
+	return op.padded(&ws.img, op.c)
+}
+
 // padded returns a worker's zero-bordered image buffer of ch channels, allocating it (zeroed)
 // on first use; callers write only inside the borders.
 func (op *convOp) padded(buf *[]float32, ch int) []float32 {
-	if n := ch * op.plane(); len(*buf) != n {
+	if n := ch*op.plane() + tapSlack; len(*buf) != n {
 		*buf = make([]float32, n)
 	}
 	return *buf
@@ -177,6 +222,9 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	if op.pool && op.needArg && st.arg == nil {
 		st.arg = make([]int32, st.out.Shape().TotalSize())
 	}
+	if op.needArg && !op.sparse() && st.imgs == nil {
+		st.imgs = make([]float32, op.n*op.imgLen())
+	}
 	x, wt, b := f32(vals[0]), f32(vals[1]), f32(vals[2])
 	y := f32(st.out)
 	ckk, hw := op.ckk(), op.h*op.w
@@ -186,8 +234,12 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	st.work = growWork(st.work)
 	parallel(op.n, func(wk, s int) {
 		ws := &st.work[wk]
-		img := op.padded(&ws.img, op.c)
+		img := op.image(ws, s)
 		op.fillPadded(img, x[s*in:(s+1)*in])
+		if op.taps() {
+			op.tapsForward(y[s*out:(s+1)*out], img, wt, b)
+			return
+		}
 		act := scratch(&ws.act, hw*op.o)
 		gemm.MulPatches(img, st.pos, st.offs, &st.wT, 0, act, op.o)
 		if op.pool {
@@ -223,15 +275,27 @@ func (op *convOp) fillPadded(img, x []float32) {
 	}
 }
 
+// tapsForward writes one sample's output planes y[o] = f(conv + bias[o]) from its padded
+// image, one plane at a time (gemm.Taps).
+func (op *convOp) tapsForward(y, img, wt, b []float32) {
+	hw, ckk := op.h*op.w, op.ckk()
+	for o := range op.o {
+		plane := y[o*hw : (o+1)*hw]
+		gemm.Taps(wt[o*ckk:(o+1)*ckk], op.st.offs, img, op.wpad(), plane, op.w, op.h, op.w)
+		for q, v := range plane {
+			plane[q] = op.act.apply(v + b[o])
+		}
+	}
+}
+
 // biasAct writes y[o][pixel] = f(act[pixel][o]+bias[o]), f the op's activation.
 func (op *convOp) biasAct(y, act, b []float32) {
 	hw := op.h * op.w
-	if op.act == actReLU { // the networks' layers: one loop without the activation's switch
-		for q := range hw {
-			a := act[q*op.o : (q+1)*op.o]
-			for o, v := range a {
-				y[o*hw+q] = max(v+b[o], 0)
-			}
+	if op.act != actSigmoid { // transposed, then bias and ReLU (or none) plane by plane
+		bnorm.Transpose2D(y, hw, act, op.o, hw, op.o)
+		for o := range op.o {
+			plane := y[o*hw : (o+1)*hw]
+			bnorm.Affine(plane, plane, nil, 1, b[o], op.act == actReLU)
 		}
 		return
 	}
@@ -330,7 +394,17 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 		}
 	}
-	if f.needDX && !sparse {
+	if f.needDX && f.taps() {
+		// flip[c][(o,u,v)] = w[o][c][k−1−u][k−1−v]: input-gradient plane c's taps.
+		flip := scratch(&st.flip, okk*f.c)
+		for o := range f.o {
+			for c := range f.c {
+				for i, v := range wt[(o*f.c+c)*kk : (o*f.c+c+1)*kk] {
+					flip[c*okk+o*kk+kk-1-i] = v
+				}
+			}
+		}
+	} else if f.needDX && !sparse {
 		// flip[(o,u,v)][c] = w[o][c][k−1−u][k−1−v]
 		flip := scratch(&st.flip, okk*f.c)
 		for o := range f.o {
@@ -361,15 +435,24 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 			return
 		}
+		if f.taps() {
+			for s := lo; s < hi; s++ {
+				var dxs []float32
+				if f.needDX {
+					dxs = dX[s*in : (s+1)*in]
+				}
+				f.tapsGrads(ws, pw, pb, s, s == lo, y[s*out:(s+1)*out], dy[s*out:(s+1)*out], dxs)
+			}
+			return
+		}
 		for s := lo; s < hi; s++ {
 			var arg []int32
 			if f.pool {
 				arg = st.arg[s*out : (s+1)*out]
 			}
 			g := scratch(&ws.g, hw*f.o)
-			f.preActGrad(g, pb, y[s*out:(s+1)*out], dy[s*out:(s+1)*out], arg)
-			img := f.padded(&ws.img, f.c)
-			f.fillPadded(img, x[s*in:(s+1)*in])
+			f.preActGrad(ws, g, pb, y[s*out:(s+1)*out], dy[s*out:(s+1)*out], arg)
+			img := f.image(ws, s) // kept from the forward pass
 			ws.gT.ResetWhole(hw, f.o)
 			ws.gT.Pack(false, g, f.o)
 			beta := float32(1)
@@ -386,12 +469,7 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 			}
 			dxT := scratch(&ws.act, hw*f.c)
 			gemm.MulPatches(gpad, st.gPos, st.gOffs, &st.wflip, 0, dxT, f.c)
-			dxs := dX[s*in : (s+1)*in]
-			for q := range hw {
-				for c, v := range dxT[q*f.c : (q+1)*f.c] {
-					dxs[c*hw+q] = v
-				}
-			}
+			bnorm.Transpose2D(dX[s*in:(s+1)*in], hw, dxT, f.c, hw, f.c)
 		}
 	})
 	// dW[o][c][u][v] = Σ over chunks, in order, of the chunks' partial sums.
@@ -418,6 +496,69 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	return tensor.New(tensor.WithShape(len(st.grads)), tensor.WithBacking(st.grads)), nil
+}
+
+// tapsGrads adds one sample's weight gradient to the chunk's dWᵀ pw (overwriting it when
+// first) and its bias gradient to pb and, when dx is not nil, writes its input gradient, all
+// plane by plane (see convOp): the gradient g at the pre-activation goes into a zero-padded
+// image of O planes, each filter value of dW is the dot product of a plane of g (read with
+// the padded image's row stride: zeros past each row) with a window of the padded input,
+// and each plane of dX is the flipped kernel's taps on the padded g.
+func (op *convOp) tapsGrads(ws *convScratch, pw, pb []float32, s int, first bool, y, dy, dx []float32) {
+	st, hw, wp, ckk := op.st, op.h*op.w, op.wpad(), op.ckk()
+	gpad := op.padded(&ws.gpad, op.o)
+	for o := range op.o {
+		var sum float32
+		ys, ds := y[o*hw:(o+1)*hw], dy[o*hw:(o+1)*hw]
+		for i := range op.h {
+			row := gpad[o*op.plane()+(i+op.pad)*wp+op.pad:][:op.w]
+			for j := range row {
+				d := ds[i*op.w+j]
+				switch v := ys[i*op.w+j]; op.act {
+				case actReLU:
+					if v <= 0 {
+						d = 0
+					}
+				case actSigmoid:
+					d = d * v * (1 - v)
+				}
+				row[j] = d
+				sum += d
+			}
+		}
+		pb[o] += sum
+	}
+	img := op.image(ws, s)    // kept from the forward pass
+	n := (op.h*wp + 15) &^ 15 // the rows of a gradient plane, with the stride of the image
+	dots := scratch(&ws.g, ckk)
+	for o := range op.o {
+		start := o*op.plane() + op.pad*wp + op.pad
+		gemm.Dots(gpad[start:start+n], img, st.offs, dots)
+		for r, v := range dots {
+			if first {
+				pw[r*op.o+o] = v
+			} else {
+				pw[r*op.o+o] += v
+			}
+		}
+	}
+	if dx == nil {
+		return
+	}
+	okk := op.o * op.k * op.k
+	if len(st.gOffsPlanes) != okk {
+		st.gOffsPlanes = st.gOffsPlanes[:0]
+		for o := range op.o {
+			for u := range op.k {
+				for v := range op.k {
+					st.gOffsPlanes = append(st.gOffsPlanes, o*op.plane()+u*wp+v)
+				}
+			}
+		}
+	}
+	for c := range op.c {
+		gemm.Taps(st.flip[c*okk:(c+1)*okk], st.gOffsPlanes, gpad, wp, dx[c*hw:(c+1)*hw], op.w, op.h, op.w)
+	}
 }
 
 // sparseGrads adds one sample's terms to the chunk's dW (filters in gemm.Sparse layout) and
@@ -487,8 +628,23 @@ func (op *convOp) sparseGrads(ws *convScratch, dw, db, x, y, dy []float32, arg [
 // pixel-major (g[pixel][o]), and adds its per-channel sums to db: dy routed to each window's
 // maximum when pooled, zero where the ReLU output is 0 (the ReLU's derivative at 0 is taken
 // as 0); unpooled, dy times the derivative of the op's activation, read off its output.
-func (op *convOp) preActGrad(g, db, y, dy []float32, arg []int32) {
+func (op *convOp) preActGrad(ws *convScratch, g, db, y, dy []float32, arg []int32) {
 	hw, o := op.h*op.w, op.o
+	if !op.pool && op.act != actSigmoid {
+		// Masked by the ReLU (or not), transposed, and summed per channel in float64.
+		src := dy
+		if op.act == actReLU {
+			src = scratch(&ws.pooled, hw*o)
+			bnorm.Mask(src, dy, y)
+		}
+		bnorm.Transpose2D(g, o, src, hw, o, hw)
+		sum, sq := ws.sums(o)
+		bnorm.ColSums(g, o, sum, sq)
+		for c := range o {
+			db[c] += float32(sum[c])
+		}
+		return
+	}
 	if !op.pool {
 		for c := range o {
 			var sum float32

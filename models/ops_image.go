@@ -66,9 +66,16 @@ func (op *upsampleOp) Do(vals ...G.Value) (G.Value, error) {
 		dst := y[p*op.h*s*ws : (p+1)*op.h*s*ws]
 		for i := range op.h {
 			row := dst[i*s*ws : (i*s+1)*ws]
-			for j, v := range src[i*w : (i+1)*w] {
-				for t := range s {
-					row[j*s+t] = v
+			if s == 2 { // the decoder's factor, unrolled
+				for j, v := range src[i*w : (i+1)*w] {
+					pair := row[2*j : 2*j+2 : 2*j+2]
+					pair[0], pair[1] = v, v
+				}
+			} else {
+				for j, v := range src[i*w : (i+1)*w] {
+					for t := range s {
+						row[j*s+t] = v
+					}
 				}
 			}
 			for r := 1; r < s; r++ {
@@ -120,6 +127,14 @@ func (op *upsampleBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		dst := dx[p*f.h*w : (p+1)*f.h*w]
 		for i := range f.h {
 			out := dst[i*w : (i+1)*w]
+			if s == 2 { // the decoder's factor, unrolled: the same sums in the same order
+				r0, r1 := src[2*i*ws:(2*i+1)*ws], src[(2*i+1)*ws:(2*i+2)*ws]
+				for j := range out {
+					a, b := r0[2*j:2*j+2:2*j+2], r1[2*j:2*j+2:2*j+2]
+					out[j] = float32(float32(float32(float32(0)+a[0])+a[1])+b[0]) + b[1]
+				}
+				continue
+			}
 			clear(out)
 			for r := range s {
 				row := src[(i*s+r)*ws : (i*s+r+1)*ws]

@@ -18,23 +18,27 @@ import (
 //
 // Two bnConv units do the work (ops_bn.go). One op rather than one per layer because the block's
 // input feeds two paths: the backward op writes both gradients into one buffer, where
-// gorgonia would add two separately allocated tensors, and the second convolution of each
-// sample runs right after its first batch norm, while the sample is in cache.
+// gorgonia would add two separately allocated tensors; h never leaves the op, so it stays
+// pixel-major — the first unit's normalisation writes it straight into the second unit's
+// padded input image, and the second unit's input gradient comes out pixel-major, as the
+// first unit's batch norm takes it — and the second convolution of each sample runs right
+// after its first batch norm, while the sample is in cache.
 type resBlockOp struct {
 	u1, u2 *bnConv
 	short  *shortcut
 	needDX bool
 
-	out     *tensor.Dense
-	h1, dh1 []float32   // the first unit's output and (backward) its gradient
-	hw      [][]float32 // running statistics: per worker, one sample's h
-	grads   []float32   // packed gradients (resBlockBwdOp)
+	out   *tensor.Dense
+	dh1   []float32 // backward: every sample's gradient at h, pixel-major
+	grads []float32 // packed gradients (resBlockBwdOp)
 }
 
 func newResBlockOp(x tensor.Shape, o, k, s int, mode bnMode, needDX bool, stats [4][]float32) *resBlockOp {
 	n, c, h, w := x[0], x[1], x[2], x[3]
-	u1 := newBNConv(n, c, h, w, o, k, s, true, mode, stats[0], stats[1])
-	u2 := newBNConv(n, o, u1.ho, u1.wo, o, k, 1, true, mode, stats[2], stats[3])
+	// With running statistics the first unit's input gradient needs its pre-normalisation
+	// values (for the ReLU mask of h), the second's does not (planarDX).
+	u1 := newBNConv(n, c, h, w, o, k, s, true, mode, needDX, stats[0], stats[1])
+	u2 := newBNConv(n, o, u1.ho, u1.wo, o, k, 1, true, mode, false, stats[2], stats[3])
 	if (o-c)%2 != 0 || o < c {
 		panic(fmt.Sprintf("models: residual block %d → %d channels: the option-A shortcut pads evenly", c, o))
 	}
@@ -72,43 +76,37 @@ func (op *resBlockOp) Do(vals ...G.Value) (G.Value, error) {
 	u1, u2 := op.u1, op.u2
 	if op.out == nil {
 		op.out = newF32(u2.outShape()...)
-		if u1.mode != bnRunning || op.needDX {
-			op.h1 = make([]float32, u1.n*u1.outSize())
-		}
-	}
-	if n := workers(); len(op.hw) < n {
-		op.hw = append(op.hw, make([][]float32, n-len(op.hw))...)
 	}
 	x, w1, g1, b1 := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3])
 	w2, g2, b2, y := f32(vals[4]), f32(vals[5]), f32(vals[6]), f32(op.out)
-	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
+	in, out := u1.inSize(), u2.outSize()
 	u1.prepare(w1, g1, b1)
 	u2.prepare(w2, g2, b2)
+	// conv₁ of sample s from its input planes.
+	conv1 := func(wk, s int) []float32 {
+		img := u1.image(wk, s)
+		u1.fillImage(img, x[s*in:(s+1)*in])
+		return u1.convSample(wk, s, img)
+	}
+	// BN₁ and ReLU into conv₂'s input image, then conv₂.
+	conv2 := func(wk, s int, a1 []float32) []float32 {
+		img := u2.image(wk, s)
+		u1.normInto(img, a1, u2.pad)
+		return u2.convSample(wk, s, img)
+	}
 	if u1.mode == bnRunning {
-		// No batch statistics: each sample runs through the whole block at once, its h in
-		// the worker's scratch (in cache) rather than in a batch-sized buffer — unless the
-		// input gradient will be asked for, which needs h.
+		// No batch statistics: each sample runs through the whole block at once, in cache.
 		parallel(u1.n, func(wk, s int) {
-			var hs []float32
-			if op.h1 != nil {
-				hs = op.h1[s*mid : (s+1)*mid]
-			} else {
-				hs = scratch(&op.hw[wk], mid)
-			}
-			u1.convSample(wk, s, x[s*in:(s+1)*in], hs, nil, nil)
-			u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
+			a2 := conv2(wk, s, conv1(wk, s))
+			u2.emit(y[s*out:(s+1)*out], a2, x[s*in:(s+1)*in], op.short)
 		})
 		return op.out, nil
 	}
-	parallel(u1.n, func(wk, s int) { u1.convSample(wk, s, x[s*in:(s+1)*in], op.h1[s*mid:(s+1)*mid], nil, nil) })
+	parallel(u1.n, func(wk, s int) { conv1(wk, s) })
 	u1.finishStats(g1, b1)
-	parallel(u1.n, func(wk, s int) {
-		hs := op.h1[s*mid : (s+1)*mid]
-		u1.normSample(s, hs, nil, nil)
-		u2.convSample(wk, s, hs, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short)
-	})
+	parallel(u1.n, func(wk, s int) { conv2(wk, s, u1.preA(wk, s)) })
 	u2.finishStats(g2, b2)
-	parallel(u1.n, func(_, s int) { u2.normSample(s, y[s*out:(s+1)*out], x[s*in:(s+1)*in], op.short) })
+	parallel(u1.n, func(wk, s int) { u2.emit(y[s*out:(s+1)*out], u2.preA(wk, s), x[s*in:(s+1)*in], op.short) })
 	return op.out, nil
 }
 
@@ -162,23 +160,26 @@ func (op *resBlockBwdOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	f := op.f
 	u1, u2, needDX := f.u1, f.u2, f.needDX
-	x, w1, w2, y, dy := f32(vals[0]), f32(vals[1]), f32(vals[2]), f32(vals[3]), f32(vals[4])
+	w1, w2, y, dy := f32(vals[1]), f32(vals[2]), f32(vals[3]), f32(vals[4]) // x: its padded images are kept
 	if f.grads == nil {
 		f.grads = make([]float32, op.size())
-		f.dh1 = make([]float32, len(f.h1))
+		f.dh1 = make([]float32, u1.n*u1.outSize())
 	}
 	in, mid, out := u1.inSize(), u1.outSize(), u2.outSize()
+	dxT := func(wk int) []float32 { return scratch(&u1.scratch(wk).dxT, u1.h*u1.w*u1.c) }
+	sc1, sh1 := u1.mask()
+	u2.prepareGrads(w2, true)
+	u1.prepareGrads(w1, needDX)
 	if u1.mode == bnRunning { // dX alone (SymDiff asks for nothing else)
-		u2.prepareGrads(w2, true)
-		u1.prepareGrads(w1, true)
+		u1.finishGradSums()
 		parallel(u1.n, func(wk, s int) {
 			dh, dxs := f.dh1[s*mid:(s+1)*mid], f.grads[s*in:(s+1)*in]
-			da2 := scratch(&u2.scratch(wk).act, u2.ho*u2.wo*u2.o)
-			u2.preNormGrad(da2, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
-			u2.convGrads(wk, da2, f.h1[s*mid:(s+1)*mid], w2, nil, 0, dh)
-			da1 := scratch(&u1.scratch(wk).act, u1.ho*u1.wo*u1.o)
-			u1.preNormGrad(da1, s, dh, f.h1[s*mid:(s+1)*mid])
-			u1.convGrads(wk, da1, x[s*in:(s+1)*in], w1, nil, 0, dxs)
+			u2.planarDX(wk, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], dh)
+			da1 := scratch(&u1.scratch(wk).da, mid)
+			u1.preNormGrad(da1, wk, s, dh, sc1, sh1)
+			d := dxT(wk)
+			u1.convGrads(wk, da1, nil, nil, 0, d)
+			u1.toPlanes(dxs, d)
 			f.short.addGrad(dxs, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], u2.ho*u2.wo)
 		})
 		return tensor.New(tensor.WithShape(len(f.grads)), tensor.WithBacking(f.grads)), nil
@@ -190,16 +191,15 @@ func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	dW2, dG2, dB2, dX := g[:n2], g[n2:n2+u2.o], g[n2+u2.o:n2+2*u2.o], g[n2+2*u2.o:]
 	chunks := min(reduceChunks, u1.n)
 
-	// Second unit: y = ReLU(BN₂(conv₂(h)) + P(x)).
-	u2.prepareGrads(w2, true)
-	parallel(u2.n, func(_, s int) { u2.gradSums(s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out]) })
+	// Second unit: y = ReLU(BN₂(conv₂(h)) + P(x)); its input gradient is the one at h.
+	parallel(u2.n, func(wk, s int) { u2.planarGrad(wk, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out]) })
 	u2.finishGradSums()
 	parallel(chunks, func(wk, ch int) {
-		da := scratch(&u2.scratch(wk).act, u2.ho*u2.wo*u2.o)
+		da := scratch(&u2.scratch(wk).da, out)
 		lo, hi := chunkRange(u2.n, chunks, ch)
 		for s := lo; s < hi; s++ {
-			u2.preNormGrad(da, s, dy[s*out:(s+1)*out], y[s*out:(s+1)*out])
-			u2.convGrads(wk, da, f.h1[s*mid:(s+1)*mid], w2, u2.partW[ch], b2f(s != lo), f.dh1[s*mid:(s+1)*mid])
+			u2.preNormGrad(da, wk, s, u2.g[s*out:(s+1)*out], nil, nil)
+			u2.convGrads(wk, da, u2.image(wk, s), u2.partW[ch], b2f(s != lo), f.dh1[s*mid:(s+1)*mid])
 		}
 	})
 	u2.reduceW(dW2, chunks)
@@ -207,20 +207,21 @@ func (op *resBlockBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	copy(dB2, u2.dBeta)
 
 	// First unit: h = ReLU(BN₁(conv₁(x))); then the shortcut's share of dX.
-	u1.prepareGrads(w1, needDX)
-	parallel(u1.n, func(_, s int) { u1.gradSums(s, f.dh1[s*mid:(s+1)*mid], f.h1[s*mid:(s+1)*mid]) })
+	parallel(u1.n, func(_, s int) { u1.innerSums(s, f.dh1[s*mid:(s+1)*mid]) })
 	u1.finishGradSums()
 	parallel(chunks, func(wk, ch int) {
-		da := scratch(&u1.scratch(wk).act, u1.ho*u1.wo*u1.o)
+		da := scratch(&u1.scratch(wk).da, mid)
 		lo, hi := chunkRange(u1.n, chunks, ch)
 		for s := lo; s < hi; s++ {
-			var dxs []float32
+			u1.preNormGrad(da, wk, s, f.dh1[s*mid:(s+1)*mid], sc1, sh1)
+			var d []float32
 			if needDX {
-				dxs = dX[s*in : (s+1)*in]
+				d = dxT(wk)
 			}
-			u1.preNormGrad(da, s, f.dh1[s*mid:(s+1)*mid], f.h1[s*mid:(s+1)*mid])
-			u1.convGrads(wk, da, x[s*in:(s+1)*in], w1, u1.partW[ch], b2f(s != lo), dxs)
+			u1.convGrads(wk, da, u1.image(wk, s), u1.partW[ch], b2f(s != lo), d)
 			if needDX {
+				dxs := dX[s*in : (s+1)*in]
+				u1.toPlanes(dxs, d)
 				f.short.addGrad(dxs, dy[s*out:(s+1)*out], y[s*out:(s+1)*out], u2.ho*u2.wo)
 			}
 		}

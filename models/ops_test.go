@@ -251,6 +251,12 @@ func TestConvOp(t *testing.T) {
 		convCase("conv3+pool odd size", 2, 3, 7, 5, 5, 3, true, true),
 		convCase("conv5+pool no dX", 9, 1, 6, 6, 3, 5, true, false), // 9 samples: 8 reduce chunks
 		convCase("conv1", 2, 3, 4, 4, 2, 1, false, true),
+		// Unpooled with more than tapsMaxO outputs: matrix products; with one, taps on planes
+		// (an image too small for the 4×16 tap blocks, and one larger than them).
+		convCase("conv3 unpooled, 6 outputs", 2, 3, 6, 5, 6, 3, false, true),
+		convCase("conv3 unpooled, 1 output", 3, 4, 3, 5, 1, 3, false, true),
+		convCase("conv3 unpooled, 1 output, 9 samples no dX", 9, 2, 9, 18, 1, 3, false, false),
+		convCase("conv3 unpooled, 3 outputs, 18 columns", 2, 3, 5, 18, 3, 3, false, true),
 		// C a multiple of 16 with pooling: the sparse backward pass.
 		convCase("conv5+pool sparse", 2, 16, 4, 6, 2, 5, true, true),
 		convCase("conv3+pool sparse odd size no dX", 2, 16, 5, 7, 2, 3, true, false),

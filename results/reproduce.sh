@@ -3,9 +3,15 @@
 # configs/paper/, the headline configs/mnist-k2.yaml and configs/shuffle-pool.yaml) into
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
-# logs (not the checkpoints) into results/.
-#   bash results/reproduce.sh                      # all of them (≈ 9 hours on 2 cores)
+# logs (not the checkpoints) into results/. At the end it prints a table of each config's wall
+# time and peak memory (resident set size) in this invocation.
+#   bash results/reproduce.sh                      # all of them (≈ 7 hours on 2 cores, estimated: results/README.md)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
+# Every name is checked before anything runs. The configs run one at a time, longest first,
+# each with runexp's default -jobs (the number of cores), so that both cores stay busy; a config
+# that shares cells with a longer one (the accuracy and edge-cost runs share their baseline and
+# split-1 cells) runs after it and copies them instead of recomputing them, and any cell that
+# trains a network a finished cell of another run trained (runexp -reuse) takes it.
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
 # DATAMIX_FASHION_MNIST_DIR); synthetic-spoken-digits needs the synthetic speech corpus, which this script
 # makes first with scripts/synth_spoken_digits.sh (espeak-ng and sox) when data/spoken-digits is
@@ -13,43 +19,122 @@
 # output: bash bench/groupmatch.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datamix privacy mnist-k2
-	fashion-mnist-accuracy fashion-mnist-edge-cost-vs-split synthetic-spoken-digits shuffle-pool
-	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences privacy-strongest
-	mnist-resnet8-accuracy-vs-group-size mnist-resnet8-edge-cost-vs-split mnist-resnet8-privacy
-	fashion-mnist-resnet8-accuracy-vs-group-size fashion-mnist-resnet8-edge-cost-vs-split
-	fashion-mnist-resnet8-privacy)
-names=("$@")
-[ ${#names[@]} -eq 0 ] && names=("${all[@]}")
+# Longest first (results/README.md, "Regenerating", has each one's expected time).
+all=(defences mnist-resnet8 fashion-mnist-resnet8 privacy-strongest fashion-mnist-resnet8-privacy
+	mnist-resnet8-privacy fashion-mnist-resnet8-accuracy-vs-group-size fashion-mnist-accuracy
+	accuracy-vs-group-size mnist-resnet8-accuracy-vs-group-size synthetic-spoken-digits
+	edge-cost-vs-split privacy fashion-mnist-privacy breaking-datamix fashion-mnist-edge-cost-vs-split
+	fashion-mnist-resnet8-edge-cost-vs-split mnist-resnet8-edge-cost-vs-split mnist-k2
+	motivating-example shuffle-pool)
+config_of() {
+	case $1 in
+	mnist-k2) echo configs/mnist-k2.yaml ;;
+	shuffle-pool) echo configs/shuffle-pool.yaml ;; # not a paper claim
+	*) echo "configs/paper/$1.yaml" ;;
+	esac
+}
+result_of() {
+	case $1 in
+	mnist-k2 | shuffle-pool) echo "results/$1" ;;
+	*) echo "results/paper/$1" ;;
+	esac
+}
+
+# The names asked for, checked before anything runs, in the order of all.
+unknown=()
+for name in "$@"; do
+	case " ${all[*]} " in
+	*" $name "*) ;;
+	*) unknown+=("$name") ;;
+	esac
+done
+if [ ${#unknown[@]} -gt 0 ]; then
+	echo "reproduce.sh: unknown config name(s): ${unknown[*]}; the names are: ${all[*]}" >&2
+	exit 2
+fi
+names=()
+for name in "${all[@]}"; do
+	if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then names+=("$name"); fi
+done
+
+# The table printed at the end (also when a config fails or the script is interrupted).
+times=$(mktemp)
+started=$(date +%s)
+report() {
+	local rc=$?
+	if [ -s "$times" ]; then
+		echo >&2
+		awk -F'\t' -v total=$(($(date +%s) - started)) '
+			function hms(s) { return sprintf("%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) }
+			BEGIN { printf "%-46s %9s %12s  %s\n", "config", "wall", "peak RSS", "status" }
+			{ printf "%-46s %9s %9.0f MiB  %s\n", $1, hms($2), $3 / 1024, $4 }
+			END { printf "%-46s %9s\n", "total (this invocation)", hms(total) }' "$times" >&2
+	fi
+	rm -f "$times"
+	return $rc
+}
+trap report EXIT
+
+echo "== building runs/runexp" >&2
 go build -o runs/runexp ./cmd/runexp
 for name in "${names[@]}"; do
 	if [ "$name" = synthetic-spoken-digits ]; then
 		if [ -d data/spoken-digits ]; then
+			echo "== synthetic-spoken-digits: checking data/spoken-digits against its SHA256SUMS" >&2
 			(cd data/spoken-digits && sha256sum --quiet -c SHA256SUMS)
 		else
+			echo "== synthetic-spoken-digits: data/spoken-digits is absent; synthesising the speech corpus there with espeak-ng and sox (scripts/synth_spoken_digits.sh, 6,000 recordings, ≈ 4 minutes on 2 cores, done once)" >&2
 			bash scripts/synth_spoken_digits.sh data/spoken-digits
 		fi
 	fi
 done
+
+# run_config NAME DIR [ARG]... runs one config into DIR under /usr/bin/time (wall time and peak
+# RSS into $times), with runexp's extra arguments ARG.
+run_config() {
+	local name=$1 cfg out=$2 status=ok t
+	shift 2
+	cfg=$(config_of "$name")
+	t=$(mktemp)
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %M' -o "$t" runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
+		read -r wall rss <"$t" || { wall=0 rss=0; }
+	else
+		local s=$SECONDS
+		runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
+		wall=$((SECONDS - s)) rss=0
+	fi
+	rm -f "$t"
+	printf '%s\t%.0f\t%s\t%s\n' "$name" "$wall" "$rss" "$status" >>"$times"
+	[ "$status" = ok ]
+}
+
 for name in "${names[@]}"; do
-	cfg=configs/paper/$name.yaml
-	dst=results/paper/$name
-	if [ "$name" = mnist-k2 ]; then cfg=configs/mnist-k2.yaml dst=results/mnist-k2; fi
-	if [ "$name" = shuffle-pool ]; then cfg=configs/shuffle-pool.yaml dst=results/shuffle-pool; fi # not a paper claim
+	cfg=$(config_of "$name")
+	dst=$(result_of "$name")
 	echo "== $name: $cfg" >&2
 	# A cell's ID hashes every setting that makes it (the attacks included), so a cell that
 	# another run in runs/ finished is this config's cell too: copy it rather than retrain it
 	# (the baseline and split-1 cells of the accuracy and edge-cost runs are shared this way).
+	# runexp reuses a copied cell only if it was computed on the same data files (data.json).
 	for id in $(runs/runexp cells -config "$cfg" | cut -f2 | cut -d' ' -f1); do
 		[ -f "runs/$name/cells/$id/row.json" ] && continue
 		for src in runs/*/cells/"$id"; do
-			if [ -f "$src/row.json" ]; then
+			if [ -f "$src/row.json" ] && [ -f "$src/data.json" ]; then
 				mkdir -p "runs/$name/cells" && cp -r "$src" "runs/$name/cells/"
 				break
 			fi
 		done
 	done
-	runs/runexp run -config "$cfg" -out "runs/$name"
+	# Every other run in runs/ may lend this one a trained network (runexp -reuse): the same
+	# recipe on the same data in two configs (privacy, privacy-strongest, breaking-datamix) is
+	# trained once.
+	reuse=()
+	for d in runs/*/; do
+		d=${d%/}
+		[ "$d" != "runs/$name" ] && [ -d "$d/cells" ] && reuse+=(-reuse "$d")
+	done
+	run_config "$name" "runs/$name" "${reuse[@]}"
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
 	[ -f runs/"$name"/manifest.json ] && cp runs/"$name"/manifest.json "$dst"/

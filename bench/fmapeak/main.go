@@ -6,7 +6,8 @@
 //
 // Usage: go run ./bench/fmapeak     prints "avx2 <GFLOP/s>" and "avx512 <GFLOP/s>" (or
 // "avx512 -" without AVX-512), the best of five runs of about 0.2 s each on one goroutine
-// locked to its thread; then "flops <case> <MFLOP per sample>" for each case of
+// locked to its thread, timed by that thread's CPU time (the wall clock where the system has
+// no per-thread clock); then "flops <case> <MFLOP per sample>" for each case of
 // bench/compare.sh, from the networks' analytic FLOPs (models.Net.FLOPs, models.Decoder.FLOPs):
 // an inference case is the forward pass; a training step is counted as three forward passes
 // (forward, weight gradient, input gradient), the usual convention, except the decoder, whose
@@ -18,7 +19,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"time"
 
 	"github.com/datamix/harness/models"
 	"golang.org/x/sys/cpu"
@@ -88,15 +88,17 @@ func printFLOPs() error {
 	return nil
 }
 
-// best returns the highest GFLOP/s of five timed runs of f, each sized to take about 0.2 s.
+// best returns the highest GFLOP/s of five timed runs of f, each sized to take about 0.2 s,
+// timed by the CPU time of the calling thread (locked to it), so that other jobs on the
+// machine, which take the core away between runs and slices, do not lower the figure.
 func best(f func(int), flopsPerIter float64) float64 {
 	const iters = 20_000_000
 	f(iters / 100) // warm up (and let the clock settle)
 	var top float64
 	for range 5 {
-		t0 := time.Now()
+		t0 := threadCPU()
 		f(iters)
-		if r := flopsPerIter * iters / time.Since(t0).Seconds() / 1e9; r > top {
+		if r := flopsPerIter * iters / (threadCPU() - t0).Seconds() / 1e9; r > top {
 			top = r
 		}
 	}

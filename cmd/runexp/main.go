@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+//	runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny] [-reuse DIR]...
 //	runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
@@ -16,7 +16,11 @@
 // run resumes where it stopped. -shard i/n runs only the cells whose index in the expanded
 // sweep is i modulo n, for job arrays (see deploy/README.md); merge then combines the shard
 // directories into one run directory, refusing directories of different experiments and,
-// unless -allow-missing, shards with unfinished cells. -tiny runs every cell on a few examples
+// unless -allow-missing, shards with unfinished cells. A cell that trains the same network as
+// a finished cell of DIR, or of a directory named by -reuse, on the same data files (a shuffled
+// cell and its unshuffled twin, a k = 1 cell and its baseline, one recipe in two experiments)
+// takes that network instead of training it again; its numbers are the same, bit for bit, and
+// its notes say where the network came from. -tiny runs every cell on a few examples
 // for one epoch (config.Config.Tiny), a smoke test of a config before a long run. cells
 // checks a config and lists its cells (index, ID, variant, swept values), or those of one
 // shard, without running anything. plot rewrites DIR/defence_matrix.csv and redraws
@@ -71,7 +75,7 @@ import (
 )
 
 const usage = `usage:
-  runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny]
+  runexp run -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-shard i/n] [-tiny] [-reuse DIR]...
   runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
@@ -160,6 +164,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tiny := fs.Bool("tiny", false, "smoke test: every cell on a few examples for one epoch (default -out runs/<name>-tiny)")
 	var sets config.Overrides
 	fs.Var((*setFlag)(&sets), "set", "override a config field (repeatable; see runexp -h)")
+	var reuse listFlag
+	fs.Var(&reuse, "reuse", "another run directory whose trained networks cells may take (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -200,7 +206,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	obs := newObserver(stderr, *jobs)
-	rows, err := experiments.RunContext(ctx, cfg, experiments.Options{Out: dir, Observer: obs, Jobs: *jobs, Shard: shard})
+	rows, err := experiments.RunContext(ctx, cfg, experiments.Options{Out: dir, Observer: obs, Jobs: *jobs, Shard: shard, Reuse: reuse})
 	obs.finish()
 	if len(rows) > 0 {
 		fmt.Fprintf(stdout, "%d cells written to %s (results.csv, results.json, summary.md)\n", len(rows), dir)
@@ -311,6 +317,16 @@ func redraw(dir string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "%d plots drawn in %s (PNG and SVG)\n", len(rep.Figures), out)
+	return nil
+}
+
+// listFlag collects the values of a repeatable flag in order.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
 	return nil
 }
 

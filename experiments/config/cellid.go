@@ -40,17 +40,63 @@ func cellID(c *Config, variant string) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
+// trainingExcluded are the fields that only evaluation and the attacks read: cells that
+// differ only in them train the same network.
+var trainingExcluded = map[string]bool{"mixing.shuffle": true, "mixing.shuffle_pool": true,
+	"attacks": true, "train.eval_batch_size": true, "dataset.test_limit": true}
+
+// TrainingKey identifies the network a cell trains: the SHA-256 (hex) of the canonical form of
+// what training reads — the data (but for the test split's size), the network, the seed, the
+// training settings, the mixing and the defences; not the shuffling, the evaluation batch or the
+// attacks, which only evaluation reads. A cell whose mixing is the identity (group size 1 with
+// Dirichlet coefficients, which draw C = [1], or the fixed matrix [[1]]) and that has no
+// defences trains what its baseline trains — plain training of the whole network; the split
+// only says where the identity is applied — and has the baseline's key. Cells with equal keys
+// train bit-identical networks on the same data files.
+func (c *Cell) TrainingKey() string {
+	cfg := c.Config
+	cfg.cell, cfg.src = nil, nil
+	if identityMixing(cfg.Mixing) && len(cfg.Defences) == 0 { // as baselineOf makes it
+		d := Defaults()
+		cfg.Model.Split = 0
+		cfg.Mixing = Mixing{GroupSize: 1, Coefficients: "fixed", Alpha: d.Mixing.Alpha, Matrix: [][]float64{{1}}, MaxCond: d.Mixing.MaxCond}
+	}
+	var b strings.Builder
+	canonicalExcluding(&b, reflect.ValueOf(cfg), "", trainingExcluded)
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// identityMixing reports whether m always mixes with C = [1].
+func identityMixing(m Mixing) bool {
+	if m.GroupSize != 1 {
+		return false
+	}
+	switch m.Coefficients {
+	case "dirichlet":
+		return true
+	case "fixed":
+		return len(m.Matrix) == 1 && len(m.Matrix[0]) == 1 && m.Matrix[0][0] == 1
+	}
+	return false
+}
+
 // canonical writes one "path=value" line per field of v, in declaration order, with values
 // in a fixed format (strings quoted, floats in shortest round-trip form).
 func canonical(b *strings.Builder, v reflect.Value, path string) {
+	canonicalExcluding(b, v, path, nil)
+}
+
+// canonicalExcluding is canonical without the fields of skip (and those the cell ID leaves out).
+func canonicalExcluding(b *strings.Builder, v reflect.Value, path string, skip map[string]bool) {
 	if v.Kind() == reflect.Struct {
 		for _, f := range yamlFields(v.Type()) {
 			p := f.name
 			if path != "" {
 				p = path + "." + f.name
 			}
-			if fv := v.Field(f.index); !idExcluded[p] && !(idOmitEmpty[p] && empty(fv)) {
-				canonical(b, fv, p)
+			if fv := v.Field(f.index); !idExcluded[p] && !skip[p] && !(idOmitEmpty[p] && empty(fv)) {
+				canonicalExcluding(b, fv, p, skip)
 			}
 		}
 		return

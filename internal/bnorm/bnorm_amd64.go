@@ -4,7 +4,10 @@ package bnorm
 
 import "golang.org/x/sys/cpu"
 
-var useAsm = cpu.X86.HasAVX2
+var useAsm = cpuHasAVX2
+
+// cpuHasAVX2 is whether the CPU (and OS) support AVX2; GODEBUG=cpu.avx2=off clears it.
+var cpuHasAVX2 = cpu.X86.HasAVX2
 
 // The assembly loops (bnorm_amd64.s) take whole groups of eight values; the Go versions finish
 // the rest. b2i passes a flag.
@@ -14,12 +17,6 @@ func transposeAVX2(dst *float32, ldd int, src *float32, lds, blocks int)
 
 //go:noescape
 func affineAVX2(y, x, z *float32, n int, s, t float32, relu int)
-
-//go:noescape
-func sumsAVX2(a *float32, n int, s, q *[lanes]float64)
-
-//go:noescape
-func maskedSumsAVX2(dy, y, a *float32, n, relu int, s, q *[lanes]float64)
 
 //go:noescape
 func affineGradAVX2(da, dy, y, a *float32, n, relu int, k, c1, c0 float32)
@@ -32,24 +29,6 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// transpose moves 8×8 blocks in assembly when o is a multiple of 8: each group of eight
-// pixels in one call, over all of its channels.
-func transpose(dst, src []float32, p, o int) {
-	if !useAsm || o%8 != 0 {
-		transposeGo(dst, src, p, o)
-		return
-	}
-	q := 0
-	for ; q+8 <= p; q += 8 {
-		transposeAVX2(&dst[q], p, &src[q*o], o, o/8)
-	}
-	for ; q < p; q++ {
-		for c, v := range src[q*o : (q+1)*o] {
-			dst[c*p+q] = v
-		}
-	}
 }
 
 func affine(y, x, z []float32, s, t float32, relu bool) {
@@ -69,28 +48,6 @@ func affine(y, x, z []float32, s, t float32, relu bool) {
 		zt = z[n:]
 	}
 	affineGo(y[n:], x[n:], zt, s, t, relu)
-}
-
-func sums(a []float32, s, q *[lanes]float64) {
-	n := 0
-	if useAsm {
-		n = len(a) &^ 7
-	}
-	if n > 0 {
-		sumsAVX2(&a[0], n, s, q)
-	}
-	sumsGo(a[n:], s, q) // len(a[:n]) is a multiple of 8: the lanes continue
-}
-
-func maskedSums(dy, y, a []float32, relu bool, s, q *[lanes]float64) {
-	n := 0
-	if useAsm {
-		n = len(dy) &^ 7
-	}
-	if n > 0 {
-		maskedSumsAVX2(&dy[0], &y[0], &a[0], n, b2i(relu), s, q)
-	}
-	maskedSumsGo(dy[n:], y[n:], a[n:], relu, s, q)
 }
 
 func affineGrad(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {
@@ -113,4 +70,91 @@ func addMasked(dst, dy, y []float32) {
 		addMaskedAVX2(&dst[0], &dy[0], &y[0], n)
 	}
 	addMaskedGo(dst[n:], dy[n:], y[n:])
+}
+
+// The column loops (cols_amd64.s) take rows of o values, o a multiple of 8; other widths run
+// in Go.
+
+//go:noescape
+func colSumsAVX2(a *float32, rows, o int, sum, sq *float64)
+
+//go:noescape
+func colMaskedSumsAVX2(dy, a *float32, rows, o int, s, t *float32, sum, sq *float64)
+
+//go:noescape
+func colAffineAVX2(y, x *float32, rows, o int, s, t *float32, relu int)
+
+//go:noescape
+func colAffineGradAVX2(da, dy, a *float32, rows, o int, s, t, k, c1, c0 *float32)
+
+//go:noescape
+func maskAVX2(dst, dy, y *float32, n int)
+
+// first is &v[0], or nil for an empty v.
+func first(v []float32) *float32 {
+	if len(v) == 0 {
+		return nil
+	}
+	return &v[0]
+}
+
+// transpose2D moves whole 8×8 blocks in assembly, the edges in Go.
+func transpose2D(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if !useAsm || rows < 8 || cols < 8 {
+		transpose2DGo(dst, ldd, src, lds, rows, cols)
+		return
+	}
+	r8, c8 := rows&^7, cols&^7
+	for i := 0; i < r8; i += 8 {
+		transposeAVX2(&dst[i], ldd, &src[i*lds], lds, c8/8)
+	}
+	if c8 < cols { // the last columns of the first r8 rows
+		transpose2DGo(dst[c8*ldd:], ldd, src[c8:], lds, r8, cols-c8)
+	}
+	if r8 < rows { // the last rows
+		transpose2DGo(dst[r8:], ldd, src[r8*lds:], lds, rows-r8, cols)
+	}
+}
+
+func colSums(a []float32, o int, sum, sq []float64) {
+	if rows := len(a) / o; useAsm && o%8 == 0 && rows > 0 {
+		colSumsAVX2(&a[0], rows, o, &sum[0], &sq[0])
+		return
+	}
+	colSumsGo(a, o, sum, sq)
+}
+
+func colMaskedSums(dy, a []float32, o int, s, t []float32, sum, sq []float64) {
+	if rows := len(dy) / o; useAsm && o%8 == 0 && rows > 0 {
+		colMaskedSumsAVX2(&dy[0], &a[0], rows, o, first(s), first(t), &sum[0], &sq[0])
+		return
+	}
+	colMaskedSumsGo(dy, a, o, s, t, sum, sq)
+}
+
+func colAffine(y, x []float32, o int, s, t []float32, relu bool) {
+	if rows := len(y) / o; useAsm && o%8 == 0 && rows > 0 {
+		colAffineAVX2(&y[0], &x[0], rows, o, &s[0], &t[0], b2i(relu))
+		return
+	}
+	colAffineGo(y, x, o, s, t, relu)
+}
+
+func colAffineGrad(da, dy, a []float32, o int, s, t, k, c1, c0 []float32) {
+	if rows := len(da) / o; useAsm && o%8 == 0 && rows > 0 {
+		colAffineGradAVX2(&da[0], &dy[0], &a[0], rows, o, first(s), first(t), &k[0], &c1[0], &c0[0])
+		return
+	}
+	colAffineGradGo(da, dy, a, o, s, t, k, c1, c0)
+}
+
+func mask(g, dy, y []float32) {
+	n := 0
+	if useAsm {
+		n = len(g) &^ 7
+	}
+	if n > 0 {
+		maskAVX2(&g[0], &dy[0], &y[0], n)
+	}
+	maskGo(g[n:], dy[n:], y[n:])
 }

@@ -5,14 +5,6 @@ import "math"
 // The plain Go versions. Explicit float32 and float64 conversions round every operation, as the
 // assembly does, and keep the compiler from fusing a multiply and an add.
 
-func transposeGo(dst, src []float32, p, o int) {
-	for q := range p {
-		for c, v := range src[q*o : (q+1)*o] {
-			dst[c*p+q] = v
-		}
-	}
-}
-
 func reluGo(v float32) float32 {
 	if 0 > v {
 		return 0
@@ -40,25 +32,6 @@ func keep(v, y float32) float32 {
 		m = ^uint32(0)
 	}
 	return math.Float32frombits(math.Float32bits(v) & m)
-}
-
-func sumsGo(a []float32, s, q *[lanes]float64) {
-	for i, v := range a {
-		d := float64(v)
-		s[i%lanes] += d
-		q[i%lanes] += float64(d * d)
-	}
-}
-
-func maskedSumsGo(dy, y, a []float32, relu bool, s, q *[lanes]float64) {
-	for i, g := range dy {
-		if relu {
-			g = keep(g, y[i])
-		}
-		d := float64(g)
-		s[i%lanes] += d
-		q[i%lanes] += float64(d * float64(a[i]))
-	}
 }
 
 func affineGradGo(da, dy, y, a []float32, relu bool, k, c1, c0 float32) {

@@ -71,53 +71,11 @@ func TestMatchesGo(t *testing.T) {
 			AffineGrad(got, x, y, a, relu, k, c1, c0)
 			affineGradGo(want, x, y, a, relu, k, c1, c0)
 			same(t, "AffineGrad", got, want)
-
-			sg, sga := MaskedSums(x, y, a, relu)
-			var s8, q8 [lanes]float64
-			maskedSumsGo(x, y, a, relu, &s8, &q8)
-			if sg != reduce(&s8) || sga != reduce(&q8) {
-				t.Fatalf("n %d relu %v: MaskedSums %v %v, Go %v %v", n, relu, sg, sga, reduce(&s8), reduce(&q8))
-			}
-			var rg, rga float64
-			for i := range x {
-				if !relu || y[i] > 0 {
-					rg += float64(x[i])
-					rga += float64(x[i]) * float64(a[i])
-				}
-			}
-			// 1e-12: float64 sums of n ≤ 784 terms of order 1 in another order.
-			if math.Abs(sg-rg) > 1e-12*float64(n+1) || math.Abs(sga-rga) > 1e-12*float64(n+1) {
-				t.Fatalf("MaskedSums %v %v, in order %v %v", sg, sga, rg, rga)
-			}
-		}
-		s1, s2 := Sums(x)
-		var s8, q8 [lanes]float64
-		sumsGo(x, &s8, &q8)
-		if s1 != reduce(&s8) || s2 != reduce(&q8) {
-			t.Fatalf("n %d: Sums %v %v, Go %v %v", n, s1, s2, reduce(&s8), reduce(&q8))
 		}
 		dst, want := append([]float32(nil), z...), append([]float32(nil), z...)
 		AddMasked(dst, x, y)
 		addMaskedGo(want, x, y)
 		same(t, "AddMasked", dst, want)
-	}
-}
-
-func TestTranspose(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, p := range []int{1, 7, 8, 49, 196, 784} {
-		for _, o := range []int{1, 3, 8, 16, 24, 64} {
-			src := randSlice(rng, p*o)
-			got := make([]float32, p*o)
-			Transpose(got, src, p, o)
-			for q := range p {
-				for c := range o {
-					if math.Float32bits(got[c*p+q]) != math.Float32bits(src[q*o+c]) {
-						t.Fatalf("p %d o %d: dst[%d][%d] = %v, src %v", p, o, c, q, got[c*p+q], src[q*o+c])
-					}
-				}
-			}
-		}
 	}
 }
 

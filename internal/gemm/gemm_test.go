@@ -444,3 +444,44 @@ func to64s(x []float32) []float64 {
 	}
 	return y
 }
+
+// TestWrap: a wrapped 16-column matrix multiplies as its packed copy does, bit for bit, and a
+// Reset after Wrap never packs into the wrapped matrix.
+func TestWrap(t *testing.T) {
+	rng := newRNG(51)
+	for _, k := range []int{1, 37, 256, 600} {
+		b := randSlice(rng, k*nr)
+		img := randSlice(rng, k+40)
+		pos := []int{0, 3, 7, 11, 13, 17, 19, 23}
+		off := make([]int, k)
+		for p := range off {
+			off[p] = p
+		}
+		var packed, wrapped PackedB
+		packed.Reset(k, nr)
+		packed.Pack(false, b, nr)
+		if !wrapped.Wrap(k, nr, b) {
+			t.Fatal("Wrap refused a 16-column matrix")
+		}
+		want, got := make([]float32, len(pos)*nr), make([]float32, len(pos)*nr)
+		MulPatches(img, pos, off, &packed, 0, want, nr)
+		MulPatches(img, pos, off, &wrapped, 0, got, nr)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("k %d: wrapped %v, packed %v at %d", k, got[i], want[i], i)
+			}
+		}
+		saved := append([]float32(nil), b...)
+		wrapped.Reset(k, nr)
+		wrapped.Pack(false, randSlice(rng, k*nr), nr)
+		for i := range b {
+			if b[i] != saved[i] {
+				t.Fatalf("k %d: packing after Wrap wrote into the wrapped matrix", k)
+			}
+		}
+	}
+	var p PackedB
+	if p.Wrap(4, 8, make([]float32, 32)) {
+		t.Error("Wrap took an 8-column matrix, whose packed layout differs")
+	}
+}

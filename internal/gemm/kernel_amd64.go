@@ -144,3 +144,41 @@ func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *fl
 	}
 	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
 }
+
+// tapsAVX2 and dotsAVX2 are kernelTapsGo and kernelDotsGo in AVX2/FMA assembly
+// (taps_amd64.s); with AVX-512 too they run as they are, so results do not depend on it.
+//
+//go:noescape
+func tapsAVX2(k int, w *float32, off *int, src *float32, lds int, out *float32, ldo int)
+
+//go:noescape
+func dotsAVX2(n int, a, b *float32, off *[dotTaps]int, out *[dotTaps]float32)
+
+func taps(k int, w *float32, off *int, src *float32, lds int, out *float32, ldo int) {
+	if useAsm {
+		tapsAVX2(k, w, off, src, lds, out, ldo)
+		return
+	}
+	kernelTapsGo(k, w, off, src, lds, out, ldo)
+}
+
+func dots(n int, a, b *float32, off *[dotTaps]int, out *[dotTaps]float32) {
+	if useAsm {
+		dotsAVX2(n, a, b, off, out)
+		return
+	}
+	kernelDotsGo(n, a, b, off, out)
+}
+
+// dkernelAVX2 is dkernelGo in AVX2/FMA assembly (dgemm_amd64.s).
+//
+//go:noescape
+func dkernelAVX2(k int, a, b, c *float64, ldc int, accum bool)
+
+func dkernel(k int, a, b, c *float64, ldc int, accum bool) {
+	if useAsm {
+		dkernelAVX2(k, a, b, c, ldc, accum)
+		return
+	}
+	dkernelGo(k, a, b, c, ldc, accum)
+}

@@ -44,3 +44,13 @@ func kernelRowsATall(nseg, seglen, skip int, a *float32, aoff *[2 * mr]int, b, c
 func kernelPatchesTall(k int, img *float32, off *int, pos *[2 * mr]int, b, c *float32, ldc int, accum bool) {
 	kernelPatchesTallPair(k, img, off, pos, b, c, ldc, accum)
 }
+
+func taps(k int, w *float32, off *int, src *float32, lds int, out *float32, ldo int) {
+	kernelTapsGo(k, w, off, src, lds, out, ldo)
+}
+
+func dots(n int, a, b *float32, off *[dotTaps]int, out *[dotTaps]float32) {
+	kernelDotsGo(n, a, b, off, out)
+}
+
+func dkernel(k int, a, b, c *float64, ldc int, accum bool) { dkernelGo(k, a, b, c, ldc, accum) }

@@ -249,3 +249,18 @@ func absAll(x []float32) []float64 {
 	}
 	return y
 }
+
+// TestTwinDgemm: Dgemm with the AVX2/FMA kernel and with dkernelGo.
+func TestTwinDgemm(t *testing.T) {
+	needAsm(t)
+	rng := newRNG(43)
+	for range 100 {
+		tc := randDgemmCase(rng)
+		a, lda, b, ldb, c0, ldc := tc.setup(rng)
+		asm, twin := append([]float64(nil), c0...), append([]float64(nil), c0...)
+		Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, asm, ldc)
+		withGo(func() { Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, twin, ldc) })
+		tc.check(t, "assembly", a, lda, b, ldb, c0, asm, ldc)
+		tc.check(t, "Go twin", a, lda, b, ldb, c0, twin, ldc)
+	}
+}
