@@ -44,7 +44,6 @@
 //     learns the identity. Reference: He, Zhang and Lee (ACSAC 2019) report, on MNIST
 //     without mixing, SSIM 0.99 after the first convolution and 0.80 after the second ReLU
 //     for a learned inverse network, and count SSIM below 0.3 as unrecognisable.
-//
 //   - ica: FastICA (Hyvärinen 1999, scikit-learn's algorithm, on gonum) separates each group's
 //     k uploads; the strong variant (algo.StrongUnmix) uses the prior of convex coefficient rows,
 //     non-negative inputs and sparsity: it finds the vertices of the simplex the normalised
@@ -54,7 +53,6 @@
 //     weights: sources are decoded by a ridge decoder of unmixed head features. Reference:
 //     "Breaking DataMix" (2026) reports mean |corr| 0.92, 0.83 and 0.70 for scikit-learn's
 //     FastICA on pixel-mixed MNIST at k = 2, 4 and 8.
-//
 //   - group_matching: the uploads of one group share one support exactly (where the inputs
 //     have zeros) and one k-dimensional subspace (always); balanced clustering on that
 //     affinity undoes the shuffle, and ica feeds on its groups. algo.MatchGroups finds each
@@ -62,7 +60,6 @@
 //     of uploads take seconds; the subspace affinity needs no exact zeros. Given nothing but
 //     the uploads. Reference: "Breaking DataMix" clusters by balanced blossom matching;
 //     Carlini et al. (IEEE S&P 2021) undid InstaHide's mixing by clique finding.
-//
 //   - attribute: a ridge classifier on uploads predicts attributes of the dominant member
 //     (label, ink mass, dominant colour, or any attribute the dataset carries in Env.Attrs:
 //     CelebA's binary Male, Smiling, …; a speech corpus's binary gender and multi-class
@@ -70,12 +67,10 @@
 //     weights at split > 0 and the coefficient
 //     distribution. DataMix's paper names such attributes (the colour of a cat) as private;
 //     there is no published figure to compare with, so accuracy is read against chance.
-//
 //   - output: a ridge classifier on returned values predicts the dominant member's label:
 //     what the cloud learns of the prediction DataMix returns mixed. Given the head's weights
 //     at split > 0 (to simulate uploads) and the body, which the cloud runs. Read against
 //     chance.
-//
 //   - decoder: learned non-linear inversion, a convolutional inverse network (nearest-neighbour
 //     upsampling, sigmoid output, squared-error loss) trained on auxiliary images turned into
 //     uploads as the edge does. Two modes: from a single upload to its dominant member (what
@@ -85,18 +80,15 @@
 //     the second mode the grouping as ica. Reference: He, Zhang and Lee (ACSAC 2019) report an
 //     inverse network on MNIST without mixing at SSIM 0.99 after the first convolution and
 //     0.80 after the second ReLU.
-//
 //   - rmle: white-box inversion by optimisation (regularised maximum-likelihood estimation):
 //     from a grey start (or a decoder's output), Adam on the image in [0,1] minimises the
 //     squared distance of its head output to a target plus a total-variation prior. The
 //     target is the upload at k = 1 and each separated member feature at k ≥ 2. Given the
 //     head's weights or a shadow head, and the grouping at k ≥ 2. Reference: He, Zhang and
 //     Lee report SSIM 0.997 after the first convolution and 0.60 after the second ReLU.
-//
 //   - fora: FORA (Xu et al., CVPR 2024), head withheld: a substitute head trained through the
 //     frozen body with a multi-kernel MMD that pulls its simulated uploads towards the victims'
 //     real ones, then an inverse network from its uploads to images (Learner.Substitute).
-//
 //   - unsplit: UnSplit (Erdoğan, Küpçü and Çiçek, WPES 2022), head withheld and without
 //     auxiliary data: a surrogate head and the images optimised together until the surrogate
 //     maps each image to its upload (Learner.JointInvert).
