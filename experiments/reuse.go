@@ -180,8 +180,8 @@ func loadTrained(n trainedNet, c *config.Cell, classes int) (*models.Net, []Epoc
 	if c.Variant != config.VariantDataMix {
 		split = 0
 	}
-	if net.Arch.Name != c.Config.Model.Arch || net.Classes != classes {
-		return nil, nil, fmt.Errorf("experiments: reusing %s: a %s net of %d classes, want %s of %d", n.dir, net.Arch.Name, net.Classes, c.Config.Model.Arch, classes)
+	if want := c.Config.Model.Name(); net.Arch.Name != want || net.Classes != classes {
+		return nil, nil, fmt.Errorf("experiments: reusing %s: a %s net of %d classes, want %s of %d", n.dir, net.Arch.Name, net.Classes, want, classes)
 	}
 	if net, err = net.WithSplit(split); err != nil {
 		return nil, nil, err
