@@ -87,28 +87,9 @@ func (v *Inverter) Invert(x, target []float32, iters int, lr float64) (float64, 
 	}
 	copy(in, x)
 	copy(tt, target)
-	opt := adam{lr: lr}
-	var loss float64
-	for it := 0; it <= iters; it++ {
-		if err := v.vm.RunAll(); err != nil {
-			v.vm.Reset()
-			return 0, fmt.Errorf("models: invert: %w", err)
-		}
-		loss = float64(v.cost.Value().Data().(float32)) / float64(v.batch)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			v.vm.Reset()
-			return loss, fmt.Errorf("models: inversion objective is %v at step %d", loss, it)
-		}
-		if it == iters { // the objective of the result, no step after it
-			v.vm.Reset()
-			break
-		}
-		opt.lr = lr * 0.5 * (1 + math.Cos(math.Pi*float64(it)/float64(iters)))
-		opt.step([][]float32{in}, [][]float32{f32(v.grad.Value())})
-		for i, p := range in {
-			in[i] = min(max(p, 0), 1)
-		}
-		v.vm.Reset()
+	loss, err := descend(v.vm, v.cost, v.grad, in, v.batch, iters, lr, "inversion", nil)
+	if err != nil {
+		return loss, err
 	}
 	copy(x, in)
 	return loss, nil
@@ -191,34 +172,16 @@ func (v *JointInverter) Invert(x, target []float32, iters int, lrX, lrW float64)
 	}
 	copy(in, x)
 	copy(tt, target)
-	optX := adam{lr: lrX}
 	v.optW.lr = lrW
-	var loss float64
-	for it := 0; it <= iters; it++ {
-		if err := v.vm.RunAll(); err != nil {
-			v.vm.Reset()
-			return 0, fmt.Errorf("models: joint inversion: %w", err)
-		}
-		loss = float64(v.cost.Value().Data().(float32)) / float64(v.batch)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			v.vm.Reset()
-			return loss, fmt.Errorf("models: joint inversion objective is %v at step %d", loss, it)
-		}
-		if it == iters {
-			v.vm.Reset()
-			break
-		}
-		optX.lr = lrX * 0.5 * (1 + math.Cos(math.Pi*float64(it)/float64(iters)))
-		optX.step([][]float32{in}, [][]float32{f32(v.gradX.Value())})
+	loss, err := descend(v.vm, v.cost, v.gradX, in, v.batch, iters, lrX, "joint inversion", func() {
 		gs := make([][]float32, len(v.gradW))
 		for i, g := range v.gradW {
 			gs[i] = f32(g.Value())
 		}
 		v.optW.step(v.weights, gs)
-		for i, p := range in {
-			in[i] = min(max(p, 0), 1)
-		}
-		v.vm.Reset()
+	})
+	if err != nil {
+		return loss, err
 	}
 	copy(x, in)
 	return loss, nil
@@ -261,4 +224,41 @@ func (n *Net) inversionGraph(g *G.ExprGraph, batch int, lambda float64, b *build
 		}
 	}
 	return &inversionGraph{x: x, xT: xT, tT: tT, cost: cost, ws: ws}, nil
+}
+
+// descend runs iters projected Adam steps (Kingma and Ba's defaults, adam.go) on the images in
+// (the graph's input, batch of them) against the graph's objective cost: each step runs the
+// graph, steps the images by their gradient grad at a learning rate that starts at lr and
+// decays to 0 along half a cosine (so that the last steps settle instead of oscillating by
+// lr), calls more (nil: nothing) to step anything else by its gradient, and clips the images
+// to [0,1]. It returns the mean over the batch of the objective of the result, after a last
+// run without a step. A failing run or a non-finite objective is an error naming what.
+func descend(vm G.VM, cost, grad *G.Node, in []float32, batch, iters int, lr float64, what string, more func()) (float64, error) {
+	opt := adam{lr: lr}
+	var loss float64
+	for it := 0; it <= iters; it++ {
+		if err := vm.RunAll(); err != nil {
+			vm.Reset()
+			return 0, fmt.Errorf("models: %s: %w", what, err)
+		}
+		loss = float64(cost.Value().Data().(float32)) / float64(batch)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			vm.Reset()
+			return loss, fmt.Errorf("models: %s objective is %v at step %d", what, loss, it)
+		}
+		if it == iters { // the objective of the result, no step after it
+			vm.Reset()
+			break
+		}
+		opt.lr = lr * 0.5 * (1 + math.Cos(math.Pi*float64(it)/float64(iters)))
+		opt.step([][]float32{in}, [][]float32{f32(grad.Value())})
+		if more != nil {
+			more()
+		}
+		for i, p := range in {
+			in[i] = min(max(p, 0), 1)
+		}
+		vm.Reset()
+	}
+	return loss, nil
 }
