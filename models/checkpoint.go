@@ -25,6 +25,10 @@ type ckptHeader struct {
 	Split   int         `json:"split"`
 	Params  []ckptParam `json:"params"`
 	Stats   []ckptParam `json:"stats,omitempty"`
+	// Part and Net are set in a part file only (SavePart): which part it holds, and the
+	// whole network's fingerprint.
+	Part string `json:"part,omitempty"`
+	Net  string `json:"net,omitempty"`
 }
 
 type ckptParam struct {
@@ -84,6 +88,9 @@ func Load(r io.Reader, name string) (*Net, error) {
 	var h ckptHeader
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("models: %s: bad header: %v", name, err)
+	}
+	if h.Part != "" {
+		return nil, fmt.Errorf("models: %s: holds only the %s of a network (a part file); load it with LoadPart", name, h.Part)
 	}
 	arch, err := Lookup(h.Arch)
 	if err != nil {

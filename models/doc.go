@@ -33,7 +33,11 @@
 // and tail as separate forward graphs, so mixing and de-mixing can happen between them in
 // float64, exactly as edge and cloud would. FLOPs gives the analytic per-sample cost of each
 // part, UploadDim and DownloadDim the values crossing the network per sample. Save and Load
-// write and read checkpoints; a reloaded net gives bit-identical predictions.
+// write and read checkpoints; a reloaded net gives bit-identical predictions. SavePart writes
+// one part (head, body or tail) in the same format, so that a deployment hands each side only
+// its parts: LoadPart reads the body file alone into a network whose other weights are zero,
+// and NewPartInferer builds only the graphs of the parts asked for (the cloud's body, the
+// edge's head and tail); every part file carries the whole network's Fingerprint.
 //
 // The attacker's networks live here too (package attacks reaches them through package
 // experiments): a Decoder is an inverse network from uploads (or any C×H×W or flat tensor)
