@@ -69,6 +69,9 @@ func fieldNames(t reflect.Type) string {
 func typeByPath(t reflect.Type, path string) (reflect.Type, error) {
 	prefix := ""
 	for _, seg := range strings.Split(path, ".") {
+		if t.Kind() == reflect.Pointer { // an optional section (wire)
+			t = t.Elem()
+		}
 		if t.Kind() != reflect.Struct || t == sweepType {
 			return nil, fmt.Errorf("%s is not a section, it has no field %q", prefix, seg)
 		}
@@ -98,6 +101,12 @@ func typeByPath(t reflect.Type, path string) (reflect.Type, error) {
 // fieldByPath returns the field of the struct value v at the dotted yaml path.
 func fieldByPath(v reflect.Value, path string) (reflect.Value, bool) {
 	for _, seg := range strings.Split(path, ".") {
+		if v.Kind() == reflect.Pointer { // an optional section (wire)
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
 		if v.Kind() != reflect.Struct {
 			return reflect.Value{}, false
 		}
@@ -135,6 +144,8 @@ func need(t reflect.Type) string {
 		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(need(t.Elem()), "an "), "a ") + "s"
 	case reflect.Struct:
 		return "a mapping of fields (" + fieldNames(t) + ")"
+	case reflect.Pointer:
+		return need(t.Elem())
 	}
 	return t.String()
 }
@@ -152,6 +163,12 @@ func (ck *checker) check(n *yaml.Node, t reflect.Type, path string) *FieldError 
 	isNull := n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 	if t == sweepType {
 		return ck.checkSweep(n, path)
+	}
+	if t.Kind() == reflect.Pointer { // an optional section: absent (or null) is nil
+		if isNull {
+			return nil
+		}
+		return ck.check(n, t.Elem(), path)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -287,6 +304,7 @@ var unsweepable = map[string]string{
 	"name":     "it names the experiment's run directory",
 	"baseline": "it is a switch for the whole experiment",
 	"sweep":    "a sweep cannot sweep itself",
+	"wire":     "it says how the experiment's trained cells are served, not what a cell is",
 }
 
 // sweepField returns the type of the field a sweep key names.
