@@ -52,6 +52,7 @@ type WireOptions struct {
 //   - scaling: cfg.Wire.Edges[i] edges at once through cfg.Wire.ScalingLink, each serving
 //     pools as fast as its answers come back, for cfg.Wire.Seconds after one pool each to
 //     warm up; the cloud's own metrics give its rows, batches and busy time over the window.
+//     The edge-only variant runs one edge on its own, the throughput of one device.
 //
 // Every edge draws its secrets from crypto/rand, as a deployment does. The edges run in this
 // process; with a CloudStarter that runs clouds as processes of their own (runexp wire), this
@@ -112,13 +113,13 @@ func RunWire(ctx context.Context, cfg *config.Config, opts WireOptions) ([]resul
 
 // relateToEdgeOnly sets each point's edge CPU time beside that of the edge-only variant of
 // the same network (same dataset and architecture) in the same phase: the whole network on
-// the edge, one edge (the latency phase's figure serves both phases).
+// one edge, pool by pool (latency) or as fast as it goes (scaling).
 func relateToEdgeOnly(points []results.WireRow) {
 	for i := range points {
 		p := &points[i]
 		p.EdgeCPUMSAllEdge, p.EdgeCPUFrac = math.NaN(), math.NaN()
 		for _, q := range points {
-			if q.Variant == results.WireEdgeOnly && q.Dataset == p.Dataset && q.Arch == p.Arch {
+			if q.Variant == results.WireEdgeOnly && q.Dataset == p.Dataset && q.Arch == p.Arch && q.Phase == p.Phase {
 				p.EdgeCPUMSAllEdge = q.EdgeCPUMS
 				p.EdgeCPUFrac = p.EdgeCPUMS / q.EdgeCPUMS
 				break
@@ -189,10 +190,11 @@ func (w *wireRun) measure(ctx context.Context, c *config.Cell, row results.Row, 
 		}
 		points = append(points, p)
 	}
-	if v == results.WireEdgeOnly {
-		return points, nil
+	edges := w.cfg.Edges
+	if v == results.WireEdgeOnly { // one device on its own: its throughput and CPU per input
+		edges = []int{1}
 	}
-	for _, n := range w.cfg.Edges {
+	for _, n := range edges {
 		p, err := w.scaling(ctx, s, n)
 		if err != nil {
 			return nil, err
@@ -367,7 +369,7 @@ func (w *wireRun) latency(ctx context.Context, s *variantSetup, l string) (resul
 	r := w.base(s, "latency", l, p, 1)
 	r.Inputs, r.Seconds = w.cfg.Inputs, secs
 	r.Accuracy = float64(right) / float64(r.Inputs)
-	setLatency(&r, lat)
+	SetLatency(&r, lat)
 	r.ThroughputPerS = float64(r.Inputs) / secs
 	r.EdgeCPUMS = math.NaN()
 	if s.cloud == nil || s.cloud.Separate() {
@@ -387,7 +389,11 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	if err != nil {
 		return results.WireRow{}, err
 	}
-	w.log(fmt.Sprintf("wire: %s %s k=%d %s: %d edges through %s for %gs", s.row.Dataset, s.row.Arch, s.row.GroupSize, s.variant, n, p.Name, w.cfg.Seconds))
+	through := "through " + p.Name
+	if s.cloud == nil {
+		through = "on its own"
+	}
+	w.log(fmt.Sprintf("wire: %s %s k=%d %s: %d edge(s) %s for %gs", s.row.Dataset, s.row.Arch, s.row.GroupSize, s.variant, n, through, w.cfg.Seconds))
 	edges := make([]*edgeInstance, n)
 	defer func() {
 		for _, e := range edges {
@@ -429,11 +435,15 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	}
 	var sent0, recv0, retries0 int64
 	for _, e := range edges {
-		sent0, recv0, retries0 = sent0+e.client.Sent(), recv0+e.client.Received(), retries0+e.client.Retries()
+		if e.client != nil {
+			sent0, recv0, retries0 = sent0+e.client.Sent(), recv0+e.client.Received(), retries0+e.client.Retries()
+		}
 	}
-	m0, err := ScrapeCloud(ctx, s.cloud.MetricsAddr())
-	if err != nil {
-		return results.WireRow{}, err
+	var m0 CloudMetrics
+	if s.cloud != nil {
+		if m0, err = ScrapeCloud(ctx, s.cloud.MetricsAddr()); err != nil {
+			return results.WireRow{}, err
+		}
 	}
 	cpu0, start := processCPU(), time.Now()
 	deadline := start.Add(time.Duration(w.cfg.Seconds * float64(time.Second)))
@@ -471,12 +481,20 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	}
 	time.Sleep(time.Until(deadline))
 	cpu, secs := processCPU()-cpu0, time.Since(start).Seconds()
-	m1, merr := ScrapeCloud(ctx, s.cloud.MetricsAddr())
+	var m1 CloudMetrics
+	var merr error
+	if s.cloud != nil {
+		m1, merr = ScrapeCloud(ctx, s.cloud.MetricsAddr())
+	}
 	wg.Wait()
 	if merr != nil {
 		return results.WireRow{}, merr
 	}
-	r := w.base(s, "scaling", p.Name, p, n)
+	name := p.Name
+	if s.cloud == nil {
+		name, p = "", link.Profile{}
+	}
+	r := w.base(s, "scaling", name, p, n)
 	var lat []float64
 	answered := 0
 	for _, t := range tallies {
@@ -491,19 +509,23 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	}
 	r.Seconds = secs
 	r.Accuracy /= float64(max(r.Inputs, 1))
-	setLatency(&r, lat)
+	SetLatency(&r, lat)
 	r.ThroughputPerS = float64(r.Inputs) / secs
-	r.CloudRowsPerS = (m1.Rows - m0.Rows) / secs
-	r.MeanBatch = (m1.Rows - m0.Rows) / (m1.Batches - m0.Batches)
-	r.BusyFrac = (m1.Busy - m0.Busy) / secs
-	r.CloudCPUCores = (m1.CPU - m0.CPU) / secs
+	if s.cloud != nil {
+		r.CloudRowsPerS = (m1.Rows - m0.Rows) / secs
+		r.MeanBatch = (m1.Rows - m0.Rows) / (m1.Batches - m0.Batches)
+		r.BusyFrac = (m1.Busy - m0.Busy) / secs
+		r.CloudCPUCores = (m1.CPU - m0.CPU) / secs
+	}
 	r.EdgeCPUMS = math.NaN()
-	if s.cloud.Separate() && r.Inputs > 0 {
+	if (s.cloud == nil || s.cloud.Separate()) && r.Inputs > 0 {
 		r.EdgeCPUMS = cpu * 1000 / float64(r.Inputs)
 	}
 	var sent, recv, retries int64
 	for _, e := range edges {
-		sent, recv, retries = sent+e.client.Sent(), recv+e.client.Received(), retries+e.client.Retries()
+		if e.client != nil {
+			sent, recv, retries = sent+e.client.Sent(), recv+e.client.Received(), retries+e.client.Retries()
+		}
 	}
 	// Counted after the window's last exchanges ended: their bytes and their inputs.
 	r.UploadBytesMeasured = float64(sent-sent0) / float64(max(answered, 1))
@@ -512,9 +534,9 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	return r, nil
 }
 
-// setLatency sets the latency percentiles (nearest rank) and mean of a point from the pools'
+// SetLatency sets the latency percentiles (nearest rank) and mean of a point from the pools'
 // latencies in ms; NaN when there are none.
-func setLatency(r *results.WireRow, lat []float64) {
+func SetLatency(r *results.WireRow, lat []float64) {
 	r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS, r.LatencyMeanMS = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	if len(lat) == 0 {
 		return

@@ -180,7 +180,9 @@ func EncodePNG(buf *bytes.Buffer, pix []float32, c, h, w int) error {
 	default:
 		return fmt.Errorf("wire: %d channels, a PNG row needs 1 or 3", c)
 	}
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	// zlib's default level, as PIL's PNG writer uses (the split-computing benchmarks' raw
+	// upload baselines compress with it).
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 	return enc.Encode(buf, img)
 }
 

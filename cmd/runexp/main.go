@@ -51,6 +51,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -69,12 +70,23 @@ const usage = `usage:
   runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
+  runexp wire -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-tiny] [-in-process]
+  runexp cloud -body FILE [-tail FILE] [-listen ADDR] [-metrics ADDR] [-max-batch N] [-max-delay D]
+               [-conn-queue N] [-max-message BYTES] [-capture FILE] [-tls-cert F -tls-key F [-tls-client-ca F]]
+  runexp edge -config FILE [-cell ID] [-run DIR] [-cloud ADDR] [-n N] [-pool N] [-link NAME]
+              [-tls-ca F [-tls-cert F -tls-key F]] [-record FILE]
+  runexp attack -capture FILE -secrets FILE -config FILE [-cell ID] [-run DIR] [-out FILE]
 
 Commands:
   run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
   cells  check a config and list its cells (index, id, variant, swept values)
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
-  plot   redraw DIR/plots/ from DIR/results.json
+  plot   redraw DIR/plots/ from DIR/results.json (and DIR/wire.json)
+  wire   train a config's cells, then serve each over gRPC to edges through emulated links and
+         measure latency, throughput, bytes and CPU time (wire.csv, summary.md, plots)
+  cloud  serve a trained cell's body (its body file alone) to edges over gRPC, until SIGTERM
+  edge   serve a config's test images through a cloud as the cell's edge (head, mixing, tail)
+  attack run a config's attacks on a cloud's capture file, scored with the edge's secrets
 
 -set KEY=VALUE overrides a field of the config file, checked as if written in it:
   -set mixing.group_size=4 -set train.epochs=1     any field by its dotted path (not a section)
@@ -118,6 +130,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMerge(args[1:], stdout, stderr)
 	case "plot":
 		err = cmdPlot(args[1:], stdout, stderr)
+	case "wire":
+		err = cmdWire(ctx, args[1:], stdout, stderr)
+	case "cloud":
+		err = cmdCloud(ctx, args[1:], stdout, stderr)
+	case "edge":
+		err = cmdEdge(ctx, args[1:], stdout, stderr)
+	case "attack":
+		err = cmdAttack(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -291,6 +311,16 @@ func redraw(dir string, stdout, stderr io.Writer) error {
 	out := filepath.Join(dir, plot.Dir)
 	rep, err := plot.Draw(out, rows)
 	if err != nil {
+		return err
+	}
+	if points, err := results.ReadWireJSON(filepath.Join(dir, results.WireJSONFile)); err == nil {
+		wrep, err := plot.DrawWire(out, points)
+		if err != nil {
+			return err
+		}
+		rep.Figures = append(rep.Figures, wrep.Figures...)
+		rep.Notes = append(rep.Notes, wrep.Notes...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	for _, n := range rep.Notes {
