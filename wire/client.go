@@ -115,6 +115,7 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 		grpc.WithContextDialer(dial),
 		grpc.WithTransportCredentials(creds),
 		grpc.WithInitialWindowSize(8<<20), grpc.WithInitialConnWindowSize(16<<20),
+		grpc.WithReadBufferSize(1<<20), grpc.WithWriteBufferSize(1<<20),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
@@ -206,6 +207,11 @@ func (c *Client) InferPNG(ctx context.Context, dst []float32, images [][]byte) e
 func (c *Client) send(ctx context.Context, dst []float32, rows int, fill func(req *wirepb.InferRequest, lo, hi int)) error {
 	pool := c.pools.Add(1) - 1
 	out := c.info.OutputDim
+	if rows <= c.maxRows { // one request: no goroutine to wait for
+		req := &wirepb.InferRequest{Model: c.info.ID, Rows: uint32(rows), Pool: pool, PoolRows: uint32(rows), Client: c.session}
+		fill(req, 0, rows)
+		return c.call(ctx, req, dst)
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error

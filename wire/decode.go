@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"unsafe"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -68,13 +69,11 @@ func decodeRows(req *wirepb.InferRequest, info ModelInfo, maxRows int) ([]float3
 		if len(data) != rows*dim*4 {
 			return nil, status.Errorf(codes.InvalidArgument, "data holds %d bytes; %d rows of %d float32 values need %d", len(data), rows, dim, rows*dim*4)
 		}
-		out := make([]float32, rows*dim)
-		for i := range out {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		out := floatsOf(data)
+		for i, v := range out {
+			if math.Float32bits(v)&expMask == expMask { // NaN or ±Inf: every exponent bit set
 				return nil, status.Errorf(codes.InvalidArgument, "row %d value %d is %v; uploads must be finite", i/dim, i%dim, v)
 			}
-			out[i] = v
 		}
 		return out, nil
 	case wirepb.Encoding_ENCODING_PNG:
@@ -186,8 +185,19 @@ func EncodePNG(buf *bytes.Buffer, pix []float32, c, h, w int) error {
 	return enc.Encode(buf, img)
 }
 
-// encodeFloats writes v as little-endian float32 values.
+// expMask selects the exponent bits of a float32 (IEEE 754 binary32).
+const expMask = 0x7f800000
+
+// littleEndian says whether this machine stores float32 values as the wire does, so that a
+// float32 slice and its bytes on the wire can share memory.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// encodeFloats returns v as little-endian float32 bytes: v's own memory on a little-endian
+// machine (the caller must not change v while the bytes are in use), a copy otherwise.
 func encodeFloats(v []float32) []byte {
+	if littleEndian {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+	}
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
@@ -195,8 +205,27 @@ func encodeFloats(v []float32) []byte {
 	return b
 }
 
+// floatsOf returns the little-endian float32 values of b (len(b) a multiple of 4): b's own
+// memory on a little-endian machine when b is aligned for float32 (the caller must not change
+// b while the values are in use), a copy otherwise.
+func floatsOf(b []byte) []float32 {
+	if len(b) == 0 {
+		return nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%unsafe.Alignof(float32(0)) == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+	}
+	out := make([]float32, len(b)/4)
+	decodeFloats(out, b)
+	return out
+}
+
 // decodeFloats reads little-endian float32 values into dst; len(b) must be 4·len(dst).
 func decodeFloats(dst []float32, b []byte) {
+	if littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%unsafe.Alignof(float32(0)) == 0 {
+		copy(dst, unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(dst)))
+		return
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
