@@ -115,7 +115,7 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 		grpc.WithContextDialer(dial),
 		grpc.WithTransportCredentials(creds),
 		grpc.WithInitialWindowSize(8<<20), grpc.WithInitialConnWindowSize(16<<20),
-		grpc.WithReadBufferSize(1<<20), grpc.WithWriteBufferSize(1<<20),
+		grpc.WithReadBufferSize(256<<10), grpc.WithWriteBufferSize(256<<10), grpc.WithSharedWriteBuffer(true),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},

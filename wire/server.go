@@ -121,7 +121,7 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 		// Large windows: a batch of uploads is megabytes, and HTTP/2's 64 KiB default
 		// window would cost a round trip per 64 KiB on a slow link.
 		grpc.InitialWindowSize(8 << 20), grpc.InitialConnWindowSize(16 << 20),
-		grpc.ReadBufferSize(1 << 20), grpc.WriteBufferSize(1 << 20),
+		grpc.ReadBufferSize(256 << 10), grpc.WriteBufferSize(256 << 10), grpc.SharedWriteBuffer(true),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	}
 	if cfg.TLS != nil {

@@ -161,8 +161,9 @@ func addWireLine(p *plot.Plot, xys plotter.XYs, l wireLine, dashed bool) (thumb,
 }
 
 // logTicks returns ticks at the powers of ten within [lo, hi], labelled without exponents,
-// and unlabelled ones at 2× and 5× them.
+// and at 2× and 5× them, labelled too when [lo, hi] spans less than two decades.
 func logTicks(lo, hi float64) plot.ConstantTicks {
+	few := math.Log10(hi/lo) < 2
 	var t plot.ConstantTicks
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
 		for _, m := range []float64{1, 2, 5} {
@@ -171,13 +172,26 @@ func logTicks(lo, hi float64) plot.ConstantTicks {
 				continue
 			}
 			label := ""
-			if m == 1 {
+			if m == 1 || few {
 				label = formatFloat(v)
 			}
 			t = append(t, plot.Tick{Value: v, Label: label})
 		}
 	}
 	return t
+}
+
+// shortTicks are gonum's default ticks, labelled in the shortest form ("25", not "25.00").
+type shortTicks struct{}
+
+func (shortTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = formatFloat(ts[i].Value)
+		}
+	}
+	return ts
 }
 
 // latencyFigure draws wire_latency_vs_bandwidth from the latency phase's points.
@@ -332,12 +346,14 @@ func (wd *wireDrawing) scalingFigure(rows []results.WireRow) (figure, bool) {
 		{"95th-percentile latency", "ms", func(r results.WireRow) float64 { return r.LatencyP95MS }, true, false},
 		{"cloud's batch size", "rows per run", func(r results.WireRow) float64 { return r.MeanBatch }, false, true},
 	}
-	link := ""
-	if len(sc) > 0 {
-		link = sc[0].Link
+	var links []string
+	for _, r := range sc {
+		if r.Variant != results.WireEdgeOnly && !slices.Contains(links, r.Link) {
+			links = append(links, r.Link)
+		}
 	}
-	f := figure{name: fig, title: fmt.Sprintf("Serving many edges at once (link %s, pools of %s): throughput, tail latency and the cloud's batch size against the number of edges (logarithmic axis), latency on a logarithmic axis", link, poolsOf(sc)),
-		cols: len(panels), panelW: 3.1 * vg.Inch, panelH: 2.4 * vg.Inch}
+	f := figure{name: fig, title: fmt.Sprintf("Serving many edges at once through the %s link (pools of %s): throughput, 95th-percentile latency and the cloud's batch size; the number of edges on a logarithmic axis, latency too; everything on the edge: one device on its own", strings.Join(links, ", "), poolsOf(sc)),
+		cols: len(panels), panelW: 3.3 * vg.Inch, panelH: 2.6 * vg.Inch}
 	var legend []legendItem
 	var edgeTicks []float64
 	for _, r := range sc {
@@ -348,7 +364,7 @@ func (wd *wireDrawing) scalingFigure(rows []results.WireRow) (figure, bool) {
 	slices.Sort(edgeTicks)
 	for _, net := range nets {
 		for _, pan := range panels {
-			p := newPlot(net+": "+pan.title, "edges at once", pan.y)
+			p := newPlot(net+"\n"+pan.title, "edges at once", pan.y)
 			p.X.Scale = plot.LogScale{}
 			var ticks plot.ConstantTicks
 			for _, e := range edgeTicks {
@@ -396,6 +412,7 @@ func (wd *wireDrawing) scalingFigure(rows []results.WireRow) (figure, bool) {
 					p.Y.Tick.Marker = logTicks(p.Y.Min, p.Y.Max)
 				} else {
 					p.Y.Min, p.Y.Max = 0, yr.hi*1.1
+					p.Y.Tick.Marker = shortTicks{}
 				}
 			}
 			f.plots = append(f.plots, p)
