@@ -1,9 +1,11 @@
 package plot
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -28,6 +30,24 @@ const (
 	WireScalingFigure = "wire_scaling_vs_edges"
 )
 
+// WireNotesFile lists, one a line, the points the last DrawWire left out (NotesFile's
+// counterpart for the wire figures); it is removed when there is nothing to note.
+const WireNotesFile = "wire_notes.txt"
+
+// writeNotesTo writes notes to path, one a line, or removes path when there are none.
+func writeNotesTo(path string, notes []string) error {
+	if len(notes) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("plot: %w", err)
+		}
+		return nil
+	}
+	return results.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(notes, "\n")+"\n")
+		return err
+	})
+}
+
 // DrawWire draws the figures of a wire study's points into the folder out, beside those Draw
 // drew from the run's rows, as NAME.png and NAME.svg:
 //
@@ -40,8 +60,8 @@ const (
 //     the rows per body run of the cloud's dynamic batcher.
 //
 // A point whose plotted value is not finite (or not positive on a logarithmic axis) is left
-// out with a note; a figure with nothing to draw is skipped. The notes are appended to
-// NotesFile. Stale wire figures of an earlier drawing are removed.
+// out with a note; a figure with nothing to draw is skipped. The notes are written to
+// WireNotesFile. Stale wire figures of an earlier drawing are removed.
 func DrawWire(out string, rows []results.WireRow) (Report, error) {
 	wd := &wireDrawing{items: map[*plot.Plot][]legendItem{}}
 	var figs []figure
@@ -52,7 +72,7 @@ func DrawWire(out string, rows []results.WireRow) (Report, error) {
 		figs = append(figs, f)
 	}
 	rep := Report{Notes: wd.notes}
-	if len(figs) > 0 {
+	if len(figs) > 0 || len(rep.Notes) > 0 {
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return rep, fmt.Errorf("plot: %w", err)
 		}
@@ -76,15 +96,8 @@ func DrawWire(out string, rows []results.WireRow) (Report, error) {
 			}
 		}
 	}
-	if len(rep.Notes) > 0 {
-		path := filepath.Join(out, NotesFile)
-		old, _ := os.ReadFile(path)
-		if err := results.WriteFileAtomic(path, func(w io.Writer) error {
-			_, err := io.WriteString(w, string(old)+strings.Join(rep.Notes, "\n")+"\n")
-			return err
-		}); err != nil {
-			return rep, err
-		}
+	if err := writeNotesTo(filepath.Join(out, WireNotesFile), rep.Notes); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }
