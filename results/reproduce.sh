@@ -3,7 +3,8 @@
 # configs/paper/, the headline configs/mnist-k2.yaml and configs/shuffle-pool.yaml) into
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
-# logs (not the checkpoints) into results/.
+# logs (not the checkpoints) into results/; for the wire study (runexp wire) its wire.csv and
+# wire.json too.
 #   bash results/reproduce.sh                      # all of them (≈ 9 hours on 2 cores)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # The fashion-mnist-* configs need real Fashion-MNIST (apt-get install dataset-fashion-mnist, or
@@ -18,7 +19,7 @@ all=(motivating-example edge-cost-vs-split accuracy-vs-group-size breaking-datam
 	mnist-resnet8 fashion-mnist-resnet8 fashion-mnist-privacy defences privacy-strongest
 	mnist-resnet8-accuracy-vs-group-size mnist-resnet8-edge-cost-vs-split mnist-resnet8-privacy
 	fashion-mnist-resnet8-accuracy-vs-group-size fashion-mnist-resnet8-edge-cost-vs-split
-	fashion-mnist-resnet8-privacy)
+	fashion-mnist-resnet8-privacy wire)
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}")
 go build -o runs/runexp ./cmd/runexp
@@ -49,9 +50,17 @@ for name in "${names[@]}"; do
 			fi
 		done
 	done
-	runs/runexp run -config "$cfg" -out "runs/$name"
+	if [ "$name" = wire ]; then
+		# The wire study trains its cells, then serves each from a cloud process of its own to
+		# edges on loopback and measures them; one cell at a time, so that the measurements
+		# share the machine with nothing of this script.
+		runs/runexp wire -config "$cfg" -out "runs/$name" -jobs 1
+	else
+		runs/runexp run -config "$cfg" -out "runs/$name"
+	fi
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
+	for f in wire.csv wire.json; do [ -f runs/"$name/$f" ] && cp runs/"$name/$f" "$dst"/; done
 	[ -f runs/"$name"/manifest.json ] && cp runs/"$name"/manifest.json "$dst"/
 	[ -f runs/"$name"/defence_matrix.csv ] && cp runs/"$name"/defence_matrix.csv "$dst"/
 	[ -d runs/"$name"/plots ] && cp -r runs/"$name"/plots "$dst"/
