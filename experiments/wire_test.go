@@ -426,63 +426,6 @@ func TestAttackOnCapturedTraffic(t *testing.T) {
 	}
 }
 
-// TestLoad64Edges: 64 edges serve DataMix pools (k = 2, 8 inputs) against one cloud for 60 s
-// on loopback, each as fast as its answers come back, with no error; the test logs the
-// latency percentiles and the cloud's batch sizes (bench/README.md reports them).
-func TestLoad64Edges(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 60-second load test")
-	}
-	const edges, pool = 64, 8
-	s := newServedNet(t, "mnist-cnn", 1, pool)
-	scheme := mixedScheme(t, 2)
-	c, fp, err := LoadCloud(filepath.Join(s.dir, PartFile(models.Body)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := wire.NewServer(CloudModel(c, fp, false, 64), wire.Config{MaxBatch: 64, MaxDelay: 2 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(lis)
-	defer srv.Stop()
-	in, classes := s.net.InputDim(), s.net.Classes
-	deadline := time.Now().Add(60 * time.Second)
-	lat := make([][]float64, edges)
-	errCount := make([]int, edges)
-	var wg sync.WaitGroup
-	for e := range edges {
-		edge, _ := dialEdge(t, s, lis.Addr().String(), scheme, mixing.CryptoRand())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			logits := make([]float32, pool*classes)
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				if err := edge.Logits(context.Background(), logits, s.imgs[:pool*in]); err != nil {
-					errCount[e]++
-					t.Errorf("edge %d: %v", e, err)
-					return
-				}
-				lat[e] = append(lat[e], time.Since(t0).Seconds()*1000)
-			}
-		}()
-	}
-	wg.Wait()
-	var all []float64
-	for e := range edges {
-		all = append(all, lat[e]...)
-		if errCount[e] > 0 || len(lat[e]) == 0 {
-			t.Errorf("edge %d: %d errors, %d pools served", e, errCount[e], len(lat[e]))
-		}
-	}
-	var r results.WireRow
-	SetLatency(&r, all)
-	t.Logf("64 edges × 60 s: %d pools of %d inputs (%.0f inputs/s), latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms",
-		len(all), pool, float64(len(all)*pool)/60, r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS)
-}
-
 // TestWireStudyLinks: a tiny wire study through a slow link is slower than through a fast
 // one by at least the slow link's transmission time, and the scaling phase reads the cloud's
 // metrics (checkWirePoints).

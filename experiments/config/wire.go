@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -152,15 +153,29 @@ func (c *Config) validateWire() error {
 	return nil
 }
 
-// tinyWire shrinks a wire section into a smoke test of itself: one pool per link, at most
-// two edge counts of at most 4 edges, half a second per scaling point. The links are kept,
-// so every link's path runs.
+// tinyWire shrinks a wire section into a smoke test of itself: the two fastest links of the
+// list (by uplink bandwidth; every shaped link runs the same code, and the slow ones would
+// only make the test wait), one pool per link, at most two edge counts of at most 4 edges, half
+// a second per scaling point.
 func (c *Config) tinyWire() {
 	if c.Wire == nil {
 		return
 	}
 	w := *c.Wire
 	r := w.Resolved()
+	links := slices.Clone(r.Links)
+	speed := func(name string) float64 {
+		p, err := link.Lookup(name)
+		if err != nil || p.Up == 0 {
+			return math.Inf(1) // unknown (Validate reports it) or unlimited
+		}
+		return p.Up
+	}
+	slices.SortStableFunc(links, func(a, b string) int { return cmp.Compare(speed(b), speed(a)) })
+	if len(links) > 2 {
+		links = links[:2]
+	}
+	w.Links = slices.DeleteFunc(slices.Clone(r.Links), func(l string) bool { return !slices.Contains(links, l) })
 	w.Inputs = r.Pool
 	var edges []int
 	for _, e := range r.Edges {
