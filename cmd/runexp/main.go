@@ -6,6 +6,10 @@
 //	runexp cells -config FILE [-set KEY=VALUE]... [-shard i/n]
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
+//	runexp wire -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-tiny] [-in-process]
+//	runexp cloud -body FILE [-tail FILE] [-listen ADDR] [-metrics ADDR] [-capture FILE] [flags]
+//	runexp edge -config FILE [-cell ID] [-run DIR] [-cloud ADDR] [-link NAME] [-record FILE] [flags]
+//	runexp attack -capture FILE -secrets FILE -config FILE [-cell ID] [-run DIR] [-out FILE]
 //
 // run trains and evaluates every cell of the config (the baseline and the DataMix cells of
 // its sweep), N at a time (default: the number of CPUs), and writes into DIR (default
@@ -21,6 +25,24 @@
 // shard, without running anything. plot rewrites DIR/defence_matrix.csv and redraws
 // DIR/plots/ from DIR/results.json alone; when the rows give no figure anything to compare
 // (one group size and one split, no attack), it says so and why, and leaves no plots/.
+//
+// wire runs a wire study (experiments.RunWire): it trains the config's cells as run does,
+// then serves each trained network — everything on the edge, the input uploaded as PNG with
+// the whole network in the cloud, plain split, DataMix — from a cloud process of its own
+// (this executable's cloud command on loopback ports) to edges running as goroutines of this
+// process through the config's emulated links, and writes DIR/wire.csv, DIR/wire.json, the
+// summary's wire tables and the wire figures; -in-process serves the clouds from this process
+// (no CPU times then). cloud serves a trained cell's body file — the only file it opens; -tail
+// adds the tail for the raw-input baseline — over gRPC: it batches the requests of all
+// connected edges (-max-batch, -max-delay), bounds each connection's queue (-conn-queue),
+// exports Prometheus metrics on -metrics, records what it receives with -capture, speaks TLS
+// 1.3 with -tls-cert and -tls-key (-tls-client-ca requires client certificates), prints one
+// line "serving model=… grpc=… metrics=…" on stdout once it serves, and on SIGINT or SIGTERM
+// drains (-drain) and exits 0. edge serves the config's test split through a cloud as the
+// cell's edge (its head and tail files, secrets from crypto/rand), through an emulated link
+// (-link), and reports accuracy, latency percentiles and bytes per input; -record writes its
+// secrets for scoring attacks (evaluation only). attack runs the config's attacks on a
+// cloud's capture file, scored with the edge's secrets file.
 //
 // -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
 // were written in the file, with the same checks and messages (naming the -set argument):
