@@ -93,7 +93,7 @@
 //	                            # needs baseline: true; not part of cell IDs, not sweepable (Wire)
 //	  links: [3g, lte, wifi, datacentre]  # latency sweep, one edge per link: 3g, lte, wifi, datacentre, loopback
 //	  edges: [1, 4, 16, 64]     # scaling sweep: edges at once, each 1 … 256
-//	  scaling_link: datacentre  # the link of every edge in the scaling sweep: 3g, lte, wifi, datacentre, loopback
+//	  scaling_link: loopback    # the link of every edge in the scaling sweep: 3g, lte, wifi, datacentre, loopback
 //	  pool: 8                   # inputs per exchange (an edge's shuffling pool), a multiple of mixing.group_size
 //	  inputs: 64                # test images one edge serves per link, a multiple of pool
 //	  seconds: 10               # length of each scaling point, (0, 3600]

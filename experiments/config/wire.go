@@ -24,8 +24,9 @@ type Wire struct {
 	// images at once, each as fast as its answers come back, for Seconds. Default: 1, 4,
 	// 16, 64.
 	Edges []int `yaml:"edges,omitempty"`
-	// ScalingLink is the link profile of every edge in the scaling sweep. Default
-	// datacentre: the cloud, not the network, is what scaling measures.
+	// ScalingLink is the link profile of every edge in the scaling sweep. Default loopback
+	// (no emulation, bytes counted): the cloud, not the network, is what scaling measures,
+	// and an unshaped link adds no emulator's work to the edges' CPU time.
 	ScalingLink string `yaml:"scaling_link"`
 	// Pool is the number of inputs an edge serves per exchange: its shuffling pool, a
 	// multiple of mixing.group_size. Default 8.
@@ -72,7 +73,7 @@ func (w Wire) Resolved() Wire {
 		w.Edges = slices.Clone(defaultWireEdges)
 	}
 	if w.ScalingLink == "" {
-		w.ScalingLink = "datacentre"
+		w.ScalingLink = "loopback"
 	}
 	if w.Pool == 0 {
 		w.Pool = defaultWirePool

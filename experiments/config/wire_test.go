@@ -47,7 +47,7 @@ func TestWireLeavesCellsAlone(t *testing.T) {
 	}
 	r := cfg.Wire.Resolved()
 	if !slices.Equal(r.Links, []string{"3g", "lte", "wifi", "datacentre"}) || r.Inputs != 64 || r.MaxBatch != 64 ||
-		r.MaxDelayMS != 2 || r.ConnQueue != 16 || r.Seconds != 10 || r.ScalingLink != "datacentre" {
+		r.MaxDelayMS != 2 || r.ConnQueue != 16 || r.Seconds != 10 || r.ScalingLink != "loopback" {
 		t.Errorf("resolved defaults %+v", r)
 	}
 	cfg.Tiny()
