@@ -157,19 +157,24 @@ func (u *bnConv) String() string {
 	return fmt.Sprintf("%v(%d,%dx%d/%d,relu %v,%v)", tensor.Shape{u.n, u.c, u.h, u.w}, u.o, u.k, u.k, u.s, u.relu, u.mode)
 }
 
-// scratch returns worker wk's buffers.
-func (u *bnConv) scratch(wk int) *bnScratch {
+// growWork gives every worker its buffers. prepare and prepareGrads call it before the
+// parallel passes, whose workers must not grow u.work at the same time (a data race the race
+// detector found when a cloud built graphs of new batch sizes).
+func (u *bnConv) growWork() {
 	if n := workers(); len(u.work) < n {
 		u.work = append(u.work, make([]bnScratch, n-len(u.work))...)
 	}
-	return &u.work[wk]
 }
+
+// scratch returns worker wk's buffers (growWork gave them).
+func (u *bnConv) scratch(wk int) *bnScratch { return &u.work[wk] }
 
 // ---- forward ----
 
 // prepare packs the weights for the forward products; with running statistics it also sets
 // the normalisation's scale and shift, which then need no pass over the batch.
 func (u *bnConv) prepare(wt, gamma, beta []float32) {
+	u.growWork()
 	u.wT.Reset(u.ckk(), u.o)
 	u.wT.Pack(true, wt, u.ckk())
 	if u.mode == bnRunning {
@@ -291,6 +296,7 @@ func (u *bnConv) commit() {
 // prepareGrads sizes the gradient buffers and, at stride 1 when the input gradient is
 // needed, packs the flipped kernel: flip[(o,u,v)][c] = w[o][c][k−1−u][k−1−v].
 func (u *bnConv) prepareGrads(wt []float32, needDX bool) {
+	u.growWork()
 	if u.gs == nil {
 		u.gs, u.gas = make([]float64, u.n*u.o), make([]float64, u.n*u.o)
 		u.dGamma, u.dBeta = make([]float32, u.o), make([]float32, u.o)
