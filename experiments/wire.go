@@ -7,7 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +71,7 @@ func RunWire(ctx context.Context, cfg *config.Config, opts WireOptions) ([]resul
 	if err != nil {
 		return rows, nil, err
 	}
+	start, load0 := time.Now(), loadAverage()
 	w := &wireRun{cfg: cfg.Wire.Resolved(), out: opts.Out, clouds: opts.Clouds, log: opts.Log, data: map[datasets.Spec]*datasets.Dataset{}}
 	if w.clouds == nil {
 		w.clouds = InProcessClouds{}
@@ -108,7 +111,23 @@ func RunWire(ctx context.Context, cfg *config.Config, opts WireOptions) ([]resul
 	if err := results.WriteWireJSON(filepath.Join(opts.Out, results.WireJSONFile), points); err != nil {
 		return rows, points, err
 	}
-	return rows, points, results.AppendWireSummary(filepath.Join(opts.Out, "summary.md"), points)
+	how := "clouds in this process (no CPU times)"
+	if _, ok := w.clouds.(InProcessClouds); !ok {
+		how = "each cloud a process of its own, the edges goroutines of the study's process"
+	}
+	about := fmt.Sprintf("Measured %s on %d CPUs (%s), loopback only; %s. The measurements took %s; load average (1, 5, 15 min) %s at their start, %s at their end.",
+		start.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOARCH, how, time.Since(start).Round(time.Second), load0, loadAverage())
+	return rows, points, results.AppendWireSummary(filepath.Join(opts.Out, "summary.md"), about, points)
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes (Linux's
+// /proc/loadavg), or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], ", ")
+	}
+	return "unknown"
 }
 
 // relateToEdgeOnly sets each point's edge CPU time beside that of the edge-only variant of

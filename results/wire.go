@@ -241,14 +241,18 @@ func ReadWireJSON(path string) ([]WireRow, error) {
 }
 
 // AppendWireSummary appends the wire study's tables to the summary at path (written by
-// WriteSummary), atomically: the latency sweep and the scaling sweep, one line per point.
-func AppendWireSummary(path string, rows []WireRow) error {
+// WriteSummary), atomically: the paragraph about (where and how the study was measured),
+// then the latency sweep and the scaling sweep, one line per point.
+func AppendWireSummary(path, about string, rows []WireRow) error {
 	old, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	return WriteFileAtomic(path, func(w io.Writer) error {
 		w.Write(old)
+		if about != "" {
+			fmt.Fprintf(w, "\n## Over the wire\n\n%s\n", about)
+		}
 		writeWireTables(w, rows)
 		return nil
 	})

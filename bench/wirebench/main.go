@@ -30,6 +30,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,13 +67,27 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
+	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
 	if *mode == "both" || *mode == "batching" {
 		batching(n, *edges, *seconds, *rounds)
 	}
 	if *mode == "both" || *mode == "overhead" {
 		overhead(n, *seconds, *rounds)
 	}
+}
+
+// loadavg is the machine's 1-, 5- and 15-minute load average (Linux), or "unknown".
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func fail(err error) {
