@@ -1,22 +1,25 @@
 // Command wirebench measures the cloud of package wire on loopback: what dynamic batching
 // buys over serving one request at a time, and what serving costs beside the body's compute.
 //
-//	go run ./bench/wirebench [-arch mnist-cnn] [-split 1] [-edges 16] [-seconds 10] [-rounds 3]
+//	go run ./bench/wirebench [-arch mnist-cnn] [-split 1] [-edges 16] [-rows 1] [-seconds 10] [-rounds 3] [-mode both]
 //
 // batching: -edges load generators, each a gRPC client on its own connection sending
-// one-row requests (precomputed uploads: the edges' own compute is left out, this measures the
-// cloud) as fast as the answers come back, against a cloud serving a network's body (random
-// weights) with batch-1 serving (MaxBatch 1: one request per body run, as Triton without its
-// dynamic batcher) and with dynamic batching (MaxBatch 64, MaxDelay 0, 1 and 2 ms), the
-// configurations alternating for -rounds rounds of -seconds each. It prints the medians over
-// rounds of the rows served per second and of the latency percentiles, and the ratios to
-// batch-1 serving.
+// requests of -rows rows (precomputed uploads: the edges' own compute is left out, this
+// measures the cloud) as fast as the answers come back, against a cloud serving a network's
+// body (random weights) with one request per body run (MaxBatch = -rows: batch-1 serving, as
+// Triton without its dynamic batcher, when -rows is 1) and with dynamic batching (MaxBatch 64,
+// MaxDelay 0, 1 and 2 ms), the configurations alternating for -rounds rounds of -seconds
+// each. It prints the medians over rounds of the rows served per second and of the latency
+// percentiles of a request, and the ratios to one request per run.
 //
 // overhead: one client sends requests of 64 rows one after another (the body runs each alone,
-// at batch 64); the serving overhead is the request's round trip less the body's compute
-// time (the cloud's datamix_cloud_body_seconds), as a share of the compute: framing,
-// protobuf, float32 encoding and checks, the copies into and out of the batch, and loopback
-// TCP.
+// at batch 64). The serving overhead — framing, protobuf, float32 encoding and checks, the
+// copies into and out of the batch, loopback TCP — is measured twice, as a share of the body's
+// compute: in wall time, the request's round trip less the body's compute time (the cloud's
+// datamix_cloud_body_seconds); in CPU time, this process's CPU time per request (client,
+// server and body all run here) less the CPU time of the body run alone on the same rows. The
+// wall figure suffers from other jobs on the machine (every hand-off between goroutines waits
+// for a core), the CPU figure much less.
 package main
 
 import (
@@ -32,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +50,7 @@ func main() {
 	arch := flag.String("arch", "mnist-cnn", "architecture")
 	split := flag.Int("split", 1, "split point")
 	edges := flag.Int("edges", 16, "concurrent edges (batching)")
+	reqRows := flag.Int("rows", 1, "rows per request (batching): 1 as Triton's image per request, 8 as a DataMix edge's pool")
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
 	mode := flag.String("mode", "both", "batching, overhead or both")
@@ -70,7 +75,7 @@ func main() {
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
 	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
 	if *mode == "both" || *mode == "batching" {
-		batching(n, *edges, *seconds, *rounds)
+		batching(n, *edges, *reqRows, *seconds, *rounds)
 	}
 	if *mode == "both" || *mode == "overhead" {
 		overhead(n, *seconds, *rounds)
@@ -155,10 +160,10 @@ type result struct {
 
 // load runs edges closed-loop clients of one-row requests against a cloud for secs seconds,
 // after a second of warm-up.
-func load(net *models.Net, cfg wire.Config, edges int, secs float64) result {
+func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64) result {
 	c := startCloud(net, cfg)
 	defer c.srv.Stop()
-	x := uploads(net, 1)
+	x := uploads(net, rows)
 	clients := make([]*wire.Client, edges)
 	for i := range clients {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -178,7 +183,7 @@ func load(net *models.Net, cfg wire.Config, edges int, secs float64) result {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ret := make([]float32, net.DownloadDim())
+				ret := make([]float32, rows*net.DownloadDim())
 				for time.Now().Before(deadline) {
 					t0 := time.Now()
 					if err := cl.Exchange(context.Background(), ret, x); err != nil {
@@ -200,6 +205,7 @@ func load(net *models.Net, cfg wire.Config, edges int, secs float64) result {
 	run(time.Second) // warm-up: connections and every batch size's graphs
 	rows0, batches0 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
 	lat, n := run(time.Duration(secs * float64(time.Second)))
+	n *= rows
 	rows1, batches1 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
 	slices.Sort(lat)
 	pct := func(q float64) float64 { return lat[max(int(math.Ceil(q*float64(len(lat))))-1, 0)] }
@@ -215,13 +221,13 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// batching compares batch-1 serving with dynamic batching.
-func batching(net *models.Net, edges int, secs float64, rounds int) {
+// batching compares batch-1 serving (one request per body run) with dynamic batching.
+func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
 	configs := []struct {
 		name string
 		cfg  wire.Config
 	}{
-		{"batch-1 (MaxBatch 1)", wire.Config{MaxBatch: 1, ConnQueue: 4}},
+		{fmt.Sprintf("one request per run (MaxBatch %d)", rows), wire.Config{MaxBatch: rows, ConnQueue: 4}},
 		{"dynamic, MaxBatch 64, MaxDelay 0", wire.Config{MaxBatch: 64, ConnQueue: 4}},
 		{"dynamic, MaxBatch 64, MaxDelay 1 ms", wire.Config{MaxBatch: 64, MaxDelay: time.Millisecond, ConnQueue: 4}},
 		{"dynamic, MaxBatch 64, MaxDelay 2 ms", wire.Config{MaxBatch: 64, MaxDelay: 2 * time.Millisecond, ConnQueue: 4}},
@@ -229,11 +235,11 @@ func batching(net *models.Net, edges int, secs float64, rounds int) {
 	res := make([][]result, len(configs))
 	for r := range rounds {
 		for i, c := range configs {
-			res[i] = append(res[i], load(net, c.cfg, edges, secs))
+			res[i] = append(res[i], load(net, c.cfg, edges, rows, secs))
 			fmt.Fprintf(os.Stderr, "round %d %s: %.0f rows/s\n", r+1, c.name, res[i][len(res[i])-1].rowsPerS)
 		}
 	}
-	fmt.Printf("\nbatching: %d edges, one-row requests, closed loop, %d rounds of %gs (medians)\n", edges, rounds, secs)
+	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
 	fmt.Printf("%-36s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
 	base, baseP95 := 0.0, 0.0
 	for i, c := range configs {
@@ -254,13 +260,31 @@ func batching(net *models.Net, edges int, secs float64, rounds int) {
 	}
 }
 
-// overhead measures the serving overhead at batch 64.
+// overhead measures the serving overhead at batch 64, in wall time and in CPU time: the
+// request's round trip less the body's compute, and this process's CPU time per request (the
+// client, the server and the body all run here) less the CPU time of the body run alone on
+// the same rows, each as a share of the body's.
 func overhead(net *models.Net, secs float64, rounds int) {
 	const rows = 64
 	x := uploads(net, rows)
 	ret := make([]float32, rows*net.DownloadDim())
-	var shares, e2es, bodies []float64
+	var shares, e2es, bodies, cpuShares, cpuReqs, cpuBodies []float64
 	for range rounds {
+		// The body alone, as the cloud runs it: CPU time per run.
+		body := datamix.NewCloud(net)
+		body.SetBatch(rows)
+		for range 10 {
+			body.Body(ret, x)
+		}
+		cpu0, start, n := processCPU(), time.Now(), 0
+		for time.Since(start).Seconds() < secs/2 {
+			if err := body.Body(ret, x); err != nil {
+				fail(err)
+			}
+			n++
+		}
+		cpuBody := (processCPU() - cpu0) / float64(n)
+
 		c := startCloud(net, wire.Config{MaxBatch: rows})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{})
@@ -274,8 +298,7 @@ func overhead(net *models.Net, secs float64, rounds int) {
 			}
 		}
 		body0, n0 := c.metric("datamix_cloud_body_seconds"), c.metric("datamix_cloud_batches_total")
-		start := time.Now()
-		n := 0
+		cpu0, start, n = processCPU(), time.Now(), 0
 		for time.Since(start).Seconds() < secs {
 			if err := cl.Exchange(context.Background(), ret, x); err != nil {
 				fail(err)
@@ -283,15 +306,29 @@ func overhead(net *models.Net, secs float64, rounds int) {
 			n++
 		}
 		e2e := time.Since(start).Seconds() / float64(n)
-		body := (c.metric("datamix_cloud_body_seconds") - body0) / (c.metric("datamix_cloud_batches_total") - n0)
+		cpuReq := (processCPU() - cpu0) / float64(n)
+		wallBody := (c.metric("datamix_cloud_body_seconds") - body0) / (c.metric("datamix_cloud_batches_total") - n0)
 		cl.Close()
 		c.srv.Stop()
-		e2es, bodies, shares = append(e2es, e2e*1000), append(bodies, body*1000), append(shares, (e2e-body)/body)
+		e2es, bodies, shares = append(e2es, e2e*1000), append(bodies, wallBody*1000), append(shares, (e2e-wallBody)/wallBody)
+		cpuReqs, cpuBodies, cpuShares = append(cpuReqs, cpuReq*1000), append(cpuBodies, cpuBody*1000), append(cpuShares, (cpuReq-cpuBody)/cpuBody)
 	}
 	fmt.Printf("\noverhead: one client, requests of %d rows one after another (%d + %d bytes a request and answer of float32), %d rounds of %gs (medians)\n",
 		rows, 4*rows*net.UploadDim(), 4*rows*net.DownloadDim(), rounds, secs)
-	fmt.Printf("round trip %.2f ms, body %.2f ms, overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
+	fmt.Printf("wall: round trip %.2f ms, body %.2f ms, overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
 		median(e2es), median(bodies), median(e2es)-median(bodies), 100*median(shares), pctList(shares))
+	fmt.Printf("CPU:  per request %.2f ms, body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
+		median(cpuReqs), median(cpuBodies), median(cpuReqs)-median(cpuBodies), 100*median(cpuShares), pctList(cpuShares))
+}
+
+// processCPU is this process's CPU time so far, user and system, in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 func pctList(xs []float64) []string {
