@@ -52,8 +52,9 @@ type WireOptions struct {
 //     link); after one pool to warm up, it records each pool's end-to-end latency, the bytes
 //     its connection carried and this process's CPU time;
 //   - scaling: cfg.Wire.Edges[i] edges at once through cfg.Wire.ScalingLink, each serving
-//     pools as fast as its answers come back, for cfg.Wire.Seconds after one pool each to
-//     warm up; the cloud's own metrics give its rows, batches and busy time over the window.
+//     pools as fast as its answers come back, starting pools for cfg.Wire.Seconds after one
+//     pool each to warm up; the window ends when the last pool is answered; the cloud's own
+//     metrics give its rows, batches and busy time over the window.
 //     The edge-only variant runs one edge on its own, the throughput of one device.
 //
 // Every edge draws its secrets from crypto/rand, as a deployment does. The edges run in this
@@ -429,8 +430,7 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	pool, classes, dim := w.cfg.Pool, s.ds.Classes, s.ds.Test.Dim()
 	type tally struct {
 		lat           []float64
-		inputs, right int // within the window
-		answered      int // every input answered, the window's last exchanges included
+		inputs, right int
 		errs          int
 		firstErr      error
 	}
@@ -466,6 +466,8 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	}
 	cpu0, start := processCPU(), time.Now()
 	deadline := start.Add(time.Duration(w.cfg.Seconds * float64(time.Second)))
+	// Every edge starts pools until the deadline; the window ends when the last one has its
+	// answer, so that every edge counts at least one pool however slow the machine.
 	var wg sync.WaitGroup
 	for i, e := range edges {
 		wg.Add(1)
@@ -477,37 +479,26 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				f.fill(x, y)
 				t0 := time.Now()
-				err := e.serve(ctx, logits, x)
-				done := time.Now()
-				if err == nil {
-					t.answered += pool
-				}
-				if done.After(deadline) {
-					return
-				}
-				if err != nil {
+				if err := e.serve(ctx, logits, x); err != nil {
 					t.errs++
 					if t.firstErr == nil {
 						t.firstErr = err
 					}
 					continue
 				}
-				t.lat = append(t.lat, done.Sub(t0).Seconds()*1000)
+				t.lat = append(t.lat, time.Since(t0).Seconds()*1000)
 				t.inputs += pool
 				t.right += correct(logits, y, classes)
 			}
 		}()
 	}
-	time.Sleep(time.Until(deadline))
+	wg.Wait()
 	cpu, secs := processCPU()-cpu0, time.Since(start).Seconds()
 	var m1 CloudMetrics
-	var merr error
 	if s.cloud != nil {
-		m1, merr = ScrapeCloud(ctx, s.cloud.MetricsAddr())
-	}
-	wg.Wait()
-	if merr != nil {
-		return results.WireRow{}, merr
+		if m1, err = ScrapeCloud(ctx, s.cloud.MetricsAddr()); err != nil {
+			return results.WireRow{}, err
+		}
 	}
 	name := p.Name
 	if s.cloud == nil {
@@ -515,13 +506,11 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 	}
 	r := w.base(s, "scaling", name, p, n)
 	var lat []float64
-	answered := 0
 	for _, t := range tallies {
 		lat = append(lat, t.lat...)
 		r.Inputs += t.inputs
 		r.Errors += t.errs
 		r.Accuracy += float64(t.right)
-		answered += t.answered
 		if t.firstErr != nil {
 			w.log(fmt.Sprintf("wire: %d exchanges failed, the first: %v", t.errs, t.firstErr))
 		}
@@ -546,9 +535,8 @@ func (w *wireRun) scaling(ctx context.Context, s *variantSetup, n int) (results.
 			sent, recv, retries = sent+e.client.Sent(), recv+e.client.Received(), retries+e.client.Retries()
 		}
 	}
-	// Counted after the window's last exchanges ended: their bytes and their inputs.
-	r.UploadBytesMeasured = float64(sent-sent0) / float64(max(answered, 1))
-	r.DownloadBytesMeasured = float64(recv-recv0) / float64(max(answered, 1))
+	r.UploadBytesMeasured = float64(sent-sent0) / float64(max(r.Inputs, 1))
+	r.DownloadBytesMeasured = float64(recv-recv0) / float64(max(r.Inputs, 1))
 	r.Retries = int(retries - retries0)
 	return r, nil
 }

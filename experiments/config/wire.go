@@ -156,8 +156,8 @@ func (c *Config) validateWire() error {
 
 // tinyWire shrinks a wire section into a smoke test of itself: the two fastest links of the
 // list (by uplink bandwidth; every shaped link runs the same code, and the slow ones would
-// only make the test wait), one pool per link, at most two edge counts of at most 4 edges, half
-// a second per scaling point.
+// only make the test wait), one pool per link, at most two edge counts of at most 4 edges, a
+// quarter of a second per scaling point.
 func (c *Config) tinyWire() {
 	if c.Wire == nil {
 		return
@@ -185,6 +185,6 @@ func (c *Config) tinyWire() {
 		}
 	}
 	w.Edges = edges
-	w.Seconds = 0.5
+	w.Seconds = 0.25
 	c.Wire = &w
 }

@@ -52,7 +52,7 @@ func TestWireLeavesCellsAlone(t *testing.T) {
 	}
 	cfg.Tiny()
 	tr := cfg.Wire.Resolved()
-	if tr.Inputs != 4 || !slices.Equal(tr.Edges, []int{1, 4}) || tr.Seconds != 0.5 || !slices.Equal(tr.Links, []string{"wifi", "datacentre"}) {
+	if tr.Inputs != 4 || !slices.Equal(tr.Edges, []int{1, 4}) || tr.Seconds != 0.25 || !slices.Equal(tr.Links, []string{"wifi", "datacentre"}) {
 		t.Errorf("tiny wire %+v", tr)
 	}
 	if err := cfg.Validate(); err != nil {
