@@ -25,6 +25,31 @@
 // ([Trainer]): every step draws a fresh C per group and minimises the cross-entropy of
 // t(C⁻¹·g(C·h(X))) end to end.
 //
+// # The exchange, edge and cloud
+//
+// The protocol has two halves joined by a [Transport]. The [Edge] holds every secret; the
+// [Cloud] holds the body and nothing else:
+//
+//	Edge.Logits(x)                                  Cloud (over a Transport)
+//	  H  = head(X)                 (batch by batch)
+//	  H' = before_mix defences(H)
+//	  C, C⁻¹ drawn per group       (Scheme.Draw: the secret)
+//	  M  = C·H' per group          (float64, stored float32)
+//	  M' = after_mix defences(M)
+//	  U  = shuffle(M') by π        (π secret; one pool)
+//	  Transport.Exchange(U) ─────────────────────▶   Z̃ = body(U), upload by upload
+//	                         ◀─────────────────────   (batched with other edges' uploads)
+//	  Z  = C⁻¹·unshuffle(Z̃) per group
+//	  ŷ  = tail(Z)                 (batch by batch)
+//
+// [Local] is the in-process transport, the cloud running in the caller's goroutine; a
+// [Pipeline] is an Edge over Local, which is what experiments evaluate through. Package wire
+// carries the same Exchange over gRPC between two processes, its cloud batching the uploads
+// of many edges: since the body acts on each upload on its own, the predictions do not depend
+// on the transport (the harness tests them equal, bit for bit). An edge is given a network
+// with its head and tail weights only, a cloud one with its body weights only
+// (models.LoadPart of a cell's part files).
+//
 // # In this package
 //
 //   - [Scheme] is how the edge serves: how it mixes (the embedded [mixing.Scheme]: group size
@@ -33,14 +58,18 @@
 //     defence: noise, offsets, masking, quantisation, the NoPeek penalty; the Scheme's
 //     documentation lists where each acts), and what serving costs the edge, the cloud and
 //     the network, defences included ([Scheme.Cost]). It is passed whole to everything that
-//     mixes: the pipeline, training, and the attacks that simulate uploads.
-//   - [Pipeline] runs inference through the protocol, one shuffling pool per call (the network
-//     runs on it batch by batch, [Pipeline.SetBatch]), and on request records its calls
-//     ([Pipeline.Record]) in a [Record]: what the cloud observed ([Observed]: every upload
-//     and return in arrival order, the attacker's view) and the edge's [Secrets] (features,
-//     upload positions and each group's C, for scoring attacks only). [NewPipeline] draws the
-//     secrets from a seeded generator, for experiments that must repeat; [NewCryptoPipeline]
-//     draws them from crypto/rand, as a real deployment must.
+//     mixes: the edge, training, and the attacks that simulate uploads.
+//   - [Edge] runs inference through the protocol, one shuffling pool per call (head and tail
+//     batch by batch, [Edge.SetBatch]), and on request records its calls ([Edge.Record]) in a
+//     [Record]: what the cloud observed ([Observed]: every upload and return in arrival order,
+//     the attacker's view) and the edge's [Secrets] (features, upload positions and each
+//     group's C, for scoring attacks only). [NewEdge] takes the generator of its secrets: a
+//     seeded one for experiments that must repeat, mixing.CryptoRand for a deployment.
+//   - [Cloud] runs the body on the uploads it is sent, in batches of bounded size; [Transport]
+//     is what joins the two; [Local] the in-process one.
+//   - [Pipeline] is an Edge and a Cloud in one process: [NewPipeline] draws the secrets from a
+//     seeded generator, for experiments that must repeat; [NewCryptoPipeline] draws them from
+//     crypto/rand, as a real deployment must.
 //   - [Trainer] is mixing-aware training: the per-step draw of C around a training graph.
 //
 // The matrix primitives (samplers, guard, mix, de-mix, shuffle) live in package mixing; the
@@ -49,7 +78,7 @@
 //
 // # Defences act the same way in training and inference
 //
-// The Pipeline applies a scheme's defences with package defence's kernels at their stages —
+// The Edge applies a scheme's defences with package defence's kernels at their stages —
 // before mixing on each input's features, after mixing on each upload — so the recorded
 // uploads are what the cloud really receives (quantised uploads as it decodes them); the
 // Trainer hands the same defences to models.NewTrainer, which builds the same kernels into
@@ -67,5 +96,6 @@
 // # Errors
 //
 // A batch that is not a whole number of groups is a caller's error and panics; a failed
-// coefficient draw or a failing forward pass is returned as an error.
+// coefficient draw, a failing forward pass or a failed exchange with the cloud is returned as
+// an error (the pool then has no prediction).
 package datamix

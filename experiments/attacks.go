@@ -50,6 +50,37 @@ func runAttacks(ctx context.Context, c *config.Cell, ds *datasets.Dataset, res *
 	if len(cfg.Attacks) == 0 || c.Variant != config.VariantDataMix {
 		return nil
 	}
+	specs, victims := attackSpecs(cfg, ds)
+	capt, err := captureVictims(res.Net, ds.Test, victims, shufflePool(cfg), cfg.Train.EvalBatchSize, scheme, cellRNG(cfg.Seed, streamAttackCapture))
+	if err != nil {
+		return err
+	}
+	row := &res.Row
+	if row.Metrics == nil {
+		row.Metrics = map[string]float64{}
+	}
+	if row.Notes == nil {
+		row.Notes = map[string]string{}
+	}
+	row.Notes["attacks"] = fmt.Sprintf("victims: the first %d test images in pools of %d uploads, fresh secrets; auxiliary images drawn from the %d training images", capt.N, capt.Pool, ds.Train.N)
+	out, err := attackCapture(ctx, cfg, ds, res.Net, scheme, specs, capt, progress)
+	if err != nil {
+		return err
+	}
+	for name, v := range out.Metrics {
+		row.Metrics[name] = v
+	}
+	for name, v := range out.Notes {
+		row.Notes[name] = v
+	}
+	gridRows := min(capt.N, ((gridVictims+scheme.K-1)/scheme.K)*scheme.K) // whole groups
+	res.Attacks = &AttackReport{Grid: attackGrid(capt, gridRows, res.Net, out.Recon)}
+	return nil
+}
+
+// attackSpecs returns the attack specifications of cfg, their auxiliary images adapted to
+// the training split, and the most victims any of them attacks.
+func attackSpecs(cfg *config.Config, ds *datasets.Dataset) ([]attacks.Spec, int) {
 	specs := make([]attacks.Spec, len(cfg.Attacks))
 	victims := 0
 	for i, a := range cfg.Attacks {
@@ -59,42 +90,55 @@ func runAttacks(ctx context.Context, c *config.Cell, ds *datasets.Dataset, res *
 		}
 		victims = max(victims, specs[i].Victims)
 	}
-	capt, err := captureVictims(res.Net, ds.Test, victims, shufflePool(cfg), cfg.Train.EvalBatchSize, scheme, cellRNG(cfg.Seed, streamAttackCapture))
-	if err != nil {
-		return err
-	}
-	gridRows := min(capt.N, ((gridVictims+scheme.K-1)/scheme.K)*scheme.K) // whole groups
-	target := nets.Target(res.Net)
-	row := &res.Row
-	if row.Metrics == nil {
-		row.Metrics = map[string]float64{}
-	}
-	if row.Notes == nil {
-		row.Notes = map[string]string{}
-	}
-	row.Notes["attacks"] = fmt.Sprintf("victims: the first %d test images in pools of %d uploads, fresh secrets; auxiliary images drawn from the %d training images", capt.N, capt.Pool, ds.Train.N)
-	var recon []attacks.ReconColumn
+	return specs, victims
+}
+
+// AttackOutput is what a cell's attacks found on a capture: their metric columns and notes,
+// and their reconstructions for the image grid.
+type AttackOutput struct {
+	Metrics map[string]float64
+	Notes   map[string]string
+	Recon   []attacks.ReconColumn
+}
+
+// attackCapture runs the attacks specs on capt, a capture of net served under scheme, each
+// with its own stream of the cell's seeded generator, and gathers their output.
+func attackCapture(ctx context.Context, cfg *config.Config, ds *datasets.Dataset, net *models.Net, scheme datamix.Scheme, specs []attacks.Spec, capt *attacks.Capture, progress func(Progress)) (*AttackOutput, error) {
+	target := nets.Target(net)
+	out := &AttackOutput{Metrics: map[string]float64{}, Notes: map[string]string{}}
 	for i, s := range specs {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("experiments: stopped during attacks: %w", err)
+			return nil, fmt.Errorf("experiments: stopped during attacks: %w", err)
 		}
 		progress(Progress{Phase: "attack", Step: i, Steps: len(specs)})
-		out, err := attacks.Run(s, &attacks.Env{Net: target, Scheme: scheme, Capture: capt, Pool: ds.Train, Classes: ds.Classes,
-			Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)), Learner: nets.Learner(res.Net)})
+		o, err := attacks.Run(s, &attacks.Env{Net: target, Scheme: scheme, Capture: capt, Pool: ds.Train, Classes: ds.Classes,
+			Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)), Learner: nets.Learner(net)})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for name, v := range out.Metrics {
-			row.Metrics[name] = v
+		for name, v := range o.Metrics {
+			out.Metrics[name] = v
 		}
-		for name, v := range out.Notes {
-			row.Notes[name] = v
+		for name, v := range o.Notes {
+			out.Notes[name] = v
 		}
-		recon = append(recon, out.Recon...)
+		out.Recon = append(out.Recon, o.Recon...)
 	}
 	progress(Progress{Phase: "attack", Step: len(specs), Steps: len(specs)})
-	res.Attacks = &AttackReport{Grid: attackGrid(capt, gridRows, res.Net, recon)}
-	return nil
+	return out, nil
+}
+
+// AttackCapture runs the attacks of cell c on capt, a capture of net's exchange under the
+// cell's scheme made elsewhere — a cloud's capture file over the wire (wire.Pools) with the
+// edge's secrets file for the truth — with the same specifications, seeds and columns as a
+// run of the cell: the same capture gives the same scores.
+func AttackCapture(ctx context.Context, c *config.Cell, ds *datasets.Dataset, net *models.Net, capt *attacks.Capture) (*AttackOutput, error) {
+	scheme, err := c.Scheme()
+	if err != nil {
+		return nil, err
+	}
+	specs, _ := attackSpecs(&c.Config, ds)
+	return attackCapture(ctx, &c.Config, ds, net, scheme, specs, capt, func(Progress) {})
 }
 
 // writeAttackFiles writes the image grid of a cell's attacks into its directory.

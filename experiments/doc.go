@@ -58,6 +58,23 @@
 // Library code never prints: progress goes to an Observer, which cmd/runexp turns into a
 // progress bar.
 //
+// # Over the wire
+//
+// A cell's directory also holds its network as three part files (PartFile: head.ckpt,
+// body.ckpt, tail.ckpt): LoadCloud opens the body file alone (and the tail file for the
+// raw-input baseline), LoadEdge the head and tail files, and CloudModel serves a cloud
+// through package wire under its ModelID. RunWire is the wire study of a config with a wire
+// section: it trains the cells as RunContext does, then serves each trained network as its
+// variants — everything on the edge, the input uploaded as PNG with the whole network in the
+// cloud, plain split, DataMix — through clouds a CloudStarter starts (processes of their own
+// from the command line, InProcessClouds in tests) to edges running in this process through
+// emulated links, and measures latency per link and throughput with the number of edges,
+// reading the cloud's own metrics (ScrapeCloud); it writes wire.csv and wire.json
+// (results.WireRow). AttackCapture runs a cell's attacks on a capture made elsewhere — a
+// cloud's capture file, with the edge's secrets file (WriteSecrets, ReadSecrets) as the truth —
+// with the same specifications, seeds and columns as a run: the same capture gives the same
+// scores.
+//
 // # Errors
 //
 // A config that does not validate stops a run before anything is written, with the
@@ -65,5 +82,7 @@
 // "experiments:": *InterruptedError (the run was cancelled), *BusyError (the directory is in
 // use), *DataMismatchError (its finished cells were computed on other data), *MissingError
 // (Merge lacks some cells' rows), *PanicError (one cell's bug), and one error per run listing
-// the cells that failed, each with its ID, swept values and cause.
+// the cells that failed, each with its ID, swept values and cause. A wire study's errors name
+// the cell and the variant being served; a part, secrets or capture file that is not what it
+// must be is an error naming the file.
 package experiments

@@ -42,7 +42,7 @@ func Export(cellDir, out string) ([]string, error) {
 	for _, p := range []struct {
 		file string
 		part models.Part
-	}{{"model.npz", models.PartAll}, {"head.npz", models.PartHead}, {"body.npz", models.PartBody}, {"tail.npz", models.PartTail}} {
+	}{{"model.npz", models.Whole}, {"head.npz", models.Head}, {"body.npz", models.Body}, {"tail.npz", models.Tail}} {
 		path := filepath.Join(out, p.file)
 		if err := results.WriteFileAtomic(path, func(w io.Writer) error { return net.WriteNPZ(w, p.part) }); err != nil {
 			return written, err

@@ -553,6 +553,9 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 	if err := results.WriteFileAtomic(filepath.Join(dir, "model.ckpt"), res.Net.Save); err != nil {
 		return nil, err
 	}
+	if err := writeParts(dir, res.Net); err != nil {
+		return nil, err
+	}
 	if err := writeAttackFiles(dir, res); err != nil {
 		return nil, err
 	}
@@ -583,6 +586,21 @@ func runCell(ctx context.Context, c *config.Cell, out string, ds *datasets.Datas
 		return nil, err
 	}
 	return &res.Row, nil
+}
+
+// PartFile is the name of the file in a cell's directory that holds one part of its trained
+// network (models.SavePart): head.ckpt, body.ckpt or tail.ckpt. A cloud is given the body
+// file alone (runexp cloud), an edge the head and tail files (runexp edge).
+func PartFile(p models.Part) string { return p.String() + ".ckpt" }
+
+// writeParts writes the three part files of net into the cell directory dir.
+func writeParts(dir string, net *models.Net) error {
+	for _, p := range models.Parts {
+		if err := results.WriteFileAtomic(filepath.Join(dir, PartFile(p)), func(w io.Writer) error { return net.SavePart(w, p) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EpochStats is one epoch of training.

@@ -267,7 +267,16 @@ func TestConfigsRunTiny(t *testing.T) {
 			if cells, err = config.Expand(cfg); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := Run(cfg, Options{Out: t.TempDir()})
+			var rows []results.Row
+			if cfg.Wire != nil { // a wire study: train, then serve every cell (clouds in process)
+				var points []results.WireRow
+				rows, points, err = RunWire(context.Background(), cfg, WireOptions{Options: Options{Out: t.TempDir()}})
+				if err == nil {
+					checkWirePoints(t, cfg, cells, points)
+				}
+			} else {
+				rows, err = Run(cfg, Options{Out: t.TempDir()})
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

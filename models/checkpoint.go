@@ -28,6 +28,10 @@ type ckptHeader struct {
 	// Description is the network's description, input shape included, for an architecture
 	// that is not built in (a built-in one is named by Arch alone, as it always was).
 	Description *Description `json:"description,omitempty"`
+	// Part and Net are set in a part file only (SavePart): which part it holds, and the
+	// whole network's fingerprint.
+	Part string `json:"part,omitempty"`
+	Net  string `json:"net,omitempty"`
 }
 
 type ckptParam struct {
@@ -35,16 +39,23 @@ type ckptParam struct {
 	Shape []int  `json:"shape"`
 }
 
-// Save writes the net's architecture name, class count, split, weights and batch norms'
-// running statistics: a text magic line, a JSON header line, the weights and then the running
-// statistics as little-endian float32 in header order, and a CRC-32 of those values.
-func (n *Net) Save(w io.Writer) error {
-	bw := bufio.NewWriter(w)
+// header is the start of the header of the net's checkpoints: its architecture (by name, or
+// with its description when it is not built in), classes and split.
+func (n *Net) header() ckptHeader {
 	h := ckptHeader{Arch: n.Arch.Name, Classes: n.Classes, Split: n.Split}
 	if !n.Arch.builtin {
 		h.Description = n.Arch.Desc.clone()
 		h.Description.Input = []int{n.Arch.C, n.Arch.H, n.Arch.W}
 	}
+	return h
+}
+
+// Save writes the net's architecture name, class count, split, weights and batch norms'
+// running statistics: a text magic line, a JSON header line, the weights and then the running
+// statistics as little-endian float32 in header order, and a CRC-32 of those values.
+func (n *Net) Save(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	h := n.header()
 	for i, p := range n.params {
 		h.Params = append(h.Params, ckptParam{Name: n.names[i], Shape: []int(p.Shape())})
 	}
@@ -103,6 +114,9 @@ func Load(r io.Reader, name string) (*Net, error) {
 	var h ckptHeader
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("models: %s: bad header: %v", name, err)
+	}
+	if h.Part != "" {
+		return nil, fmt.Errorf("models: %s: holds only the %s of a network (a part file); load it with LoadPart", name, h.Part)
 	}
 	arch, err := checkpointArch(h)
 	if err != nil {

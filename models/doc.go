@@ -49,11 +49,15 @@
 // float64, exactly as edge and cloud would. FLOPs gives the analytic per-sample cost of each
 // part, UploadDim and DownloadDim the values crossing the network per sample. Save and Load
 // write and read checkpoints (a described architecture's description rides in the header);
-// a reloaded net gives bit-identical predictions. WriteNPZ and ReadNPZ write and read the
-// weights (whole, or head, body or tail) as NumPy .npz archives with PyTorch's state_dict
-// names, so that bench/torch_crosscheck.py can build the same network in PyTorch from its
-// description and compare logits (TestPyTorchCrossCheck), and a model trained elsewhere can
-// be attacked here.
+// a reloaded net gives bit-identical predictions. SavePart writes one part (head, body or
+// tail) in the same format, so that a deployment hands each side only its parts: LoadPart
+// reads the body file alone into a network whose other weights are zero, and NewPartInferer
+// builds only the graphs of the parts asked for (the cloud's body, the edge's head and tail);
+// every part file carries the whole network's Fingerprint. WriteNPZ and ReadNPZ write and
+// read the weights (whole, or head, body or tail) as NumPy .npz archives with PyTorch's
+// state_dict names, so that bench/torch_crosscheck.py can build the same network in PyTorch
+// from its description and compare logits (TestPyTorchCrossCheck), and a model trained
+// elsewhere can be attacked here.
 //
 // The attacker's networks live here too (package attacks reaches them through package
 // experiments): a Decoder is an inverse network from uploads (or any C×H×W or flat tensor)

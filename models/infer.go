@@ -57,25 +57,35 @@ type Inferer struct {
 	net              *Net
 	batch            int
 	head, body, tail *stage
+	identity         bool // the head was asked for at split 0, where it is the identity
 }
 
 // NewInferer builds the forward graphs of n's head, body and tail at the given batch size.
-func NewInferer(n *Net, batch int) (*Inferer, error) {
+func NewInferer(n *Net, batch int) (*Inferer, error) { return NewPartInferer(n, batch, Parts...) }
+
+// NewPartInferer builds the forward graphs of the given parts of n only, at the given batch
+// size: the edge's head and tail, or the cloud's body (of a network loaded from its body file
+// alone, LoadPart). Calling a part that was not built panics.
+func NewPartInferer(n *Net, batch int, parts ...Part) (*Inferer, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	f := &Inferer{net: n, batch: batch}
 	nb := len(n.Arch.Blocks)
 	var err error
-	if n.Split > 0 {
-		if f.head, err = n.newStage(batch, 0, n.Split); err != nil {
+	for _, p := range parts {
+		switch {
+		case p == Head && n.Split > 0:
+			f.head, err = n.newStage(batch, 0, n.Split)
+		case p == Head:
+			f.identity = true
+		case p == Body:
+			f.body, err = n.newStage(batch, n.Split, nb)
+		case p == Tail:
+			f.tail, err = n.newStage(batch, nb, nb+1)
+		}
+		if err != nil {
 			return nil, err
 		}
-	}
-	if f.body, err = n.newStage(batch, n.Split, nb); err != nil {
-		return nil, err
-	}
-	if f.tail, err = n.newStage(batch, nb, nb+1); err != nil {
-		return nil, err
 	}
 	return f, nil
 }
@@ -87,6 +97,9 @@ func (f *Inferer) Batch() int { return f.batch }
 // batch × InputDim. At split 0 the head is the identity.
 func (f *Inferer) Head(dst, x []float32) error {
 	if f.head == nil {
+		if !f.identity {
+			panic("models: inferer built without the head")
+		}
 		if len(dst) != len(x) {
 			panic("models: head output size")
 		}
@@ -97,7 +110,17 @@ func (f *Inferer) Head(dst, x []float32) error {
 }
 
 // Body is the cloud's part: dst (batch × DownloadDim) = body(m), m is batch × UploadDim.
-func (f *Inferer) Body(dst, m []float32) error { return f.body.run(dst, m) }
+func (f *Inferer) Body(dst, m []float32) error {
+	if f.body == nil {
+		panic("models: inferer built without the body")
+	}
+	return f.body.run(dst, m)
+}
 
 // Tail is the classifier on the edge: dst (batch × Classes) = logits of z (batch × DownloadDim).
-func (f *Inferer) Tail(dst, z []float32) error { return f.tail.run(dst, z) }
+func (f *Inferer) Tail(dst, z []float32) error {
+	if f.tail == nil {
+		panic("models: inferer built without the tail")
+	}
+	return f.tail.run(dst, z)
+}

@@ -31,23 +31,6 @@ import (
 // little-endian float32 .npy file (format version 1.0) in an uncompressed zip, as numpy.savez
 // writes them; numpy.load reads the archive.
 
-// Part selects the weights of one part of a split network.
-type Part int
-
-// The parts: the whole network, or the weights of the edge head, the cloud body or the edge
-// tail at the net's split point.
-const (
-	PartAll Part = iota
-	PartHead
-	PartBody
-	PartTail
-)
-
-// String names the part: all, head, body or tail.
-func (p Part) String() string {
-	return [...]string{"all", "head", "body", "tail"}[p]
-}
-
 // stateEntry is one array of a net's state under its PyTorch name.
 type stateEntry struct {
 	name      string
@@ -103,14 +86,14 @@ func (n *Net) state() []stateEntry {
 	return out
 }
 
-// inPart reports whether an entry of block b belongs to part at split s.
+// inPart reports whether an entry of block b belongs to part (Whole: every one) at split s.
 func inPart(part Part, b, s int) bool {
 	switch part {
-	case PartHead:
+	case Head:
 		return b >= 0 && b < s
-	case PartBody:
+	case Body:
 		return b >= s
-	case PartTail:
+	case Tail:
 		return b < 0
 	}
 	return true

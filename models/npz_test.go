@@ -43,7 +43,7 @@ func TestNPZRoundTrip(t *testing.T) {
 	for _, a := range archs {
 		n := trainedNet(t, a, 5)
 		var buf bytes.Buffer
-		if err := n.WriteNPZ(&buf, PartAll); err != nil {
+		if err := n.WriteNPZ(&buf, Whole); err != nil {
 			t.Fatal(err)
 		}
 		m, err := New(a, 5, 1, newRNG(103)) // other weights
@@ -61,7 +61,7 @@ func TestNPZRoundTrip(t *testing.T) {
 			}
 		}
 		var parts []string
-		for _, p := range []Part{PartHead, PartBody, PartTail} {
+		for _, p := range []Part{Head, Body, Tail} {
 			var pb bytes.Buffer
 			if err := n.WriteNPZ(&pb, p); err != nil {
 				t.Fatal(err)
@@ -77,16 +77,16 @@ func TestNPZRoundTrip(t *testing.T) {
 				t.Errorf("%s %v: %d arrays, StateNames lists %d", a.Name, p, len(zr.File), len(n.StateNames(p)))
 			}
 		}
-		if all := n.StateNames(PartAll); !slices.Equal(parts, all) {
+		if all := n.StateNames(Whole); !slices.Equal(parts, all) {
 			t.Errorf("%s: head, body and tail hold %v, the whole net %v", a.Name, parts, all)
 		}
 	}
-	got := mustNet(t, "mnist-resnet8", 1, 1).StateNames(PartHead)
+	got := mustNet(t, "mnist-resnet8", 1, 1).StateNames(Head)
 	want := []string{"layers.0.weight", "layers.1.weight", "layers.1.bias", "layers.1.running_mean", "layers.1.running_var"}
 	if !slices.Equal(got, want) {
 		t.Errorf("mnist-resnet8's head: %v, want %v", got, want)
 	}
-	if got := mustNet(t, "mnist-cnn", 1, 1).StateNames(PartTail); !slices.Equal(got, []string{"layers.9.weight", "layers.9.bias"}) {
+	if got := mustNet(t, "mnist-cnn", 1, 1).StateNames(Tail); !slices.Equal(got, []string{"layers.9.weight", "layers.9.bias"}) {
 		t.Errorf("mnist-cnn's tail: %v", got)
 	}
 }
@@ -96,7 +96,7 @@ func TestNPZRoundTrip(t *testing.T) {
 func TestNPZErrors(t *testing.T) {
 	n := mustNet(t, "mnist-cnn", 1, 1)
 	var good bytes.Buffer
-	if err := n.WriteNPZ(&good, PartAll); err != nil {
+	if err := n.WriteNPZ(&good, Whole); err != nil {
 		t.Fatal(err)
 	}
 	rebuild := func(edit func(name string, data []byte) (string, []byte)) []byte {

@@ -49,7 +49,7 @@ func TestPyTorchCrossCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		var npz bytes.Buffer
-		if err := n.WriteNPZ(&npz, PartAll); err != nil {
+		if err := n.WriteNPZ(&npz, Whole); err != nil {
 			t.Fatal(err)
 		}
 		x, _ := randomBatch(newRNG(105), n, batch)

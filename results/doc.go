@@ -8,6 +8,11 @@
 // and, where attacks ran, attacks.png. Everything here is computed from stored rows, so
 // `runexp plot` can rewrite the matrix of a finished run from its results.json alone.
 //
+// A wire study (runexp wire) adds wire.csv and wire.json: one WireRow per measured point —
+// latency percentiles, throughput, the cloud's batch sizes and busy share, bytes measured on
+// the wire beside the analytic ones, the edges' CPU time beside all-on-the-edge — and
+// AppendWireSummary adds their tables to summary.md.
+//
 // The figures are drawn from the same rows by package results/plot, the only package that
 // imports gonum/plot; it reads the groups over seeds, the configuration fields and the
 // matrix through the API here, and nothing here draws.

@@ -3,9 +3,10 @@
 # configs/paper/, the headline configs/mnist-k2.yaml and configs/shuffle-pool.yaml) into
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
-# logs (not the checkpoints) into results/. At the end it prints a table of each config's wall
-# time and peak memory (resident set size) in this invocation.
-#   bash results/reproduce.sh                      # all of them (≈ 7 hours on 2 cores, estimated: results/README.md)
+# logs (not the checkpoints) into results/; for the wire study (runexp wire) its wire.csv and
+# wire.json too. At the end it prints a table of each config's wall time and peak memory
+# (resident set size) in this invocation.
+#   bash results/reproduce.sh                      # all of them (≈ 7–8 hours on 2 cores, estimated: results/README.md)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # Every name is checked before anything runs. The configs run one at a time, longest first,
 # each with runexp's default -jobs (the number of cores), so that both cores stay busy; a config
@@ -20,12 +21,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Longest first (results/README.md, "Regenerating", has each one's expected time).
-all=(defences mnist-resnet8 fashion-mnist-resnet8 privacy-strongest fashion-mnist-resnet8-privacy
+all=(defences mnist-resnet8 fashion-mnist-resnet8 privacy-strongest wire fashion-mnist-resnet8-privacy
 	mnist-resnet8-privacy fashion-mnist-resnet8-accuracy-vs-group-size fashion-mnist-accuracy
 	accuracy-vs-group-size mnist-resnet8-accuracy-vs-group-size synthetic-spoken-digits
 	edge-cost-vs-split privacy fashion-mnist-privacy breaking-datamix fashion-mnist-edge-cost-vs-split
 	fashion-mnist-resnet8-edge-cost-vs-split mnist-resnet8-edge-cost-vs-split mnist-k2
-	motivating-example shuffle-pool)
+	motivating-example shuffle-pool fashion-mnist-resnet8-training-length)
 config_of() {
 	case $1 in
 	mnist-k2) echo configs/mnist-k2.yaml ;;
@@ -89,19 +90,20 @@ for name in "${names[@]}"; do
 	fi
 done
 
-# run_config NAME DIR [ARG]... runs one config into DIR under /usr/bin/time (wall time and peak
-# RSS into $times), with runexp's extra arguments ARG.
+# run_config NAME DIR CMD [ARG]... runs one config into DIR with runexp's command CMD (run or
+# wire) under /usr/bin/time (wall time and peak RSS into $times), with runexp's extra
+# arguments ARG.
 run_config() {
-	local name=$1 cfg out=$2 status=ok t
-	shift 2
+	local name=$1 cfg out=$2 cmd=$3 status=ok t
+	shift 3
 	cfg=$(config_of "$name")
 	t=$(mktemp)
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$t" runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
+		/usr/bin/time -f '%e %M' -o "$t" runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" || status=failed
 		read -r wall rss <"$t" || { wall=0 rss=0; }
 	else
 		local s=$SECONDS
-		runs/runexp run -config "$cfg" -out "$out" "$@" || status=failed
+		runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" || status=failed
 		wall=$((SECONDS - s)) rss=0
 	fi
 	rm -f "$t"
@@ -126,17 +128,25 @@ for name in "${names[@]}"; do
 			fi
 		done
 	done
-	# Every other run in runs/ may lend this one a trained network (runexp -reuse): the same
-	# recipe on the same data in two configs (privacy, privacy-strongest, breaking-datamix) is
-	# trained once.
-	reuse=()
-	for d in runs/*/; do
-		d=${d%/}
-		[ "$d" != "runs/$name" ] && [ -d "$d/cells" ] && reuse+=(-reuse "$d")
-	done
-	run_config "$name" "runs/$name" "${reuse[@]}"
+	if [ "$name" = wire ]; then
+		# The wire study trains its cells, then serves each from a cloud process of its own to
+		# edges on loopback and measures them; one cell at a time, so that the measurements
+		# share the machine with nothing of this script.
+		run_config "$name" "runs/$name" wire -jobs 1
+	else
+		# Every other run in runs/ may lend this one a trained network (runexp -reuse): the
+		# same recipe on the same data in two configs (privacy, privacy-strongest,
+		# breaking-datamix) is trained once.
+		reuse=()
+		for d in runs/*/; do
+			d=${d%/}
+			[ "$d" != "runs/$name" ] && [ -d "$d/cells" ] && reuse+=(-reuse "$d")
+		done
+		run_config "$name" "runs/$name" run "${reuse[@]}"
+	fi
 	rm -rf "$dst" && mkdir -p "$dst"
 	cp runs/"$name"/{config.yaml,results.csv,results.json,summary.md} "$dst"/
+	for f in wire.csv wire.json; do [ -f runs/"$name/$f" ] && cp runs/"$name/$f" "$dst"/; done
 	[ -f runs/"$name"/manifest.json ] && cp runs/"$name"/manifest.json "$dst"/
 	[ -f runs/"$name"/defence_matrix.csv ] && cp runs/"$name"/defence_matrix.csv "$dst"/
 	[ -d runs/"$name"/plots ] && cp -r runs/"$name"/plots "$dst"/

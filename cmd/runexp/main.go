@@ -7,6 +7,10 @@
 //	runexp merge -out DIR [-allow-missing] DIR...
 //	runexp plot DIR
 //	runexp export [-out DIR] CELL_DIR
+//	runexp wire -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-tiny] [-in-process]
+//	runexp cloud -body FILE [-tail FILE] [-listen ADDR] [-metrics ADDR] [-capture FILE] [flags]
+//	runexp edge -config FILE [-cell ID] [-run DIR] [-cloud ADDR] [-link NAME] [-record FILE] [flags]
+//	runexp attack -capture FILE -secrets FILE -config FILE [-cell ID] [-run DIR] [-out FILE]
 //
 // run trains and evaluates every cell of the config (the baseline and the DataMix cells of
 // its sweep), N at a time (default: the number of CPUs), and writes into DIR (default
@@ -31,6 +35,24 @@
 // body.npz, tail.npz — and arch.yaml, its description (experiments.Export); a config's
 // model.weights reads model.npz back, and bench/torch_crosscheck.py builds the network in
 // PyTorch from arch.yaml.
+//
+// wire runs a wire study (experiments.RunWire): it trains the config's cells as run does,
+// then serves each trained network — everything on the edge, the input uploaded as PNG with
+// the whole network in the cloud, plain split, DataMix — from a cloud process of its own
+// (this executable's cloud command on loopback ports) to edges running as goroutines of this
+// process through the config's emulated links, and writes DIR/wire.csv, DIR/wire.json, the
+// summary's wire tables and the wire figures; -in-process serves the clouds from this process
+// (no CPU times then). cloud serves a trained cell's body file — the only file it opens; -tail
+// adds the tail for the raw-input baseline — over gRPC: it batches the requests of all
+// connected edges (-max-batch, -max-delay), bounds each connection's queue (-conn-queue),
+// exports Prometheus metrics on -metrics, records what it receives with -capture, speaks TLS
+// 1.3 with -tls-cert and -tls-key (-tls-client-ca requires client certificates), prints one
+// line "serving model=… grpc=… metrics=…" on stdout once it serves, and on SIGINT or SIGTERM
+// drains (-drain) and exits 0. edge serves the config's test split through a cloud as the
+// cell's edge (its head and tail files, secrets from crypto/rand), through an emulated link
+// (-link), and reports accuracy, latency percentiles and bytes per input; -record writes its
+// secrets for scoring attacks (evaluation only). attack runs the config's attacks on a
+// cloud's capture file, scored with the edge's secrets file.
 //
 // -set KEY=VALUE (repeatable) overrides a field of the config file for this run, as if it
 // were written in the file, with the same checks and messages (naming the -set argument):
@@ -61,6 +83,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -80,6 +103,12 @@ const usage = `usage:
   runexp merge -out DIR [-allow-missing] DIR...
   runexp plot DIR
   runexp export [-out DIR] CELL_DIR
+  runexp wire -config FILE [-set KEY=VALUE]... [-out DIR] [-jobs N] [-tiny] [-in-process]
+  runexp cloud -body FILE [-tail FILE] [-listen ADDR] [-metrics ADDR] [-max-batch N] [-max-delay D]
+               [-conn-queue N] [-max-message BYTES] [-capture FILE] [-tls-cert F -tls-key F [-tls-client-ca F]]
+  runexp edge -config FILE [-cell ID] [-run DIR] [-cloud ADDR] [-n N] [-pool N] [-link NAME]
+              [-tls-ca F [-tls-cert F -tls-key F]] [-record FILE]
+  runexp attack -capture FILE -secrets FILE -config FILE [-cell ID] [-run DIR] [-out FILE]
 
 Commands:
   run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
@@ -87,6 +116,12 @@ Commands:
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
   plot   redraw DIR/plots/ from DIR/results.json
   export write a cell's trained network as .npz (PyTorch names) and its arch.yaml (default CELL_DIR/export)
+  plot   redraw DIR/plots/ from DIR/results.json (and DIR/wire.json)
+  wire   train a config's cells, then serve each over gRPC to edges through emulated links and
+         measure latency, throughput, bytes and CPU time (wire.csv, summary.md, plots)
+  cloud  serve a trained cell's body (its body file alone) to edges over gRPC, until SIGTERM
+  edge   serve a config's test images through a cloud as the cell's edge (head, mixing, tail)
+  attack run a config's attacks on a cloud's capture file, scored with the edge's secrets
 
 -set KEY=VALUE overrides a field of the config file, checked as if written in it:
   -set mixing.group_size=4 -set train.epochs=1     any field by its dotted path (not a section)
@@ -132,6 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdPlot(args[1:], stdout, stderr)
 	case "export":
 		err = cmdExport(args[1:], stdout, stderr)
+	case "wire":
+		err = cmdWire(ctx, args[1:], stdout, stderr)
+	case "cloud":
+		err = cmdCloud(ctx, args[1:], stdout, stderr)
+	case "edge":
+		err = cmdEdge(ctx, args[1:], stdout, stderr)
+	case "attack":
+		err = cmdAttack(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -307,6 +350,16 @@ func redraw(dir string, stdout, stderr io.Writer) error {
 	out := filepath.Join(dir, plot.Dir)
 	rep, err := plot.Draw(out, rows)
 	if err != nil {
+		return err
+	}
+	if points, err := results.ReadWireJSON(filepath.Join(dir, results.WireJSONFile)); err == nil {
+		wrep, err := plot.DrawWire(out, points)
+		if err != nil {
+			return err
+		}
+		rep.Figures = append(rep.Figures, wrep.Figures...)
+		rep.Notes = append(rep.Notes, wrep.Notes...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	for _, n := range rep.Notes {

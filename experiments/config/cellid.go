@@ -9,9 +9,11 @@ import (
 )
 
 // idExcluded are the fields the cell ID leaves out: the experiment's name and baseline
-// switch (not properties of a cell) and the dataset's location (where the data is, not what
-// it is), so that renaming an experiment or moving a checkout keeps finished cells.
-var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true, "model.file": true, "model.weights": true}
+// switch (not properties of a cell), the dataset's location (where the data is, not what it
+// is), the places of a model's files (their content enters the ID instead) and how the
+// trained cells are served over the wire (which changes no cell), so that renaming an
+// experiment, moving a checkout or serving a cell keeps finished cells.
+var idExcluded = map[string]bool{"name": true, "baseline": true, "sweep": true, "dataset.path": true, "model.file": true, "model.weights": true, "wire": true}
 
 // idOmitEmpty are fields added after cells were first run: the canonical form leaves them
 // out when empty (an empty list or string, a zero number), so that configs written before

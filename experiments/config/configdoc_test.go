@@ -13,6 +13,7 @@ import (
 	"github.com/datamix/harness/datasets"
 	"github.com/datamix/harness/mixing"
 	"github.com/datamix/harness/models"
+	"github.com/datamix/harness/wire/link"
 )
 
 // configKeys lists the dotted yaml key of every field of struct type t and of the fields of
@@ -25,6 +26,9 @@ func configKeys(t reflect.Type, prefix string) []string {
 		key := prefix + f.name
 		keys = append(keys, key)
 		ft := t.Field(f.index).Type
+		if ft.Kind() == reflect.Pointer { // an optional section (wire)
+			ft = ft.Elem()
+		}
 		switch {
 		case ft == sweepType:
 		case ft.Kind() == reflect.Struct:
@@ -53,6 +57,9 @@ func writtenKeys(n *yaml.Node, t reflect.Type, prefix string, keys map[string]bo
 				continue
 			}
 			ft := t.Field(f.index).Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
 			v := resolve(n.Content[i+1])
 			switch {
 			case ft == sweepType:
@@ -209,6 +216,8 @@ func TestConfigReferenceListsNames(t *testing.T) {
 		{"model.arch", models.Names()},
 		{"mixing.coefficients", mixing.SamplerNames()},
 		{"train.lr_schedule", lrSchedules},
+		{"wire.links", link.Names()},
+		{"wire.scaling_link", link.Names()},
 	}
 	for _, ref := range configReferences {
 		root := ref.parse(t)

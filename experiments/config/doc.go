@@ -111,6 +111,17 @@
 //	    shadow_epochs: 0        # decoder and rmle with head unknown at split > 0, and fora: epochs of the
 //	                            # shadow (fora: substitute) head and tail trained through the frozen body,
 //	                            # 0 … 100000; 0 = 20
+//	wire:                       # optional: serve the trained cells over the network and measure (runexp wire);
+//	                            # needs baseline: true; not part of cell IDs, not sweepable (Wire)
+//	  links: [3g, lte, wifi, datacentre]  # latency sweep, one edge per link: 3g, lte, wifi, datacentre, loopback
+//	  edges: [1, 4, 16, 64]     # scaling sweep: edges at once, each 1 … 256
+//	  scaling_link: loopback    # the link of every edge in the scaling sweep: 3g, lte, wifi, datacentre, loopback
+//	  pool: 8                   # inputs per exchange (an edge's shuffling pool), a multiple of mixing.group_size
+//	  inputs: 64                # test images one edge serves per link, a multiple of pool
+//	  seconds: 10               # length of each scaling point, (0, 3600]
+//	  max_batch: 64             # the cloud's dynamic batcher: most rows per body run, ≥ pool, ≤ 4096
+//	  max_delay_ms: 2           # … and the longest the oldest request waits for others, 0 … 10000
+//	  conn_queue: 16            # most requests one edge may have waiting in the cloud, ≥ 1
 //	sweep:                      # optional: field path → non-empty list of values
 //	  mixing.group_size: [1, 2, 4]
 //	  defences: [[], [{kind: mask, rate: 0.3}]]   # a list field is swept as whole lists

@@ -217,7 +217,7 @@ func TestModelWeights(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		if err := n.WriteNPZ(&b, models.PartAll); err != nil {
+		if err := n.WriteNPZ(&b, models.Whole); err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)

@@ -40,6 +40,12 @@ type Config struct {
 	Attacks []Attack `yaml:"attacks,omitempty"`
 	// Sweep lists the fields to vary; see Expand. Empty means a single cell.
 	Sweep Sweep `yaml:"sweep,omitempty"`
+	// Wire, when present, makes the experiment a study of DataMix over the network as well
+	// (runexp wire): each trained cell is served by a cloud process to edges over emulated
+	// links, and latency, throughput, bytes and CPU time are measured (see Wire). Absent
+	// (nil), the default, the experiment only trains and evaluates. It is not part of the
+	// cells' IDs and cannot be swept.
+	Wire *Wire `yaml:"wire,omitempty"`
 
 	src  *source   // the file the config came from; nil for a config built in Go
 	cell *cellInfo // the sweep assignments of a config made by Expand; nil otherwise

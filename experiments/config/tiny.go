@@ -17,7 +17,8 @@ const (
 // (but at least two batches) and TinyTest test examples, and one epoch. Everything else,
 // the sweep included, is kept, so every cell still runs; a swept dataset limit or epoch
 // count overrides these values in its cells. The cells get IDs of their own, so a tiny run
-// never passes for a full one.
+// never passes for a full one. A wire section serves one pool through each of its two fastest
+// links and runs each scaling point briefly with at most 4 edges (tinyWire).
 func (c *Config) Tiny() {
 	train := max(TinyTrain, 2*c.Train.BatchSize)
 	if c.Dataset.TrainLimit == 0 || c.Dataset.TrainLimit > train {
@@ -27,6 +28,7 @@ func (c *Config) Tiny() {
 		c.Dataset.TestLimit = TinyTest
 	}
 	c.Train.Epochs = 1
+	c.tinyWire()
 	for i := range c.Attacks { // attacks draw from the shrunk splits
 		s := c.Attacks[i].Spec()
 		c.Attacks[i].Aux = min(s.Aux, c.Dataset.TrainLimit)

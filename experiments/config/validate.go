@@ -61,7 +61,10 @@ func (c *Config) validateFields() error {
 	if err := c.validateTrain(); err != nil {
 		return err
 	}
-	return c.validateAttacks(dsAttrs)
+	if err := c.validateAttacks(dsAttrs); err != nil {
+		return err
+	}
+	return c.validateWire()
 }
 
 // validateName checks that the experiment has a name usable as a directory name.

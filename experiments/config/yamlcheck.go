@@ -69,6 +69,9 @@ func fieldNames(t reflect.Type) string {
 func typeByPath(t reflect.Type, path string) (reflect.Type, error) {
 	prefix := ""
 	for _, seg := range strings.Split(path, ".") {
+		if t.Kind() == reflect.Pointer { // an optional section (wire)
+			t = t.Elem()
+		}
 		if t.Kind() != reflect.Struct || t == sweepType {
 			return nil, fmt.Errorf("%s is not a section, it has no field %q", prefix, seg)
 		}
@@ -98,6 +101,12 @@ func typeByPath(t reflect.Type, path string) (reflect.Type, error) {
 // fieldByPath returns the field of the struct value v at the dotted yaml path.
 func fieldByPath(v reflect.Value, path string) (reflect.Value, bool) {
 	for _, seg := range strings.Split(path, ".") {
+		if v.Kind() == reflect.Pointer { // an optional section (wire)
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
 		if v.Kind() != reflect.Struct {
 			return reflect.Value{}, false
 		}
@@ -158,8 +167,12 @@ func (ck *checker) check(n *yaml.Node, t reflect.Type, path string) *FieldError 
 	if (path == splitKey || strings.HasSuffix(path, " "+splitKey)) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 		return nil // a layer's name; Validate looks it up
 	}
-	if t.Kind() == reflect.Pointer { // an optional value (a layer's bias)
+	if t.Kind() == reflect.Pointer {
 		if isNull {
+			if t.Elem().Kind() == reflect.Struct {
+				return nil // an optional section: absent (or null) is nil
+			}
+			// An optional value (a layer's bias) has no null: the default is the key left out.
 			return bad("no value, need %s (leave the key out to use the default)", need(t.Elem()))
 		}
 		return ck.check(n, t.Elem(), path)
@@ -303,6 +316,7 @@ var unsweepable = map[string]string{
 	"name":     "it names the experiment's run directory",
 	"baseline": "it is a switch for the whole experiment",
 	"sweep":    "a sweep cannot sweep itself",
+	"wire":     "it says how the experiment's trained cells are served, not what a cell is",
 }
 
 // sweepField returns the type of the field a sweep key names.

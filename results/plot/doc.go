@@ -36,6 +36,13 @@
 //     joined by a step line and numbered with a key below, the baseline and the budgets 1 and
 //     3 points below it as reference lines.
 //
+// DrawWire draws the figures of a wire study from its points (results.WireRow), beside them:
+// wire_latency_vs_bandwidth (a panel per network: the median and 95th-percentile latency of an
+// input against each link's uplink bandwidth, a line per served variant, everything on the
+// edge as a reference line; both axes logarithmic) and wire_scaling_vs_edges (a row per
+// network: throughput, 95th-percentile latency and the cloud's batch size against the number
+// of edges at once).
+//
 // Values are aggregated over seeds (rows that differ only in cell and seed, see
 // results.GroupBySeeds): points are means, error bars ±1 sample standard deviation, and each
 // title says over how many seeds.
@@ -61,7 +68,7 @@
 // aggregation of rows; layout.go the layout of a figure; series.go the lines of the line
 // figures, their styles, their y ranges and the notes on lines that coincide; then a file per
 // family of figures: accuracy.go, cost.go, privacy.go, matrix.go (the heat map) and
-// frontier.go. Each family has a runnable example (ExampleDraw_accuracyVsGroupSize and the
+// frontier.go, and wire.go for the wire study's figures. Each family has a runnable example (ExampleDraw_accuracyVsGroupSize and the
 // others) that draws it from hand-made rows into a folder of testdata/; the tests run the
 // examples and compare their figures with the golden images testdata/<figure>_golden.png,
 // pixel by pixel within a tolerance (2 of 255 levels per channel) that absorbs the rounding

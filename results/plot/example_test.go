@@ -109,3 +109,26 @@ func ExampleDraw_frontier() {
 	// drawn: [edge_cost_vs_split privacy_attr_vs_split privacy_group_vs_split privacy_ica_vs_split privacy_inversion_vs_split privacy_output_vs_split defence_matrix frontier]
 	// note: cell s1-k2-gaussian1-2 (datamix split 1 k=2, seed 2): ica_ssim is NaN, left out of privacy_ica_vs_split, defence_matrix, frontier
 }
+
+// The points of a wire study of two networks give wire_latency_vs_bandwidth (a panel per
+// network: the median and 95th-percentile latency against each link's uplink, a line per
+// variant, everything on the edge as a reference line) and wire_scaling_vs_edges (a row per
+// network: throughput, 95th-percentile latency and the cloud's batch size against the number
+// of edges). One point's latency is NaN: it is left out, with a note.
+func ExampleDrawWire() {
+	rows := plottest.WireStudy()
+	for i := range rows {
+		if r := &rows[i]; r.Arch == "mnist-cnn" && r.GroupSize == 2 && r.Link == "lte" {
+			r.LatencyP95MS = math.NaN()
+		}
+	}
+
+	rep, err := plot.DrawWire(filepath.Join("testdata", "wire"), rows)
+	if err != nil {
+		log.Fatal(err)
+	}
+	printReport(rep)
+	// Output:
+	// drawn: [wire_latency_vs_bandwidth wire_scaling_vs_edges]
+	// note: wire_latency_vs_bandwidth: MNIST, mnist-cnn datamix k=2 through lte with 1 edge(s): p95 latency is NaN, left out
+}

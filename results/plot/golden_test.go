@@ -52,6 +52,7 @@ var goldens = []struct {
 	{ExampleDraw_privacy, "privacy", []string{"privacy_ica_vs_group_size", "privacy_inversion_vs_split", "privacy_output_vs_group_size"}},
 	{ExampleDraw_defenceMatrix, "matrix", []string{"defence_matrix"}},
 	{ExampleDraw_frontier, "frontier", []string{"frontier"}},
+	{ExampleDrawWire, "wire", []string{"wire_latency_vs_bandwidth", "wire_scaling_vs_edges"}},
 }
 
 // TestGolden runs each example and compares its figure (or figures) with the golden images,
@@ -80,8 +81,12 @@ func TestGolden(t *testing.T) {
 				want = append(want, fig+".png", fig+".svg")
 			}
 			if len(notes) > 0 {
-				want = append(want, plot.NotesFile)
-				b, err := os.ReadFile(filepath.Join(dir, plot.NotesFile))
+				notesFile := plot.NotesFile
+				if g.dir == "wire" {
+					notesFile = plot.WireNotesFile
+				}
+				want = append(want, notesFile)
+				b, err := os.ReadFile(filepath.Join(dir, notesFile))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -237,3 +237,69 @@ func DefenceSweep() []results.Row {
 	}
 	return rows
 }
+
+// WireStudy returns the points of a wire study of two networks (MNIST mnist-cnn and
+// Fashion-MNIST mnist-resnet8, split 1): everything on the edge, the PNG upload, plain split
+// and DataMix k = 2 and 4, through four links one edge at a time and 1, 4, 16 and 64 edges at
+// once on the data-centre link. The figures are made up but shaped like measured ones: latency
+// is the upload's transmission time plus the round trip plus compute; throughput and batches
+// grow with the edges until the cloud saturates.
+func WireStudy() []results.WireRow {
+	type link struct {
+		name    string
+		up, rtt float64 // Mbit/s, ms
+		down    float64
+	}
+	links := []link{{"3g", 0.77, 150, 1.5}, {"lte", 5.5, 50, 12}, {"wifi", 20, 10, 50}, {"datacentre", 10000, 0.2, 10000}}
+	type variant struct {
+		name     string
+		k        int
+		up       float64 // bytes per input
+		compute  float64 // ms per pool of 8
+		capacity float64 // the cloud's inputs per second at full batches
+	}
+	var rows []results.WireRow
+	for n, net := range []struct {
+		dataset, arch string
+		featBytes     float64
+		scale         float64
+	}{{"mnist", "mnist-cnn", 12544, 1}, {"fashion-mnist", "mnist-resnet8", 50176, 3}} {
+		variants := []variant{
+			{results.WireCloudPNG, 1, 300, 6 * net.scale, 3000 / net.scale},
+			{results.WireSplit, 1, net.featBytes + 20, 4 * net.scale, 5000 / net.scale},
+			{results.WireDataMix, 2, net.featBytes + 20, 4.5 * net.scale, 4800 / net.scale},
+			{results.WireDataMix, 4, net.featBytes + 20, 5 * net.scale, 4600 / net.scale},
+		}
+		base := results.WireRow{Dataset: net.dataset, Arch: net.arch, Split: 1, Pool: 8, Inputs: 64, Accuracy: 0.97 - 0.05*float64(n),
+			CloudRowsPerS: math.NaN(), MeanBatch: math.NaN(), BusyFrac: math.NaN(), CloudCPUCores: math.NaN()}
+		edgeOnly := base
+		edgeOnly.Phase, edgeOnly.Variant, edgeOnly.Link, edgeOnly.Edges, edgeOnly.GroupSize = "latency", results.WireEdgeOnly, "none", 1, 1
+		edgeOnly.LatencyP50MS, edgeOnly.LatencyP95MS, edgeOnly.LatencyP99MS = 2*net.scale, 2.5*net.scale, 3*net.scale
+		rows = append(rows, edgeOnly)
+		edgeOnly.Phase, edgeOnly.ThroughputPerS = "scaling", 4000/net.scale
+		rows = append(rows, edgeOnly)
+		for _, v := range variants {
+			for _, l := range links {
+				r := base
+				r.Phase, r.Variant, r.GroupSize, r.Link, r.Edges = "latency", v.name, v.k, l.name, 1
+				r.LinkUpMbit, r.LinkDnMbit, r.LinkRTTMS = l.up, l.down, l.rtt
+				p50 := 8*v.up*8/(l.up*1e3) + l.rtt + v.compute
+				r.LatencyP50MS, r.LatencyP95MS, r.LatencyP99MS = p50, p50*1.2, p50*1.3
+				r.UploadBytesMeasured = v.up
+				rows = append(rows, r)
+			}
+			for _, e := range []int{1, 4, 16, 64} {
+				r := base
+				r.Phase, r.Variant, r.GroupSize, r.Link, r.Edges = "scaling", v.name, v.k, "datacentre", e
+				batch := math.Min(8*float64(e), 64)
+				thr := v.capacity * batch / (batch + 24)
+				r.ThroughputPerS, r.CloudRowsPerS, r.MeanBatch = thr, thr, batch
+				r.BusyFrac = math.Min(1, thr/v.capacity*1.2)
+				r.LatencyP50MS = 1000 * 8 * float64(e) / thr
+				r.LatencyP95MS, r.LatencyP99MS = r.LatencyP50MS*1.5, r.LatencyP50MS*2
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows
+}

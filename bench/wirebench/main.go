@@ -1,0 +1,340 @@
+// Command wirebench measures the cloud of package wire on loopback: what dynamic batching
+// buys over serving one request at a time, and what serving costs beside the body's compute.
+//
+//	go run ./bench/wirebench [-arch mnist-cnn] [-split 1] [-edges 16] [-rows 1] [-seconds 10] [-rounds 3] [-mode both]
+//
+// batching: -edges load generators, each a gRPC client on its own connection sending
+// requests of -rows rows (precomputed uploads: the edges' own compute is left out, this
+// measures the cloud) as fast as the answers come back, against a cloud serving a network's
+// body (random weights) with one request per body run (MaxBatch = -rows: batch-1 serving, as
+// Triton without its dynamic batcher, when -rows is 1) and with dynamic batching (MaxBatch 64,
+// MaxDelay 0, 1 and 2 ms), the configurations alternating for -rounds rounds of -seconds
+// each. It prints the medians over rounds of the rows served per second and of the latency
+// percentiles of a request, and the ratios to one request per run.
+//
+// overhead: one client sends requests of 64 rows one after another (the body runs each alone,
+// at batch 64). The serving overhead — framing, protobuf, float32 encoding and checks, the
+// copies into and out of the batch, loopback TCP — is measured twice, as a share of the body's
+// compute: in wall time, the request's round trip less the body's compute time (the cloud's
+// datamix_cloud_body_seconds); in CPU time, this process's CPU time per request (client,
+// server and body all run here) less the CPU time of the body run alone on the same rows. The
+// wall figure suffers from other jobs on the machine (every hand-off between goroutines waits
+// for a core), the CPU figure much less.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/datamix/harness/datamix"
+	"github.com/datamix/harness/experiments"
+	"github.com/datamix/harness/models"
+	"github.com/datamix/harness/wire"
+)
+
+func main() {
+	arch := flag.String("arch", "mnist-cnn", "architecture")
+	split := flag.Int("split", 1, "split point")
+	edges := flag.Int("edges", 16, "concurrent edges (batching)")
+	reqRows := flag.Int("rows", 1, "rows per request (batching): 1 as Triton's image per request, 8 as a DataMix edge's pool")
+	seconds := flag.Float64("seconds", 10, "length of each measurement")
+	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
+	mode := flag.String("mode", "both", "batching, overhead or both")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fail(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	a, err := models.Lookup(*arch)
+	if err != nil {
+		fail(err)
+	}
+	n, err := models.New(a, 10, *split, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
+	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
+	if *mode == "both" || *mode == "batching" {
+		batching(n, *edges, *reqRows, *seconds, *rounds)
+	}
+	if *mode == "both" || *mode == "overhead" {
+		overhead(n, *seconds, *rounds)
+	}
+}
+
+// loadavg is the machine's 1-, 5- and 15-minute load average (Linux), or "unknown".
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "wirebench:", err)
+	os.Exit(1)
+}
+
+func cpus() int { return runtime.NumCPU() }
+
+// cloud is a server of net's body on a loopback port, and its metrics.
+type cloud struct {
+	srv  *wire.Server
+	addr string
+	reg  *prometheus.Registry
+}
+
+func startCloud(net *models.Net, cfg wire.Config) *cloud {
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	c := datamix.NewCloud(net)
+	srv, err := wire.NewServer(experiments.CloudModel(c, net.Fingerprint(), false, max(cfg.MaxBatch, 1)), cfg)
+	if err != nil {
+		fail(err)
+	}
+	lis, err := netListen()
+	if err != nil {
+		fail(err)
+	}
+	go srv.Serve(lis)
+	return &cloud{srv: srv, addr: lis.Addr().String(), reg: reg}
+}
+
+func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// metric is the value of a counter, or the sum of a histogram, of the cloud's registry.
+func (c *cloud) metric(name string) float64 {
+	mfs, _ := c.reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		if h := m.GetHistogram(); h != nil {
+			return h.GetSampleSum()
+		}
+		return m.GetCounter().GetValue()
+	}
+	return math.NaN()
+}
+
+// uploads returns n rows of random uploads for net.
+func uploads(net *models.Net, n int) []float32 {
+	src := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, n*net.UploadDim())
+	for i := range x {
+		x[i] = src.Float32()
+	}
+	return x
+}
+
+// result is one measurement of a configuration.
+type result struct {
+	rowsPerS, p50, p95, p99, meanBatch float64
+}
+
+// load runs edges closed-loop clients of one-row requests against a cloud for secs seconds,
+// after a second of warm-up.
+func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64) result {
+	c := startCloud(net, cfg)
+	defer c.srv.Stop()
+	x := uploads(net, rows)
+	clients := make([]*wire.Client, edges)
+	for i := range clients {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{})
+		cancel()
+		if err != nil {
+			fail(err)
+		}
+		clients[i] = cl
+		defer cl.Close()
+	}
+	run := func(d time.Duration) ([]float64, int) {
+		deadline := time.Now().Add(d)
+		lat := make([][]float64, edges)
+		var wg sync.WaitGroup
+		for i, cl := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ret := make([]float32, rows*net.DownloadDim())
+				for time.Now().Before(deadline) {
+					t0 := time.Now()
+					if err := cl.Exchange(context.Background(), ret, x); err != nil {
+						fail(err)
+					}
+					if done := time.Now(); !done.After(deadline) {
+						lat[i] = append(lat[i], done.Sub(t0).Seconds()*1000)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		var all []float64
+		for _, l := range lat {
+			all = append(all, l...)
+		}
+		return all, len(all)
+	}
+	run(time.Second) // warm-up: connections and every batch size's graphs
+	rows0, batches0 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
+	lat, n := run(time.Duration(secs * float64(time.Second)))
+	n *= rows
+	rows1, batches1 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
+	slices.Sort(lat)
+	pct := func(q float64) float64 { return lat[max(int(math.Ceil(q*float64(len(lat))))-1, 0)] }
+	return result{rowsPerS: float64(n) / secs, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), meanBatch: (rows1 - rows0) / (batches1 - batches0)}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// batching compares batch-1 serving (one request per body run) with dynamic batching.
+func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
+	configs := []struct {
+		name string
+		cfg  wire.Config
+	}{
+		{fmt.Sprintf("one request per run (MaxBatch %d)", rows), wire.Config{MaxBatch: rows, ConnQueue: 4}},
+		{"dynamic, MaxBatch 64, MaxDelay 0", wire.Config{MaxBatch: 64, ConnQueue: 4}},
+		{"dynamic, MaxBatch 64, MaxDelay 1 ms", wire.Config{MaxBatch: 64, MaxDelay: time.Millisecond, ConnQueue: 4}},
+		{"dynamic, MaxBatch 64, MaxDelay 2 ms", wire.Config{MaxBatch: 64, MaxDelay: 2 * time.Millisecond, ConnQueue: 4}},
+	}
+	res := make([][]result, len(configs))
+	for r := range rounds {
+		for i, c := range configs {
+			res[i] = append(res[i], load(net, c.cfg, edges, rows, secs))
+			fmt.Fprintf(os.Stderr, "round %d %s: %.0f rows/s\n", r+1, c.name, res[i][len(res[i])-1].rowsPerS)
+		}
+	}
+	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
+	fmt.Printf("%-36s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
+	base, baseP95 := 0.0, 0.0
+	for i, c := range configs {
+		get := func(f func(result) float64) float64 {
+			var v []float64
+			for _, x := range res[i] {
+				v = append(v, f(x))
+			}
+			return median(v)
+		}
+		thr, p95 := get(func(x result) float64 { return x.rowsPerS }), get(func(x result) float64 { return x.p95 })
+		if i == 0 {
+			base, baseP95 = thr, p95
+		}
+		fmt.Printf("%-36s %10.0f %7.2fx %8.2f %8.2f %8.2f %7.2fx %8.1f\n", c.name, thr, thr/base,
+			get(func(x result) float64 { return x.p50 }), p95, get(func(x result) float64 { return x.p99 }), p95/baseP95,
+			get(func(x result) float64 { return x.meanBatch }))
+	}
+}
+
+// overhead measures the serving overhead at batch 64, in wall time and in CPU time: the
+// request's round trip less the body's compute, and this process's CPU time per request (the
+// client, the server and the body all run here) less the CPU time of the body run alone on
+// the same rows, each as a share of the body's.
+func overhead(net *models.Net, secs float64, rounds int) {
+	const rows = 64
+	x := uploads(net, rows)
+	ret := make([]float32, rows*net.DownloadDim())
+	var shares, e2es, bodies, cpuShares, cpuReqs, cpuBodies []float64
+	for range rounds {
+		// The body alone, as the cloud runs it: CPU time per run.
+		body := datamix.NewCloud(net)
+		body.SetBatch(rows)
+		for range 10 {
+			body.Body(ret, x)
+		}
+		cpu0, start, n := processCPU(), time.Now(), 0
+		for time.Since(start).Seconds() < secs/2 {
+			if err := body.Body(ret, x); err != nil {
+				fail(err)
+			}
+			n++
+		}
+		cpuBody := (processCPU() - cpu0) / float64(n)
+
+		c := startCloud(net, wire.Config{MaxBatch: rows})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{})
+		cancel()
+		if err != nil {
+			fail(err)
+		}
+		for range 20 { // warm-up
+			if err := cl.Exchange(context.Background(), ret, x); err != nil {
+				fail(err)
+			}
+		}
+		body0, n0 := c.metric("datamix_cloud_body_seconds"), c.metric("datamix_cloud_batches_total")
+		cpu0, start, n = processCPU(), time.Now(), 0
+		for time.Since(start).Seconds() < secs {
+			if err := cl.Exchange(context.Background(), ret, x); err != nil {
+				fail(err)
+			}
+			n++
+		}
+		e2e := time.Since(start).Seconds() / float64(n)
+		cpuReq := (processCPU() - cpu0) / float64(n)
+		wallBody := (c.metric("datamix_cloud_body_seconds") - body0) / (c.metric("datamix_cloud_batches_total") - n0)
+		cl.Close()
+		c.srv.Stop()
+		e2es, bodies, shares = append(e2es, e2e*1000), append(bodies, wallBody*1000), append(shares, (e2e-wallBody)/wallBody)
+		cpuReqs, cpuBodies, cpuShares = append(cpuReqs, cpuReq*1000), append(cpuBodies, cpuBody*1000), append(cpuShares, (cpuReq-cpuBody)/cpuBody)
+	}
+	fmt.Printf("\noverhead: one client, requests of %d rows one after another (%d + %d bytes a request and answer of float32), %d rounds of %gs (medians)\n",
+		rows, 4*rows*net.UploadDim(), 4*rows*net.DownloadDim(), rounds, secs)
+	fmt.Printf("wall: round trip %.2f ms, body %.2f ms, overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
+		median(e2es), median(bodies), median(e2es)-median(bodies), 100*median(shares), pctList(shares))
+	fmt.Printf("CPU:  per request %.2f ms, body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
+		median(cpuReqs), median(cpuBodies), median(cpuReqs)-median(cpuBodies), 100*median(cpuShares), pctList(cpuShares))
+}
+
+// processCPU is this process's CPU time so far, user and system, in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+func pctList(xs []float64) []string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprintf("%.1f%%", 100*x))
+	}
+	return s
+}
