@@ -114,7 +114,6 @@ Commands:
   run    train and evaluate every cell of a config (finished cells in DIR are kept); see README.md
   cells  check a config and list its cells (index, id, variant, swept values)
   merge  combine the run directories of a sharded sweep into one (see deploy/README.md)
-  plot   redraw DIR/plots/ from DIR/results.json
   export write a cell's trained network as .npz (PyTorch names) and its arch.yaml (default CELL_DIR/export)
   plot   redraw DIR/plots/ from DIR/results.json (and DIR/wire.json)
   wire   train a config's cells, then serve each over gRPC to edges through emulated links and
