@@ -54,7 +54,6 @@ func (n *Net) header() ckptHeader {
 // running statistics: a text magic line, a JSON header line, the weights and then the running
 // statistics as little-endian float32 in header order, and a CRC-32 of those values.
 func (n *Net) Save(w io.Writer) error {
-	bw := bufio.NewWriter(w)
 	h := n.header()
 	for i, p := range n.params {
 		h.Params = append(h.Params, ckptParam{Name: n.names[i], Shape: []int(p.Shape())})
@@ -62,25 +61,7 @@ func (n *Net) Save(w io.Writer) error {
 	for i, p := range n.stats {
 		h.Stats = append(h.Stats, ckptParam{Name: n.statsNames[i], Shape: []int(p.Shape())})
 	}
-	hdr, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	bw.WriteString(checkpointMagic)
-	bw.Write(hdr)
-	bw.WriteByte('\n')
-	crc := crc32.NewIEEE()
-	out := io.MultiWriter(bw, crc)
-	buf := make([]byte, 4)
-	for _, p := range append(n.params[:len(n.params):len(n.params)], n.stats...) {
-		for _, v := range p.Data().([]float32) {
-			binary.LittleEndian.PutUint32(buf, math.Float32bits(v))
-			out.Write(buf)
-		}
-	}
-	binary.LittleEndian.PutUint32(buf, crc.Sum32())
-	bw.Write(buf)
-	return bw.Flush()
+	return writeCheckpoint(w, h, append(n.params[:len(n.params):len(n.params)], n.stats...))
 }
 
 // checkpointArch is the architecture a checkpoint header names: its description when it has
