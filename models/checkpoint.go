@@ -99,22 +99,15 @@ func Load(r io.Reader, name string) (*Net, error) {
 	if h.Part != "" {
 		return nil, fmt.Errorf("models: %s: holds only the %s of a network (a part file); load it with LoadPart", name, h.Part)
 	}
-	arch, err := checkpointArch(h)
+	n, err := allocFromHeader(h, name)
 	if err != nil {
-		return nil, fmt.Errorf("models: %s: %w", name, err)
-	}
-	if h.Classes > maxCheckpointClasses { // the weights are allocated before they are read
-		return nil, fmt.Errorf("models: %s: bad header: %d classes, a checkpoint may have at most %d", name, h.Classes, maxCheckpointClasses)
-	}
-	n, err := alloc(arch, h.Classes, h.Split)
-	if err != nil {
-		return nil, fmt.Errorf("models: %s: bad header: %w", name, err)
+		return nil, err
 	}
 	if len(h.Params) != len(n.params) {
-		return nil, fmt.Errorf("models: %s: %d weight tensors, %s has %d", name, len(h.Params), arch.Name, len(n.params))
+		return nil, fmt.Errorf("models: %s: %d weight tensors, %s has %d", name, len(h.Params), h.Arch, len(n.params))
 	}
 	if len(h.Stats) != len(n.stats) {
-		return nil, fmt.Errorf("models: %s: %d running-statistics tensors, %s has %d", name, len(h.Stats), arch.Name, len(n.stats))
+		return nil, fmt.Errorf("models: %s: %d running-statistics tensors, %s has %d", name, len(h.Stats), h.Arch, len(n.stats))
 	}
 	crc := crc32.NewIEEE()
 	in := io.TeeReader(br, crc)
