@@ -239,7 +239,15 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
 			fmt.Fprintf(os.Stderr, "round %d %s: %.0f rows/s\n", r+1, c.name, res[i][len(res[i])-1].rowsPerS)
 		}
 	}
+	// The ceiling: the body alone, no serving, rows per second at batch 64 against batch rows.
+	// No batcher can gain more than this ratio.
+	var ceil []float64
+	for range rounds {
+		ceil = append(ceil, bodyRowsPerS(net, 64, secs/4)/bodyRowsPerS(net, rows, secs/4))
+	}
 	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
+	fmt.Printf("ceiling: the body alone (no serving) at batch 64 runs %.2fx the rows/s it runs at batch %d (rounds: %v)\n",
+		median(ceil), rows, fmtList(ceil))
 	fmt.Printf("%-36s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
 	base, baseP95 := 0.0, 0.0
 	for i, c := range configs {
@@ -258,6 +266,37 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
 			get(func(x result) float64 { return x.p50 }), p95, get(func(x result) float64 { return x.p99 }), p95/baseP95,
 			get(func(x result) float64 { return x.meanBatch }))
 	}
+}
+
+// bodyRowsPerS is the rows per second of the body run alone, in this process, on batches of
+// the given rows, for secs seconds after a warm-up.
+func bodyRowsPerS(net *models.Net, rows int, secs float64) float64 {
+	x := uploads(net, rows)
+	ret := make([]float32, rows*net.DownloadDim())
+	body := datamix.NewCloud(net)
+	body.SetBatch(rows)
+	for range 10 {
+		if err := body.Body(ret, x); err != nil {
+			fail(err)
+		}
+	}
+	start, n := time.Now(), 0
+	for time.Since(start).Seconds() < secs {
+		if err := body.Body(ret, x); err != nil {
+			fail(err)
+		}
+		n++
+	}
+	return float64(n*rows) / time.Since(start).Seconds()
+}
+
+// fmtList prints ratios to two decimals.
+func fmtList(xs []float64) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%.2fx", x)
+	}
+	return out
 }
 
 // overhead measures the serving overhead at batch 64, in wall time and in CPU time: the
