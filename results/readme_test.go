@@ -52,8 +52,8 @@ import (
 //
 // Not checked: header cells; numbers after "≈" (estimates); settings, by a phrase rule (see
 // markSettings): numbers right after "k =", "k ≥", "k >", "k ∈ {", "split(s)", "seed(s)",
-// "SSIM ≥", "SSIM <", "offset" or "mask", the whole numbers that continue their lists and
-// ranges, and numbers before "epochs".
+// "SSIM ≥", "SSIM <", "offset", "mask", "σ =" or "weight", the whole numbers that continue
+// their lists and ranges, and numbers before "epochs" or "bits".
 //
 // The test fails for a table with numbers and no declaration (the message says how to write
 // one), for a declaration that is malformed, names a missing file, an unknown quantity or a

@@ -275,7 +275,7 @@ func scanNumber(s string, i int) (v float64, dec, end int, ok bool) {
 // "split 1", "seeds 1–3", "SSIM ≥ 0.30"); countWords, after a number, make it a count that
 // is checked ("3 seeds", "111 settings").
 var (
-	settingWords = []string{"k =", "k ≥", "k >", "k ∈ {", "split", "splits", "seed", "seeds", "SSIM ≥", "SSIM <", "offset", "mask"}
+	settingWords = []string{"k =", "k ≥", "k >", "k ∈ {", "split", "splits", "seed", "seeds", "SSIM ≥", "SSIM <", "offset", "mask", "σ =", "weight"}
 	listWords    = []string{",", "–", "…", "/", "and", "or", "to"}
 	rangeWords   = []string{"–", "…", "to"}
 	countWords   = []string{"seeds", "settings", "cells"}
@@ -284,8 +284,8 @@ var (
 // markSettings applies the phrase rule to the numbers of a cleaned cell s: a number right after
 // one of settingWords is a setting, and so is an unsigned whole number that continues a list
 // or range of settings ("k = 1, 2 and 4", "splits 1–2", "k = 3…8"), unless a count word follows
-// it, which makes it a count of that kind ("3 seeds"); a number right before "epochs" is a
-// setting too. The first number of a range takes the unit of the second ("−1.4 to −1.6 pp",
+// it, which makes it a count of that kind ("3 seeds"); a number right before "epochs" or
+// "bits" is a setting too. The first number of a range takes the unit of the second ("−1.4 to −1.6 pp",
 // "39–40%").
 func markSettings(s string, ns []number) {
 	for i := len(ns) - 2; i >= 0; i-- {
@@ -317,7 +317,7 @@ func markSettings(s string, ns []number) {
 				n.setting, n.suffix = false, w
 			}
 		}
-		if strings.HasPrefix(after, "epochs") {
+		if strings.HasPrefix(after, "epochs") || strings.HasPrefix(after, "bits") {
 			n.setting = true
 		}
 	}
@@ -553,6 +553,7 @@ func TestNumbers(t *testing.T) {
 		{"not reproduced (5 epochs); 14× chance", []string{"s:5", "14×"}},
 		{"— (≈ 13 minutes extrapolated)", []string{"~13"}},
 		{"0.62–0.75, SSIM ≥ 0.30", []string{"0.62", "0.75", "s:0.30"}},
+		{"0.736 (0.99, 0.872): Laplace noise σ = 0.05, quantised to 8 bits, NoPeek weight 6", []string{"0.736", "0.99", "0.872", "s:0.05", "s:8", "s:6"}},
 	} {
 		var got []string
 		for _, n := range numbers(tc.cell) {
