@@ -54,6 +54,16 @@ type Observer interface {
 	CellEnd(i, n int, c *config.Cell, row *results.Row, err error)
 }
 
+// StaleObserver is an Observer that also hears of the cells an earlier run finished before
+// data fingerprints were recorded (no DataFile beside their row): nothing says which data they
+// were computed on, so they are computed again. The CLI's observer says so, so that a resumed
+// run does not recompute without a word.
+type StaleObserver interface {
+	Observer
+	// CellStale reports a cell whose stored row is not reused for want of a data fingerprint.
+	CellStale(i, n int, c *config.Cell)
+}
+
 // Options control a run.
 type Options struct {
 	// Out is the output directory. It is created if needed.
@@ -242,6 +252,7 @@ type runDir struct {
 	lock   *dirLock                            // nil until taken
 	rows   []*results.Row                      // per cell: its row, nil while it has none
 	todo   []int                               // the indices of the cells to compute
+	stale  []int                               // those of todo finished without a fingerprint
 	data   map[datasets.Spec]*datasets.Dataset // the datasets of the cells to compute
 	prints map[datasets.Spec]DataPrint         // the fingerprints of every cell's data
 	nets   *trainings                          // the finished trainings the cells may reuse
@@ -292,11 +303,11 @@ func (d *runDir) resume(cells []config.Cell) error {
 		}
 		d.prints[spec] = p
 	}
-	rows, todo, err := storedRows(d.out, cells, d.prints)
+	rows, todo, stale, err := storedRows(d.out, cells, d.prints)
 	if err != nil {
 		return err
 	}
-	d.rows, d.todo = rows, todo
+	d.rows, d.todo, d.stale = rows, todo, stale
 	return loadData(d.data, cells, todo)
 }
 
@@ -331,6 +342,11 @@ func (d *runDir) compute(ctx context.Context, cells []config.Cell, opts Options)
 	for i := range cells {
 		if d.rows[i] != nil {
 			obs.CellResumed(i, n, &cells[i], d.rows[i])
+		}
+	}
+	if so, ok := opts.Observer.(StaleObserver); ok {
+		for _, i := range d.stale {
+			so.CellStale(i, n, &cells[i]) // before any cell starts: no lock needed
 		}
 	}
 	jobs := opts.Jobs
@@ -458,25 +474,26 @@ func datasetSpec(c *config.Cell) datasets.Spec {
 
 // storedRows returns the rows of the cells an earlier run finished in out on the data of
 // prints (nil for the others) and the indices of the cells still to compute: those without a
-// row and those whose row records no data fingerprint. A row recorded with another
-// fingerprint is a *DataMismatchError.
-func storedRows(out string, cells []config.Cell, prints map[datasets.Spec]DataPrint) (rows []*results.Row, todo []int, err error) {
+// row and those whose row records no data fingerprint (stale, also listed apart). A row
+// recorded with another fingerprint is a *DataMismatchError.
+func storedRows(out string, cells []config.Cell, prints map[datasets.Spec]DataPrint) (rows []*results.Row, todo, stale []int, err error) {
 	rows = make([]*results.Row, len(cells))
 	var mismatch *DataMismatchError
 	for i := range cells {
 		c := &cells[i]
 		if rows[i], err = storedRow(out, c); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if rows[i] != nil {
 			stored, ok, err := storedPrint(filepath.Join(out, "cells", c.ID))
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			now := prints[datasetSpec(c)]
 			switch {
 			case !ok:
 				rows[i] = nil // written before fingerprints: not known to be this data
+				stale = append(stale, i)
 			case stored.SHA256 != now.SHA256:
 				if mismatch == nil {
 					mismatch = &DataMismatchError{Dir: out, Stored: stored, Data: now, TotalCells: len(cells)}
@@ -489,9 +506,9 @@ func storedRows(out string, cells []config.Cell, prints map[datasets.Spec]DataPr
 		}
 	}
 	if mismatch != nil {
-		return nil, nil, mismatch
+		return nil, nil, nil, mismatch
 	}
-	return rows, todo, nil
+	return rows, todo, stale, nil
 }
 
 // loadData loads into data the datasets of the cells todo that it lacks.

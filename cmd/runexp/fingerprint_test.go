@@ -98,6 +98,9 @@ func TestResumeOnOtherData(t *testing.T) {
 	if code != 0 || strings.Count(stderr, "(resumed)") != 1 || !strings.Contains(stderr, "start") {
 		t.Fatalf("rerun with one fingerprint removed: exit %d, want one cell resumed and one computed:\n%s", code, stderr)
 	}
+	if !strings.Contains(stderr, "before data fingerprints were recorded") {
+		t.Errorf("the recomputed cell was not said to lack a fingerprint:\n%s", stderr)
+	}
 	if _, err := os.Stat(prints[0]); err != nil {
 		t.Errorf("the recomputed cell has no fingerprint: %v", err)
 	}

@@ -90,6 +90,10 @@ func (o *observer) CellResumed(i, n int, c *config.Cell, row *results.Row) {
 	o.cellsBar()
 }
 
+func (o *observer) CellStale(i, n int, c *config.Cell) {
+	o.line("cell %d/%d %s: finished earlier, but before data fingerprints were recorded: nothing says which data it was computed on, so it is computed again %s", i+1, n, c.ID, c.Label())
+}
+
 func (o *observer) CellStart(i, n int, c *config.Cell) {
 	o.total = n
 	o.cells[i] = &cellState{start: time.Now()}
