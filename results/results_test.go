@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -354,6 +355,36 @@ func TestSummaryGap(t *testing.T) {
 	}
 	if strings.Count(s, "| 91.25% | — |") != 1 {
 		t.Errorf("the row trained with another lr should have no gap:\n%s", s)
+	}
+}
+
+// TestSummaryEpochs: rows that differ only in their epochs (a sweep over train.epochs) get an
+// epochs column, each DataMix row its gap to the baseline of its own epochs; rows of one
+// length get none.
+func TestSummaryEpochs(t *testing.T) {
+	var rows []Row
+	for i, e := range []int{5, 30} {
+		b := Row{Cell: fmt.Sprint("b", e), Variant: "baseline", Dataset: "mnist", Arch: "mnist-cnn", Seed: 1, Epochs: e, BatchSize: 64, LR: 0.001, Accuracy: 0.9 + 0.01*float64(i)}
+		d := b
+		d.Cell, d.Variant, d.GroupSize, d.Accuracy = fmt.Sprint("d", e), "datamix", 2, b.Accuracy-0.05+0.02*float64(i)
+		rows = append(rows, b, d)
+	}
+	var sb strings.Builder
+	if err := summary(&sb, "", rows); err != nil {
+		t.Fatal(err)
+	}
+	s := sb.String()
+	for _, want := range []string{"| seed | epochs | accuracy |", "| 1 | 5 | 85.00% | -5.00 |", "| 1 | 30 | 88.00% | -3.00 |"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	sb.Reset()
+	if err := summary(&sb, "", rows[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sb.String(), "epochs") {
+		t.Errorf("rows of one length got an epochs column:\n%s", sb.String())
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // WriteSummary writes a readable Markdown summary of rows to path, atomically: a heading
 // with title, a table with one line per row (variant, split, k, coefficients, shuffle, seed,
-// accuracy in %, the gap to the matching baseline in percentage points, the edge's share of
+// the epochs where they differ between rows, accuracy in %, the gap to the matching baseline in percentage points, the edge's share of
 // the FLOPs, bytes up and down per input, training seconds), then one line per row that has
 // Notes. A row's baseline is the first baseline row with the same dataset, arch, seed and
 // training settings (train and test limits, epochs, batch size, learning rate). When some
@@ -47,8 +47,18 @@ func summary(w io.Writer, title string, rows []Row) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", oneLineText(title))
 	pools := len(distinctPools(rows)) > 1
-	b.WriteString("| variant | split | k | coefficients | shuffle | seed | accuracy | gap (pp) | edge FLOPs | upload B/sample | download B/sample | train s |\n")
-	b.WriteString("|---|--:|--:|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	// The epochs get a column when they differ between rows (a sweep over train.epochs), so
+	// that rows differing only in them can be told apart.
+	epochs := map[int]bool{}
+	for _, r := range rows {
+		epochs[r.Epochs] = true
+	}
+	head := []string{"variant", "split", "k", "coefficients", "shuffle", "seed", "accuracy", "gap (pp)", "edge FLOPs", "upload B/sample", "download B/sample", "train s"}
+	align := []string{"---", "--:", "--:", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:", "--:"}
+	if len(epochs) > 1 {
+		head, align = slices.Insert(head, 6, "epochs"), slices.Insert(align, 6, "--:")
+	}
+	b.WriteString("| " + strings.Join(head, " | ") + " |\n|" + strings.Join(align, "|") + "|\n")
 	for _, r := range rows {
 		gap := "—"
 		if acc, ok := base[keyOf(r)]; ok && r.Variant != baselineVariant {
@@ -60,6 +70,9 @@ func summary(w io.Writer, title string, rows []Row) error {
 			fmt.Sprintf("%.2f%%", 100*r.Accuracy), gap, fmt.Sprintf("%.1f%%", 100*r.EdgeFLOPsFrac),
 			strconv.FormatInt(r.UploadBytesPerSample, 10), strconv.FormatInt(r.DownloadBytesPerSample, 10),
 			fmt.Sprintf("%.1f", r.TrainSeconds),
+		}
+		if len(epochs) > 1 {
+			cells = slices.Insert(cells, 6, strconv.Itoa(r.Epochs))
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
