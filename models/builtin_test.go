@@ -59,23 +59,7 @@ func builtinRun(t *testing.T, arch string) builtinDigests {
 		return digest(b.Bytes())
 	}
 	logits := func(n *Net, x []float32) string {
-		f, err := NewInferer(n, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := make([]float32, batch*n.UploadDim())
-		z := make([]float32, batch*n.DownloadDim())
-		out := make([]float32, batch*n.Classes)
-		if err := f.Head(h, x); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Body(z, h); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Tail(out, z); err != nil {
-			t.Fatal(err)
-		}
-		return digest(floatBytes(out))
+		return digest(floatBytes(inferLogits(t, n, x, batch)))
 	}
 	n := mustNet(t, arch, 1, 31)
 	x, y := randomBatch(newRNG(32), n, batch)

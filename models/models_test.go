@@ -262,25 +262,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Fatalf("loaded %s split %d classes %d", m.Arch.Name, m.Split, m.Classes)
 	}
 	x, _ := randomBatch(newRNG(2), n, batch)
-	logits := func(n *Net) []float32 {
-		f, err := NewInferer(n, batch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := make([]float32, batch*n.UploadDim())
-		z := make([]float32, batch*n.DownloadDim())
-		out := make([]float32, batch*n.Classes)
-		if err := f.Head(h, x); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Body(z, h); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Tail(out, z); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	logits := func(n *Net) []float32 { return inferLogits(t, n, x, batch) }
 	a, b := logits(n), logits(m)
 	for i := range a {
 		if a[i] != b[i] {
