@@ -404,6 +404,17 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 				}
 			}
 		}
+		// Built here, before the workers start: they all read it.
+		if len(st.gOffsPlanes) != okk {
+			st.gOffsPlanes = st.gOffsPlanes[:0]
+			for o := range f.o {
+				for u := range f.k {
+					for v := range f.k {
+						st.gOffsPlanes = append(st.gOffsPlanes, o*f.plane()+u*f.wpad()+v)
+					}
+				}
+			}
+		}
 	} else if f.needDX && !sparse {
 		// flip[(o,u,v)][c] = w[o][c][k−1−u][k−1−v]
 		flip := scratch(&st.flip, okk*f.c)
@@ -546,16 +557,6 @@ func (op *convOp) tapsGrads(ws *convScratch, pw, pb []float32, s int, first bool
 		return
 	}
 	okk := op.o * op.k * op.k
-	if len(st.gOffsPlanes) != okk {
-		st.gOffsPlanes = st.gOffsPlanes[:0]
-		for o := range op.o {
-			for u := range op.k {
-				for v := range op.k {
-					st.gOffsPlanes = append(st.gOffsPlanes, o*op.plane()+u*wp+v)
-				}
-			}
-		}
-	}
 	for c := range op.c {
 		gemm.Taps(st.flip[c*okk:(c+1)*okk], st.gOffsPlanes, gpad, wp, dx[c*hw:(c+1)*hw], op.w, op.h, op.w)
 	}
