@@ -113,6 +113,15 @@ func unpackGrads(bwd *G.Node, in G.Nodes, needDX bool) (G.Nodes, error) {
 // workers is the number of goroutines an op uses.
 func workers() int { return runtime.GOMAXPROCS(0) }
 
+// perWorker grows w to one element per worker: the scratch space each worker of parallel
+// owns. Call it before the workers start; they only index it (w[wk]).
+func perWorker[T any](w []T) []T {
+	if n := workers(); len(w) < n {
+		w = append(w, make([]T, n-len(w))...)
+	}
+	return w
+}
+
 // reduceChunks is the fixed number of chunks a batch is cut into when per-sample results are
 // summed (weight and bias gradients). Each chunk sums its samples in order into its own
 // buffer and the chunks are then added in chunk order, so the sum's rounding does not depend on

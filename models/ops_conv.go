@@ -231,7 +231,7 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	in, out := op.c*hw, st.out.Shape().TotalSize()/op.n
 	st.wT.Reset(ckk, op.o)
 	st.wT.Pack(true, wt, ckk)
-	st.work = growWork(st.work)
+	st.work = perWorker(st.work)
 	parallel(op.n, func(wk, s int) {
 		ws := &st.work[wk]
 		img := op.image(ws, s)
@@ -429,7 +429,7 @@ func (op *convBwdOp) Do(vals ...G.Value) (G.Value, error) {
 		st.wflip.Reset(okk, f.c)
 		st.wflip.Pack(false, flip, f.c)
 	}
-	st.work = growWork(st.work)
+	st.work = perWorker(st.work)
 	parallel(chunks, func(wk, ch int) {
 		ws := &st.work[wk]
 		pw, pb := st.partW[ch], st.partB[ch]
@@ -723,11 +723,4 @@ func (f activation) apply(a float32) float32 {
 		return a
 	}
 	return max(a, 0)
-}
-
-func growWork(w []convScratch) []convScratch {
-	if n := workers(); len(w) < n {
-		w = append(w, make([]convScratch, n-len(w))...)
-	}
-	return w
 }

@@ -163,19 +163,6 @@ func (op *genConvOp) col2im(dxs, dcols []float32) {
 	}
 }
 
-// workerBufs gives each worker its own buffer in *bufs (cols, g or dcs). Call it before the
-// workers start: they only index it (workerBuf).
-func workerBufs(bufs *[][]float32) {
-	if len(*bufs) < workers() {
-		*bufs = append(*bufs, make([][]float32, workers()-len(*bufs))...)
-	}
-}
-
-// workerBuf returns worker wk's buffer of the state (cols, g or dcs), sized n.
-func workerBuf(bufs [][]float32, wk, n int) []float32 {
-	return scratch(&bufs[wk], n)
-}
-
 func (op *genConvOp) Do(vals ...G.Value) (G.Value, error) {
 	st := op.st
 	if st.y == nil {
@@ -187,9 +174,9 @@ func (op *genConvOp) Do(vals ...G.Value) (G.Value, error) {
 		b = f32(vals[2])
 	}
 	P, ckk, in, out := op.pix(), op.ckk(), op.inSize(), op.o*op.pix()
-	workerBufs(&st.cols)
+	st.cols = perWorker(st.cols)
 	parallel(op.n, func(wk, s int) {
-		cols := workerBuf(st.cols, wk, ckk*P)
+		cols := scratch(&st.cols[wk], ckk*P)
 		op.im2col(cols, x[s*in:(s+1)*in])
 		ys := y[s*out : (s+1)*out]
 		gemm.Sgemm(false, false, op.o, P, ckk, 1, wt, ckk, cols, P, 0, ys, P)
@@ -261,16 +248,16 @@ func (op *genConvBwdOp) Do(vals ...G.Value) (G.Value, error) {
 	for len(st.partW) < chunks {
 		st.partW = append(st.partW, make([]float32, nw+f.o))
 	}
-	workerBufs(&st.g)
-	workerBufs(&st.cols)
-	workerBufs(&st.dcs)
+	st.g = perWorker(st.g)
+	st.cols = perWorker(st.cols)
+	st.dcs = perWorker(st.dcs)
 	parallel(chunks, func(wk, ch int) {
 		part := st.partW[ch]
 		clear(part)
 		pw, pb := part[:nw], part[nw:]
 		lo, hi := chunkRange(f.n, chunks, ch)
 		for s := lo; s < hi; s++ {
-			g := workerBuf(st.g, wk, out)
+			g := scratch(&st.g[wk], out)
 			ys, dys := y[s*out:(s+1)*out], dy[s*out:(s+1)*out]
 			for j, v := range dys {
 				if f.relu && ys[j] <= 0 {
@@ -278,7 +265,7 @@ func (op *genConvBwdOp) Do(vals ...G.Value) (G.Value, error) {
 				}
 				g[j] = v
 			}
-			cols := workerBuf(st.cols, wk, ckk*P)
+			cols := scratch(&st.cols[wk], ckk*P)
 			f.im2col(cols, x[s*in:(s+1)*in])
 			gemm.Sgemm(false, true, f.o, ckk, P, 1, g, P, cols, P, 1, pw, ckk)
 			for o := range f.o {
@@ -289,7 +276,7 @@ func (op *genConvBwdOp) Do(vals ...G.Value) (G.Value, error) {
 				pb[o] += sum
 			}
 			if f.needDX {
-				dcols := workerBuf(st.dcs, wk, ckk*P)
+				dcols := scratch(&st.dcs[wk], ckk*P)
 				gemm.Sgemm(true, false, ckk, P, f.o, 1, wt, ckk, g, P, 0, dcols, P)
 				f.col2im(dX[s*in:(s+1)*in], dcols)
 			}
