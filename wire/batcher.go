@@ -16,7 +16,9 @@ type item struct {
 	dst     []float32 // rows × output values, written by the run
 	arrived time.Time
 	meta    CaptureRecord // the request's pool fields and connection, for the capture
-	done    chan error    // buffered: the run never waits for a client that left
+	// finish is called once, with the run's error (nil: dst holds the answers) or the
+	// client's when it left first. It must not block: the body's loop calls it.
+	finish func(error)
 }
 
 // errQueueFull is the error of a request refused because its connection has as many waiting
@@ -173,7 +175,7 @@ func (b *batcher) take() []*item {
 			}
 			b.pop(c)
 			if it.ctx.Err() != nil {
-				it.done <- it.ctx.Err()
+				it.finish(it.ctx.Err())
 				progress = true
 				continue
 			}

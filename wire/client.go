@@ -70,6 +70,9 @@ type Client struct {
 
 	mu    sync.Mutex
 	links []*link.Conn
+
+	smu sync.Mutex
+	cur *clientStream // the open Stream call, nil before the first request
 }
 
 // Dial connects to the cloud at addr (host:port) and asks it what it serves. It fails when
@@ -172,8 +175,15 @@ func (c *Client) sum(f func(*link.Conn) int64) int64 {
 // Retries is the number of attempts repeated so far.
 func (c *Client) Retries() int64 { return c.retries.Load() }
 
-// Close closes the client's connections.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close closes the client's stream and connections.
+func (c *Client) Close() error {
+	c.smu.Lock()
+	if c.cur != nil {
+		c.cur.close()
+	}
+	c.smu.Unlock()
+	return c.conn.Close()
+}
 
 // Exchange sends the uploads of one pool (rows of the model's input dimension) and writes the
 // cloud's answers into returns: datamix.Transport. A pool larger than the cloud takes in one
@@ -236,11 +246,16 @@ func (c *Client) send(ctx context.Context, dst []float32, rows int, fill func(re
 	return first
 }
 
-// call makes one request, retrying as c.retry says, and decodes its answer into dst.
+// call makes one request on the client's stream, retrying as c.retry says, and decodes its
+// answer into dst.
 func (c *Client) call(ctx context.Context, req *wirepb.InferRequest, dst []float32) error {
 	wait := c.retry.Initial
 	for attempt := 1; ; attempt++ {
-		resp, err := c.cc.Infer(ctx, req, grpc.WaitForReady(true))
+		cs, err := c.stream()
+		var resp *wirepb.InferResponse
+		if err == nil {
+			resp, err = cs.do(ctx, req)
+		}
 		if err == nil {
 			if int(resp.GetRows()) != int(req.GetRows()) || len(resp.GetData()) != 4*len(dst) {
 				return fmt.Errorf("wire: %s answered %d rows in %d bytes to %d rows of %d values", c.addr, resp.GetRows(), len(resp.GetData()), req.GetRows(), c.info.OutputDim)
@@ -274,19 +289,31 @@ func retryable(err error) bool {
 	case codes.Unavailable:
 		return true
 	case codes.ResourceExhausted:
-		for _, d := range s.Details() {
-			if _, ok := d.(*errdetails.RetryInfo); ok {
-				return true
-			}
-		}
+		_, ok := retryDelay(err)
+		return ok
 	}
 	return false
+}
+
+// retryDelay is the delay the RetryInfo of err's status suggests, if it carries one.
+func retryDelay(err error) (time.Duration, bool) {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration(), true
+		}
+	}
+	return 0, false
 }
 
 // queueFullError is the status of a request refused for a full connection queue: retryable,
 // with a RetryInfo suggesting a delay.
 func queueFullError(n int, delay time.Duration) error {
-	st := status.Newf(codes.ResourceExhausted, "this connection already has %d requests waiting; retry later", n)
+	return queueFullErrorMsg(fmt.Sprintf("this connection already has %d requests waiting; retry later", n), delay)
+}
+
+// queueFullErrorMsg is queueFullError with its message given.
+func queueFullErrorMsg(msg string, delay time.Duration) error {
+	st := status.New(codes.ResourceExhausted, msg)
 	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}); err == nil {
 		return d.Err()
 	}

@@ -7,10 +7,14 @@
 // # The exchange
 //
 // The edge's Client sends the uploads of one shuffling pool (Client.Exchange, a
-// datamix.Transport) as Infer requests of at most the cloud's MaxBatch rows each, float32
-// values in a bytes field, with the pool's public bookkeeping (a session number, the pool's
-// number, the rows' offset and the pool's size); the cloud answers each row with the body's
-// output. The raw-input baseline sends PNG images instead (Client.InferPNG, EncodePNG), which
+// datamix.Transport) as requests of at most the cloud's MaxBatch rows each, float32 values in
+// a bytes field, with the pool's public bookkeeping (a session number, the pool's number, the
+// rows' offset and the pool's size); the cloud answers each row with the body's output. The
+// requests travel on one long-lived Stream call per client, each answered under its id (a
+// refusal too, with its status code, while the stream goes on): a message on an open stream
+// costs much less than a call of its own, and for one-row requests that cost is most of
+// serving them. Infer, the same exchange as one unary call per request, serves simple
+// clients (grpcurl, other languages) and behaves the same. The raw-input baseline sends PNG images instead (Client.InferPNG, EncodePNG), which
 // a cloud serving the whole network decodes. Info tells an edge which model a cloud serves
 // (the architecture, the split and the network's fingerprint): an edge refuses a cloud that
 // serves another network, and the cloud refuses requests for a model it does not serve.
@@ -25,7 +29,8 @@
 // (ResourceExhausted, with a RetryInfo), while the others keep their share. A client that
 // leaves — its request waiting or in the body's current run — holds up no one: a waiting
 // request is dropped, a running one's answer discarded. Shutdown drains: it stops accepting,
-// answers every request already received, then returns. The server exports Prometheus
+// answers every request already received, then returns (an open stream ends with Unavailable
+// once its requests are answered; the client sends anything unanswered again). The server exports Prometheus
 // metrics (requests by status code, rows, batches and their sizes, queue delay, request
 // duration, body time, busy seconds, errors by cause, queue length) into a Registerer, and
 // can record exactly what it received and answered into a capture file (CaptureWriter; the

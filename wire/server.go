@@ -90,9 +90,11 @@ type Server struct {
 	grpc  *grpc.Server
 	conns atomic.Uint64
 
-	quit     chan struct{} // closes to stop the body loop at once
-	loopDone chan struct{}
-	stopOnce sync.Once
+	quit      chan struct{} // closes to stop the body loop at once
+	loopDone  chan struct{}
+	stopOnce  sync.Once
+	drain     chan struct{} // closes when Shutdown begins: streams end once answered
+	drainOnce sync.Once
 }
 
 // service is the gRPC Cloud service of a Server.
@@ -114,7 +116,8 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("wire: model %s has rows of %v values and answers of %d", info.ID, info.InputShape, info.OutputDim)
 	}
 	s := &Server{model: m, info: info, cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registerer, cfg.MaxBatch),
-		b: newBatcher(cfg.MaxBatch, cfg.ConnQueue, cfg.MaxDelay), quit: make(chan struct{}), loopDone: make(chan struct{})}
+		b: newBatcher(cfg.MaxBatch, cfg.ConnQueue, cfg.MaxDelay), quit: make(chan struct{}), loopDone: make(chan struct{}),
+		drain: make(chan struct{})}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.StatsHandler(&serverStats{s: s}),
@@ -154,6 +157,7 @@ func (s *Server) Serve(lis net.Listener) error {
 // rest is cut off as by Stop. The capture is flushed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("cloud draining", "queued", s.b.queued())
+	s.drainOnce.Do(func() { close(s.drain) })
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
@@ -247,7 +251,7 @@ func (s *Server) loop() {
 				}
 			}
 			at += it.rows
-			it.done <- err
+			it.finish(err)
 		}
 	}
 }
@@ -288,6 +292,53 @@ func (v service) Info(context.Context, *wirepb.InfoRequest) (*wirepb.ModelInfo, 
 // connKey is the context key of a connection's number (serverStats.TagConn).
 type connKey struct{}
 
+// admit decodes and checks a request and queues it for a body run, which calls finish (see
+// item.finish). A request refused on arrival gets its gRPC status here, counted among the
+// errors by cause, and finish is never called.
+func (s *Server) admit(ctx context.Context, req *wirepb.InferRequest, arrived time.Time, finish func(*item, error)) error {
+	src, err := decodeRows(req, s.info, s.cfg.MaxBatch)
+	if err != nil {
+		reason := "invalid"
+		if status.Code(err) == codes.NotFound {
+			reason = "unknown_model"
+		}
+		s.m.errors.WithLabelValues(reason).Inc()
+		return err
+	}
+	s.m.receivedByte.Add(float64(len(req.GetData()) + imagesBytes(req.GetImages())))
+	conn, _ := ctx.Value(connKey{}).(uint64)
+	it := &item{ctx: ctx, conn: conn, rows: int(req.GetRows()), src: src, arrived: arrived,
+		meta: CaptureRecord{Conn: conn, Client: req.GetClient(), Pool: req.GetPool(), Offset: req.GetOffset(), PoolRows: req.GetPoolRows()}}
+	it.finish = func(err error) { finish(it, err) }
+	switch err := s.b.submit(it); {
+	case errors.Is(err, errQueueFull):
+		s.m.errors.WithLabelValues("queue_full").Inc()
+		return queueFullError(s.cfg.ConnQueue, s.retryAfter())
+	case err != nil:
+		s.m.errors.WithLabelValues("stopping").Inc()
+		return status.Error(codes.Unavailable, "the cloud is stopping")
+	}
+	s.m.queued.Set(float64(s.b.queued()))
+	return nil
+}
+
+// retryAfter is the delay a refusal for a full queue suggests.
+func (s *Server) retryAfter() time.Duration { return max(s.cfg.MaxDelay, time.Millisecond) }
+
+// outcome is the status of a request whose run finished with err: nil, Canceled (or
+// DeadlineExceeded) when its client left first, Internal when the body failed.
+func (s *Server) outcome(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		s.m.errors.WithLabelValues("cancelled").Inc()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	s.m.errors.WithLabelValues("body").Inc()
+	return status.Errorf(codes.Internal, "body: %v", err)
+}
+
 // Infer answers the Infer call: it decodes and checks the request, queues it for the next
 // body run and waits for its answer, or for the client to leave.
 func (v service) Infer(ctx context.Context, req *wirepb.InferRequest) (*wirepb.InferResponse, error) {
@@ -297,39 +348,20 @@ func (v service) Infer(ctx context.Context, req *wirepb.InferRequest) (*wirepb.I
 	if rs, ok := ctx.Value(rpcKey{}).(*rpcState); ok {
 		rs.handled.Store(true)
 	}
-	src, err := decodeRows(req, s.info, s.cfg.MaxBatch)
-	if err != nil {
-		reason := "invalid"
-		if status.Code(err) == codes.NotFound {
-			reason = "unknown_model"
-		}
-		s.m.errors.WithLabelValues(reason).Inc()
+	type result struct {
+		it  *item
+		err error
+	}
+	done := make(chan result, 1)
+	if err := s.admit(ctx, req, arrived, func(it *item, err error) { done <- result{it, err} }); err != nil {
 		return nil, err
 	}
-	s.m.receivedByte.Add(float64(len(req.GetData()) + imagesBytes(req.GetImages())))
-	conn, _ := ctx.Value(connKey{}).(uint64)
-	it := &item{ctx: ctx, conn: conn, rows: int(req.GetRows()), src: src, arrived: arrived, done: make(chan error, 1),
-		meta: CaptureRecord{Conn: conn, Client: req.GetClient(), Pool: req.GetPool(), Offset: req.GetOffset(), PoolRows: req.GetPoolRows()}}
-	switch err := s.b.submit(it); {
-	case errors.Is(err, errQueueFull):
-		s.m.errors.WithLabelValues("queue_full").Inc()
-		return nil, queueFullError(s.cfg.ConnQueue, max(s.cfg.MaxDelay, time.Millisecond))
-	case err != nil:
-		s.m.errors.WithLabelValues("stopping").Inc()
-		return nil, status.Error(codes.Unavailable, "the cloud is stopping")
-	}
-	s.m.queued.Set(float64(s.b.queued()))
 	select {
-	case err := <-it.done:
-		if err != nil {
-			if ctx.Err() != nil {
-				s.m.errors.WithLabelValues("cancelled").Inc()
-				return nil, status.FromContextError(ctx.Err()).Err()
-			}
-			s.m.errors.WithLabelValues("body").Inc()
-			return nil, status.Errorf(codes.Internal, "body: %v", err)
+	case r := <-done:
+		if err := s.outcome(ctx, r.err); err != nil {
+			return nil, err
 		}
-		return &wirepb.InferResponse{Rows: req.GetRows(), Data: encodeFloats(it.dst)}, nil
+		return &wirepb.InferResponse{Rows: req.GetRows(), Data: encodeFloats(r.it.dst)}, nil
 	case <-ctx.Done():
 		s.m.errors.WithLabelValues("cancelled").Inc()
 		return nil, status.FromContextError(ctx.Err()).Err()

@@ -1,7 +1,7 @@
 // Package wirepb is the generated protobuf and gRPC code of the exchange between a DataMix
-// edge and its cloud (wire.proto): the Cloud service with its Info and Infer calls, and the
-// messages they carry. Package wire serves and calls it; nothing else should need this
-// package. Regenerate it with go generate (protoc, protoc-gen-go and protoc-gen-go-grpc on
+// edge and its cloud (wire.proto): the Cloud service with its Info, Infer and Stream calls,
+// and the messages they carry. Package wire serves and calls it; nothing else should need
+// this package. Regenerate it with go generate (protoc, protoc-gen-go and protoc-gen-go-grpc on
 // the PATH) after editing wire.proto.
 //
 // # Errors

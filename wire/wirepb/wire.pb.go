@@ -228,7 +228,10 @@ type InferRequest struct {
 	PoolRows uint32 `protobuf:"varint,8,opt,name=pool_rows,json=poolRows,proto3" json:"pool_rows,omitempty"`
 	// The edge's session: a random number it draws once, so that the capture keeps its pools
 	// apart across reconnections. Public like the pool fields.
-	Client        uint64 `protobuf:"varint,9,opt,name=client,proto3" json:"client,omitempty"`
+	Client uint64 `protobuf:"varint,9,opt,name=client,proto3" json:"client,omitempty"`
+	// Stream only: the number the answer carries back; unique among the stream's requests
+	// waiting for an answer.
+	Id            uint64 `protobuf:"varint,10,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,11 +329,25 @@ func (x *InferRequest) GetClient() uint64 {
 	return 0
 }
 
+func (x *InferRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 type InferResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Rows  uint32                 `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`
 	// rows × output values, little-endian float32.
-	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// Stream only: the id of the request answered, and when it was refused, why: a gRPC
+	// status code (non-zero), its message, and for a request worth sending again later the
+	// delay the cloud suggests (as a unary call's RetryInfo).
+	Id            uint64 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
+	Code          uint32 `protobuf:"varint,4,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	RetryAfterMs  uint32 `protobuf:"varint,6,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -379,6 +396,34 @@ func (x *InferResponse) GetData() []byte {
 	return nil
 }
 
+func (x *InferResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *InferResponse) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *InferResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *InferResponse) GetRetryAfterMs() uint32 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
@@ -395,7 +440,7 @@ const file_wire_proto_rawDesc = "" +
 	"\n" +
 	"output_dim\x18\x05 \x01(\x05R\toutputDim\x12\x19\n" +
 	"\bmax_rows\x18\x06 \x01(\x05R\amaxRows\x127\n" +
-	"\tencodings\x18\a \x03(\x0e2\x19.datamix.wire.v1.EncodingR\tencodings\"\xfc\x01\n" +
+	"\tencodings\x18\a \x03(\x0e2\x19.datamix.wire.v1.EncodingR\tencodings\"\x8c\x02\n" +
 	"\fInferRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\rR\x04rows\x125\n" +
@@ -405,17 +450,24 @@ const file_wire_proto_rawDesc = "" +
 	"\x04pool\x18\x06 \x01(\x04R\x04pool\x12\x16\n" +
 	"\x06offset\x18\a \x01(\rR\x06offset\x12\x1b\n" +
 	"\tpool_rows\x18\b \x01(\rR\bpoolRows\x12\x16\n" +
-	"\x06client\x18\t \x01(\x04R\x06client\"7\n" +
+	"\x06client\x18\t \x01(\x04R\x06client\x12\x0e\n" +
+	"\x02id\x18\n" +
+	" \x01(\x04R\x02id\"\x9b\x01\n" +
 	"\rInferResponse\x12\x12\n" +
 	"\x04rows\x18\x01 \x01(\rR\x04rows\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data*L\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x04R\x02id\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\rR\x04code\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12$\n" +
+	"\x0eretry_after_ms\x18\x06 \x01(\rR\fretryAfterMs*L\n" +
 	"\bEncoding\x12\x18\n" +
 	"\x14ENCODING_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ENCODING_FLOAT32\x10\x01\x12\x10\n" +
-	"\fENCODING_PNG\x10\x022\x91\x01\n" +
+	"\fENCODING_PNG\x10\x022\xde\x01\n" +
 	"\x05Cloud\x12@\n" +
 	"\x04Info\x12\x1c.datamix.wire.v1.InfoRequest\x1a\x1a.datamix.wire.v1.ModelInfo\x12F\n" +
-	"\x05Infer\x12\x1d.datamix.wire.v1.InferRequest\x1a\x1e.datamix.wire.v1.InferResponseB(Z&github.com/datamix/harness/wire/wirepbb\x06proto3"
+	"\x05Infer\x12\x1d.datamix.wire.v1.InferRequest\x1a\x1e.datamix.wire.v1.InferResponse\x12K\n" +
+	"\x06Stream\x12\x1d.datamix.wire.v1.InferRequest\x1a\x1e.datamix.wire.v1.InferResponse(\x010\x01B(Z&github.com/datamix/harness/wire/wirepbb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -443,10 +495,12 @@ var file_wire_proto_depIdxs = []int32{
 	0, // 1: datamix.wire.v1.InferRequest.encoding:type_name -> datamix.wire.v1.Encoding
 	1, // 2: datamix.wire.v1.Cloud.Info:input_type -> datamix.wire.v1.InfoRequest
 	3, // 3: datamix.wire.v1.Cloud.Infer:input_type -> datamix.wire.v1.InferRequest
-	2, // 4: datamix.wire.v1.Cloud.Info:output_type -> datamix.wire.v1.ModelInfo
-	4, // 5: datamix.wire.v1.Cloud.Infer:output_type -> datamix.wire.v1.InferResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
+	3, // 4: datamix.wire.v1.Cloud.Stream:input_type -> datamix.wire.v1.InferRequest
+	2, // 5: datamix.wire.v1.Cloud.Info:output_type -> datamix.wire.v1.ModelInfo
+	4, // 6: datamix.wire.v1.Cloud.Infer:output_type -> datamix.wire.v1.InferResponse
+	4, // 7: datamix.wire.v1.Cloud.Stream:output_type -> datamix.wire.v1.InferResponse
+	5, // [5:8] is the sub-list for method output_type
+	2, // [2:5] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
 	2, // [2:2] is the sub-list for extension extendee
 	0, // [0:2] is the sub-list for field type_name

@@ -25,8 +25,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Cloud_Info_FullMethodName  = "/datamix.wire.v1.Cloud/Info"
-	Cloud_Infer_FullMethodName = "/datamix.wire.v1.Cloud/Infer"
+	Cloud_Info_FullMethodName   = "/datamix.wire.v1.Cloud/Info"
+	Cloud_Infer_FullMethodName  = "/datamix.wire.v1.Cloud/Infer"
+	Cloud_Stream_FullMethodName = "/datamix.wire.v1.Cloud/Stream"
 )
 
 // CloudClient is the client API for Cloud service.
@@ -39,6 +40,12 @@ type CloudClient interface {
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*ModelInfo, error)
 	// Infer runs the body on every row of a request; the answer holds one row per row.
 	Infer(ctx context.Context, in *InferRequest, opts ...grpc.CallOption) (*InferResponse, error)
+	// Stream carries many requests on one call, each answered by its id, in any order: what
+	// an edge uses, since a message on an open stream costs much less than a call of its own.
+	// A request the cloud refuses is answered with its error (the stream goes on); the stream
+	// ends when the client closes it, or with Unavailable when the cloud drains, after every
+	// request it received has been answered.
+	Stream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[InferRequest, InferResponse], error)
 }
 
 type cloudClient struct {
@@ -69,6 +76,19 @@ func (c *cloudClient) Infer(ctx context.Context, in *InferRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *cloudClient) Stream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[InferRequest, InferResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Cloud_ServiceDesc.Streams[0], Cloud_Stream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[InferRequest, InferResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cloud_StreamClient = grpc.BidiStreamingClient[InferRequest, InferResponse]
+
 // CloudServer is the server API for Cloud service.
 // All implementations must embed UnimplementedCloudServer
 // for forward compatibility.
@@ -79,6 +99,12 @@ type CloudServer interface {
 	Info(context.Context, *InfoRequest) (*ModelInfo, error)
 	// Infer runs the body on every row of a request; the answer holds one row per row.
 	Infer(context.Context, *InferRequest) (*InferResponse, error)
+	// Stream carries many requests on one call, each answered by its id, in any order: what
+	// an edge uses, since a message on an open stream costs much less than a call of its own.
+	// A request the cloud refuses is answered with its error (the stream goes on); the stream
+	// ends when the client closes it, or with Unavailable when the cloud drains, after every
+	// request it received has been answered.
+	Stream(grpc.BidiStreamingServer[InferRequest, InferResponse]) error
 	mustEmbedUnimplementedCloudServer()
 }
 
@@ -94,6 +120,9 @@ func (UnimplementedCloudServer) Info(context.Context, *InfoRequest) (*ModelInfo,
 }
 func (UnimplementedCloudServer) Infer(context.Context, *InferRequest) (*InferResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Infer not implemented")
+}
+func (UnimplementedCloudServer) Stream(grpc.BidiStreamingServer[InferRequest, InferResponse]) error {
+	return status.Error(codes.Unimplemented, "method Stream not implemented")
 }
 func (UnimplementedCloudServer) mustEmbedUnimplementedCloudServer() {}
 func (UnimplementedCloudServer) testEmbeddedByValue()               {}
@@ -152,6 +181,13 @@ func _Cloud_Infer_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cloud_Stream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(CloudServer).Stream(&grpc.GenericServerStream[InferRequest, InferResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cloud_StreamServer = grpc.BidiStreamingServer[InferRequest, InferResponse]
+
 // Cloud_ServiceDesc is the grpc.ServiceDesc for Cloud service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +204,13 @@ var Cloud_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Cloud_Infer_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Stream",
+			Handler:       _Cloud_Stream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "wire.proto",
 }
