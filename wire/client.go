@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -53,6 +54,9 @@ type ClientConfig struct {
 	LinkSeed uint64
 	// Retry is the retry policy; the zero value means DefaultRetry.
 	Retry Retry
+	// Unary sends each request as a call of its own (Infer) rather than on the client's
+	// stream: the same exchange at a higher cost per request, for comparison.
+	Unary bool
 }
 
 // Client is an edge's connection to a cloud. Exchange makes it a datamix.Transport. It is
@@ -64,6 +68,7 @@ type Client struct {
 	info    ModelInfo
 	maxRows int
 	retry   Retry
+	unary   bool
 	session uint64
 	pools   atomic.Uint64
 	retries atomic.Int64
@@ -78,7 +83,7 @@ type Client struct {
 // Dial connects to the cloud at addr (host:port) and asks it what it serves. It fails when
 // the cloud cannot be reached within ctx, or serves another model than cfg.Model.
 func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
-	c := &Client{addr: addr, retry: cfg.Retry}
+	c := &Client{addr: addr, retry: cfg.Retry, unary: cfg.Unary}
 	if c.retry == (Retry{}) {
 		c.retry = DefaultRetry
 	}
@@ -119,6 +124,7 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig) (*Client, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithInitialWindowSize(8<<20), grpc.WithInitialConnWindowSize(16<<20),
 		grpc.WithReadBufferSize(256<<10), grpc.WithWriteBufferSize(256<<10), grpc.WithSharedWriteBuffer(true),
+		experimental.WithBufferPool(buffers),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
@@ -246,16 +252,12 @@ func (c *Client) send(ctx context.Context, dst []float32, rows int, fill func(re
 	return first
 }
 
-// call makes one request on the client's stream, retrying as c.retry says, and decodes its
-// answer into dst.
+// call makes one request on the client's stream (or as a call of its own, Unary), retrying as
+// c.retry says, and decodes its answer into dst.
 func (c *Client) call(ctx context.Context, req *wirepb.InferRequest, dst []float32) error {
 	wait := c.retry.Initial
 	for attempt := 1; ; attempt++ {
-		cs, err := c.stream()
-		var resp *wirepb.InferResponse
-		if err == nil {
-			resp, err = cs.do(ctx, req)
-		}
+		resp, err := c.infer(ctx, req)
 		if err == nil {
 			if int(resp.GetRows()) != int(req.GetRows()) || len(resp.GetData()) != 4*len(dst) {
 				return fmt.Errorf("wire: %s answered %d rows in %d bytes to %d rows of %d values", c.addr, resp.GetRows(), len(resp.GetData()), req.GetRows(), c.info.OutputDim)
@@ -275,6 +277,18 @@ func (c *Client) call(ctx context.Context, req *wirepb.InferRequest, dst []float
 		}
 		wait = min(2*wait, c.retry.Max)
 	}
+}
+
+// infer makes one attempt at req.
+func (c *Client) infer(ctx context.Context, req *wirepb.InferRequest) (*wirepb.InferResponse, error) {
+	if c.unary {
+		return c.cc.Infer(ctx, req, grpc.WaitForReady(true))
+	}
+	cs, err := c.stream()
+	if err != nil {
+		return nil, err
+	}
+	return cs.do(ctx, req)
 }
 
 // retryable says whether a failed request may succeed when sent again unchanged: the cloud

@@ -3,9 +3,11 @@ package wire
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -61,4 +63,52 @@ func fuzzSeeds() []*wirepb.InferRequest {
 		{Model: "other", Rows: 3, Encoding: wirepb.Encoding_ENCODING_FLOAT32, Data: []byte{1, 2, 3}},
 		{Model: "m", Rows: 1, Encoding: wirepb.Encoding_ENCODING_PNG, Images: [][]byte{[]byte("\x89PNG\r\n\x1a\nshort")}},
 	}
+}
+
+// FuzzPooledDecoding: the cloud's own decoding of a streamed request (decodePooled), fed the
+// bytes in frames of any size, agrees with protobuf's: what it accepts, protobuf accepts, with
+// the same fields; what protobuf accepts, it accepts too, unless a field has a wire type other
+// than its own (which protobuf keeps as an unknown field).
+func FuzzPooledDecoding(f *testing.F) {
+	for _, req := range fuzzSeeds() {
+		b, err := proto.Marshal(req)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(7))
+		f.Add(b, uint8(0))
+	}
+	f.Add([]byte{0x22, 0x00, 0x22, 0x04, 1, 2, 3, 4, 0x10, 0x02}, uint8(3)) // data twice, the first empty
+	f.Add([]byte{0x0a, 0x02, 0xff, 0xfe}, uint8(1))                         // a model that is not UTF-8
+	f.Add([]byte{0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, uint8(2))       // rows above 32 bits
+	f.Add([]byte{0x7d, 1, 2, 3, 4, 0x82, 0x01, 0x01, 0x00}, uint8(5))       // unknown fields
+	var pool floatPool
+	f.Fuzz(func(t *testing.T, b []byte, frame uint8) {
+		var slice mem.BufferSlice
+		step := int(frame%32) + 1
+		for lo := 0; lo < len(b); lo += step {
+			slice = append(slice, mem.SliceBuffer(b[lo:min(lo+step, len(b))]))
+		}
+		var p pooledRequest
+		err := decodePooled(slice, &p, &pool)
+		var want wirepb.InferRequest
+		perr := proto.Unmarshal(b, &want)
+		want.ProtoReflect().SetUnknown(nil) // skipped by decodePooled
+		switch {
+		case err == nil && perr != nil:
+			t.Fatalf("decodePooled accepts what protobuf refuses (%v): %v", perr, p.req)
+		case err == nil && !proto.Equal(p.req, &want):
+			t.Fatalf("decoded %v, protobuf %v", p.req, &want)
+		case err != nil && perr == nil && !strings.Contains(err.Error(), "wire type"):
+			t.Fatalf("decodePooled refuses what protobuf accepts: %v", err)
+		case err != nil && p.buf != nil:
+			t.Fatal("a refused request kept its buffer")
+		}
+		if err == nil && p.buf != nil {
+			if len(p.req.GetData()) > 4*len(*p.buf) {
+				t.Fatalf("%d bytes of data in a buffer of %d values", len(p.req.GetData()), len(*p.buf))
+			}
+			pool.put(p.buf)
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
@@ -95,6 +96,7 @@ type Server struct {
 	stopOnce  sync.Once
 	drain     chan struct{} // closes when Shutdown begins: streams end once answered
 	drainOnce sync.Once
+	rowsPool  floatPool // the rows of streamed requests (serverCodec)
 }
 
 // service is the gRPC Cloud service of a Server.
@@ -120,6 +122,7 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 		drain: make(chan struct{})}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.ForceServerCodecV2(newServerCodec(&s.rowsPool)), experimental.BufferPool(buffers),
 		grpc.StatsHandler(&serverStats{s: s}),
 		// Large windows: a batch of uploads is megabytes, and HTTP/2's 64 KiB default
 		// window would cost a round trip per 64 KiB on a slow link.
@@ -293,9 +296,17 @@ func (v service) Info(context.Context, *wirepb.InfoRequest) (*wirepb.ModelInfo, 
 type connKey struct{}
 
 // admit decodes and checks a request and queues it for a body run, which calls finish (see
-// item.finish). A request refused on arrival gets its gRPC status here, counted among the
-// errors by cause, and finish is never called.
-func (s *Server) admit(ctx context.Context, req *wirepb.InferRequest, arrived time.Time, finish func(*item, error)) error {
+// item.finish), then release (when not nil: the request's rows are no longer needed). A
+// request refused on arrival gets its gRPC status here, counted among the errors by cause,
+// and only release is called.
+func (s *Server) admit(ctx context.Context, req *wirepb.InferRequest, arrived time.Time, finish func(*item, error), release func()) (err error) {
+	if release != nil {
+		defer func() {
+			if err != nil {
+				release()
+			}
+		}()
+	}
 	src, err := decodeRows(req, s.info, s.cfg.MaxBatch)
 	if err != nil {
 		reason := "invalid"
@@ -309,7 +320,12 @@ func (s *Server) admit(ctx context.Context, req *wirepb.InferRequest, arrived ti
 	conn, _ := ctx.Value(connKey{}).(uint64)
 	it := &item{ctx: ctx, conn: conn, rows: int(req.GetRows()), src: src, arrived: arrived,
 		meta: CaptureRecord{Conn: conn, Client: req.GetClient(), Pool: req.GetPool(), Offset: req.GetOffset(), PoolRows: req.GetPoolRows()}}
-	it.finish = func(err error) { finish(it, err) }
+	it.finish = func(err error) {
+		finish(it, err)
+		if release != nil {
+			release()
+		}
+	}
 	switch err := s.b.submit(it); {
 	case errors.Is(err, errQueueFull):
 		s.m.errors.WithLabelValues("queue_full").Inc()
@@ -353,7 +369,7 @@ func (v service) Infer(ctx context.Context, req *wirepb.InferRequest) (*wirepb.I
 		err error
 	}
 	done := make(chan result, 1)
-	if err := s.admit(ctx, req, arrived, func(it *item, err error) { done <- result{it, err} }); err != nil {
+	if err := s.admit(ctx, req, arrived, func(it *item, err error) { done <- result{it, err} }, nil); err != nil {
 		return nil, err
 	}
 	select {

@@ -374,7 +374,8 @@ func TestGarbageOnThePort(t *testing.T) {
 }
 
 // TestDynamicBatching: requests from many clients that arrive while the body is busy are run
-// together, never more than MaxBatch rows at once, and every one gets its own answer.
+// together, never more than MaxBatch rows at once, and every one gets its own answer — on a
+// stream (half the clients) and as calls of their own (the other half) alike.
 func TestDynamicBatching(t *testing.T) {
 	m := newFake(30 * time.Millisecond)
 	addr, _, _ := serve(t, m, Config{MaxBatch: 8, MaxDelay: 5 * time.Millisecond})
@@ -383,7 +384,7 @@ func TestDynamicBatching(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
-		c := dial(t, addr, ClientConfig{})
+		c := dial(t, addr, ClientConfig{Unary: i%2 == 1})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -550,7 +551,7 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 }
 
 // TestShutdownDrains: Shutdown answers every request already received, the queued ones
-// included, while it refuses new connections.
+// included, on streams and unary calls alike, while it refuses new connections.
 func TestShutdownDrains(t *testing.T) {
 	m := newFake(0)
 	m.block = make(chan struct{})
@@ -559,7 +560,7 @@ func TestShutdownDrains(t *testing.T) {
 	const n = 6
 	errs := make(chan error, n)
 	for i := range n {
-		c := dial(t, addr, ClientConfig{Retry: Retry{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 1}})
+		c := dial(t, addr, ClientConfig{Retry: Retry{Initial: time.Millisecond, Max: time.Millisecond, Attempts: 1}, Unary: i%2 == 1})
 		go func() {
 			x := rows(1, in)
 			x[0] = float32(i)

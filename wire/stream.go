@@ -41,26 +41,36 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 	received := make(chan error, 1)
 	go func() {
 		for {
-			req, err := st.Recv()
-			if err != nil {
+			var p pooledRequest // decoded by serverCodec, its rows in a buffer of the pool
+			if err := st.RecvMsg(&p); err != nil {
 				received <- err
 				return
+			}
+			release := func() { s.rowsPool.put(p.buf) }
+			if p.buf == nil {
+				release = nil
 			}
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
+				if release != nil {
+					release()
+				}
 				received <- ctx.Err()
 				return
 			}
 			mu.Lock()
 			if draining { // left for the client to send again
 				mu.Unlock()
+				if release != nil {
+					release()
+				}
 				<-slots
 				continue
 			}
 			pending++
 			mu.Unlock()
-			s.admitStreamed(ctx, req, answers)
+			s.admitStreamed(ctx, p.req, answers, release)
 		}
 	}()
 	drain := s.drain
@@ -111,8 +121,8 @@ func (s *Server) streamWindow() int { return 2 * s.cfg.ConnQueue }
 
 // admitStreamed queues a request that came on a stream; its answer, or its refusal, goes to
 // answers, with the request's id. Each is counted and, when it failed, logged as a unary
-// call's would be.
-func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, answers chan<- *wirepb.InferResponse) {
+// call's would be. release gives the request's rows back (see Server.admit).
+func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, answers chan<- *wirepb.InferResponse, release func()) {
 	arrived, id := time.Now(), req.GetId()
 	reply := func(resp *wirepb.InferResponse, err error) {
 		s.m.duration.Observe(time.Since(arrived).Seconds())
@@ -137,7 +147,7 @@ func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, an
 			return
 		}
 		reply(&wirepb.InferResponse{Rows: uint32(it.rows), Data: encodeFloats(it.dst)}, nil)
-	})
+	}, release)
 	if err != nil {
 		reply(nil, err)
 	}

@@ -9,8 +9,10 @@
 // body (random weights) with one request per body run (MaxBatch = -rows: batch-1 serving, as
 // Triton without its dynamic batcher, when -rows is 1) and with dynamic batching (MaxBatch 64,
 // MaxDelay 0, 1 and 2 ms), the configurations alternating for -rounds rounds of -seconds
-// each. It prints the medians over rounds of the rows served per second and of the latency
-// percentiles of a request, and the ratios to one request per run.
+// each. The clients send on their stream (wire's default); with -unary, one request per run
+// and MaxDelay 0 are also measured with a unary call per request, as the clients sent them
+// before streams. It prints the medians over rounds of the rows served per second and of the
+// latency percentiles of a request, and the ratios to one request per run on streams.
 //
 // overhead: one client sends requests of 64 rows one after another (the body runs each alone,
 // at batch 64). The serving overhead — framing, protobuf, float32 encoding and checks, the
@@ -54,6 +56,7 @@ func main() {
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
 	mode := flag.String("mode", "both", "batching, overhead or both")
+	unary := flag.Bool("unary", true, "batching: also measure with a unary call per request")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *prof != "" {
@@ -75,10 +78,13 @@ func main() {
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
 	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
 	if *mode == "both" || *mode == "batching" {
-		batching(n, *edges, *reqRows, *seconds, *rounds)
+		batching(n, *edges, *reqRows, *seconds, *rounds, *unary)
 	}
 	if *mode == "both" || *mode == "overhead" {
-		overhead(n, *seconds, *rounds)
+		overhead(n, *seconds, *rounds, false)
+		if *unary {
+			overhead(n, *seconds, *rounds, true)
+		}
 	}
 }
 
@@ -158,16 +164,16 @@ type result struct {
 	rowsPerS, p50, p95, p99, meanBatch float64
 }
 
-// load runs edges closed-loop clients of one-row requests against a cloud for secs seconds,
-// after a second of warm-up.
-func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64) result {
+// load runs edges closed-loop clients of requests of rows rows against a cloud for secs
+// seconds, after a second of warm-up; unary clients make a call per request.
+func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64, unary bool) result {
 	c := startCloud(net, cfg)
 	defer c.srv.Stop()
 	x := uploads(net, rows)
 	clients := make([]*wire.Client, edges)
 	for i := range clients {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{})
+		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{Unary: unary})
 		cancel()
 		if err != nil {
 			fail(err)
@@ -222,20 +228,27 @@ func median(xs []float64) float64 {
 }
 
 // batching compares batch-1 serving (one request per body run) with dynamic batching.
-func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
-	configs := []struct {
-		name string
-		cfg  wire.Config
-	}{
-		{fmt.Sprintf("one request per run (MaxBatch %d)", rows), wire.Config{MaxBatch: rows, ConnQueue: 4}},
-		{"dynamic, MaxBatch 64, MaxDelay 0", wire.Config{MaxBatch: 64, ConnQueue: 4}},
-		{"dynamic, MaxBatch 64, MaxDelay 1 ms", wire.Config{MaxBatch: 64, MaxDelay: time.Millisecond, ConnQueue: 4}},
-		{"dynamic, MaxBatch 64, MaxDelay 2 ms", wire.Config{MaxBatch: 64, MaxDelay: 2 * time.Millisecond, ConnQueue: 4}},
+func batching(net *models.Net, edges, rows int, secs float64, rounds int, unary bool) {
+	type config struct {
+		name  string
+		cfg   wire.Config
+		unary bool
+	}
+	configs := []config{
+		{fmt.Sprintf("one request per run (MaxBatch %d)", rows), wire.Config{MaxBatch: rows, ConnQueue: 4}, false},
+		{"dynamic, MaxBatch 64, MaxDelay 0", wire.Config{MaxBatch: 64, ConnQueue: 4}, false},
+		{"dynamic, MaxBatch 64, MaxDelay 1 ms", wire.Config{MaxBatch: 64, MaxDelay: time.Millisecond, ConnQueue: 4}, false},
+		{"dynamic, MaxBatch 64, MaxDelay 2 ms", wire.Config{MaxBatch: 64, MaxDelay: 2 * time.Millisecond, ConnQueue: 4}, false},
+	}
+	if unary {
+		for _, c := range configs[:2] {
+			configs = append(configs, config{c.name + ", unary", c.cfg, true})
+		}
 	}
 	res := make([][]result, len(configs))
 	for r := range rounds {
 		for i, c := range configs {
-			res[i] = append(res[i], load(net, c.cfg, edges, rows, secs))
+			res[i] = append(res[i], load(net, c.cfg, edges, rows, secs, c.unary))
 			fmt.Fprintf(os.Stderr, "round %d %s: %.0f rows/s\n", r+1, c.name, res[i][len(res[i])-1].rowsPerS)
 		}
 	}
@@ -248,7 +261,7 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
 	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
 	fmt.Printf("ceiling: the body alone (no serving) at batch 64 runs %.2fx the rows/s it runs at batch %d (rounds: %v)\n",
 		median(ceil), rows, fmtList(ceil))
-	fmt.Printf("%-36s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
+	fmt.Printf("%-43s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
 	base, baseP95 := 0.0, 0.0
 	for i, c := range configs {
 		get := func(f func(result) float64) float64 {
@@ -262,7 +275,7 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int) {
 		if i == 0 {
 			base, baseP95 = thr, p95
 		}
-		fmt.Printf("%-36s %10.0f %7.2fx %8.2f %8.2f %8.2f %7.2fx %8.1f\n", c.name, thr, thr/base,
+		fmt.Printf("%-43s %10.0f %7.2fx %8.2f %8.2f %8.2f %7.2fx %8.1f\n", c.name, thr, thr/base,
 			get(func(x result) float64 { return x.p50 }), p95, get(func(x result) float64 { return x.p99 }), p95/baseP95,
 			get(func(x result) float64 { return x.meanBatch }))
 	}
@@ -302,8 +315,8 @@ func fmtList(xs []float64) []string {
 // overhead measures the serving overhead at batch 64, in wall time and in CPU time: the
 // request's round trip less the body's compute, and this process's CPU time per request (the
 // client, the server and the body all run here) less the CPU time of the body run alone on
-// the same rows, each as a share of the body's.
-func overhead(net *models.Net, secs float64, rounds int) {
+// the same rows, each as a share of the body's. unary sends each request as a call of its own.
+func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 	const rows = 64
 	x := uploads(net, rows)
 	ret := make([]float32, rows*net.DownloadDim())
@@ -326,7 +339,7 @@ func overhead(net *models.Net, secs float64, rounds int) {
 
 		c := startCloud(net, wire.Config{MaxBatch: rows})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{})
+		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{Unary: unary})
 		cancel()
 		if err != nil {
 			fail(err)
@@ -352,8 +365,12 @@ func overhead(net *models.Net, secs float64, rounds int) {
 		e2es, bodies, shares = append(e2es, e2e*1000), append(bodies, wallBody*1000), append(shares, (e2e-wallBody)/wallBody)
 		cpuReqs, cpuBodies, cpuShares = append(cpuReqs, cpuReq*1000), append(cpuBodies, cpuBody*1000), append(cpuShares, (cpuReq-cpuBody)/cpuBody)
 	}
-	fmt.Printf("\noverhead: one client, requests of %d rows one after another (%d + %d bytes a request and answer of float32), %d rounds of %gs (medians)\n",
-		rows, 4*rows*net.UploadDim(), 4*rows*net.DownloadDim(), rounds, secs)
+	how := "on its stream"
+	if unary {
+		how = "a unary call each"
+	}
+	fmt.Printf("\noverhead: one client, requests of %d rows one after another, %s (%d + %d bytes a request and answer of float32), %d rounds of %gs (medians)\n",
+		rows, how, 4*rows*net.UploadDim(), 4*rows*net.DownloadDim(), rounds, secs)
 	fmt.Printf("wall: round trip %.2f ms, body %.2f ms, overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
 		median(e2es), median(bodies), median(e2es)-median(bodies), 100*median(shares), pctList(shares))
 	fmt.Printf("CPU:  per request %.2f ms, body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
