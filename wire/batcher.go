@@ -9,11 +9,15 @@ import (
 
 // item is one request waiting for, or in, a body run.
 type item struct {
-	ctx     context.Context
-	conn    uint64
-	rows    int
-	src     []float32 // rows × input values
-	dst     []float32 // rows × output values, written by the run
+	ctx  context.Context
+	conn uint64
+	rows int
+	src  []float32 // rows × input values
+	dst  []float32 // rows × output values, written by the run
+	// pooled says that dst is to come from the float pool (dstBuf), for whoever sends the
+	// answer to give back: a streamed request's.
+	pooled  bool
+	dstBuf  *[]float32
 	arrived time.Time
 	meta    CaptureRecord // the request's pool fields and connection, for the capture
 	// finish is called once, with the run's error (nil: dst holds the answers) or the

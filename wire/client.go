@@ -257,8 +257,9 @@ func (c *Client) send(ctx context.Context, dst []float32, rows int, fill func(re
 func (c *Client) call(ctx context.Context, req *wirepb.InferRequest, dst []float32) error {
 	wait := c.retry.Initial
 	for attempt := 1; ; attempt++ {
-		resp, err := c.infer(ctx, req)
+		resp, release, err := c.infer(ctx, req)
 		if err == nil {
+			defer release()
 			if int(resp.GetRows()) != int(req.GetRows()) || len(resp.GetData()) != 4*len(dst) {
 				return fmt.Errorf("wire: %s answered %d rows in %d bytes to %d rows of %d values", c.addr, resp.GetRows(), len(resp.GetData()), req.GetRows(), c.info.OutputDim)
 			}
@@ -279,14 +280,16 @@ func (c *Client) call(ctx context.Context, req *wirepb.InferRequest, dst []float
 	}
 }
 
-// infer makes one attempt at req.
-func (c *Client) infer(ctx context.Context, req *wirepb.InferRequest) (*wirepb.InferResponse, error) {
+// infer makes one attempt at req; release gives back the answer's memory once its values
+// are read.
+func (c *Client) infer(ctx context.Context, req *wirepb.InferRequest) (resp *wirepb.InferResponse, release func(), err error) {
 	if c.unary {
-		return c.cc.Infer(ctx, req, grpc.WaitForReady(true))
+		resp, err := c.cc.Infer(ctx, req, grpc.WaitForReady(true))
+		return resp, func() {}, err
 	}
 	cs, err := c.stream()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return cs.do(ctx, req)
 }

@@ -65,10 +65,11 @@ func fuzzSeeds() []*wirepb.InferRequest {
 	}
 }
 
-// FuzzPooledDecoding: the cloud's own decoding of a streamed request (decodePooled), fed the
-// bytes in frames of any size, agrees with protobuf's: what it accepts, protobuf accepts, with
-// the same fields; what protobuf accepts, it accepts too, unless a field has a wire type other
-// than its own (which protobuf keeps as an unknown field).
+// FuzzPooledDecoding: the decoding of a streamed request on the cloud (decodeRequest) and of
+// a streamed answer on the edge (decodeResponse), fed the bytes in frames of any size, agree
+// with protobuf's: what they accept, protobuf accepts, with the same fields; what protobuf
+// accepts, they accept too, unless a field has a wire type other than its own (which
+// protobuf keeps as an unknown field).
 func FuzzPooledDecoding(f *testing.F) {
 	for _, req := range fuzzSeeds() {
 		b, err := proto.Marshal(req)
@@ -78,37 +79,52 @@ func FuzzPooledDecoding(f *testing.F) {
 		f.Add(b, uint8(7))
 		f.Add(b, uint8(0))
 	}
+	for _, resp := range []*wirepb.InferResponse{
+		{Rows: 2, Data: encodeFloats([]float32{1, 2, 3, 4, 5, 6}), Id: 7},
+		{Id: 3, Code: 8, Message: "this connection already has 4 requests waiting", RetryAfterMs: 2},
+	} {
+		b, err := proto.Marshal(resp)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(2))
+	}
 	f.Add([]byte{0x22, 0x00, 0x22, 0x04, 1, 2, 3, 4, 0x10, 0x02}, uint8(3)) // data twice, the first empty
-	f.Add([]byte{0x0a, 0x02, 0xff, 0xfe}, uint8(1))                         // a model that is not UTF-8
-	f.Add([]byte{0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, uint8(2))       // rows above 32 bits
+	f.Add([]byte{0x0a, 0x02, 0xff, 0xfe}, uint8(1))                         // a string that is not UTF-8
+	f.Add([]byte{0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, uint8(2))       // a value above 32 bits
 	f.Add([]byte{0x7d, 1, 2, 3, 4, 0x82, 0x01, 0x01, 0x00}, uint8(5))       // unknown fields
-	var pool floatPool
 	f.Fuzz(func(t *testing.T, b []byte, frame uint8) {
 		var slice mem.BufferSlice
 		step := int(frame%32) + 1
 		for lo := 0; lo < len(b); lo += step {
 			slice = append(slice, mem.SliceBuffer(b[lo:min(lo+step, len(b))]))
 		}
-		var p pooledRequest
-		err := decodePooled(slice, &p, &pool)
-		var want wirepb.InferRequest
-		perr := proto.Unmarshal(b, &want)
-		want.ProtoReflect().SetUnknown(nil) // skipped by decodePooled
-		switch {
-		case err == nil && perr != nil:
-			t.Fatalf("decodePooled accepts what protobuf refuses (%v): %v", perr, p.req)
-		case err == nil && !proto.Equal(p.req, &want):
-			t.Fatalf("decoded %v, protobuf %v", p.req, &want)
-		case err != nil && perr == nil && !strings.Contains(err.Error(), "wire type"):
-			t.Fatalf("decodePooled refuses what protobuf accepts: %v", err)
-		case err != nil && p.buf != nil:
-			t.Fatal("a refused request kept its buffer")
-		}
-		if err == nil && p.buf != nil {
-			if len(p.req.GetData()) > 4*len(*p.buf) {
-				t.Fatalf("%d bytes of data in a buffer of %d values", len(p.req.GetData()), len(*p.buf))
-			}
-			pool.put(p.buf)
-		}
+		var pool floatPool
+		var req pooledRequest
+		err := decodeRequest(slice, &req, &pool)
+		comparePooled(t, b, err, req.req, req.buf, &wirepb.InferRequest{}, req.req.GetData())
+		var resp pooledResponse
+		err = decodeResponse(slice, &resp, &pool)
+		comparePooled(t, b, err, resp.resp, resp.buf, &wirepb.InferResponse{}, resp.resp.GetData())
 	})
+}
+
+// comparePooled checks one pooled decoding of b (got, its buffer buf and its float32 field's
+// bytes data, or err) against protobuf's decoding into want.
+func comparePooled(t *testing.T, b []byte, err error, got proto.Message, buf *[]float32, want proto.Message, data []byte) {
+	t.Helper()
+	perr := proto.Unmarshal(b, want)
+	want.ProtoReflect().SetUnknown(nil) // skipped by the pooled decoding
+	switch {
+	case err == nil && perr != nil:
+		t.Fatalf("pooled decoding accepts what protobuf refuses (%v): %v", perr, got)
+	case err == nil && !proto.Equal(got, want):
+		t.Fatalf("decoded %v, protobuf %v", got, want)
+	case err != nil && perr == nil && !strings.Contains(err.Error(), "wire type"):
+		t.Fatalf("pooled decoding refuses what protobuf accepts: %v", err)
+	case err != nil && buf != nil:
+		t.Fatal("a refused message kept its buffer")
+	case err == nil && buf != nil && len(data) > 4*len(*buf):
+		t.Fatalf("%d bytes of data in a buffer of %d values", len(data), len(*buf))
+	}
 }

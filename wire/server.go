@@ -96,7 +96,6 @@ type Server struct {
 	stopOnce  sync.Once
 	drain     chan struct{} // closes when Shutdown begins: streams end once answered
 	drainOnce sync.Once
-	rowsPool  floatPool // the rows of streamed requests (serverCodec)
 }
 
 // service is the gRPC Cloud service of a Server.
@@ -122,7 +121,7 @@ func NewServer(m Model, cfg Config) (*Server, error) {
 		drain: make(chan struct{})}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
-		grpc.ForceServerCodecV2(newServerCodec(&s.rowsPool)), experimental.BufferPool(buffers),
+		grpc.ForceServerCodecV2(newCodec(floats)), experimental.BufferPool(buffers),
 		grpc.StatsHandler(&serverStats{s: s}),
 		// Large windows: a batch of uploads is megabytes, and HTTP/2's 64 KiB default
 		// window would cost a round trip per 64 KiB on a slow link.
@@ -244,7 +243,13 @@ func (s *Server) loop() {
 		at := 0
 		for _, it := range batch {
 			if err == nil {
-				it.dst = append([]float32(nil), dst[at*out:(at+it.rows)*out]...)
+				if it.pooled {
+					it.dstBuf = floats.get(it.rows * out)
+					it.dst = *it.dstBuf
+					copy(it.dst, dst[at*out:])
+				} else {
+					it.dst = append([]float32(nil), dst[at*out:(at+it.rows)*out]...)
+				}
 				if s.cfg.Capture != nil {
 					rec := it.meta
 					rec.Rows, rec.Uploads, rec.Returns = it.rows, it.src, it.dst
@@ -320,6 +325,7 @@ func (s *Server) admit(ctx context.Context, req *wirepb.InferRequest, arrived ti
 	conn, _ := ctx.Value(connKey{}).(uint64)
 	it := &item{ctx: ctx, conn: conn, rows: int(req.GetRows()), src: src, arrived: arrived,
 		meta: CaptureRecord{Conn: conn, Client: req.GetClient(), Pool: req.GetPool(), Offset: req.GetOffset(), PoolRows: req.GetPoolRows()}}
+	it.pooled = release != nil
 	it.finish = func(err error) {
 		finish(it, err)
 		if release != nil {

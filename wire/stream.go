@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -34,19 +35,19 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 	window := s.streamWindow()
 	// answers never fills: at most window requests are taken and unanswered at a time, so
 	// the body's loop never waits on a client.
-	answers := make(chan *wirepb.InferResponse, window)
+	answers := make(chan streamReply, window)
 	slots := make(chan struct{}, window)
 	var mu sync.Mutex
 	pending, draining := 0, false
 	received := make(chan error, 1)
 	go func() {
 		for {
-			var p pooledRequest // decoded by serverCodec, its rows in a buffer of the pool
+			var p pooledRequest // decoded by codec, its rows in a buffer of the pool
 			if err := st.RecvMsg(&p); err != nil {
 				received <- err
 				return
 			}
-			release := func() { s.rowsPool.put(p.buf) }
+			release := func() { floats.put(p.buf) }
 			if p.buf == nil {
 				release = nil
 			}
@@ -93,7 +94,10 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 		}
 		select {
 		case a := <-answers:
-			err := st.Send(a)
+			err := st.Send(a.resp) // marshals a.resp before it returns
+			if a.buf != nil {
+				floats.put(a.buf)
+			}
 			<-slots
 			mu.Lock()
 			pending--
@@ -114,6 +118,13 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 	}
 }
 
+// streamReply is an answer on its way back on a stream, and the pool buffer holding its
+// values (nil for a refusal), given back once the answer is sent.
+type streamReply struct {
+	resp *wirepb.InferResponse
+	buf  *[]float32
+}
+
 // streamWindow is the most requests of one stream that may wait for their answers: twice a
 // connection's queue, so that a stream can keep its queue full while answers are on their
 // way back.
@@ -122,9 +133,9 @@ func (s *Server) streamWindow() int { return 2 * s.cfg.ConnQueue }
 // admitStreamed queues a request that came on a stream; its answer, or its refusal, goes to
 // answers, with the request's id. Each is counted and, when it failed, logged as a unary
 // call's would be. release gives the request's rows back (see Server.admit).
-func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, answers chan<- *wirepb.InferResponse, release func()) {
+func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, answers chan<- streamReply, release func()) {
 	arrived, id := time.Now(), req.GetId()
-	reply := func(resp *wirepb.InferResponse, err error) {
+	reply := func(resp *wirepb.InferResponse, buf *[]float32, err error) {
 		s.m.duration.Observe(time.Since(arrived).Seconds())
 		code := status.Code(err)
 		s.m.requests.WithLabelValues(code.String()).Inc()
@@ -139,17 +150,17 @@ func (s *Server) admitStreamed(ctx context.Context, req *wirepb.InferRequest, an
 				"id", id, "code", code.String(), "err", status.Convert(err).Message())
 		}
 		resp.Id = id
-		answers <- resp
+		answers <- streamReply{resp, buf}
 	}
 	err := s.admit(ctx, req, arrived, func(it *item, err error) {
 		if err := s.outcome(ctx, err); err != nil {
-			reply(nil, err)
+			reply(nil, nil, err)
 			return
 		}
-		reply(&wirepb.InferResponse{Rows: uint32(it.rows), Data: encodeFloats(it.dst)}, nil)
+		reply(&wirepb.InferResponse{Rows: uint32(it.rows), Data: encodeFloats(it.dst)}, it.dstBuf, nil)
 	}, release)
 	if err != nil {
-		reply(nil, err)
+		reply(nil, nil, err)
 	}
 }
 
@@ -190,9 +201,11 @@ type clientStream struct {
 	err     error // set once the stream has broken
 }
 
-// streamAnswer is what a call on a stream waits for: the answer, or the stream's failure.
+// streamAnswer is what a call on a stream waits for: the answer, its values' buffer from
+// the pool, or the stream's failure.
 type streamAnswer struct {
 	resp *wirepb.InferResponse
+	buf  *[]float32
 	err  error
 }
 
@@ -209,7 +222,7 @@ func (c *Client) stream() (*clientStream, error) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := c.cc.Stream(ctx)
+	st, err := c.cc.Stream(ctx, grpc.ForceCodecV2(newCodec(floats)))
 	if err != nil {
 		cancel()
 		return nil, err
@@ -223,8 +236,8 @@ func (c *Client) stream() (*clientStream, error) {
 // receive hands each answer to its call until the stream breaks, then fails the calls left.
 func (cs *clientStream) receive() {
 	for {
-		resp, err := cs.st.Recv()
-		if err != nil {
+		var p pooledResponse // decoded by codec, its values in a buffer of the pool
+		if err := cs.st.RecvMsg(&p); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = status.Error(codes.Unavailable, "the cloud ended the stream")
 			}
@@ -232,11 +245,14 @@ func (cs *clientStream) receive() {
 			return
 		}
 		cs.mu.Lock()
-		ch, ok := cs.waiting[resp.GetId()]
-		delete(cs.waiting, resp.GetId())
+		ch, ok := cs.waiting[p.resp.GetId()]
+		delete(cs.waiting, p.resp.GetId())
 		cs.mu.Unlock()
-		if ok { // else its call has given up
-			ch <- streamAnswer{resp: resp}
+		switch {
+		case ok:
+			ch <- streamAnswer{resp: p.resp, buf: p.buf}
+		case p.buf != nil: // its call has given up
+			floats.put(p.buf)
 		}
 	}
 }
@@ -255,13 +271,14 @@ func (cs *clientStream) fail(err error) {
 	cs.cancel()
 }
 
-// do sends req on the stream and waits for its answer, or ctx.
-func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (*wirepb.InferResponse, error) {
+// do sends req on the stream and waits for its answer, or ctx. The answer's values sit in a
+// buffer of the pool until release is called.
+func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (resp *wirepb.InferResponse, release func(), err error) {
 	ch := make(chan streamAnswer, 1)
 	cs.mu.Lock()
 	if cs.err != nil {
 		cs.mu.Unlock()
-		return nil, cs.err
+		return nil, nil, cs.err
 	}
 	id := cs.next
 	cs.next++
@@ -269,7 +286,7 @@ func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (*wire
 	cs.mu.Unlock()
 	req.Id = id
 	cs.sendMu.Lock()
-	err := cs.st.Send(req)
+	err = cs.st.Send(req)
 	cs.sendMu.Unlock()
 	if err != nil {
 		// Send reports io.EOF when the stream has ended; its status comes from Recv, which
@@ -280,18 +297,29 @@ func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (*wire
 	}
 	select {
 	case a := <-ch:
+		release := func() {}
+		if a.buf != nil {
+			release = func() { floats.put(a.buf) }
+		}
 		if a.err != nil {
-			return nil, a.err
+			return nil, nil, a.err
 		}
 		if a.resp.GetCode() != 0 {
-			return nil, refused(a.resp)
+			release()
+			return nil, nil, refused(a.resp)
 		}
-		return a.resp, nil
+		return a.resp, release, nil
 	case <-ctx.Done():
 		cs.mu.Lock()
+		_, waiting := cs.waiting[id]
 		delete(cs.waiting, id)
 		cs.mu.Unlock()
-		return nil, status.FromContextError(ctx.Err()).Err()
+		if !waiting { // its answer came as ctx ended
+			if a := <-ch; a.buf != nil {
+				floats.put(a.buf)
+			}
+		}
+		return nil, nil, status.FromContextError(ctx.Err()).Err()
 	}
 }
 
