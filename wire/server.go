@@ -434,6 +434,9 @@ func (h *serverStats) HandleRPC(ctx context.Context, st stats.RPCStats) {
 	if end.Error == nil {
 		return
 	}
+	if method == wirepb.Cloud_Stream_FullMethodName && code == codes.Canceled {
+		return // a client that left: each request it left unanswered is logged on its own
+	}
 	if rs != nil && !rs.handled.Load() {
 		reason := "refused"
 		if code == codes.ResourceExhausted {

@@ -198,7 +198,8 @@ type clientStream struct {
 	mu      sync.Mutex
 	next    uint64
 	waiting map[uint64]chan streamAnswer
-	err     error // set once the stream has broken
+	err     error         // set once the stream has broken
+	done    chan struct{} // closes when receive returns
 }
 
 // streamAnswer is what a call on a stream waits for: the answer, its values' buffer from
@@ -227,7 +228,7 @@ func (c *Client) stream() (*clientStream, error) {
 		cancel()
 		return nil, err
 	}
-	cs := &clientStream{st: st, cancel: cancel, waiting: map[uint64]chan streamAnswer{}}
+	cs := &clientStream{st: st, cancel: cancel, waiting: map[uint64]chan streamAnswer{}, done: make(chan struct{})}
 	c.cur = cs
 	go cs.receive()
 	return cs, nil
@@ -235,6 +236,7 @@ func (c *Client) stream() (*clientStream, error) {
 
 // receive hands each answer to its call until the stream breaks, then fails the calls left.
 func (cs *clientStream) receive() {
+	defer close(cs.done)
 	for {
 		var p pooledResponse // decoded by codec, its values in a buffer of the pool
 		if err := cs.st.RecvMsg(&p); err != nil {
@@ -324,4 +326,15 @@ func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (resp 
 }
 
 // close ends the stream.
-func (cs *clientStream) close() { cs.fail(status.Error(codes.Canceled, "the client closed")) }
+// close ends the stream: it closes the sending side, so that the cloud ends the stream cleanly
+// once it has answered what it received, waits for that up to a second, then cuts it off.
+func (cs *clientStream) close() {
+	cs.sendMu.Lock()
+	cs.st.CloseSend()
+	cs.sendMu.Unlock()
+	select {
+	case <-cs.done:
+	case <-time.After(time.Second):
+	}
+	cs.fail(status.Error(codes.Canceled, "the client closed"))
+}

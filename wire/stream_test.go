@@ -146,3 +146,25 @@ func TestStreamFloodIsBounded(t *testing.T) {
 		t.Errorf("the other client waited %v behind the flood", worst)
 	}
 }
+
+// TestCloseIsQuiet: an edge that closes its client after its requests ends its stream cleanly:
+// the cloud logs no failure and counts no error.
+func TestCloseIsQuiet(t *testing.T) {
+	m := newFake(0)
+	reg := prometheus.NewRegistry()
+	addr, _, logs := serve(t, m, Config{Registerer: reg})
+	for range 3 {
+		c := dial(t, addr, ClientConfig{})
+		if err := c.Exchange(context.Background(), make([]float32, 3), rows(1, m.info.InputDim())); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // the streams' ends reach the cloud
+	if strings.Contains(logs.String(), "request failed") {
+		t.Errorf("closing a client logged a failure:\n%s", logs.String())
+	}
+	if n := counter(reg, "datamix_cloud_requests_total", "code", "OK"); n != 3 {
+		t.Errorf("requests_total{code=OK} = %v, want 3", n)
+	}
+}

@@ -12,7 +12,10 @@
 // each. The clients send on their stream (wire's default); with -unary, one request per run
 // and MaxDelay 0 are also measured with a unary call per request, as the clients sent them
 // before streams. It prints the medians over rounds of the rows served per second and of the
-// latency percentiles of a request, and the ratios to one request per run on streams.
+// latency percentiles of a request, the ratios to one request per run on streams, the mean
+// rows of a body run and the share of the time the body computed (busy).
+//
+// body: the body alone at batches of 1 to 64 rows, its time per run and per row.
 //
 // overhead: one client sends requests of 64 rows one after another (the body runs each alone,
 // at batch 64). The serving overhead — framing, protobuf, float32 encoding and checks, the
@@ -55,7 +58,7 @@ func main() {
 	reqRows := flag.Int("rows", 1, "rows per request (batching): 1 as Triton's image per request, 8 as a DataMix edge's pool")
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
-	mode := flag.String("mode", "both", "batching, overhead or both")
+	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64)")
 	unary := flag.Bool("unary", true, "batching: also measure with a unary call per request")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -77,6 +80,10 @@ func main() {
 	}
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
 	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
+	if *mode == "body" {
+		bodyTimes(n, *seconds)
+		return
+	}
 	if *mode == "both" || *mode == "batching" {
 		batching(n, *edges, *reqRows, *seconds, *rounds, *unary)
 	}
@@ -161,7 +168,7 @@ func uploads(net *models.Net, n int) []float32 {
 
 // result is one measurement of a configuration.
 type result struct {
-	rowsPerS, p50, p95, p99, meanBatch float64
+	rowsPerS, p50, p95, p99, meanBatch, busy float64
 }
 
 // load runs edges closed-loop clients of requests of rows rows against a cloud for secs
@@ -209,13 +216,13 @@ func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64, unary
 		return all, len(all)
 	}
 	run(time.Second) // warm-up: connections and every batch size's graphs
-	rows0, batches0 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
+	rows0, batches0, busy0 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total"), c.metric("datamix_cloud_busy_seconds_total")
 	lat, n := run(time.Duration(secs * float64(time.Second)))
 	n *= rows
-	rows1, batches1 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total")
+	rows1, batches1, busy1 := c.metric("datamix_cloud_rows_total"), c.metric("datamix_cloud_batches_total"), c.metric("datamix_cloud_busy_seconds_total")
 	slices.Sort(lat)
 	pct := func(q float64) float64 { return lat[max(int(math.Ceil(q*float64(len(lat))))-1, 0)] }
-	return result{rowsPerS: float64(n) / secs, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), meanBatch: (rows1 - rows0) / (batches1 - batches0)}
+	return result{rowsPerS: float64(n) / secs, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), meanBatch: (rows1 - rows0) / (batches1 - batches0), busy: (busy1 - busy0) / secs}
 }
 
 func median(xs []float64) float64 {
@@ -261,7 +268,7 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int, unary 
 	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
 	fmt.Printf("ceiling: the body alone (no serving) at batch 64 runs %.2fx the rows/s it runs at batch %d (rounds: %v)\n",
 		median(ceil), rows, fmtList(ceil))
-	fmt.Printf("%-43s %10s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch")
+	fmt.Printf("%-43s %10s %8s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch", "busy")
 	base, baseP95 := 0.0, 0.0
 	for i, c := range configs {
 		get := func(f func(result) float64) float64 {
@@ -275,9 +282,9 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int, unary 
 		if i == 0 {
 			base, baseP95 = thr, p95
 		}
-		fmt.Printf("%-43s %10.0f %7.2fx %8.2f %8.2f %8.2f %7.2fx %8.1f\n", c.name, thr, thr/base,
+		fmt.Printf("%-43s %10.0f %7.2fx %8.2f %8.2f %8.2f %7.2fx %8.1f %7.0f%%\n", c.name, thr, thr/base,
 			get(func(x result) float64 { return x.p50 }), p95, get(func(x result) float64 { return x.p99 }), p95/baseP95,
-			get(func(x result) float64 { return x.meanBatch }))
+			get(func(x result) float64 { return x.meanBatch }), 100*get(func(x result) float64 { return x.busy }))
 	}
 }
 
@@ -301,6 +308,16 @@ func bodyRowsPerS(net *models.Net, rows int, secs float64) float64 {
 		n++
 	}
 	return float64(n*rows) / time.Since(start).Seconds()
+}
+
+// bodyTimes prints the body's time per run and per row, run alone in this process, at batches
+// of 1 to 64 rows, secs/8 seconds each: what a batch saves.
+func bodyTimes(net *models.Net, secs float64) {
+	fmt.Printf("\nbody alone: time per run at each batch size, %gs each\n%6s %12s %12s\n", secs/8, "batch", "ms a run", "µs a row")
+	for _, rows := range []int{1, 2, 4, 6, 8, 16, 32, 64} {
+		perS := bodyRowsPerS(net, rows, secs/8)
+		fmt.Printf("%6d %12.3f %12.1f\n", rows, 1000*float64(rows)/perS, 1e6/perS)
+	}
 }
 
 // fmtList prints ratios to two decimals.
