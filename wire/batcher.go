@@ -34,7 +34,8 @@ var errStopped = errors.New("server stopping")
 
 // batcher gathers requests from every connection into body runs of at most maxBatch rows,
 // waiting at most maxDelay after the oldest waiting request for others to join it (Triton's
-// dynamic batcher). Each connection has its own queue of at most perConn requests, and a run
+// dynamic batcher), and no longer once every open connection has a request waiting: no one
+// else could join then (a batcher that, unlike Triton's, knows its clients). Each connection has its own queue of at most perConn requests, and a run
 // takes requests from the queues in turn, one at a time each, so that a client that floods
 // the cloud fills its own queue and is refused, while the others keep their share.
 type batcher struct {
@@ -47,6 +48,7 @@ type batcher struct {
 	turn    int      // the ring position to take from first
 	waiting int      // rows waiting
 	items   int      // requests waiting
+	conns   int      // open connections (connect, disconnect)
 	stopped bool
 	wake    chan struct{}
 }
@@ -77,6 +79,21 @@ func (b *batcher) submit(it *item) error {
 	return nil
 }
 
+// connect and disconnect count the open connections: a batch waits for no one once each of
+// them has a request waiting.
+func (b *batcher) connect() {
+	b.mu.Lock()
+	b.conns++
+	b.mu.Unlock()
+}
+
+func (b *batcher) disconnect() {
+	b.mu.Lock()
+	b.conns--
+	b.mu.Unlock()
+	b.signal() // the connections left may all be waiting now
+}
+
 // queued is the number of requests waiting.
 func (b *batcher) queued() int {
 	b.mu.Lock()
@@ -99,8 +116,9 @@ func (b *batcher) stop() {
 	b.signal()
 }
 
-// next waits for the next batch and returns it: once maxBatch rows wait, or maxDelay after the
-// oldest waiting request arrived, whichever comes first. It returns nil when the batcher has
+// next waits for the next batch and returns it: once maxBatch rows wait, every open connection
+// has a request waiting, or maxDelay after the oldest waiting request arrived, whichever comes
+// first. It returns nil when the batcher has
 // stopped and nothing waits, or when quit closes.
 func (b *batcher) next(quit <-chan struct{}) []*item {
 	b.mu.Lock()
@@ -112,7 +130,7 @@ func (b *batcher) next(quit <-chan struct{}) []*item {
 			}
 		} else {
 			wait := time.Until(b.oldest().Add(b.maxDelay))
-			if b.waiting >= b.maxBatch || b.stopped || wait <= 0 {
+			if b.waiting >= b.maxBatch || len(b.ring) >= b.conns || b.stopped || wait <= 0 {
 				if batch := b.take(); len(batch) > 0 {
 					return batch
 				}

@@ -456,4 +456,11 @@ func (h *serverStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context
 	return context.WithValue(ctx, connKey{}, h.s.conns.Add(1))
 }
 
-func (h *serverStats) HandleConn(context.Context, stats.ConnStats) {}
+func (h *serverStats) HandleConn(_ context.Context, st stats.ConnStats) {
+	switch st.(type) {
+	case *stats.ConnBegin:
+		h.s.b.connect()
+	case *stats.ConnEnd:
+		h.s.b.disconnect()
+	}
+}

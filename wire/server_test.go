@@ -603,3 +603,37 @@ func TestShutdownDrains(t *testing.T) {
 
 // slogTo returns a logger writing text lines to w.
 func slogTo(w *logBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestBatchRunsWhenEveryEdgeWaits: a batch waits up to MaxDelay for more requests, but not once
+// every connected edge has one waiting — no one else could join it then.
+func TestBatchRunsWhenEveryEdgeWaits(t *testing.T) {
+	m := newFake(0)
+	const delay = 3 * time.Second
+	addr, _, _ := serve(t, m, Config{MaxBatch: 64, MaxDelay: delay})
+	in := m.info.InputDim()
+	clients := []*Client{dial(t, addr, ClientConfig{}), dial(t, addr, ClientConfig{}), dial(t, addr, ClientConfig{Unary: true})}
+	send := func(cs []*Client) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.Exchange(context.Background(), make([]float32, 3), rows(1, in)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	if took := send(clients); took >= delay-500*time.Millisecond {
+		t.Errorf("all 3 edges waiting: answered after %v, as if waiting out MaxDelay %v", took, delay)
+	}
+	if took := send(clients[:2]); took < delay {
+		t.Errorf("2 of 3 edges waiting: answered after %v, before MaxDelay %v", took, delay)
+	}
+	if runs := m.runSizes(); !slices.Equal(runs, []int{3, 2}) {
+		t.Errorf("runs of %v rows, want [3 2]", runs)
+	}
+}
