@@ -176,6 +176,15 @@ func readFloats(r *mem.Reader, n int, buf **[]float32, pool *floatPool) []byte {
 	return b
 }
 
+// dropOnError gives *buf back to pool when err is not nil, and returns err.
+func dropOnError(err error, buf **[]float32, pool *floatPool) error {
+	if err != nil && *buf != nil {
+		pool.put(*buf)
+		*buf = nil
+	}
+	return err
+}
+
 // decodeRequest decodes an InferRequest from data into p, its float32 rows into a buffer from
 // pool, the rest as protobuf would (decodeFields). On error p holds no buffer.
 func decodeRequest(data mem.BufferSlice, p *pooledRequest, pool *floatPool) error {
@@ -213,11 +222,7 @@ func decodeRequest(data mem.BufferSlice, p *pooledRequest, pool *floatPool) erro
 			}
 			return err
 		}})
-	if err != nil && p.buf != nil {
-		pool.put(p.buf)
-		p.buf = nil
-	}
-	return err
+	return dropOnError(err, &p.buf, pool)
 }
 
 // decodeResponse decodes an InferResponse from data into p, its float32 values into a buffer
@@ -247,11 +252,7 @@ func decodeResponse(data mem.BufferSlice, p *pooledResponse, pool *floatPool) er
 			}
 			return err
 		}})
-	if err != nil && p.buf != nil {
-		pool.put(p.buf)
-		p.buf = nil
-	}
-	return err
+	return dropOnError(err, &p.buf, pool)
 }
 
 // requestFieldTypes and responseFieldTypes are the wire types of the fields of InferRequest

@@ -23,7 +23,9 @@
 //
 // A Server batches the requests of every connection dynamically, as NVIDIA Triton's dynamic
 // batcher does: the body runs as soon as it is free and MaxBatch rows wait, or MaxDelay after
-// the oldest waiting request arrived, on the rows of as many waiting requests as fit. Each
+// the oldest waiting request arrived, on the rows of as many waiting requests as fit. Unlike
+// Triton's, the batcher knows its clients: once every open connection has a request waiting,
+// no one else could join the batch, and it runs without waiting out MaxDelay. Each
 // connection has its own queue of at most ConnQueue requests, and a batch takes requests
 // from the queues in turn, so one client's flood fills only its own queue and is refused
 // (ResourceExhausted, with a RetryInfo), while the others keep their share. A client that

@@ -41,7 +41,8 @@ type Config struct {
 	// also the most rows one request may carry. Default 64.
 	MaxBatch int
 	// MaxDelay is the longest the oldest waiting request waits for others to fill a batch;
-	// a full batch runs at once. 0 runs whatever waits as soon as the body is free.
+	// a full batch runs at once, and so does one holding a request of every open connection.
+	// 0 runs whatever waits as soon as the body is free.
 	MaxDelay time.Duration
 	// ConnQueue is the most requests one connection may have waiting; more are refused
 	// with ResourceExhausted, so that one client's flood cannot starve the others. Default 16.

@@ -51,7 +51,7 @@ func cmdCloud(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", "127.0.0.1:7070", "address of the gRPC service")
 	metricsAddr := fs.String("metrics", "127.0.0.1:9464", "address of the Prometheus metrics (/metrics); \"\" for none")
 	maxBatch := fs.Int("max-batch", 64, "most rows a body run takes, gathered across edges")
-	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "longest the oldest waiting request waits for others to fill a batch")
+	maxDelay := fs.Duration("max-delay", 2*time.Millisecond, "longest the oldest waiting request waits for others to fill a batch (not once every connected edge has one waiting)")
 	connQueue := fs.Int("conn-queue", 16, "most requests one connection may have waiting")
 	maxMsg := fs.Int("max-message", 64<<20, "largest request accepted, in bytes")
 	capture := fs.String("capture", "", "record every request received and its answer to this file (the cloud's view; see wire.CaptureWriter)")
