@@ -163,10 +163,8 @@ func readString(r *mem.Reader, n int, what string) (string, error) {
 // readFloats reads a float32 field of n bytes into a buffer of pool, giving back the one
 // *buf held (a field given twice: the last one counts), and returns the field's bytes.
 func readFloats(r *mem.Reader, n int, buf **[]float32, pool *floatPool) []byte {
-	if *buf != nil {
-		pool.put(*buf)
-		*buf = nil
-	}
+	pool.put(*buf)
+	*buf = nil
 	if n == 0 {
 		return []byte{}
 	}
@@ -178,7 +176,7 @@ func readFloats(r *mem.Reader, n int, buf **[]float32, pool *floatPool) []byte {
 
 // dropOnError gives *buf back to pool when err is not nil, and returns err.
 func dropOnError(err error, buf **[]float32, pool *floatPool) error {
-	if err != nil && *buf != nil {
+	if err != nil {
 		pool.put(*buf)
 		*buf = nil
 	}
@@ -297,9 +295,12 @@ func (p *slicePool[T]) get(n int) *[]T {
 	return &b
 }
 
-// put gives b back to the pool (one whose capacity is not a size class is dropped); b must
-// not be used after.
+// put gives b back to the pool (one whose capacity is not a size class is dropped; nil is
+// ignored); b must not be used after.
 func (p *slicePool[T]) put(b *[]T) {
+	if b == nil {
+		return
+	}
 	if c := sizeClass(cap(*b)); cap(*b) == 1<<c && c < len(p.classes) {
 		p.classes[c].Put(b)
 	}

@@ -48,24 +48,17 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 				return
 			}
 			release := func() { floats.put(p.buf) }
-			if p.buf == nil {
-				release = nil
-			}
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				if release != nil {
-					release()
-				}
+				release()
 				received <- ctx.Err()
 				return
 			}
 			mu.Lock()
 			if draining { // left for the client to send again
 				mu.Unlock()
-				if release != nil {
-					release()
-				}
+				release()
 				<-slots
 				continue
 			}
@@ -95,9 +88,7 @@ func (v service) Stream(st wirepb.Cloud_StreamServer) error {
 		select {
 		case a := <-answers:
 			err := st.Send(a.resp) // marshals a.resp before it returns
-			if a.buf != nil {
-				floats.put(a.buf)
-			}
+			floats.put(a.buf)
 			<-slots
 			mu.Lock()
 			pending--
@@ -250,10 +241,9 @@ func (cs *clientStream) receive() {
 		ch, ok := cs.waiting[p.resp.GetId()]
 		delete(cs.waiting, p.resp.GetId())
 		cs.mu.Unlock()
-		switch {
-		case ok:
+		if ok {
 			ch <- streamAnswer{resp: p.resp, buf: p.buf}
-		case p.buf != nil: // its call has given up
+		} else { // its call has given up
 			floats.put(p.buf)
 		}
 	}
@@ -299,10 +289,7 @@ func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (resp 
 	}
 	select {
 	case a := <-ch:
-		release := func() {}
-		if a.buf != nil {
-			release = func() { floats.put(a.buf) }
-		}
+		release := func() { floats.put(a.buf) }
 		if a.err != nil {
 			return nil, nil, a.err
 		}
@@ -317,9 +304,7 @@ func (cs *clientStream) do(ctx context.Context, req *wirepb.InferRequest) (resp 
 		delete(cs.waiting, id)
 		cs.mu.Unlock()
 		if !waiting { // its answer came as ctx ended
-			if a := <-ch; a.buf != nil {
-				floats.put(a.buf)
-			}
+			floats.put((<-ch).buf)
 		}
 		return nil, nil, status.FromContextError(ctx.Err()).Err()
 	}
