@@ -70,10 +70,8 @@ func decodeRows(req *wirepb.InferRequest, info ModelInfo, maxRows int) ([]float3
 			return nil, status.Errorf(codes.InvalidArgument, "data holds %d bytes; %d rows of %d float32 values need %d", len(data), rows, dim, rows*dim*4)
 		}
 		out := floatsOf(data)
-		for i, v := range out {
-			if math.Float32bits(v)&expMask == expMask { // NaN or ±Inf: every exponent bit set
-				return nil, status.Errorf(codes.InvalidArgument, "row %d value %d is %v; uploads must be finite", i/dim, i%dim, v)
-			}
+		if i := firstNonFinite(data); i >= 0 {
+			return nil, status.Errorf(codes.InvalidArgument, "row %d value %d is %v; uploads must be finite", i/dim, i%dim, out[i])
 		}
 		return out, nil
 	case wirepb.Encoding_ENCODING_PNG:
@@ -187,6 +185,41 @@ func EncodePNG(buf *bytes.Buffer, pix []float32, c, h, w int) error {
 
 // expMask selects the exponent bits of a float32 (IEEE 754 binary32).
 const expMask = 0x7f800000
+
+// firstNonFinite returns the index of the first NaN or ±Inf among the little-endian float32
+// values of b (len(b) a multiple of 4), or -1 if every value is finite. Uploads are megabytes
+// checked once per request, nearly always clean, so the test reads two values per 64-bit word
+// and branches once per 64 bytes; only a block that holds a non-finite value is searched
+// value by value. A value is NaN or ±Inf when every exponent bit is set, and then (and only
+// then) adding 1 to its exponent field carries into the sign bit: with the sign bits cleared
+// first, (w & exp) + lsb sets bit 31 of a 32-bit half exactly when that value is not finite,
+// and no half carries into the next.
+func firstNonFinite(b []byte) int {
+	const (
+		exp  = uint64(expMask)<<32 | expMask
+		lsb  = 1<<55 | 1<<23 // the lowest exponent bit of each half
+		tops = 1<<63 | 1<<31
+	)
+	le := binary.LittleEndian
+	for at := 0; at < len(b); at += 64 {
+		blk := b[at:min(at+64, len(b))]
+		if len(blk) == 64 {
+			acc := (le.Uint64(blk[0:])&exp + lsb) | (le.Uint64(blk[8:])&exp + lsb) |
+				(le.Uint64(blk[16:])&exp + lsb) | (le.Uint64(blk[24:])&exp + lsb) |
+				(le.Uint64(blk[32:])&exp + lsb) | (le.Uint64(blk[40:])&exp + lsb) |
+				(le.Uint64(blk[48:])&exp + lsb) | (le.Uint64(blk[56:])&exp + lsb)
+			if acc&tops == 0 {
+				continue
+			}
+		}
+		for i := 0; i+4 <= len(blk); i += 4 {
+			if le.Uint32(blk[i:])&expMask == expMask {
+				return (at + i) / 4
+			}
+		}
+	}
+	return -1
+}
 
 // littleEndian says whether this machine stores float32 values as the wire does, so that a
 // float32 slice and its bytes on the wire can share memory.

@@ -128,3 +128,61 @@ func comparePooled(t *testing.T, b []byte, err error, got proto.Message, buf *[]
 		t.Fatalf("%d bytes of data in a buffer of %d values", len(data), len(*buf))
 	}
 }
+
+// TestFirstNonFinite puts a NaN, +Inf or −Inf at every position of uploads of every length up to
+// 40 values, beside values with some but not all exponent bits set (the largest finite
+// values, subnormals, negative zero), and compares with a test of one value at a time.
+func TestFirstNonFinite(t *testing.T) {
+	fill := []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), 1, -2.5, 0x1p-126}
+	for n := 0; n <= 40; n++ {
+		base := make([]float32, n)
+		for i := range base {
+			base[i] = fill[i%len(fill)]
+		}
+		if got := firstNonFinite(encodeFloats(base)); got != -1 {
+			t.Fatalf("%d finite values: firstNonFinite = %d, want -1", n, got)
+		}
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(0xffc00001)} {
+			for at := range n {
+				v := append([]float32(nil), base...)
+				v[at] = bad
+				if at+3 < n {
+					v[at+3] = bad // a later one must not win
+				}
+				if got := firstNonFinite(encodeFloats(v)); got != at {
+					t.Fatalf("%d values, %v at %d: firstNonFinite = %d", n, bad, at, got)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkFirstNonFinite(b *testing.B) {
+	v := make([]float32, 64*3136) // mnist-cnn's upload at split 1, batch 64
+	for i := range v {
+		v[i] = float32(i%255) / 255
+	}
+	data := encodeFloats(v)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if firstNonFinite(data) != -1 {
+			b.Fatal("finite values reported non-finite")
+		}
+	}
+}
+
+// BenchmarkNonFiniteLoop is the value-by-value test, for comparison.
+func BenchmarkNonFiniteLoop(b *testing.B) {
+	v := make([]float32, 64*3136)
+	for i := range v {
+		v[i] = float32(i%255) / 255
+	}
+	b.SetBytes(int64(len(v) * 4))
+	for b.Loop() {
+		for _, x := range v {
+			if math.Float32bits(x)&expMask == expMask {
+				b.Fatal("finite values reported non-finite")
+			}
+		}
+	}
+}

@@ -22,9 +22,11 @@
 // copies into and out of the batch, loopback TCP — is measured twice, as a share of the body's
 // compute: in wall time, the request's round trip less the body's compute time (the cloud's
 // datamix_cloud_body_seconds); in CPU time, this process's CPU time per request (client,
-// server and body all run here) less the CPU time of the body run alone on the same rows. The
-// wall figure suffers from other jobs on the machine (every hand-off between goroutines waits
-// for a core), the CPU figure much less.
+// server and body all run here) less the CPU time of the body run alone on the same rows; and
+// the cloud's own share, its process's CPU time per request less the body's, with the client
+// in another process (this program in mode sender), as an edge would be. The wall figure
+// suffers from other jobs on the machine (every hand-off between goroutines waits for a core),
+// the CPU figures much less.
 package main
 
 import (
@@ -35,6 +37,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -58,9 +61,10 @@ func main() {
 	reqRows := flag.Int("rows", 1, "rows per request (batching): 1 as Triton's image per request, 8 as a DataMix edge's pool")
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
-	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64)")
+	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64); sender is overhead's client process")
 	unary := flag.Bool("unary", true, "batching: also measure with a unary call per request")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	addr := flag.String("addr", "", "sender: the cloud's address (wirebench starts this mode itself)")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -77,6 +81,10 @@ func main() {
 	n, err := models.New(a, 10, *split, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		fail(err)
+	}
+	if *mode == "sender" {
+		sender(n, *addr, *seconds)
+		return
 	}
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
 	defer func() { fmt.Printf("\nload average at the end: %s\n", loadavg()) }()
@@ -338,6 +346,7 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 	x := uploads(net, rows)
 	ret := make([]float32, rows*net.DownloadDim())
 	var shares, e2es, bodies, cpuShares, cpuReqs, cpuBodies []float64
+	var cloudShares, cloudReqs, cloudE2es, alones []float64
 	for range rounds {
 		// The body alone, as the cloud runs it: CPU time per run.
 		body := datamix.NewCloud(net)
@@ -353,6 +362,7 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 			n++
 		}
 		cpuBody := (processCPU() - cpu0) / float64(n)
+		wallAlone := time.Since(start).Seconds() / float64(n)
 
 		c := startCloud(net, wire.Config{MaxBatch: rows})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -379,6 +389,10 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 		wallBody := (c.metric("datamix_cloud_body_seconds") - body0) / (c.metric("datamix_cloud_batches_total") - n0)
 		cl.Close()
 		c.srv.Stop()
+		cloudReq, cloudE2e := cloudCPU(net, secs, unary)
+		cloudReqs, cloudE2es = append(cloudReqs, cloudReq*1000), append(cloudE2es, cloudE2e*1000)
+		cloudShares = append(cloudShares, (cloudReq-cpuBody)/cpuBody)
+		alones = append(alones, wallAlone*1000)
 		e2es, bodies, shares = append(e2es, e2e*1000), append(bodies, wallBody*1000), append(shares, (e2e-wallBody)/wallBody)
 		cpuReqs, cpuBodies, cpuShares = append(cpuReqs, cpuReq*1000), append(cpuBodies, cpuBody*1000), append(cpuShares, (cpuReq-cpuBody)/cpuBody)
 	}
@@ -388,10 +402,61 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 	}
 	fmt.Printf("\noverhead: one client, requests of %d rows one after another, %s (%d + %d bytes a request and answer of float32), %d rounds of %gs (medians)\n",
 		rows, how, 4*rows*net.UploadDim(), 4*rows*net.DownloadDim(), rounds, secs)
-	fmt.Printf("wall: round trip %.2f ms, body %.2f ms, overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
-		median(e2es), median(bodies), median(e2es)-median(bodies), 100*median(shares), pctList(shares))
+	fmt.Printf("wall: round trip %.2f ms, body %.2f ms (alone %.2f ms), overhead %.2f ms = %.1f%% of the body's compute (rounds: %v)\n",
+		median(e2es), median(bodies), median(alones), median(e2es)-median(bodies), 100*median(shares), pctList(shares))
 	fmt.Printf("CPU:  per request %.2f ms, body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
 		median(cpuReqs), median(cpuBodies), median(cpuReqs)-median(cpuBodies), 100*median(cpuShares), pctList(cpuShares))
+	fmt.Printf("the cloud's CPU, the client in another process: per request %.2f ms (round trip %.2f ms), body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
+		median(cloudReqs), median(cloudE2es), median(cpuBodies), median(cloudReqs)-median(cpuBodies), 100*median(cloudShares), pctList(cloudShares))
+}
+
+// cloudCPU serves net's body at batch 64 to one client in another process (this program in
+// mode sender) and returns the cloud process's CPU time per request — the server's and the
+// body's, not the client's — and the round trip, over secs seconds after a warm-up.
+func cloudCPU(net *models.Net, secs float64, unary bool) (cpuReq, e2e float64) {
+	c := startCloud(net, wire.Config{MaxBatch: 64})
+	defer c.srv.Stop()
+	exe, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	cmd := exec.Command(exe, "-mode", "sender", "-addr", c.addr, "-seconds", fmt.Sprint(secs+30),
+		"-arch", flag.Lookup("arch").Value.String(), "-split", flag.Lookup("split").Value.String(), "-unary="+fmt.Sprint(unary))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fail(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	batches := func() float64 { return c.metric("datamix_cloud_batches_total") }
+	for deadline := time.Now().Add(30 * time.Second); batches() < 20; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			fail(fmt.Errorf("the sender process served fewer than 20 requests in 30 s"))
+		}
+	}
+	n0, cpu0, start := batches(), processCPU(), time.Now()
+	time.Sleep(time.Duration(secs * float64(time.Second)))
+	n, cpu, wall := batches()-n0, processCPU()-cpu0, time.Since(start).Seconds()
+	return cpu / n, wall / n
+}
+
+// sender sends requests of 64 rows to the cloud at addr, one after another, for secs seconds:
+// the client of cloudCPU, in a process of its own.
+func sender(net *models.Net, addr string, secs float64) {
+	const rows = 64
+	x := uploads(net, rows)
+	ret := make([]float32, rows*net.DownloadDim())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cl, err := wire.Dial(ctx, addr, wire.ClientConfig{Unary: flag.Lookup("unary").Value.String() == "true"})
+	cancel()
+	if err != nil {
+		fail(err)
+	}
+	defer cl.Close()
+	for start := time.Now(); time.Since(start).Seconds() < secs; {
+		if err := cl.Exchange(context.Background(), ret, x); err != nil {
+			fail(err)
+		}
+	}
 }
 
 // processCPU is this process's CPU time so far, user and system, in seconds.
