@@ -220,7 +220,7 @@ func (wd *wireDrawing) latencyFigure(rows []results.WireRow) (figure, bool) {
 	if len(nets) == 0 {
 		return figure{}, false
 	}
-	f := figure{name: fig, title: "End-to-end latency of an input against the uplink's bandwidth (one edge, pools of " + poolsOf(lat) + "; solid: median, dashed: 95th percentile; both axes logarithmic)",
+	f := figure{name: fig, title: "End-to-end latency of an input against the uplink's bandwidth (one edge, pools of " + poolsOf(lat) + "; solid: median, dashed: p95; log–log)",
 		cols: min(len(nets), 2), panelW: gridW, panelH: gridH, rowSide: map[int][]block{}}
 	var legend []legendItem
 	addLegend := func(label string, t plot.Thumbnailer) {
@@ -305,7 +305,7 @@ func (wd *wireDrawing) latencyFigure(rows []results.WireRow) (figure, bool) {
 		return figure{}, false
 	}
 	f.cols = min(len(f.plots), 2)
-	f.side = []block{legendBlock{legend}, textBlock{text: "Links (uplink bandwidth): " + linkList(lat, linkNames) + ".", grey: true}}
+	f.side = []block{legendBlock{legend}, textBlock{text: "Links (uplink bandwidth, round trip):\n" + linkList(lat, linkNames), grey: true}}
 	return f, true
 }
 
@@ -320,18 +320,18 @@ func poolsOf(rows []results.WireRow) string {
 	return strings.Join(ps, ", ")
 }
 
-// linkList describes the links named, in order: "3g 0.77, lte 5.5, …".
+// linkList describes the links named, in order, one a line: "3g: 0.77 Mbit/s, 150 ms", ….
 func linkList(rows []results.WireRow, names []string) string {
 	var parts []string
 	for _, n := range names {
 		for _, r := range rows {
 			if r.Link == n {
-				parts = append(parts, fmt.Sprintf("%s %s Mbit/s, RTT %s ms", n, formatFloat(r.LinkUpMbit), formatFloat(r.LinkRTTMS)))
+				parts = append(parts, fmt.Sprintf("%s: %s Mbit/s, %s ms", n, formatFloat(r.LinkUpMbit), formatFloat(r.LinkRTTMS)))
 				break
 			}
 		}
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, "\n")
 }
 
 // scalingFigure draws wire_scaling_vs_edges from the scaling phase's points.
