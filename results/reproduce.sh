@@ -6,7 +6,7 @@
 # logs (not the checkpoints) into results/; for the wire study (runexp wire) its wire.csv and
 # wire.json too. At the end it prints a table of each config's wall time and peak memory
 # (resident set size) in this invocation.
-#   bash results/reproduce.sh                      # all of them (well over 7 hours on 2 cores, estimated: results/README.md)
+#   bash results/reproduce.sh                      # all of them (≈ 7–8 hours on 2 cores, estimated: results/README.md)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # Every name is checked before anything runs. The configs run one at a time, longest first,
 # each with runexp's default -jobs (the number of cores), so that both cores stay busy; a config
