@@ -131,7 +131,8 @@ func comparePooled(t *testing.T, b []byte, err error, got proto.Message, buf *[]
 
 // TestFirstNonFinite puts a NaN, +Inf or −Inf at every position of uploads of every length up to
 // 40 values, beside values with some but not all exponent bits set (the largest finite
-// values, subnormals, negative zero), and compares with a test of one value at a time.
+// values, subnormals, negative zero), a second one three values later, and checks that the
+// first one's index is returned (-1 with none).
 func TestFirstNonFinite(t *testing.T) {
 	fill := []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), 1, -2.5, 0x1p-126}
 	for n := 0; n <= 40; n++ {
@@ -157,12 +158,17 @@ func TestFirstNonFinite(t *testing.T) {
 	}
 }
 
-func BenchmarkFirstNonFinite(b *testing.B) {
-	v := make([]float32, 64*3136) // mnist-cnn's upload at split 1, batch 64
+// cleanUpload is mnist-cnn's upload at split 1, batch 64, every value finite.
+func cleanUpload() []float32 {
+	v := make([]float32, 64*3136)
 	for i := range v {
 		v[i] = float32(i%255) / 255
 	}
-	data := encodeFloats(v)
+	return v
+}
+
+func BenchmarkFirstNonFinite(b *testing.B) {
+	data := encodeFloats(cleanUpload())
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if firstNonFinite(data) != -1 {
@@ -173,10 +179,7 @@ func BenchmarkFirstNonFinite(b *testing.B) {
 
 // BenchmarkNonFiniteLoop is the value-by-value test, for comparison.
 func BenchmarkNonFiniteLoop(b *testing.B) {
-	v := make([]float32, 64*3136)
-	for i := range v {
-		v[i] = float32(i%255) / 255
-	}
+	v := cleanUpload()
 	b.SetBytes(int64(len(v) * 4))
 	for b.Loop() {
 		for _, x := range v {

@@ -62,7 +62,7 @@ func main() {
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
 	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64); sender is overhead's client process")
-	unary := flag.Bool("unary", true, "batching: also measure with a unary call per request")
+	unary := flag.Bool("unary", true, "batching and overhead: also measure with a unary call per request (sender: send unary calls)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	addr := flag.String("addr", "", "sender: the cloud's address (wirebench starts this mode itself)")
 	flag.Parse()
@@ -83,7 +83,7 @@ func main() {
 		fail(err)
 	}
 	if *mode == "sender" {
-		sender(n, *addr, *seconds)
+		sender(n, *addr, *seconds, *unary)
 		return
 	}
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
@@ -441,12 +441,12 @@ func cloudCPU(net *models.Net, secs float64, unary bool) (cpuReq, e2e float64) {
 
 // sender sends requests of 64 rows to the cloud at addr, one after another, for secs seconds:
 // the client of cloudCPU, in a process of its own.
-func sender(net *models.Net, addr string, secs float64) {
+func sender(net *models.Net, addr string, secs float64, unary bool) {
 	const rows = 64
 	x := uploads(net, rows)
 	ret := make([]float32, rows*net.DownloadDim())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	cl, err := wire.Dial(ctx, addr, wire.ClientConfig{Unary: flag.Lookup("unary").Value.String() == "true"})
+	cl, err := wire.Dial(ctx, addr, wire.ClientConfig{Unary: unary})
 	cancel()
 	if err != nil {
 		fail(err)
