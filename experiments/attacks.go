@@ -110,7 +110,7 @@ func attackCapture(ctx context.Context, cfg *config.Config, ds *datasets.Dataset
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("experiments: stopped during attacks: %w", err)
 		}
-		progress(Progress{Phase: "attack", Step: i, Steps: len(specs)})
+		progress(Progress{Phase: "attack", Step: i, Steps: len(specs), Attack: s.ColumnPrefix()})
 		o, err := attacks.Run(s, &attacks.Env{Net: target, Scheme: scheme, Capture: capt, Pool: ds.Train, Classes: ds.Classes,
 			Attrs: ds.Attrs, AttrClasses: ds.AttrClasses, RNG: cellRNG(cfg.Seed, streamAttack+uint64(i)), Learner: nets.Learner(net)})
 		if err != nil {

@@ -27,11 +27,14 @@ import (
 
 // Progress is a snapshot of a running cell for an Observer.
 type Progress struct {
-	Phase         string // "train" or "eval"
+	Phase         string // "train", "eval" or "attack"
 	Epoch, Epochs int    // 1-based epoch during training
-	Step, Steps   int    // steps done and total in this phase (training: over all epochs)
+	Step, Steps   int    // steps done and total in this phase (training: over all epochs; attacks: attacks)
 	Loss          float64
 	Accuracy      float64 // running accuracy in [0,1]
+	// Attack is the attack that starts (its column prefix) when Phase is "attack"; "" once
+	// the last one has finished.
+	Attack string
 }
 
 // Observer receives a run's progress. Library code never writes to the terminal; the CLI

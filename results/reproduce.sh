@@ -84,7 +84,7 @@ for name in "${names[@]}"; do
 			echo "== synthetic-spoken-digits: checking data/spoken-digits against its SHA256SUMS" >&2
 			(cd data/spoken-digits && sha256sum --quiet -c SHA256SUMS)
 		else
-			echo "== synthetic-spoken-digits: data/spoken-digits is absent; synthesising the speech corpus there with espeak-ng and sox (scripts/synth_spoken_digits.sh, 6,000 recordings, ≈ 4 minutes on 2 cores, done once)" >&2
+			echo "== synthetic-spoken-digits: data/spoken-digits is absent; synthesising the speech corpus there with espeak-ng and sox (scripts/synth_spoken_digits.sh, 6,000 recordings, under a minute on 2 cores, done once)" >&2
 			bash scripts/synth_spoken_digits.sh data/spoken-digits
 		fi
 	fi

@@ -5,7 +5,7 @@
 # stand-in for recorded speech: every result on it is on SYNTHETIC SPEECH.
 #
 #   apt-get install -y espeak-ng sox          # Debian/Ubuntu, as root
-#   bash scripts/synth_spoken_digits.sh       # writes data/spoken-digits/ (≈ 4 minutes on 2 cores)
+#   bash scripts/synth_spoken_digits.sh       # writes data/spoken-digits/ (36 s on 2 cores, 2026-12-07)
 #   bash scripts/synth_spoken_digits.sh DIR   # or another folder
 #
 # Speakers: 30 espeak-ng voice variants, 15 female and 15 male (their gender as espeak-ng's

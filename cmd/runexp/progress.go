@@ -21,7 +21,9 @@ import (
 // cell phase (training, evaluation); with a terminal and several jobs, one bar of cells done
 // out of all, with a line above it per finished cell; without a terminal (batch-job logs) it
 // writes a line when a cell starts, after each of its epochs and when it ends, each line
-// naming its cell, so that the lines of concurrent cells can be told apart.
+// naming its cell, so that the lines of concurrent cells can be told apart. A cell that ran
+// attacks ends with the wall time of each (the attacks are a large share of the privacy and
+// defence runs, and this line is where a regeneration's log says which attack cost what).
 // experiments.Run serialises the calls, so observer needs no lock of its own.
 type observer struct {
 	w     io.Writer
@@ -33,17 +35,56 @@ type observer struct {
 
 	bar   *progressbar.ProgressBar // the cell's phase bar (one job) or the bar of cells (several)
 	phase string                   // the phase the one-job bar shows
+
+	now func() time.Time // the clock (a test's own)
 }
 
 // cellState is what the observer remembers of a computing cell.
 type cellState struct {
 	start time.Time
 	last  experiments.Progress // latest progress, logged when an epoch ends (no terminal)
+
+	attack      string    // the attack running, "" if none
+	attackStart time.Time // when it started
+	attacks     []attackTime
+}
+
+// attackTime is the wall time one attack of a cell took.
+type attackTime struct {
+	name string
+	d    time.Duration
+}
+
+// timeAttack follows the cell's attacks: an attack ends when the next starts or the attacks
+// (or the cell) end.
+func (s *cellState) timeAttack(attack string, now time.Time) {
+	if attack == s.attack {
+		return
+	}
+	if s.attack != "" {
+		s.attacks = append(s.attacks, attackTime{s.attack, now.Sub(s.attackStart)})
+	}
+	s.attack, s.attackStart = attack, now
+}
+
+// attackSummary is "; attacks 5m1s: fora 3m10s, unsplit 1m20s, …" for a cell that ran
+// attacks, "" for one that did not.
+func (s *cellState) attackSummary() string {
+	if len(s.attacks) == 0 {
+		return ""
+	}
+	var total time.Duration
+	parts := make([]string, len(s.attacks))
+	for i, a := range s.attacks {
+		total += a.d
+		parts[i] = a.name + " " + a.d.Round(time.Second).String()
+	}
+	return fmt.Sprintf("; attacks %v: %s", total.Round(time.Second), strings.Join(parts, ", "))
 }
 
 func newObserver(w io.Writer, jobs int) *observer {
 	f, ok := w.(*os.File)
-	return &observer{w: w, tty: ok && term.IsTerminal(int(f.Fd())), jobs: jobs, cells: map[int]*cellState{}}
+	return &observer{w: w, tty: ok && term.IsTerminal(int(f.Fd())), jobs: jobs, cells: map[int]*cellState{}, now: time.Now}
 }
 
 // line writes one log line, keeping a bar of cells below it.
@@ -96,7 +137,7 @@ func (o *observer) CellStale(i, n int, c *config.Cell) {
 
 func (o *observer) CellStart(i, n int, c *config.Cell) {
 	o.total = n
-	o.cells[i] = &cellState{start: time.Now()}
+	o.cells[i] = &cellState{start: o.now()}
 	if !o.tty || o.jobs > 1 {
 		o.line("cell %d/%d %s: start %s", i+1, n, c.ID, c.Label())
 	}
@@ -107,6 +148,9 @@ func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 	s := o.cells[i]
 	if s == nil {
 		return
+	}
+	if p.Phase == "attack" {
+		s.timeAttack(p.Attack, o.now())
 	}
 	if !o.tty {
 		if s.last.Phase == "train" && (p.Phase != "train" || p.Epoch != s.last.Epoch) {
@@ -123,9 +167,12 @@ func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 		o.phase = p.Phase
 		o.bar = o.newBar(p.Steps)
 	}
-	if p.Phase == "train" {
+	switch {
+	case p.Phase == "train":
 		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  epoch %d/%d  loss %.4f  acc %.2f%%", i+1, o.total, c.Label(), p.Epoch, p.Epochs, p.Loss, 100*p.Accuracy))
-	} else {
+	case p.Phase == "attack" && p.Attack != "":
+		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  attack %s", i+1, o.total, c.Label(), p.Attack))
+	default:
 		o.bar.Describe(fmt.Sprintf("cell %d/%d %s  evaluating", i+1, o.total, c.Label()))
 	}
 	o.bar.Set(p.Step)
@@ -134,7 +181,7 @@ func (o *observer) Progress(i int, c *config.Cell, p experiments.Progress) {
 func (o *observer) CellEnd(i, n int, c *config.Cell, row *results.Row, err error) {
 	s := o.cells[i]
 	if s == nil {
-		s = &cellState{start: time.Now()}
+		s = &cellState{start: o.now()}
 	}
 	delete(o.cells, i)
 	o.done++
@@ -144,7 +191,9 @@ func (o *observer) CellEnd(i, n int, c *config.Cell, row *results.Row, err error
 	if !o.tty && s.last.Phase == "train" {
 		o.logEpoch(i, s) // the cell stopped during training
 	}
-	d := time.Since(s.start).Round(time.Second)
+	now := o.now()
+	s.timeAttack("", now)
+	d := now.Sub(s.start).Round(time.Second)
 	switch {
 	case errors.Is(err, context.Canceled):
 		o.line("cell %d/%d %s: stopped after %v (interrupted; it reruns when the command is repeated)", i+1, n, c.ID, d)
@@ -155,14 +204,14 @@ func (o *observer) CellEnd(i, n int, c *config.Cell, row *results.Row, err error
 			o.line("%s", strings.TrimRight(string(pe.Stack), "\n"))
 		}
 	default:
-		o.line("cell %d/%d %s: accuracy %.2f%% (%v) %s [%d/%d done]", i+1, n, c.ID, 100*row.Accuracy, d, c.Label(), o.done, n)
+		o.line("cell %d/%d %s: accuracy %.2f%% (%v%s) %s [%d/%d done]", i+1, n, c.ID, 100*row.Accuracy, d, s.attackSummary(), c.Label(), o.done, n)
 	}
 	o.cellsBar()
 }
 
 func (o *observer) logEpoch(i int, s *cellState) {
 	o.line("cell %d/%d epoch %d/%d: loss %.4f, train accuracy %.2f%% (%v)",
-		i+1, o.total, s.last.Epoch, s.last.Epochs, s.last.Loss, 100*s.last.Accuracy, time.Since(s.start).Round(time.Second))
+		i+1, o.total, s.last.Epoch, s.last.Epochs, s.last.Loss, 100*s.last.Accuracy, o.now().Sub(s.start).Round(time.Second))
 }
 
 func (o *observer) finishBar() {

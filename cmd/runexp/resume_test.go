@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -244,5 +245,47 @@ func TestObserverConcurrent(t *testing.T) {
 	}
 	if !strings.HasSuffix(lines[len(lines)-1], "[3/3 done]") {
 		t.Errorf("last line %q lacks the count of finished cells", lines[len(lines)-1])
+	}
+}
+
+// TestObserverAttackTimes: a cell that ran attacks ends with each attack's wall time, from
+// its start to the next one's (or to the end of the attacks); a cell without attacks does not.
+func TestObserverAttackTimes(t *testing.T) {
+	var buf bytes.Buffer
+	o := newObserver(&buf, 1)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o.now = func() time.Time { return clock }
+	tick := func(d time.Duration) { clock = clock.Add(d) }
+	c0 := &config.Cell{ID: "aaaaaaaaaaaa", Variant: "datamix"}
+	c1 := &config.Cell{ID: "bbbbbbbbbbbb", Variant: "baseline"}
+	o.CellStart(0, 2, c0)
+	o.Progress(0, c0, experiments.Progress{Phase: "train", Epoch: 1, Epochs: 1, Step: 1, Steps: 1})
+	tick(2 * time.Minute)
+	o.Progress(0, c0, experiments.Progress{Phase: "eval", Step: 1, Steps: 1})
+	tick(3 * time.Second)
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 0, Steps: 2, Attack: "fora"})
+	tick(3*time.Minute + 10*time.Second)
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 1, Steps: 2, Attack: "ica"})
+	tick(1500 * time.Millisecond)
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 2, Steps: 2})
+	tick(time.Second) // the image grid, after the attacks
+	o.CellEnd(0, 2, c0, &results.Row{Accuracy: 0.9}, nil)
+	o.CellStart(1, 2, c1)
+	tick(time.Minute)
+	o.CellEnd(1, 2, c1, &results.Row{Accuracy: 0.95}, nil)
+	o.finish()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		"cell 1/2 aaaaaaaaaaaa: accuracy 90.00% (5m16s; attacks 3m12s: fora 3m10s, ica 2s) datamix [1/2 done]",
+		"cell 2/2 bbbbbbbbbbbb: accuracy 95.00% (1m0s) baseline [2/2 done]",
+	}
+	var got []string
+	for _, l := range lines {
+		if strings.Contains(l, "accuracy 9") && strings.Contains(l, "done]") {
+			got = append(got, l)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("cell lines:\n%s\nwant:\n%s\n(the whole log:\n%s)", strings.Join(got, "\n"), strings.Join(want, "\n"), buf.String())
 	}
 }
