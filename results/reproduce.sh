@@ -4,8 +4,10 @@
 # runs/<name>/ — finished cells are kept, so an interrupted regeneration resumes — then copies
 # each run's tables, attack × defence matrix, plots, image grids and per-cell rows and training
 # logs (not the checkpoints) into results/; for the wire study (runexp wire) its wire.csv and
-# wire.json too. At the end it prints a table of each config's wall time and peak memory
-# (resident set size) in this invocation.
+# wire.json too. Each config's log (runexp's stderr) is also kept in runs/<name>.log. At the end
+# it prints a table of each config's wall time and peak memory (resident set size) in this
+# invocation, and where its time went: the cells it computed, and their time training and
+# attacking, summed over the cells (cell-time: two cells at once count twice), from its log.
 #   bash results/reproduce.sh                      # all of them (≈ 7–8 hours on 2 cores, estimated: results/README.md)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # Every name is checked before anything runs. The configs run one at a time, longest first,
@@ -58,7 +60,10 @@ for name in "${all[@]}"; do
 	if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then names+=("$name"); fi
 done
 
-# The table printed at the end (also when a config fails or the script is interrupted).
+# The table printed at the end (also when a config fails or the script is interrupted). Its
+# last columns come from each config's log: a finished cell's line gives its wall time and its
+# attacks' ("(7m12s; attacks 5m1s: fora 3m10s, …)"), its last epoch line the time to the end of
+# training; a network reused from another cell trains for 0 s.
 times=$(mktemp)
 started=$(date +%s)
 report() {
@@ -67,9 +72,41 @@ report() {
 		echo >&2
 		awk -F'\t' -v total=$(($(date +%s) - started)) '
 			function hms(s) { return sprintf("%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) }
-			BEGIN { printf "%-46s %9s %12s  %s\n", "config", "wall", "peak RSS", "status" }
-			{ printf "%-46s %9s %9.0f MiB  %s\n", $1, hms($2), $3 / 1024, $4 }
-			END { printf "%-46s %9s\n", "total (this invocation)", hms(total) }' "$times" >&2
+			# secs is the seconds of a Go duration: "1h2m3s", "11m47s", "0s".
+			function secs(d,   t, n) {
+				t = 0
+				while (match(d, /^[0-9.]+(h|ms|m|s)/)) {
+					n = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
+					if (n ~ /ms$/) t += n / 1000; else if (n ~ /h$/) t += n * 3600; else if (n ~ /m$/) t += n * 60; else t += n
+				}
+				return t
+			}
+			# breakdown reads a config log into cells, train and attack (cell-seconds).
+			function breakdown(file,   line, f, d, a) {
+				cells = 0; train = 0; attack = 0; delete last
+				while ((getline line < file) > 0) {
+					if (match(line, /^cell [0-9]+\/[0-9]+ epoch [0-9]+\/[0-9]+: .*\(([0-9hms.]+)\)$/)) {
+						split(line, f, " "); d = line; sub(/.*\(/, "", d); sub(/\)$/, "", d)
+						last[f[2]] = secs(d) # time into the cell at the end of its latest epoch
+					} else if (match(line, /^cell [0-9]+\/[0-9]+ [0-9a-f]+: accuracy [0-9.]+% \(/)) {
+						split(line, f, " "); cells++
+						train += last[f[2]]; delete last[f[2]]
+						if (match(line, /; attacks [0-9hms.]+:/)) {
+							a = substr(line, RSTART + 10, RLENGTH - 11); attack += secs(a)
+						}
+					}
+				}
+				close(file)
+			}
+			BEGIN { printf "%-46s %9s %12s %6s %9s %9s  %s\n", "config", "wall", "peak RSS", "cells", "training", "attacks", "status" }
+			{
+				breakdown("runs/" $1 ".log")
+				printf "%-46s %9s %9.0f MiB %6d %9s %9s  %s\n", $1, hms($2), $3 / 1024, cells, hms(train), hms(attack), $4
+			}
+			END {
+				printf "%-46s %9s\n", "total (this invocation)", hms(total)
+				print "cells: computed in this invocation; training, attacks: their sums over those cells (two jobs at once: up to twice the wall time)"
+			}' "$times" >&2
 	fi
 	rm -f "$times"
 	return $rc
@@ -92,18 +129,19 @@ done
 
 # run_config NAME DIR CMD [ARG]... runs one config into DIR with runexp's command CMD (run or
 # wire) under /usr/bin/time (wall time and peak RSS into $times), with runexp's extra
-# arguments ARG.
+# arguments ARG; its stderr also goes to runs/NAME.log.
 run_config() {
-	local name=$1 cfg out=$2 cmd=$3 status=ok t
+	local name=$1 cfg out=$2 cmd=$3 status=ok t log="runs/$1.log"
 	shift 3
 	cfg=$(config_of "$name")
 	t=$(mktemp)
+	: >"$log"
 	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$t" runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" || status=failed
+		/usr/bin/time -f '%e %M' -o "$t" runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" 2> >(tee -a "$log" >&2) || status=failed
 		read -r wall rss <"$t" || { wall=0 rss=0; }
 	else
 		local s=$SECONDS
-		runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" || status=failed
+		runs/runexp "$cmd" -config "$cfg" -out "$out" "$@" 2> >(tee -a "$log" >&2) || status=failed
 		wall=$((SECONDS - s)) rss=0
 	fi
 	rm -f "$t"
