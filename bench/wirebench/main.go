@@ -26,13 +26,20 @@
 // the cloud's own share, its process's CPU time per request less the body's, with the client
 // in another process (this program in mode sender), as an edge would be. The wall figure
 // suffers from other jobs on the machine (every hand-off between goroutines waits for a core),
-// the CPU figures much less.
+// the CPU figures much less. Two floors follow, measured the same way (the cloud process's CPU
+// time per request, its client in another process): the transport alone — the same cloud
+// serving a body that computes nothing, so the same bytes in and out through gRPC — and plain
+// TCP — the same bytes exchanged over a loopback socket with a 4-byte length before each
+// message and nothing else (mode rawsender is its client): what the kernel's copies cost, the
+// least any transport over a socket can.
 package main
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -43,6 +50,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,7 +69,7 @@ func main() {
 	reqRows := flag.Int("rows", 1, "rows per request (batching): 1 as Triton's image per request, 8 as a DataMix edge's pool")
 	seconds := flag.Float64("seconds", 10, "length of each measurement")
 	rounds := flag.Int("rounds", 3, "rounds of alternating configurations")
-	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64); sender is overhead's client process")
+	mode := flag.String("mode", "both", "batching, overhead, both, or body (the body alone at batches of 1 to 64); sender and rawsender are overhead's client processes")
 	unary := flag.Bool("unary", true, "batching and overhead: also measure with a unary call per request (sender: send unary calls)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	addr := flag.String("addr", "", "sender: the cloud's address (wirebench starts this mode itself)")
@@ -82,8 +90,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	if *mode == "sender" {
+	switch *mode {
+	case "sender":
 		sender(n, *addr, *seconds, *unary)
+		return
+	case "rawsender":
+		rawSender(n, *addr, *seconds)
 		return
 	}
 	fmt.Printf("wirebench: %s split %d (upload %d values, answer %d), %d CPUs, %s, load average %s\n", *arch, *split, n.UploadDim(), n.DownloadDim(), cpus(), time.Now().UTC().Format(time.RFC3339), loadavg())
@@ -130,11 +142,18 @@ type cloud struct {
 	reg  *prometheus.Registry
 }
 
-func startCloud(net *models.Net, cfg wire.Config) *cloud {
+func startCloud(net *models.Net, cfg wire.Config) *cloud { return startCloudIdle(net, cfg, false) }
+
+// startCloudIdle is startCloud with, if idle, a body that computes nothing (idleModel).
+func startCloudIdle(net *models.Net, cfg wire.Config, idle bool) *cloud {
 	reg := prometheus.NewRegistry()
 	cfg.Registerer = reg
 	c := datamix.NewCloud(net)
-	srv, err := wire.NewServer(experiments.CloudModel(c, net.Fingerprint(), false, max(cfg.MaxBatch, 1)), cfg)
+	m := experiments.CloudModel(c, net.Fingerprint(), false, max(cfg.MaxBatch, 1))
+	if idle {
+		m = idleModel{m}
+	}
+	srv, err := wire.NewServer(m, cfg)
 	if err != nil {
 		fail(err)
 	}
@@ -346,7 +365,7 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 	x := uploads(net, rows)
 	ret := make([]float32, rows*net.DownloadDim())
 	var shares, e2es, bodies, cpuShares, cpuReqs, cpuBodies []float64
-	var cloudShares, cloudReqs, cloudE2es, alones []float64
+	var cloudShares, cloudReqs, cloudE2es, alones, idleReqs, rawReqs []float64
 	for range rounds {
 		// The body alone, as the cloud runs it: CPU time per run.
 		body := datamix.NewCloud(net)
@@ -389,7 +408,9 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 		wallBody := (c.metric("datamix_cloud_body_seconds") - body0) / (c.metric("datamix_cloud_batches_total") - n0)
 		cl.Close()
 		c.srv.Stop()
-		cloudReq, cloudE2e := cloudCPU(net, secs, unary)
+		cloudReq, cloudE2e := cloudCPU(net, false, secs, unary)
+		idleReq, _ := cloudCPU(net, true, secs, unary)
+		idleReqs, rawReqs = append(idleReqs, idleReq*1000), append(rawReqs, rawCPU(net, secs)*1000)
 		cloudReqs, cloudE2es = append(cloudReqs, cloudReq*1000), append(cloudE2es, cloudE2e*1000)
 		cloudShares = append(cloudShares, (cloudReq-cpuBody)/cpuBody)
 		alones = append(alones, wallAlone*1000)
@@ -408,31 +429,132 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 		median(cpuReqs), median(cpuBodies), median(cpuReqs)-median(cpuBodies), 100*median(cpuShares), pctList(cpuShares))
 	fmt.Printf("the cloud's CPU, the client in another process: per request %.2f ms (round trip %.2f ms), body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
 		median(cloudReqs), median(cloudE2es), median(cpuBodies), median(cloudReqs)-median(cpuBodies), 100*median(cloudShares), pctList(cloudShares))
+	fmt.Printf("floors, the cloud's CPU per request: the transport alone (a body that computes nothing) %.3f ms = %.1f%% of the body's (rounds: %v); plain TCP, the same bytes %.3f ms = %.1f%% (rounds: %v)\n",
+		median(idleReqs), 100*median(idleReqs)/median(cpuBodies), fmtMs(idleReqs), median(rawReqs), 100*median(rawReqs)/median(cpuBodies), fmtMs(rawReqs))
 }
 
-// cloudCPU serves net's body at batch 64 to one client in another process (this program in
-// mode sender) and returns the cloud process's CPU time per request — the server's and the
-// body's, not the client's — and the round trip, over secs seconds after a warm-up.
-func cloudCPU(net *models.Net, secs float64, unary bool) (cpuReq, e2e float64) {
-	c := startCloud(net, wire.Config{MaxBatch: 64})
-	defer c.srv.Stop()
+// idleModel is a model that answers without computing: the transport's share of serving,
+// apart from the body's.
+type idleModel struct{ wire.Model }
+
+func (idleModel) Run(dst, src []float32) error { return nil }
+
+// rawCPU measures the floor of any transport over a socket: the same request and answer bytes
+// as a request of 64 rows, exchanged with a client in another process (this program in mode
+// rawsender) over a loopback TCP connection, each message a 4-byte length and its bytes. It
+// returns this process's CPU time per exchange: reading the request, writing the answer.
+func rawCPU(net *models.Net, secs float64) float64 {
+	const rows = 64
+	lis, err := netListen()
+	if err != nil {
+		fail(err)
+	}
+	defer lis.Close()
+	var served atomic.Int64
+	go func() {
+		conn, err := lis.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		req := make([]byte, 4*rows*net.UploadDim())
+		ans := make([]byte, 4+4*rows*net.DownloadDim())
+		binary.LittleEndian.PutUint32(ans, uint32(len(ans)-4))
+		var size [4]byte
+		for {
+			if _, err := io.ReadFull(conn, size[:]); err != nil {
+				return
+			}
+			if int(binary.LittleEndian.Uint32(size[:])) != len(req) {
+				fail(fmt.Errorf("rawsender: a message of %d bytes, want %d", binary.LittleEndian.Uint32(size[:]), len(req)))
+			}
+			if _, err := io.ReadFull(conn, req); err != nil {
+				return
+			}
+			if _, err := conn.Write(ans); err != nil {
+				return
+			}
+			served.Add(1)
+		}
+	}()
+	cmd := senderProcess("rawsender", lis.Addr().String(), secs, false)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	waitServed(func() float64 { return float64(served.Load()) })
+	n0, cpu0 := served.Load(), processCPU()
+	time.Sleep(time.Duration(secs * float64(time.Second)))
+	return (processCPU() - cpu0) / float64(served.Load()-n0)
+}
+
+// rawSender is rawCPU's client: it sends a request's bytes, each after a 4-byte length, and
+// reads the answer, one exchange after another, for secs seconds.
+func rawSender(n *models.Net, addr string, secs float64) {
+	const rows = 64
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		fail(err)
+	}
+	defer conn.Close()
+	req := make([]byte, 4+4*rows*n.UploadDim())
+	binary.LittleEndian.PutUint32(req, uint32(len(req)-4))
+	ans := make([]byte, 4*rows*n.DownloadDim())
+	var size [4]byte
+	for start := time.Now(); time.Since(start).Seconds() < secs; {
+		if _, err := conn.Write(req); err != nil {
+			fail(err)
+		}
+		if _, err := io.ReadFull(conn, size[:]); err != nil {
+			fail(err)
+		}
+		if _, err := io.ReadFull(conn, ans); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// senderProcess starts this program in mode (sender or rawsender) as the client of the server
+// at addr, for secs seconds after a warm-up of up to 30.
+func senderProcess(mode, addr string, secs float64, unary bool) *exec.Cmd {
 	exe, err := os.Executable()
 	if err != nil {
 		fail(err)
 	}
-	cmd := exec.Command(exe, "-mode", "sender", "-addr", c.addr, "-seconds", fmt.Sprint(secs+30),
+	cmd := exec.Command(exe, "-mode", mode, "-addr", addr, "-seconds", fmt.Sprint(secs+30),
 		"-arch", flag.Lookup("arch").Value.String(), "-split", flag.Lookup("split").Value.String(), "-unary="+fmt.Sprint(unary))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		fail(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	batches := func() float64 { return c.metric("datamix_cloud_batches_total") }
-	for deadline := time.Now().Add(30 * time.Second); batches() < 20; time.Sleep(10 * time.Millisecond) {
+	return cmd
+}
+
+// waitServed waits until served() reaches 20, the warm-up, failing after 30 s.
+func waitServed(served func() float64) {
+	for deadline := time.Now().Add(30 * time.Second); served() < 20; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			fail(fmt.Errorf("the sender process served fewer than 20 requests in 30 s"))
 		}
 	}
+}
+
+func fmtMs(xs []float64) []string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprintf("%.3f", x))
+	}
+	return s
+}
+
+// cloudCPU serves net's body at batch 64 (idle: a body that computes nothing) to one client in
+// another process (this program in mode sender) and returns the cloud process's CPU time per
+// request — the server's and the body's, not the client's — and the round trip, over secs
+// seconds after a warm-up.
+func cloudCPU(net *models.Net, idle bool, secs float64, unary bool) (cpuReq, e2e float64) {
+	c := startCloudIdle(net, wire.Config{MaxBatch: 64}, idle)
+	defer c.srv.Stop()
+	cmd := senderProcess("sender", c.addr, secs, unary)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	batches := func() float64 { return c.metric("datamix_cloud_batches_total") }
+	waitServed(batches)
 	n0, cpu0, start := batches(), processCPU(), time.Now()
 	time.Sleep(time.Duration(secs * float64(time.Second)))
 	n, cpu, wall := batches()-n0, processCPU()-cpu0, time.Since(start).Seconds()
