@@ -142,10 +142,9 @@ type cloud struct {
 	reg  *prometheus.Registry
 }
 
-func startCloud(net *models.Net, cfg wire.Config) *cloud { return startCloudIdle(net, cfg, false) }
-
-// startCloudIdle is startCloud with, if idle, a body that computes nothing (idleModel).
-func startCloudIdle(net *models.Net, cfg wire.Config, idle bool) *cloud {
+// startCloud serves net's body (idle: a body that computes nothing, idleModel) on a loopback
+// port.
+func startCloud(net *models.Net, cfg wire.Config, idle bool) *cloud {
 	reg := prometheus.NewRegistry()
 	cfg.Registerer = reg
 	c := datamix.NewCloud(net)
@@ -201,7 +200,7 @@ type result struct {
 // load runs edges closed-loop clients of requests of rows rows against a cloud for secs
 // seconds, after a second of warm-up; unary clients make a call per request.
 func load(net *models.Net, cfg wire.Config, edges, rows int, secs float64, unary bool) result {
-	c := startCloud(net, cfg)
+	c := startCloud(net, cfg, false)
 	defer c.srv.Stop()
 	x := uploads(net, rows)
 	clients := make([]*wire.Client, edges)
@@ -294,7 +293,7 @@ func batching(net *models.Net, edges, rows int, secs float64, rounds int, unary 
 	}
 	fmt.Printf("\nbatching: %d edges, requests of %d row(s), closed loop, %d rounds of %gs (medians)\n", edges, rows, rounds, secs)
 	fmt.Printf("ceiling: the body alone (no serving) at batch 64 runs %.2fx the rows/s it runs at batch %d (rounds: %v)\n",
-		median(ceil), rows, fmtList(ceil))
+		median(ceil), rows, fmtEach("%.2fx", ceil))
 	fmt.Printf("%-43s %10s %8s %8s %8s %8s %8s %8s %8s\n", "serving", "rows/s", "ratio", "p50 ms", "p95 ms", "p99 ms", "p95 ÷", "batch", "busy")
 	base, baseP95 := 0.0, 0.0
 	for i, c := range configs {
@@ -348,10 +347,20 @@ func bodyTimes(net *models.Net, secs float64) {
 }
 
 // fmtList prints ratios to two decimals.
-func fmtList(xs []float64) []string {
+// pctList formats fractions as percentages, one per round.
+func pctList(xs []float64) []string {
+	p := make([]float64, len(xs))
+	for i, x := range xs {
+		p[i] = 100 * x
+	}
+	return fmtEach("%.1f%%", p)
+}
+
+// fmtEach formats each of xs with format (one verb): the rounds behind a median.
+func fmtEach(format string, xs []float64) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
-		out[i] = fmt.Sprintf("%.2fx", x)
+		out[i] = fmt.Sprintf(format, x)
 	}
 	return out
 }
@@ -383,7 +392,7 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 		cpuBody := (processCPU() - cpu0) / float64(n)
 		wallAlone := time.Since(start).Seconds() / float64(n)
 
-		c := startCloud(net, wire.Config{MaxBatch: rows})
+		c := startCloud(net, wire.Config{MaxBatch: rows}, false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		cl, err := wire.Dial(ctx, c.addr, wire.ClientConfig{Unary: unary})
 		cancel()
@@ -430,7 +439,7 @@ func overhead(net *models.Net, secs float64, rounds int, unary bool) {
 	fmt.Printf("the cloud's CPU, the client in another process: per request %.2f ms (round trip %.2f ms), body alone %.2f ms, overhead %.2f ms = %.1f%% of the body's (rounds: %v)\n",
 		median(cloudReqs), median(cloudE2es), median(cpuBodies), median(cloudReqs)-median(cpuBodies), 100*median(cloudShares), pctList(cloudShares))
 	fmt.Printf("floors, the cloud's CPU per request: the transport alone (a body that computes nothing) %.3f ms = %.1f%% of the body's (rounds: %v); plain TCP, the same bytes %.3f ms = %.1f%% (rounds: %v)\n",
-		median(idleReqs), 100*median(idleReqs)/median(cpuBodies), fmtMs(idleReqs), median(rawReqs), 100*median(rawReqs)/median(cpuBodies), fmtMs(rawReqs))
+		median(idleReqs), 100*median(idleReqs)/median(cpuBodies), fmtEach("%.3f", idleReqs), median(rawReqs), 100*median(rawReqs)/median(cpuBodies), fmtEach("%.3f", rawReqs))
 }
 
 // idleModel is a model that answers without computing: the transport's share of serving,
@@ -536,20 +545,12 @@ func waitServed(served func() float64) {
 	}
 }
 
-func fmtMs(xs []float64) []string {
-	var s []string
-	for _, x := range xs {
-		s = append(s, fmt.Sprintf("%.3f", x))
-	}
-	return s
-}
-
 // cloudCPU serves net's body at batch 64 (idle: a body that computes nothing) to one client in
 // another process (this program in mode sender) and returns the cloud process's CPU time per
 // request — the server's and the body's, not the client's — and the round trip, over secs
 // seconds after a warm-up.
 func cloudCPU(net *models.Net, idle bool, secs float64, unary bool) (cpuReq, e2e float64) {
-	c := startCloudIdle(net, wire.Config{MaxBatch: 64}, idle)
+	c := startCloud(net, wire.Config{MaxBatch: 64}, idle)
 	defer c.srv.Stop()
 	cmd := senderProcess("sender", c.addr, secs, unary)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
@@ -589,12 +590,4 @@ func processCPU() float64 {
 	}
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
-}
-
-func pctList(xs []float64) []string {
-	var s []string
-	for _, x := range xs {
-		s = append(s, fmt.Sprintf("%.1f%%", 100*x))
-	}
-	return s
 }
