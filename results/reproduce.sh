@@ -60,53 +60,15 @@ for name in "${all[@]}"; do
 	if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then names+=("$name"); fi
 done
 
-# The table printed at the end (also when a config fails or the script is interrupted). Its
-# last columns come from each config's log: a finished cell's line gives its wall time and its
-# attacks' ("(7m12s; attacks 5m1s: fora 3m10s, …)"), its last epoch line the time to the end of
-# training; a network reused from another cell trains for 0 s.
+# The table printed at the end (also when a config fails or the script is interrupted), from
+# each config's wall time and peak RSS in $times and its log: results/timings.awk.
 times=$(mktemp)
 started=$(date +%s)
 report() {
 	local rc=$?
 	if [ -s "$times" ]; then
 		echo >&2
-		awk -F'\t' -v total=$(($(date +%s) - started)) '
-			function hms(s) { return sprintf("%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) }
-			# secs is the seconds of a Go duration: "1h2m3s", "11m47s", "0s".
-			function secs(d,   t, n) {
-				t = 0
-				while (match(d, /^[0-9.]+(h|ms|m|s)/)) {
-					n = substr(d, 1, RLENGTH); d = substr(d, RLENGTH + 1)
-					if (n ~ /ms$/) t += n / 1000; else if (n ~ /h$/) t += n * 3600; else if (n ~ /m$/) t += n * 60; else t += n
-				}
-				return t
-			}
-			# breakdown reads a config log into cells, train and attack (cell-seconds).
-			function breakdown(file,   line, f, d, a) {
-				cells = 0; train = 0; attack = 0; delete last
-				while ((getline line < file) > 0) {
-					if (match(line, /^cell [0-9]+\/[0-9]+ epoch [0-9]+\/[0-9]+: .*\(([0-9hms.]+)\)$/)) {
-						split(line, f, " "); d = line; sub(/.*\(/, "", d); sub(/\)$/, "", d)
-						last[f[2]] = secs(d) # time into the cell at the end of its latest epoch
-					} else if (match(line, /^cell [0-9]+\/[0-9]+ [0-9a-f]+: accuracy [0-9.]+% \(/)) {
-						split(line, f, " "); cells++
-						train += last[f[2]]; delete last[f[2]]
-						if (match(line, /; attacks [0-9hms.]+:/)) {
-							a = substr(line, RSTART + 10, RLENGTH - 11); attack += secs(a)
-						}
-					}
-				}
-				close(file)
-			}
-			BEGIN { printf "%-46s %9s %12s %6s %9s %9s  %s\n", "config", "wall", "peak RSS", "cells", "training", "attacks", "status" }
-			{
-				breakdown("runs/" $1 ".log")
-				printf "%-46s %9s %9.0f MiB %6d %9s %9s  %s\n", $1, hms($2), $3 / 1024, cells, hms(train), hms(attack), $4
-			}
-			END {
-				printf "%-46s %9s\n", "total (this invocation)", hms(total)
-				print "cells: computed in this invocation; training, attacks: their sums over those cells (two jobs at once: up to twice the wall time)"
-			}' "$times" >&2
+		awk -F'\t' -v total=$(($(date +%s) - started)) -f results/timings.awk "$times" >&2
 	fi
 	rm -f "$times"
 	return $rc

@@ -67,19 +67,32 @@ func (s *cellState) timeAttack(attack string, now time.Time) {
 	s.attack, s.attackStart = attack, now
 }
 
-// attackSummary is "; attacks 5m1s: fora 3m10s, unsplit 1m20s, …" for a cell that ran
-// attacks, "" for one that did not.
+// attackSummary is "; attacks 5m1s: fora 3m10s, unsplit 1m20s, … (+3 under 0.5s)" for a
+// cell that ran attacks, "" for one that did not: the attacks in the order they ran, those
+// that round to 0s only counted.
 func (s *cellState) attackSummary() string {
 	if len(s.attacks) == 0 {
 		return ""
 	}
 	var total time.Duration
-	parts := make([]string, len(s.attacks))
-	for i, a := range s.attacks {
+	var parts []string
+	quick := 0
+	for _, a := range s.attacks {
 		total += a.d
-		parts[i] = a.name + " " + a.d.Round(time.Second).String()
+		if d := a.d.Round(time.Second); d > 0 {
+			parts = append(parts, a.name+" "+d.String())
+		} else {
+			quick++
+		}
 	}
-	return fmt.Sprintf("; attacks %v: %s", total.Round(time.Second), strings.Join(parts, ", "))
+	list := strings.Join(parts, ", ")
+	switch {
+	case quick > 0 && len(parts) == 0:
+		list = fmt.Sprintf("%d under 0.5s", quick)
+	case quick > 0:
+		list += fmt.Sprintf(" (+%d under 0.5s)", quick)
+	}
+	return fmt.Sprintf("; attacks %v: %s", total.Round(time.Second), list)
 }
 
 func newObserver(w io.Writer, jobs int) *observer {

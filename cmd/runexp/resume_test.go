@@ -249,7 +249,8 @@ func TestObserverConcurrent(t *testing.T) {
 }
 
 // TestObserverAttackTimes: a cell that ran attacks ends with each attack's wall time, from
-// its start to the next one's (or to the end of the attacks); a cell without attacks does not.
+// its start to the next one's (or to the end of the attacks), those under half a second
+// counted rather than named; a cell without attacks does not.
 func TestObserverAttackTimes(t *testing.T) {
 	var buf bytes.Buffer
 	o := newObserver(&buf, 1)
@@ -263,11 +264,13 @@ func TestObserverAttackTimes(t *testing.T) {
 	tick(2 * time.Minute)
 	o.Progress(0, c0, experiments.Progress{Phase: "eval", Step: 1, Steps: 1})
 	tick(3 * time.Second)
-	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 0, Steps: 2, Attack: "fora"})
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 0, Steps: 3, Attack: "fora"})
 	tick(3*time.Minute + 10*time.Second)
-	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 1, Steps: 2, Attack: "ica"})
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 1, Steps: 3, Attack: "ica"})
 	tick(1500 * time.Millisecond)
-	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 2, Steps: 2})
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 2, Steps: 3, Attack: "attr"})
+	tick(400 * time.Millisecond) // rounds to 0s: counted, not named
+	o.Progress(0, c0, experiments.Progress{Phase: "attack", Step: 3, Steps: 3})
 	tick(time.Second) // the image grid, after the attacks
 	o.CellEnd(0, 2, c0, &results.Row{Accuracy: 0.9}, nil)
 	o.CellStart(1, 2, c1)
@@ -276,7 +279,7 @@ func TestObserverAttackTimes(t *testing.T) {
 	o.finish()
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	want := []string{
-		"cell 1/2 aaaaaaaaaaaa: accuracy 90.00% (5m16s; attacks 3m12s: fora 3m10s, ica 2s) datamix [1/2 done]",
+		"cell 1/2 aaaaaaaaaaaa: accuracy 90.00% (5m16s; attacks 3m12s: fora 3m10s, ica 2s (+1 under 0.5s)) datamix [1/2 done]",
 		"cell 2/2 bbbbbbbbbbbb: accuracy 95.00% (1m0s) baseline [2/2 done]",
 	}
 	var got []string
