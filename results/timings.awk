@@ -39,13 +39,14 @@ function breakdown(file,   line, f, d, a, n, i, kv) {
 	}
 	close(file)
 }
-# costliest lists the attacks of by, the costliest first, with their share of attack.
-function costliest(   s, best, k, left) {
-	s = ""; for (k in by) left[k] = by[k]
+# costliest lists the attacks of by, the costliest first, with their share of the attacks'
+# time (of the sum of by: the rounded parts of a cell can exceed its rounded total).
+function costliest(   s, best, k, left, sum) {
+	s = ""; sum = 0; for (k in by) { left[k] = by[k]; sum += by[k] }
 	while (1) {
 		best = ""; for (k in left) if (best == "" || left[k] > left[best]) best = k
 		if (best == "" || left[best] < 0.5) break
-		s = s (s == "" ? "" : ", ") sprintf("%s %s (%.0f%%)", best, hms(left[best]), 100 * left[best] / attack)
+		s = s (s == "" ? "" : ", ") sprintf("%s %s (%.0f%%)", best, hms(left[best]), 100 * left[best] / sum)
 		delete left[best]
 	}
 	return s
