@@ -8,7 +8,7 @@
 # it prints a table of each config's wall time and peak memory (resident set size) in this
 # invocation, and where its time went: the cells it computed, and their time training and
 # attacking, summed over the cells (cell-time: two cells at once count twice), from its log.
-#   bash results/reproduce.sh                      # all of them (≈ 8 hours on 2 cores: results/README.md)
+#   bash results/reproduce.sh                      # all of them (8 hours on 2 cores: results/README.md)
 #   bash results/reproduce.sh privacy motivating-example   # some of them
 # Every name is checked before anything runs. The configs run one at a time, longest first,
 # each with runexp's default -jobs (the number of cores), so that both cores stay busy; a config
